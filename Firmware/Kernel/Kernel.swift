@@ -1,0 +1,83 @@
+// Kernel start-up: turn the build-time task table into running tasks.
+//
+// `keel build` generates the task table and the storage for the task control blocks from
+// the manifest, sorted most urgent first, and calls `Kernel.start` from the reset handler.
+// Nothing is allocated: every task's stack and control block has a fixed address.
+
+struct KernelConfiguration {
+    var tickHertz: UInt32
+    var clockHertz: UInt32
+}
+
+enum Kernel {
+    nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0)
+
+    /// Starts the scheduler. `tasks` has room for `descriptors.count + 1` control blocks:
+    /// the application's tasks, then the idle task.
+    static func start(
+        tasks: TaskPointer,
+        descriptors: UnsafeBufferPointer<TaskDescriptor>,
+        idle: TaskDescriptor,
+        configuration: KernelConfiguration
+    ) -> Never {
+        self.configuration = configuration
+        Scheduler.table = tasks
+        Scheduler.taskCount = descriptors.count &+ 1
+        for index in 0..<Scheduler.taskCount {
+            let descriptor = index < descriptors.count ? descriptors[index] : idle
+            let task = tasks + index
+            task.initialize(to: TaskControlBlock())
+            task.pointee.index = UInt8(truncatingIfNeeded: index)
+            task.pointee.name = descriptor.name
+            task.pointee.entry = descriptor.entry
+            task.pointee.priority = descriptor.priority
+            task.pointee.stackBottom = descriptor.stackBottom
+            task.pointee.stackTop = descriptor.stackTop
+            task.pointee.protections = descriptor.protections
+            task.pointee.redZoneBytes = descriptor.redZoneBytes
+        }
+        // Round-robin groups: tasks with equal priority (the table is sorted, so groups are runs).
+        for index in 0..<Scheduler.taskCount {
+            let task = tasks + index
+            var peers: UInt32 = 0
+            for other in 0..<Scheduler.taskCount where tasks[other].priority == task.pointee.priority {
+                peers |= 1 &<< UInt32(other)
+            }
+            task.pointee.peers = peers
+            Scheduler.lastRunInGroup[peers.trailingZeroBitCount] = UInt8(truncatingIfNeeded: 31 &- peers.leadingZeroBitCount)
+            startTask(task)
+        }
+        currentTask = tasks
+        Exceptions.configurePriorities()
+        if configuration.tickHertz > 0 {
+            SysTick.start(clockHertz: configuration.clockHertz, tickHertz: configuration.tickHertz)
+        }
+        // The first task to run is the most urgent; pick it the same way PendSV will.
+        currentTask = Scheduler.pickNext()
+        portStartFirstTask()
+        while true { Processor.waitForInterrupt() }  // not reached: the SVC never returns here
+    }
+
+    /// (Re)starts a task from its entry on a fresh stack.
+    static func startTask(_ task: TaskPointer) {
+        Detectors.prepare(task)
+        let top = task.pointee.stackTop
+        // The exception frame the first exception return pops (ARMv7-M B1.5.6):
+        // r0-r3, r12, lr, pc, xPSR. Returning from the entry lands in `keelTaskReturned`.
+        let frame = top &- 32
+        let entry = UInt32(UInt(bitPattern: unsafeBitCast(task.pointee.entry.unsafelyUnwrapped, to: UnsafeRawPointer.self)))
+        let exit = UInt32(UInt(bitPattern: unsafeBitCast(keelTaskReturned as TaskEntry, to: UnsafeRawPointer.self)))
+        for word in 0..<5 { Memory.storeWord(frame &+ UInt32(word) &* 4, 0) }
+        Memory.storeWord(frame &+ 20, exit)
+        Memory.storeWord(frame &+ 24, entry & ~1)        // PC: the Thumb bit lives in xPSR, not here
+        Memory.storeWord(frame &+ 28, 0x0100_0000)       // xPSR: T bit set
+        task.pointee.context.stackPointer = frame
+        Scheduler.makeReady(task)
+    }
+}
+
+/// Where a task's entry function returns to: the task has finished.
+@_cdecl("keel_task_returned")
+func keelTaskReturned() {
+    Keel.exit()
+}

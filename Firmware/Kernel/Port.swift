@@ -1,0 +1,50 @@
+// The seam between the portable kernel and the per-architecture port (Firmware/Port/<arch>/).
+//
+// Every port exports exactly these C symbols, written in assembly because each one reads or
+// writes a special register or executes an instruction Swift cannot emit (cpsid, mrs, svc,
+// bkpt). Nothing else in the kernel touches a core register.
+
+@_extern(c, "keel_interrupts_mask")
+func portMaskInterrupts() -> UInt32
+@_extern(c, "keel_interrupts_restore")
+func portRestoreInterrupts(_ primask: UInt32)
+/// Semihosting call: r0 = operation, r1 = argument; returns r0.
+@_extern(c, "keel_semihosting_call")
+func portSemihostingCall(_ operation: UInt32, _ argument: UInt32) -> UInt32
+/// The active exception number (IPSR), 0 in thread mode.
+@_extern(c, "keel_exception_number")
+func portExceptionNumber() -> UInt32
+/// Enters the first task through an SVC; never returns.
+@_extern(c, "keel_start_first_task")
+func portStartFirstTask()
+
+@_silgen_name("llvm.arm.dsb") func dataSynchronizationBarrier(_ option: Int32)
+@_silgen_name("llvm.arm.isb") func instructionSynchronizationBarrier(_ option: Int32)
+@_silgen_name("llvm.arm.hint") func hint(_ number: Int32)
+
+enum Interrupts {
+    @inline(__always) static func mask() -> UInt32 { portMaskInterrupts() }
+    @inline(__always) static func restore(_ state: UInt32) { portRestoreInterrupts(state) }
+}
+
+enum Processor {
+    /// Asks for PendSV; it runs as soon as no more urgent exception is active.
+    @inline(__always)
+    static func requestContextSwitch() {
+        SystemControl.interruptControlState.write(SystemControl.pendSVSet)
+        dataSynchronizationBarrier(0xF)     // the write reaches the NVIC ...
+        instructionSynchronizationBarrier(0xF)  // ... and PendSV is taken before the next instruction
+    }
+
+    @inline(__always)
+    static func waitForInterrupt() { hint(3) }  // WFI
+
+    static var isInHandlerMode: Bool { portExceptionNumber() != 0 }
+
+    static func requestSystemReset() -> Never {
+        dataSynchronizationBarrier(0xF)
+        SystemControl.applicationInterruptReset.write(0x05FA_0004)  // VECTKEY | SYSRESETREQ
+        dataSynchronizationBarrier(0xF)
+        while true { waitForInterrupt() }
+    }
+}

@@ -1,0 +1,46 @@
+// The stack protections a task can ask for, and the interface every detector implements.
+//
+// A detector is a caseless enum with static methods: Embedded Swift has no existentials,
+// and static dispatch keeps the context switch free of indirect calls. A detector that is
+// not compiled in (`#if KEEL_...`, set by `keel build` from the manifest) costs nothing.
+
+struct Protections: OptionSet {
+    let rawValue: UInt8
+    /// Stack painting and the high-water mark.
+    static let painting = Protections(rawValue: 1 << 0)
+    /// T1: PSPLIM loaded at every switch-in (ARMv8-M).
+    static let limitRegister = Protections(rawValue: 1 << 1)
+    /// T4: painted pattern at the bottom of the stack, checked at every switch-out.
+    static let redZone = Protections(rawValue: 1 << 2)
+    /// T5: the saved stack pointer compared with the stack's limit at every switch-out.
+    static let stackPointerCheck = Protections(rawValue: 1 << 3)
+}
+
+/// How an overflow was detected; printed in fault reports and decoded by `keel run`.
+enum Technique: UInt8 {
+    case none = 0
+    case limitRegister = 1
+    case redZone = 4
+    case stackPointerCheck = 5
+
+    var reportName: StaticString {
+        switch self {
+        case .none: "none"
+        case .limitRegister: "limit-register"
+        case .redZone: "red-zone"
+        case .stackPointerCheck: "sp-check"
+        }
+    }
+}
+
+/// The small interface every stack-overflow detector has.
+protocol StackDetector {
+    static var technique: Technique { get }
+    /// Sets the task's stack up for this detector before the task (re)starts.
+    static func prepare(_ task: TaskPointer)
+    /// Checks a task that was just switched out; `true` means its stack overflowed.
+    static func hasOverflowed(_ task: TaskPointer) -> Bool
+}
+
+/// The value painted into unused stack and into red zones.
+let stackPaintWord: UInt32 = 0xA5A5_A5A5

@@ -1,0 +1,121 @@
+@ Keel port for ARMv6-M (Cortex-M0): context switch, first-task start, fault entry, PRIMASK, semihosting.
+@
+@ Exception and priority model: as on ARMv7-M (see armv7m/Port.S): tasks in thread mode on
+@ PSP, kernel and handlers on MSP, PendSV and SysTick at the lowest priority. ARMv6-M has
+@ only HardFault (no MemManage/BusFault/UsageFault, no CFSR) and no MPU on the micro:bit,
+@ so stack protection here is T4, T5 and painting, checked at switch-out.
+@ Thumb-1 differences: stm/ldm take only r0-r7, so r8-r11 go through r4-r7; no IT blocks.
+@
+@ Task control block prefix: [tcb+0..28] r4..r11, [tcb+32] PSP, [tcb+36] limit (unused).
+@ Why assembly: PSP, MSP, PRIMASK and IPSR are special registers, and the save/restore
+@ must control every register.
+
+    .syntax unified
+    .thumb
+    .text
+
+@ keel_pendsv_handler: switch from keel_current_task to the task keel_schedule picks.
+@ In: lr = EXC_RETURN. Out: r4-r11, PSP of the next task. Clobbers: r0-r3, r12.
+    .global keel_pendsv_handler
+    .type keel_pendsv_handler, %function
+    .thumb_func
+keel_pendsv_handler:
+    ldr   r2, =keel_current_task    @ r2 = &current
+    ldr   r1, [r2]                  @ r1 = current (outgoing TCB)
+    mrs   r0, psp                   @ r0 = outgoing PSP
+    str   r0, [r1, #32]             @ current.context.stackPointer = PSP
+    stmia r1!, {r4-r7}              @ context.r4...r7 = r4...r7; r1 += 16
+    mov   r4, r8                    @ r4...r7 = r8...r11 (Thumb-1 stm takes low registers only)
+    mov   r5, r9
+    mov   r6, r10
+    mov   r7, r11
+    stmia r1!, {r4-r7}              @ context.r8...r11
+    mov   r4, lr                    @ r4 = EXC_RETURN
+    bl    keel_schedule             @ r0 = next TCB
+    mov   lr, r4                    @ lr = EXC_RETURN
+    ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
+    msr   psp, r1                   @ PSP = next task's stack
+    adds  r0, #16                   @ r0 = &next.context.r8
+    ldmia r0!, {r4-r7}              @ r4...r7 = context.r8...r11
+    mov   r8, r4                    @ r8...r11 = those values
+    mov   r9, r5
+    mov   r10, r6
+    mov   r11, r7
+    subs  r0, #32                   @ r0 = &next.context.r4
+    ldmia r0!, {r4-r7}              @ r4...r7 = context.r4...r7
+    bx    lr                        @ exception return into the next task
+
+@ keel_svc_handler: enter the first task (keel_current_task) in thread mode on PSP.
+    .global keel_svc_handler
+    .type keel_svc_handler, %function
+    .thumb_func
+keel_svc_handler:
+    ldr   r0, =keel_current_task    @ r0 = &current
+    ldr   r0, [r0]                  @ r0 = first task's TCB
+    ldr   r1, [r0, #32]             @ r1 = its prepared exception frame
+    msr   psp, r1                   @ PSP = that frame
+    ldr   r0, =keel_msp_top         @ r0 = top of the handler stack
+    msr   msp, r0                   @ drop the boot frames
+    ldr   r0, =0xFFFFFFFD           @ EXC_RETURN: thread mode, PSP
+    bx    r0                        @ exception return pops the task's first frame (r4-r11 are 0)
+
+@ keel_start_first_task: unmask interrupts and enter the first task through SVC.
+    .global keel_start_first_task
+    .type keel_start_first_task, %function
+    .thumb_func
+keel_start_first_task:
+    cpsie i                         @ PRIMASK = 0
+    svc   #0                        @ -> keel_svc_handler
+1:  b     1b                        @ not reached
+
+@ keel_fault_entry: HardFault. Calls keel_fault(frame, EXC_RETURN, exception number).
+    .global keel_fault_entry
+    .type keel_fault_entry, %function
+    .thumb_func
+keel_fault_entry:
+    mov   r1, lr                    @ r1 = EXC_RETURN
+    movs  r0, #4
+    tst   r0, r1                    @ EXC_RETURN bit 2: which stack holds the frame?
+    beq   1f
+    mrs   r0, psp                   @ r0 = frame on the process stack
+    b     2f
+1:  mrs   r0, msp                   @ r0 = frame on the main stack
+2:  mrs   r2, ipsr                  @ r2 = exception number
+    push  {r0, lr}                  @ keep EXC_RETURN
+    bl    keel_fault                @ report and kill the task, or end the run
+    pop   {r0, pc}                  @ exception return; the pending PendSV tail-chains
+
+@ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
+    .global keel_interrupts_mask
+    .type keel_interrupts_mask, %function
+    .thumb_func
+keel_interrupts_mask:
+    mrs   r0, primask               @ r0 = previous PRIMASK
+    cpsid i                         @ PRIMASK = 1
+    bx    lr
+
+@ keel_interrupts_restore: PRIMASK = r0.
+    .global keel_interrupts_restore
+    .type keel_interrupts_restore, %function
+    .thumb_func
+keel_interrupts_restore:
+    msr   primask, r0               @ PRIMASK = saved value
+    bx    lr
+
+@ keel_exception_number: r0 = IPSR.
+    .global keel_exception_number
+    .type keel_exception_number, %function
+    .thumb_func
+keel_exception_number:
+    mrs   r0, ipsr                  @ r0 = active exception number
+    bx    lr
+
+@ keel_semihosting_call: r0 = operation, r1 = argument; r0 = result.
+    .global keel_semihosting_call
+    .type keel_semihosting_call, %function
+    .thumb_func
+keel_semihosting_call:
+    bkpt  0xab                      @ semihosting trap
+    bx    lr
+
+    .ltorg

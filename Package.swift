@@ -1,0 +1,26 @@
+// swift-tools-version: 6.0
+// Keel: task stacks on Cortex-M made safe and small. The host side: the KeelKit library,
+// the thin `keel` command line, and the tests (host unit tests and QEMU integration tests).
+// The firmware in Firmware/ is Embedded Swift, built by `keel build`, never by this package.
+import PackageDescription
+
+let package = Package(
+    name: "Keel",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "keel", targets: ["keel"]),
+        .library(name: "KeelKit", targets: ["KeelKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "KeelKit"),
+        .executableTarget(
+            name: "keel",
+            dependencies: ["KeelKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
+        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelKit"]),
+    ]
+)

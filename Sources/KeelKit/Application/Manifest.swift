@@ -1,0 +1,176 @@
+// keel.json: the manifest that names an application's tasks, read strictly.
+//
+// JSON rather than TOML: Foundation reads it with no dependency, every tool can write it,
+// and `keel` already speaks JSON for its own output. Unknown keys, wrong types and
+// impossible values are errors that name the key; nothing is silently ignored.
+//
+//   {
+//     "name": "demo", "tick_hz": 1000, "handler_stack": 2048,
+//     "tasks": [
+//       { "name": "sensor", "entry": "sensorTask", "priority": 2, "stack": 1024,
+//         "protection": ["paint", "red-zone", "sp-check"], "red_zone": 32 }
+//     ]
+//   }
+//
+// "protection" may also be an object keyed by board name with a "default" entry, for a
+// task that should use PSPLIM where the board has it and something else elsewhere.
+
+import Foundation
+
+public enum Manifest {
+    public static let fileName = "keel.json"
+    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "tasks"]
+    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone"]
+    public static let maximumTasks = 31
+
+    /// Reads `directory/keel.json` and the Swift sources beside it, for `board`.
+    public static func load(directory: URL, board: Board) throws(KeelError) -> Application {
+        let file = directory.appendingPathComponent(fileName)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw .manifestMissing(path: file.path)
+        }
+        let object: Any
+        do {
+            let data = try Data(contentsOf: file)
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw .manifestUnreadable(path: file.path, reason: Self.describe(error))
+        }
+        var application = try parse(object, path: file.path, directory: directory, board: board)
+        application.sources = try sources(in: directory, manifestPath: file.path)
+        return application
+    }
+
+    /// Checks a decoded manifest against the schema and the board.
+    public static func parse(_ object: Any, path: String, directory: URL, board: Board) throws(KeelError) -> Application {
+        func invalid(_ problem: String) -> KeelError { .manifestInvalid(path: path, problem: problem) }
+        guard let root = object as? [String: Any] else { throw invalid("the top level must be an object") }
+        if let unknown = root.keys.filter({ !applicationKeys.contains($0) }).sorted().first {
+            throw invalid("unknown key '\(unknown)' (known: \(applicationKeys.sorted().joined(separator: ", ")))")
+        }
+        guard let name = root["name"] as? String, isIdentifier(name, allowDash: true) else {
+            throw invalid("'name' must be a string of letters, digits, '-' or '_'")
+        }
+        let tickHertz = try integer(root, "tick_hz", default: 1000, in: 0...100_000, invalid)
+        let handlerStack = try integer(root, "handler_stack", default: 2048, in: 512...Int(board.ram.length), invalid)
+        guard handlerStack % 8 == 0 else { throw invalid("'handler_stack' must be a multiple of 8 bytes") }
+        guard let taskObjects = root["tasks"] as? [Any], !taskObjects.isEmpty else {
+            throw invalid("'tasks' must be a non-empty array of task objects")
+        }
+        guard taskObjects.count <= maximumTasks else {
+            throw invalid("\(taskObjects.count) tasks; the kernel supports at most \(maximumTasks)")
+        }
+        var tasks: [TaskSpec] = []
+        for (index, taskObject) in taskObjects.enumerated() {
+            let task = try parseTask(taskObject, index: index, board: board, invalid)
+            if tasks.contains(where: { $0.name == task.name }) { throw invalid("two tasks are called '\(task.name)'") }
+            tasks.append(task)
+        }
+        return Application(name: name, directory: directory, sources: [], tickHertz: tickHertz,
+                           handlerStackBytes: handlerStack, tasks: tasks)
+    }
+
+    static func parseTask(_ object: Any, index: Int, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> TaskSpec {
+        guard let task = object as? [String: Any] else { throw invalid("tasks[\(index)] must be an object") }
+        let label = (task["name"] as? String).map { "task '\($0)'" } ?? "tasks[\(index)]"
+        func problem(_ text: String) -> KeelError { invalid("\(label): \(text)") }
+        if let unknown = task.keys.filter({ !taskKeys.contains($0) }).sorted().first {
+            throw problem("unknown key '\(unknown)' (known: \(taskKeys.sorted().joined(separator: ", ")))")
+        }
+        guard let name = task["name"] as? String, isIdentifier(name, allowDash: true), name.utf8.count <= 24 else {
+            throw problem("'name' is missing or not 1-24 letters, digits, '-' or '_'")
+        }
+        guard let entry = task["entry"] as? String, isIdentifier(entry, allowDash: false) else {
+            throw problem("'entry' is missing or not a Swift function name")
+        }
+        guard task["priority"] != nil else { throw problem("'priority' is missing") }
+        let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
+        guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
+        guard let stack = (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
+            throw problem("'stack' must be a whole number of bytes")
+        }
+        if stack > Int(board.ram.length) {
+            throw problem("a stack of \(stack) bytes is larger than \(board.name)'s RAM (\(board.ram.length) bytes)")
+        }
+        guard stack >= 256, stack % 8 == 0 else { throw problem("'stack' must be at least 256 bytes and a multiple of 8") }
+        let protections = try parseProtections(task["protection"], board: board, problem)
+        var redZone = 0
+        if task["red_zone"] != nil {
+            // A per-board protection may use the red zone on some boards only.
+            let perBoard = task["protection"] is [String: Any]
+            guard protections.contains(.redZone) || perBoard else {
+                throw problem("'red_zone' is set but 'protection' has no red-zone")
+            }
+            redZone = try integer(task, "red_zone", default: 16, in: 4...(stack / 2), problem)
+            guard redZone % 4 == 0 else { throw problem("'red_zone' must be a multiple of 4 bytes") }
+        }
+        return TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,
+                        protections: protections, redZoneBytes: redZone)
+    }
+
+    static func parseProtections(_ value: Any?, board: Board, _ problem: (String) -> KeelError) throws(KeelError) -> Set<Protection> {
+        var list: Any? = value
+        if let perBoard = value as? [String: Any] {
+            for key in perBoard.keys where key != "default" && !BoardCatalog.names.contains(key) {
+                throw problem("'protection' names unknown board '\(key)'")
+            }
+            list = perBoard[board.name] ?? perBoard["default"]
+        }
+        guard let list else { return [.paint] }
+        guard let names = list as? [String] else {
+            throw problem("'protection' must be a list such as [\"paint\", \"sp-check\"]")
+        }
+        var protections: Set<Protection> = []
+        for name in names {
+            guard let protection = Protection(rawValue: name) else {
+                let known = Protection.allCases.map(\.rawValue).joined(separator: ", ")
+                throw problem("unknown protection '\(name)' (known: \(known))")
+            }
+            if protection == .limitRegister && !board.hasStackLimitRegisters {
+                throw problem("limit-register needs PSPLIM, which \(board.name) (\(board.cpu)) does not have")
+            }
+            protections.insert(protection)
+        }
+        return protections
+    }
+
+    static func integer(_ object: [String: Any], _ key: String, default value: Int, in range: ClosedRange<Int>,
+                        _ invalid: (String) -> KeelError) throws(KeelError) -> Int {
+        guard let raw = object[key] else { return value }
+        guard let number = raw as? NSNumber, let integer = exactInteger(number), range.contains(integer) else {
+            throw invalid("'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return integer
+    }
+
+    /// JSON numbers arrive as NSNumber; booleans and fractions are not integers.
+    static func exactInteger(_ number: NSNumber) -> Int? {
+        if String(cString: number.objCType) == "c" { return nil }  // true/false
+        let double = number.doubleValue
+        guard double.rounded() == double, abs(double) < 1e15 else { return nil }
+        return Int(double)
+    }
+
+    static func isIdentifier(_ text: String, allowDash: Bool) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCII, CharacterSet.letters.contains(first) || first == "_" else {
+            return false
+        }
+        return text.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "_" || (allowDash && $0 == "-"))
+        }
+    }
+
+    static func sources(in directory: URL, manifestPath: String) throws(KeelError) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let swift = names.filter { $0.hasSuffix(".swift") }.sorted().map { directory.appendingPathComponent($0) }
+        guard !swift.isEmpty else {
+            throw .manifestInvalid(path: manifestPath, problem: "no .swift sources beside the manifest")
+        }
+        return swift
+    }
+
+    static func describe(_ error: Error) -> String {
+        let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+        return text.replacingOccurrences(of: "\n", with: " ")
+    }
+}

@@ -1,0 +1,52 @@
+// A board Keel can build for and run under QEMU: its memory map, core, toolchain flags and stack hardware.
+//
+// Board facts are data: the catalogue (BoardCatalog.swift) is a table of these values, and
+// nothing else in Keel branches on a board's name, only on these fields.
+
+import Foundation
+
+public struct MemoryRegion: Sendable, Codable, Equatable {
+    public var origin: UInt32
+    public var length: UInt32
+    public var end: UInt64 { UInt64(origin) + UInt64(length) }
+
+    public init(origin: UInt32, length: UInt32) {
+        self.origin = origin
+        self.length = length
+    }
+}
+
+/// The architecture profile; it selects the port folder (Firmware/Port/<rawValue>).
+public enum Architecture: String, Sendable, Codable {
+    case armv6m, armv7m, armv8m
+}
+
+public enum MPUKind: String, Sendable, Codable {
+    case none
+    /// ARMv7-M PMSA: power-of-two regions aligned to their size, 8 sub-regions, highest number wins.
+    case pmsav7
+    /// ARMv8-M PMSA: base/limit regions on 32-byte granularity, no overlap.
+    case pmsav8
+}
+
+public struct Board: Sendable, Codable, Equatable {
+    public var name: String
+    public var summary: String
+    public var cpu: String
+    public var architecture: Architecture
+    /// The Embedded Swift target triple (a standard library exists for it).
+    public var swiftTarget: String
+    /// The clang triple for IR and assembly.
+    public var clangTarget: String
+    /// Debian gcc-arm-none-eabi multilib folder whose libgcc.a supplies the compiler helpers.
+    public var libgccMultilib: String
+    public var flash: MemoryRegion
+    public var ram: MemoryRegion
+    public var mpu: MPUKind
+    public var mpuRegions: Int
+    /// PSPLIM/MSPLIM (ARMv8-M Mainline).
+    public var hasStackLimitRegisters: Bool
+    public var qemuMachine: String
+    /// SysTick's processor clock under QEMU.
+    public var clockHertz: UInt32
+}

@@ -1,0 +1,169 @@
+// The firmware build: manifest -> task table + linker script -> swiftc (IR) -> clang -> ld.lld.
+//
+// Kernel, application and generated table are one whole-module Embedded Swift compile, so
+// the kernel's switch path is optimised together with the code that calls it. swiftc emits
+// LLVM IR and clang turns it into an object: the same route gives `.stack_sizes` (frame
+// sizes for the static analysis) and, later, the split-stack prologue for segmented tasks.
+// A build whose inputs have not changed is not redone (a hash of every input is kept).
+
+import Foundation
+
+public struct FirmwareImage: Sendable {
+    public var elf: URL
+    public var board: Board
+    public var application: Application
+    public var layout: RAMLayout
+    public var flashBytes: Int
+    public var ramBytes: Int
+    /// False when an identical earlier build was reused.
+    public var rebuilt: Bool
+}
+
+public struct FirmwareBuilder: Sendable {
+    public var toolchain: Toolchain
+    public var firmwareRoot: URL
+
+    public init(toolchain: Toolchain, firmwareRoot: URL = KeelRoot.firmware) {
+        self.toolchain = toolchain
+        self.firmwareRoot = firmwareRoot
+    }
+
+    /// Builds `application` for `board`; the ELF goes to `output` or the application's .build folder.
+    public func build(_ application: Application, for board: Board, output: URL? = nil) throws(KeelError) -> FirmwareImage {
+        let layout = try LayoutPlanner.plan(application, on: board)
+        let directory = application.directory.appendingPathComponent(".build/keel/\(application.name)-\(board.name)")
+        let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
+        try createDirectory(directory)
+        try createDirectory(elf.deletingLastPathComponent())
+
+        let generated = TaskTableGenerator.source(for: application, layout: layout, board: board)
+        let linkerScript = LinkerScriptGenerator.script(for: board, layout: layout)
+        let kernelSources = try swiftFiles(under: firmwareRoot.appendingPathComponent("Kernel"))
+        let port = firmwareRoot.appendingPathComponent("Port/\(board.architecture.rawValue)/Port.S")
+        let defines = compileConditions(application, board)
+        let swiftArguments = swiftFlags(board, defines)
+        let clangArguments = clangFlags(board)
+
+        // Reuse the last build when nothing that goes into it changed.
+        var fingerprint = Fingerprint()
+        fingerprint.add(generated); fingerprint.add(linkerScript)
+        fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(clangArguments.joined(separator: " "))
+        fingerprint.add(toolchain.swiftc.path)
+        for file in kernelSources + application.sources + portInputs(port) { fingerprint.add(file: file) }
+        let stamp = elf.appendingPathExtension("inputs")
+        if FileManager.default.fileExists(atPath: elf.path),
+           (try? String(contentsOf: stamp, encoding: .utf8)) == fingerprint.hex {
+            return try image(elf, board, application, layout, rebuilt: false)
+        }
+
+        let generatedFile = directory.appendingPathComponent("KeelGenerated.swift")
+        let scriptFile = directory.appendingPathComponent("link.ld")
+        try write(generated, to: generatedFile)
+        try write(linkerScript, to: scriptFile)
+        let ir = directory.appendingPathComponent("firmware.ll")
+        let object = directory.appendingPathComponent("firmware.o")
+        let portObject = directory.appendingPathComponent("port.o")
+
+        try Subprocess.step("swiftc (kernel + \(application.name))", toolchain.swiftc,
+            swiftArguments + (kernelSources + application.sources + [generatedFile]).map(\.path) + ["-emit-ir", "-o", ir.path])
+        try Subprocess.step("clang (IR -> object)", toolchain.clang,
+            clangArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
+                              "-Wno-override-module", "-c", ir.path, "-o", object.path])
+        try Subprocess.step("clang (port assembly)", toolchain.clang,
+            clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
+        let temporary = elf.appendingPathExtension("partial")
+        try Subprocess.step("ld.lld", toolchain.linker,
+            ["-T", scriptFile.path, "--gc-sections", object.path, portObject.path,
+             try toolchain.libgcc(for: board).path, "-o", temporary.path])
+        _ = try? FileManager.default.removeItem(at: elf)
+        do {
+            try FileManager.default.moveItem(at: temporary, to: elf)
+        } catch {
+            throw .buildFailed(step: "install \(elf.path)", output: error.localizedDescription)
+        }
+        try write(fingerprint.hex, to: stamp)
+        return try image(elf, board, application, layout, rebuilt: true)
+    }
+
+    /// -D conditions: the architecture, and one per detector some task uses.
+    func compileConditions(_ application: Application, _ board: Board) -> [String] {
+        var defines = ["KEEL_\(board.architecture.rawValue.uppercased())"]
+        let used = application.protectionsInUse
+        if used.contains(.redZone) { defines.append("KEEL_RED_ZONE") }
+        if used.contains(.stackPointerCheck) { defines.append("KEEL_SP_CHECK") }
+        if used.contains(.limitRegister) { defines.append("KEEL_LIMIT_REGISTER") }
+        return defines
+    }
+
+    func swiftFlags(_ board: Board, _ defines: [String]) -> [String] {
+        ["-target", board.swiftTarget, "-target-cpu", board.cpu,
+         "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
+         "-wmo", "-parse-as-library", "-O", "-module-name", "KeelFirmware",
+         "-Xcc", "-fno-pic", "-Xcc", "-mfloat-abi=soft",
+         "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
+         "-Xllvm", "-disable-loop-idiom-all", "-suppress-warnings"]
+            + defines.flatMap { ["-D", $0] }
+    }
+
+    func clangFlags(_ board: Board) -> [String] {
+        let cpu = board.architecture == .armv6m ? board.cpu : board.cpu + "+nofp"
+        return ["--target=\(board.clangTarget)", "-mcpu=\(cpu)", "-mfloat-abi=soft", "-fno-pic"]
+    }
+
+    /// The port file and what it includes (armv8m includes the armv7m file).
+    func portInputs(_ port: URL) -> [URL] {
+        [port, firmwareRoot.appendingPathComponent("Port/armv7m/Port.S")]
+    }
+
+    func image(_ elf: URL, _ board: Board, _ application: Application, _ layout: RAMLayout, rebuilt: Bool) throws(KeelError) -> FirmwareImage {
+        let file: ELFFile
+        do { file = try ELFFile(contentsOf: elf) } catch { throw .elf(error.description) }
+        let flashEnd = board.flash.end
+        var flash = 0, data = 0
+        for section in file.sections where section.flags.contains(.alloc) {
+            let inFlash = UInt64(section.address) >= UInt64(board.flash.origin) && UInt64(section.address) < flashEnd
+            if inFlash { flash += Int(section.size) }
+            if section.name == ".data" { flash += Int(section.size); data += Int(section.size) }
+            if section.name == ".bss" { data += Int(section.size) }
+        }
+        return FirmwareImage(elf: elf, board: board, application: application, layout: layout,
+                             flashBytes: flash, ramBytes: Int(layout.stackBytes) + data, rebuilt: rebuilt)
+    }
+
+    func swiftFiles(under directory: URL) throws(KeelError) -> [URL] {
+        guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else {
+            throw .buildFailed(step: "find kernel sources", output: "\(directory.path) is missing")
+        }
+        return walker.compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }.sorted { $0.path < $1.path }
+    }
+
+    func createDirectory(_ url: URL) throws(KeelError) {
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            throw .buildFailed(step: "create \(url.path)", output: error.localizedDescription)
+        }
+    }
+
+    func write(_ text: String, to url: URL) throws(KeelError) {
+        do { try text.write(to: url, atomically: true, encoding: .utf8) } catch {
+            throw .buildFailed(step: "write \(url.path)", output: error.localizedDescription)
+        }
+    }
+}
+
+/// FNV-1a over every input of a build: a changed byte anywhere means a rebuild.
+struct Fingerprint {
+    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ text: String) { add(bytes: Array(text.utf8)); add(bytes: [0]) }
+
+    mutating func add(file: URL) {
+        add(file.path)
+        add(bytes: (try? Array(Data(contentsOf: file))) ?? [0xFF])
+    }
+
+    mutating func add(bytes: [UInt8]) {
+        for byte in bytes { state = (state ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    }
+
+    var hex: String { String(state, radix: 16) }
+}

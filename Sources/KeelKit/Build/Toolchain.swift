@@ -1,0 +1,61 @@
+// The tools a firmware build needs, found once: swiftc with its clang and ld.lld, and libgcc.
+//
+// clang and ld.lld are taken from beside swiftc (the Swift toolchain's own LLVM, the same
+// version that produced the IR). libgcc.a comes from Debian's gcc-arm-none-eabi, one per
+// multilib, for the integer-division and 64-bit helpers the ARMv6-M/v7-M code calls.
+
+import Foundation
+
+public struct Toolchain: Sendable {
+    public var swiftc: URL
+    public var clang: URL
+    public var linker: URL
+    public var objdump: URL?
+    public var demangler: URL?
+    /// Folder holding the per-multilib `libgcc.a` (…/gcc/arm-none-eabi/<version>).
+    public var libgccRoot: URL
+
+    static let setupHint = "run ./Scripts/setup (it installs qemu-system-arm and gcc-arm-none-eabi)"
+
+    public static func locate() throws(KeelError) -> Toolchain {
+        guard let swiftc = Subprocess.find("swiftc", in: ["/opt/swift/usr/bin"]) else {
+            throw .toolMissing(tool: "swiftc", hint: "install Swift 6.3 (the toolchain with Embedded Swift)")
+        }
+        let bin = swiftc.resolvingSymlinksInPath().deletingLastPathComponent()
+        func beside(_ name: String) -> URL? {
+            let url = bin.appendingPathComponent(name)
+            return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
+        }
+        guard let clang = beside("clang") else { throw .toolMissing(tool: "clang", hint: "expected beside \(swiftc.path)") }
+        guard let linker = beside("ld.lld") else { throw .toolMissing(tool: "ld.lld", hint: "expected beside \(swiftc.path)") }
+        let gccRoot = URL(fileURLWithPath: "/usr/lib/gcc/arm-none-eabi")
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: gccRoot.path))?.sorted() ?? []
+        guard let version = versions.last else {
+            throw .toolMissing(tool: "libgcc.a for arm-none-eabi", hint: setupHint)
+        }
+        return Toolchain(swiftc: swiftc, clang: clang, linker: linker, objdump: beside("llvm-objdump"),
+                         demangler: beside("swift-demangle"), libgccRoot: gccRoot.appendingPathComponent(version))
+    }
+
+    public func libgcc(for board: Board) throws(KeelError) -> URL {
+        let url = libgccRoot.appendingPathComponent(board.libgccMultilib).appendingPathComponent("libgcc.a")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw .toolMissing(tool: url.path, hint: Toolchain.setupHint)
+        }
+        return url
+    }
+}
+
+/// Where Keel's own files (Firmware/, Tools/) are: this source tree, or $KEEL_ROOT.
+public enum KeelRoot {
+    public static var url: URL {
+        if let root = ProcessInfo.processInfo.environment["KEEL_ROOT"] { return URL(fileURLWithPath: root) }
+        // Sources/KeelKit/Build/Toolchain.swift -> the package root.
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    public static var firmware: URL { url.appendingPathComponent("Firmware") }
+    public static var examples: URL { firmware.appendingPathComponent("Examples") }
+}

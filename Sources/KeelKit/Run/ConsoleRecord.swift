@@ -1,0 +1,73 @@
+// The firmware's console, line by line: plain output, or a "keel:" record decoded into a value.
+//
+// The kernel prints records as `keel:<kind> key=value ...` (Faults.swift, Shutdown.swift);
+// this is the only place that knows that format on the host.
+
+public struct FaultRecord: Sendable, Equatable, Codable {
+    public var task: String
+    public var kind: String
+    public var technique: String
+    public var pc: UInt32
+    public var sp: UInt32
+    public var limit: UInt32
+    public var cfsr: UInt32
+    public var hfsr: UInt32
+    public var mmfar: UInt32
+    public var bfar: UInt32
+    public var action: String
+    /// The function containing `pc`, filled in from the ELF's symbols.
+    public var function: String?
+
+    public var isStackOverflow: Bool { kind == "stack-overflow" }
+}
+
+public struct StackRecord: Sendable, Equatable, Codable {
+    public var task: String
+    public var size: Int
+    /// High-water mark in bytes, nil when the task's stack is not painted.
+    public var used: Int?
+    public var protection: [String]
+    public var state: String
+}
+
+public enum ConsoleRecord: Sendable, Equatable {
+    case output(String)
+    case boot
+    case fault(FaultRecord)
+    case stack(StackRecord)
+    case end(code: Int)
+
+    public static func parse(_ line: String) -> ConsoleRecord {
+        guard line.hasPrefix("keel:") else { return .output(line) }
+        let body = line.dropFirst(5)
+        let kind = body.prefix { $0 != " " }
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: " ").dropFirst() {
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            fields[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        func number(_ key: String) -> UInt32? {
+            guard let text = fields[key] else { return nil }
+            return text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
+        }
+        switch kind {
+        case "boot":
+            return .boot
+        case "fault":
+            guard let task = fields["task"], let kind = fields["kind"], let technique = fields["technique"],
+                  let pc = number("pc"), let sp = number("sp"), let limit = number("limit") else { return .output(line) }
+            return .fault(FaultRecord(task: task, kind: kind, technique: technique, pc: pc, sp: sp, limit: limit,
+                                      cfsr: number("cfsr") ?? 0, hfsr: number("hfsr") ?? 0, mmfar: number("mmfar") ?? 0,
+                                      bfar: number("bfar") ?? 0, action: fields["action"] ?? "", function: nil))
+        case "stack":
+            guard let task = fields["task"], let size = number("size") else { return .output(line) }
+            let protection = (fields["protection"] ?? "none").split(separator: ",").map(String.init)
+            return .stack(StackRecord(task: task, size: Int(size), used: number("used").map(Int.init),
+                                      protection: protection == ["none"] ? [] : protection, state: fields["state"] ?? "?"))
+        case "end":
+            return .end(code: Int(number("code") ?? 0))
+        default:
+            return .output(line)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// Boots a firmware image under qemu-system-arm and streams its console as records.
+//
+// Always with `-icount shift=0,sleep=off`: QEMU then executes one instruction per virtual
+// nanosecond and skips idle time, so a run (interleaving, tick arrival, instruction counts)
+// repeats exactly. Console and exit code come through semihosting; the console is bound
+// to a stdio chardev (without it QEMU 7.2 writes semihosting output to stderr).
+
+import Foundation
+
+public struct RunOptions: Sendable {
+    public var timeoutSeconds: Double = 30
+    /// Waits for a debugger on this TCP port before the first instruction.
+    public var gdbPort: Int? = nil
+    /// Extra QEMU arguments (the instruction-counter plugin).
+    public var extraArguments: [String] = []
+
+    public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, extraArguments: [String] = []) {
+        self.timeoutSeconds = timeoutSeconds
+        self.gdbPort = gdbPort
+        self.extraArguments = extraArguments
+    }
+}
+
+public struct RunResult: Sendable {
+    public var records: [ConsoleRecord]
+    /// The firmware's exit code; nil when QEMU was stopped by the timeout.
+    public var exitCode: Int32?
+    public var timedOut: Bool { exitCode == nil }
+    public var qemuErrors: String
+
+    public var faults: [FaultRecord] { records.compactMap { if case .fault(let f) = $0 { f } else { nil } } }
+    public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0 { s } else { nil } } }
+    /// The plain console lines, without records.
+    public var output: [String] { records.compactMap { if case .output(let line) = $0 { line } else { nil } } }
+}
+
+public struct QEMURunner: Sendable {
+    public var qemu: URL
+
+    public static func locate() throws(KeelError) -> QEMURunner {
+        guard let qemu = Subprocess.find("qemu-system-arm") else {
+            throw .toolMissing(tool: "qemu-system-arm", hint: Toolchain.setupHint)
+        }
+        return QEMURunner(qemu: qemu)
+    }
+
+    public func arguments(for image: FirmwareImage, options: RunOptions) -> [String] {
+        var arguments = ["-M", image.board.qemuMachine, "-display", "none", "-monitor", "none", "-serial", "null",
+                         "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console",
+                         "-icount", "shift=0,sleep=off", "-kernel", image.elf.path]
+        if let port = options.gdbPort { arguments += ["-S", "-gdb", "tcp::\(port)"] }
+        return arguments + options.extraArguments
+    }
+
+    /// Runs the image; `onRecord` sees each console record as it arrives (with PCs symbolised).
+    public func run(_ image: FirmwareImage, options: RunOptions = RunOptions(),
+                    symbolizer: Symbolizer? = nil,
+                    onRecord: (ConsoleRecord) -> Void = { _ in }) throws(KeelError) -> RunResult {
+        let process = Process()
+        process.executableURL = qemu
+        process.arguments = arguments(for: image, options: options)
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw .toolMissing(tool: qemu.path, hint: "it could not be started: \(error.localizedDescription)")
+        }
+        let watchdog = Watchdog()
+        if options.gdbPort == nil {
+            DispatchQueue.global().asyncAfter(deadline: .now() + options.timeoutSeconds) { [process] in
+                if process.isRunning { watchdog.fire(); process.terminate() }
+            }
+        }
+        let errorCollector = Collector()
+        DispatchQueue.global().async { errorCollector.set(errors.fileHandleForReading.readDataToEndOfFile()) }
+
+        var records: [ConsoleRecord] = []
+        var pending = Data()
+        func emit(_ lineData: Data) {
+            var line = String(decoding: lineData, as: UTF8.self)
+            if line.hasSuffix("\r") { line.removeLast() }
+            var record = ConsoleRecord.parse(line)
+            if case .fault(var fault) = record, let symbolizer {
+                fault.function = symbolizer.name(of: fault.pc)
+                record = .fault(fault)
+            }
+            records.append(record)
+            onRecord(record)
+        }
+        let reader = output.fileHandleForReading
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                emit(pending[pending.startIndex..<newline])
+                pending = Data(pending[pending.index(after: newline)...])
+            }
+        }
+        if !pending.isEmpty { emit(pending) }
+        process.waitUntilExit()
+        errorCollector.wait()
+        let exitCode: Int32? = watchdog.fired ? nil : process.terminationStatus
+        return RunResult(records: records, exitCode: exitCode, qemuErrors: errorCollector.text)
+    }
+}
+
+/// Set once by the timeout; read after QEMU has exited.
+private final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func fire() { lock.withLock { value = true } }
+    var fired: Bool { lock.withLock { value } }
+}
+
+/// QEMU's stderr, read on another thread so a full pipe never blocks it.
+private final class Collector: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var data = Data()
+    func set(_ data: Data) { self.data = data; done.signal() }
+    func wait() { done.wait() }
+    var text: String { String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+}

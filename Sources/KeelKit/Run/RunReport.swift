@@ -1,0 +1,99 @@
+// Turns console records into what a person reads: one line per fault, a table of stacks.
+
+import Foundation
+
+public enum RunReport {
+    static let techniqueNames: [String: String] = [
+        "limit-register": "T1 stack-limit register (PSPLIM)",
+        "red-zone": "T4 software red zone, at switch-out",
+        "sp-check": "T5 stack-pointer check, at switch-out",
+        "none": "no stack technique",
+    ]
+
+    /// One readable line for a fault record.
+    public static func describe(_ fault: FaultRecord) -> String {
+        let who = fault.task == "handler" ? "handler (kernel)" : "task '\(fault.task)'"
+        let what = fault.isStackOverflow
+            ? "stack overflow caught by \(techniqueNames[fault.technique] ?? fault.technique)"
+            : "\(fault.kind.replacingOccurrences(of: "-", with: " "))"
+        var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
+        if let function = fault.function { where_ += " in \(function)" }
+        var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
+        if fault.isStackOverflow && fault.sp < fault.limit { line += " (\(fault.limit - fault.sp) bytes below)" }
+        if fault.cfsr != 0 { line += ", CFSR \(hex(fault.cfsr))\(decodeCFSR(fault.cfsr))" }
+        if fault.mmfar != 0 { line += ", MMFAR \(hex(fault.mmfar))" }
+        if fault.bfar != 0 { line += ", BFAR \(hex(fault.bfar))" }
+        line += fault.action == "kill" ? "; task stopped, others continue" : "; run halted"
+        return line
+    }
+
+    /// The names of the CFSR bits that are set (ARMv7-M B3.2.15; STKOF from ARMv8-M).
+    public static func decodeCFSR(_ value: UInt32) -> String {
+        let names: [(Int, String)] = [
+            (0, "IACCVIOL"), (1, "DACCVIOL"), (3, "MUNSTKERR"), (4, "MSTKERR"), (5, "MLSPERR"),
+            (8, "IBUSERR"), (9, "PRECISERR"), (10, "IMPRECISERR"), (11, "UNSTKERR"), (12, "STKERR"),
+            (16, "UNDEFINSTR"), (17, "INVSTATE"), (18, "INVPC"), (19, "NOCP"), (20, "STKOF"),
+            (24, "UNALIGNED"), (25, "DIVBYZERO"),
+        ]
+        let set = names.filter { value & (1 << UInt32($0.0)) != 0 }.map(\.1)
+        return set.isEmpty ? "" : " (" + set.joined(separator: " ") + ")"
+    }
+
+    /// The stack table: task, size, high-water mark, share used, protection, final state.
+    public static func stackTable(_ stacks: [StackRecord]) -> String {
+        var rows = [["task", "stack", "used", "%", "protection", "state"]]
+        for stack in stacks {
+            let used = stack.used.map(String.init) ?? "?"
+            let percent = stack.used.map { String(Int((Double($0) / Double(max(stack.size, 1)) * 100).rounded())) } ?? "?"
+            rows.append([stack.task, String(stack.size), used, percent,
+                         stack.protection.isEmpty ? "none" : stack.protection.joined(separator: ", "), stack.state])
+        }
+        return table(rows, rightAligned: [1, 2, 3])
+    }
+
+    public static func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        guard let header = rows.first else { return "" }
+        var widths = header.map(\.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        func format(_ row: [String]) -> String {
+            row.enumerated().map { index, cell in
+                let pad = String(repeating: " ", count: widths[index] - cell.count)
+                return rightAligned.contains(index) ? pad + cell : cell + pad
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
+        return ([format(header), rule] + rows.dropFirst().map(format)).joined(separator: "\n")
+    }
+
+    static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
+
+    /// A record as one JSON object (for `--json`).
+    public static func json(_ record: ConsoleRecord) -> String {
+        let object: [String: Any]
+        switch record {
+        case .output(let line): object = ["event": "output", "text": line]
+        case .boot: object = ["event": "boot"]
+        case .end(let code): object = ["event": "end", "code": code]
+        case .fault(let f):
+            var fields: [String: Any] = ["event": "fault", "task": f.task, "kind": f.kind, "technique": f.technique,
+                                         "pc": hex(f.pc), "sp": hex(f.sp), "limit": hex(f.limit), "cfsr": hex(f.cfsr),
+                                         "hfsr": hex(f.hfsr), "mmfar": hex(f.mmfar), "bfar": hex(f.bfar), "action": f.action,
+                                         "message": describe(f)]
+            if let function = f.function { fields["function"] = function }
+            object = fields
+        case .stack(let s):
+            var fields: [String: Any] = ["event": "stack", "task": s.task, "size": s.size, "protection": s.protection, "state": s.state]
+            if let used = s.used { fields["used"] = used }
+            object = fields
+        }
+        return jsonLine(object)
+    }
+
+    public static func jsonLine(_ object: Any) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

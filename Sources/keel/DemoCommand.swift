@@ -1,0 +1,39 @@
+// keel demo: the main job. Builds and runs the demo application on each board: tasks
+// interleave, one overflows its stack on purpose, the kernel catches it, the others go on.
+
+import ArgumentParser
+import Foundation
+import KeelKit
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build and run the demo on every board (or one): an overflow caught, a table of stacks.")
+
+    @Option(help: "Run the demo on this board only.")
+    var board: String?
+
+    @Option(help: "Seconds before a board's run is stopped.")
+    var timeout: Double = 60
+
+    func run() throws {
+        var failures = 0
+        try reportingErrors { () throws(KeelError) in
+            let boards = try board.map { name throws(KeelError) in [try BoardCatalog.board(named: name)] } ?? BoardCatalog.all
+            let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
+            let directory = KeelRoot.examples.appendingPathComponent("demo")
+            for board in boards {
+                let application = try Manifest.load(directory: directory, board: board)
+                printLine("== \(board.name): \(board.summary) ==")
+                let image = try builder.build(application, for: board)
+                let result = try Run.execute(image, options: RunOptions(timeoutSeconds: timeout), json: false, indent: "  ")
+                let caught = result.faults.filter(\.isStackOverflow).map(\.task)
+                let verdict = result.timedOut ? "TIMED OUT"
+                    : caught.isEmpty ? "NO OVERFLOW CAUGHT" : "overflow in \(caught.joined(separator: ", ")) caught; exit code \(result.exitCode ?? -1)"
+                if result.timedOut || caught.isEmpty { failures += 1 }
+                printLine("  -> \(verdict)")
+                printLine()
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,65 @@
+// keel run: build if needed, boot under QEMU, stream the console, exit with the firmware's code.
+
+import ArgumentParser
+import Foundation
+import KeelKit
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build (if needed) and run an application under QEMU; exits with the firmware's exit code.",
+        discussion: "Exit code 124 means QEMU was stopped by --timeout.")
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(help: "Seconds before QEMU is stopped.")
+    var timeout: Double = 30
+
+    @Option(help: "Wait for a debugger (gdb: target remote :PORT) before the first instruction.")
+    var gdb: Int?
+
+    @Flag(help: "Print every console line and record as a JSON object per line.")
+    var json = false
+
+    static let timeoutExitCode: Int32 = 124
+
+    func run() throws {
+        var exitCode: Int32 = 0
+        try reportingErrors { () throws(KeelError) in
+            let (board, application) = try target.resolve()
+            let image = try FirmwareBuilder(toolchain: try Toolchain.locate()).build(application, for: board)
+            let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb), json: json)
+            if result.timedOut {
+                FileHandle.standardError.write(Data("keel: QEMU timed out after \(timeout) s; the firmware did not finish\n".utf8))
+                exitCode = Self.timeoutExitCode
+            } else {
+                exitCode = result.exitCode ?? 1
+            }
+        }
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// Runs an image and prints its console as it arrives: text, decoded faults, the stack table.
+    static func execute(_ image: FirmwareImage, options: RunOptions, json: Bool, indent: String = "") throws(KeelError) -> RunResult {
+        let runner = try QEMURunner.locate()
+        let toolchain = try? Toolchain.locate()
+        let symbolizer = (try? ELFFile(contentsOf: image.elf)).map { Symbolizer(elf: $0, demangler: toolchain?.demangler) }
+        if let port = options.gdbPort, !json { printLine("waiting for gdb on port \(port): target remote :\(port)") }
+        let result = try runner.run(image, options: options, symbolizer: symbolizer) { record in
+            if json { printLine(RunReport.json(record)); return }
+            switch record {
+            case .output(let line): printLine(indent + line)
+            case .fault(let fault): printLine(indent + RunReport.describe(fault))
+            case .boot, .stack, .end: break
+            }
+        }
+        if !json && !result.stacks.isEmpty {
+            printLine()
+            printLine(RunReport.stackTable(result.stacks).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+        }
+        if !result.qemuErrors.isEmpty && result.exitCode != 0 && !json {
+            printLine(indent + "qemu: " + result.qemuErrors)
+        }
+        if json, let code = result.exitCode { printLine(RunReport.jsonLine(["event": "exit", "code": Int(code)])) }
+        return result
+    }
+}

@@ -1,0 +1,141 @@
+/*
+ * instruction_counter.c — exact executed-instruction counts for Keel benchmarks.
+ *
+ * Why C: QEMU loads TCG plugins with dlopen() into its own process and talks to
+ * them through a C ABI, which is why this file is C rather than Swift.
+ * QEMU 7.2 (Debian) ships no qemu-plugin.h, so the handful of API declarations
+ * used below are copied from include/qemu/qemu-plugin.h (QEMU_PLUGIN_VERSION 1).
+ *
+ * Arguments (e.g. -plugin /path/instruction_counter.so,start=0x100,stop=0x120,out=/tmp/c.txt):
+ *   start=ADDR  instruction that opens a measurement window
+ *   stop=ADDR   instruction that closes it
+ *   out=PATH    file written at exit: "windows=N counted=N total=N\n"
+ * Addresses may be given with the Thumb bit set; bit 0 is ignored.
+ *
+ * Semantics: every executed guest instruction adds 1 to `count`. A window runs
+ * from the start instruction (included) up to the stop instruction (excluded);
+ * `counted` sums all closed windows, `windows` is how many closed, `total` is
+ * every instruction executed by the guest. A stop with no open window is ignored;
+ * a second start re-opens (restarts) the window.
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Subset of QEMU 7.2 include/qemu/qemu-plugin.h ---------------------- */
+#define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
+typedef uint64_t qemu_plugin_id_t;
+typedef struct qemu_info_t {
+    const char *target_name;
+    struct { int min; int cur; } version;
+    bool system_emulation;
+    union { struct { int smp_vcpus; int max_vcpus; } system; };
+} qemu_info_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
+                                            enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op,
+                                                void *ptr, uint64_t imm);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+/* ------------------------------------------------------------------------- */
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+
+/* Single-core targets only (mps2-an385): plain, non-atomic counters. */
+static uint64_t count;      /* every executed instruction */
+static uint64_t snapshot;   /* `count` when the open window started */
+static bool     open_window;
+static uint64_t counted;    /* sum of closed windows */
+static uint64_t windows;    /* number of closed windows */
+static uint64_t start_addr = UINT64_MAX, stop_addr = UINT64_MAX;
+static const char *out_path;
+
+/* The marker instructions get a callback instead of the inline add and bump
+ * `count` themselves, so "start included, stop excluded" does not depend on
+ * the order QEMU runs an instruction's callbacks and inline ops in. */
+static void on_start(unsigned int vcpu, void *udata)
+{
+    (void)vcpu; (void)udata;
+    snapshot = count;
+    open_window = true;
+    count++;
+}
+
+static void on_stop(unsigned int vcpu, void *udata)
+{
+    (void)vcpu; (void)udata;
+    if (open_window) {
+        counted += count - snapshot;
+        windows++;
+        open_window = false;
+    }
+    count++;
+}
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    (void)id;
+    size_t n = qemu_plugin_tb_n_insns(tb);
+    for (size_t i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint64_t pc = qemu_plugin_insn_vaddr(insn);
+        if (pc == start_addr) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else if (pc == stop_addr) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else {
+            qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
+        }
+    }
+}
+
+static void write_results(qemu_plugin_id_t id, void *udata)
+{
+    (void)id; (void)udata;
+    FILE *f = fopen(out_path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "instruction_counter: cannot write %s\n", out_path);
+        return;
+    }
+    fprintf(f, "windows=%" PRIu64 " counted=%" PRIu64 " total=%" PRIu64 "\n", windows, counted, count);
+    fclose(f);
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
+                                           int argc, char **argv)
+{
+    (void)info;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "start=", 6) == 0) {
+            start_addr = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
+        } else if (strncmp(a, "stop=", 5) == 0) {
+            stop_addr = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
+        } else if (strncmp(a, "out=", 4) == 0) {
+            out_path = a + 4; /* argv outlives the plugin */
+        } else {
+            fprintf(stderr, "instruction_counter: unknown argument '%s'\n", a);
+            return -1;
+        }
+    }
+    if (out_path == NULL) {
+        fprintf(stderr, "instruction_counter: missing out=PATH\n");
+        return -1;
+    }
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_atexit_cb(id, write_results, NULL);
+    return 0;
+}
