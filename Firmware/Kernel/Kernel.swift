@@ -16,18 +16,23 @@ enum Kernel {
     /// the application's tasks, then the idle task.
     static func start(
         tasks: TaskPointer,
+        consoleLines: UnsafeMutablePointer<ConsoleLine>,
         descriptors: UnsafeBufferPointer<TaskDescriptor>,
         idle: TaskDescriptor,
         configuration: KernelConfiguration
     ) -> Never {
         self.configuration = configuration
-        Scheduler.table = tasks
-        Scheduler.taskCount = descriptors.count &+ 1
-        for index in 0..<Scheduler.taskCount {
+        // Folded away when true; traps at boot if a field change broke the table's stride.
+        precondition(MemoryLayout<TaskControlBlock>.stride == 128, "TaskControlBlock must be 128 bytes")
+        Console.taskLines = consoleLines
+        scheduler.tasks = tasks
+        scheduler.taskCount = descriptors.count &+ 1
+        for index in 0..<scheduler.taskCount {
             let descriptor = index < descriptors.count ? descriptors[index] : idle
             let task = tasks + index
             task.initialize(to: TaskControlBlock())
             task.pointee.index = UInt8(truncatingIfNeeded: index)
+            task.pointee.bit = 1 &<< UInt32(index)
             task.pointee.name = descriptor.name
             task.pointee.entry = descriptor.entry
             task.pointee.priority = descriptor.priority
@@ -35,19 +40,18 @@ enum Kernel {
             task.pointee.stackTop = descriptor.stackTop
             task.pointee.protections = descriptor.protections
             task.pointee.redZoneBytes = descriptor.redZoneBytes
+            task.pointee.redZoneEnd = descriptor.stackBottom &+ descriptor.redZoneBytes
         }
         // Round-robin groups: tasks with equal priority (the table is sorted, so groups are runs).
-        for index in 0..<Scheduler.taskCount {
+        for index in 0..<scheduler.taskCount {
             let task = tasks + index
             var peers: UInt32 = 0
-            for other in 0..<Scheduler.taskCount where tasks[other].priority == task.pointee.priority {
+            for other in 0..<scheduler.taskCount where tasks[other].priority == task.pointee.priority {
                 peers |= 1 &<< UInt32(other)
             }
             task.pointee.peers = peers
-            Scheduler.lastRunInGroup[peers.trailingZeroBitCount] = UInt8(truncatingIfNeeded: 31 &- peers.leadingZeroBitCount)
             startTask(task)
         }
-        currentTask = tasks
         Exceptions.configurePriorities()
         if configuration.tickHertz > 0 {
             SysTick.start(clockHertz: configuration.clockHertz, tickHertz: configuration.tickHertz)

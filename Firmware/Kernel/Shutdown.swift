@@ -7,7 +7,7 @@ enum Shutdown {
     static func run(code: UInt32) -> Never {
         _ = Interrupts.mask()
         SysTick.stop()
-        for index in 0..<(Scheduler.taskCount &- 1) {
+        for index in 0..<(scheduler.taskCount &- 1) {
             report(Scheduler.task(index))
         }
         Console.write("keel:end code=")

@@ -49,17 +49,25 @@ struct TaskControlBlock {
     var index: UInt8 = 0
     var priority: UInt8 = 0
     var protections = Protections()
+    /// 1 << index: the task's bit in the scheduler's masks.
+    var bit: UInt32 = 0
     /// Tick at which a sleeping task becomes ready again.
     var wakeTick: UInt32 = 0
     var stackBottom: UInt32 = 0
     var stackTop: UInt32 = 0
+    /// Bytes of the T4 red zone; 0 when the task has none.
     var redZoneBytes: UInt32 = 0
+    /// One past the red zone: `stackBottom + redZoneBytes` (the check then reads nothing without T4).
+    var redZoneEnd: UInt32 = 0
+    /// The lowest valid saved stack pointer for T5; 0 when the task has no T5 (never below).
+    var stackCheckLimit: UInt32 = 0
     /// Bit mask of the tasks that share this task's priority (round-robin group).
     var peers: UInt32 = 0
     var name: StaticString = ""
     var entry: TaskEntry? = nil
-    /// A console line being assembled, written out whole so tasks never interleave mid-line.
-    var line = ConsoleLine()
+    /// Pads the block to 128 bytes so the scheduler indexes the table with a shift, not a
+    /// multiply (checked in `Kernel.start`). Shrink this when adding a field.
+    private var padding: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     var stackBytes: UInt32 { stackTop &- stackBottom }
 

@@ -11,11 +11,7 @@ enum Time {
     static func sleep(ticks: UInt32) {
         guard ticks > 0 else { Keel.yield(); return }
         let interrupts = Interrupts.mask()
-        let task = currentTask.unsafelyUnwrapped
-        task.pointee.wakeTick = tickCount &+ ticks
-        task.pointee.state = .sleeping
-        readyMask &= ~Scheduler.bit(task)
-        sleepingMask |= Scheduler.bit(task)
+        Scheduler.makeSleeping(currentTask.unsafelyUnwrapped, until: tickCount &+ ticks)
         Processor.requestContextSwitch()
         Interrupts.restore(interrupts)  // PendSV is taken here
     }
@@ -24,7 +20,7 @@ enum Time {
 @_cdecl("keel_systick_handler")
 func sysTickHandler() {
     tickCount &+= 1
-    var sleeping = sleepingMask
+    var sleeping = scheduler.sleeping
     while sleeping != 0 {
         let task = Scheduler.task(sleeping.trailingZeroBitCount)
         sleeping &= sleeping &- 1

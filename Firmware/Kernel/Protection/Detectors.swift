@@ -11,21 +11,26 @@ enum Detectors {
         #if KEEL_RED_ZONE
         if protections.contains(.redZone) { RedZone.prepare(task) }
         #endif
+        #if KEEL_SP_CHECK
+        if protections.contains(.stackPointerCheck) { StackPointerCheck.prepare(task) }
+        #endif
         #if KEEL_LIMIT_REGISTER
         if protections.contains(.limitRegister) { LimitRegister.prepare(task) }
         #endif
     }
 
     /// Runs the switch-out checks; returns the technique that found an overflow, or `.none`.
+    /// Tasks without a technique carry neutral values (limit 0, zero-byte red zone), so no
+    /// per-task flag is tested on the switch path.
     @inline(__always)
     static func checkSwitchedOut(_ task: TaskPointer) -> Technique {
         #if KEEL_SP_CHECK
-        if task.pointee.protections.contains(.stackPointerCheck) && StackPointerCheck.hasOverflowed(task) {
+        if StackPointerCheck.hasOverflowed(task) {
             return .stackPointerCheck
         }
         #endif
         #if KEEL_RED_ZONE
-        if task.pointee.protections.contains(.redZone) && RedZone.hasOverflowed(task) {
+        if RedZone.hasOverflowed(task) {
             return .redZone
         }
         #endif

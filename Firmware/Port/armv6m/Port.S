@@ -14,24 +14,27 @@
     .thumb
     .text
 
-@ keel_pendsv_handler: switch from keel_current_task to the task keel_schedule picks.
+@ keel_pendsv_handler: switch from the current task to the one keel_schedule picks.
 @ In: lr = EXC_RETURN. Out: r4-r11, PSP of the next task. Clobbers: r0-r3, r12.
     .global keel_pendsv_handler
     .type keel_pendsv_handler, %function
     .thumb_func
 keel_pendsv_handler:
-    ldr   r2, =keel_current_task    @ r2 = &current
-    ldr   r1, [r2]                  @ r1 = current (outgoing TCB)
-    mrs   r0, psp                   @ r0 = outgoing PSP
-    str   r0, [r1, #32]             @ current.context.stackPointer = PSP
-    stmia r1!, {r4-r7}              @ context.r4...r7 = r4...r7; r1 += 16
+    ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
+    ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
+    mrs   r1, psp                   @ r1 = outgoing PSP
+    str   r1, [r0, #32]             @ current.context.stackPointer = PSP
+    mov   r3, r0                    @ r3 = cursor over current.context
+    stmia r3!, {r4-r7}              @ context.r4...r7 = r4...r7
     mov   r4, r8                    @ r4...r7 = r8...r11 (Thumb-1 stm takes low registers only)
     mov   r5, r9
     mov   r6, r10
     mov   r7, r11
-    stmia r1!, {r4-r7}              @ context.r8...r11
+    stmia r3!, {r4-r7}              @ context.r8...r11
     mov   r4, lr                    @ r4 = EXC_RETURN
-    bl    keel_schedule             @ r0 = next TCB
+    mov   r5, r2                    @ r5 = &scheduler
+    bl    keel_schedule             @ r0 = keel_schedule(outgoing)
+    str   r0, [r5]                  @ scheduler.current = next
     mov   lr, r4                    @ lr = EXC_RETURN
     ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
     msr   psp, r1                   @ PSP = next task's stack
@@ -45,13 +48,13 @@ keel_pendsv_handler:
     ldmia r0!, {r4-r7}              @ r4...r7 = context.r4...r7
     bx    lr                        @ exception return into the next task
 
-@ keel_svc_handler: enter the first task (keel_current_task) in thread mode on PSP.
+@ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
     .global keel_svc_handler
     .type keel_svc_handler, %function
     .thumb_func
 keel_svc_handler:
-    ldr   r0, =keel_current_task    @ r0 = &current
-    ldr   r0, [r0]                  @ r0 = first task's TCB
+    ldr   r0, =keel_scheduler       @ r0 = &scheduler
+    ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
     ldr   r1, [r0, #32]             @ r1 = its prepared exception frame
     msr   psp, r1                   @ PSP = that frame
     ldr   r0, =keel_msp_top         @ r0 = top of the handler stack

@@ -25,19 +25,21 @@
     .thumb
     .text
 
-@ keel_pendsv_handler: switch from keel_current_task to the task keel_schedule picks.
+@ keel_pendsv_handler: switch from the current task to the one keel_schedule picks.
 @ In: lr = EXC_RETURN (thread, PSP). Out: r4-r11, PSP of the next task. Clobbers: r0-r3, r12.
     .global keel_pendsv_handler
     .type keel_pendsv_handler, %function
     .thumb_func
 keel_pendsv_handler:
-    ldr   r2, =keel_current_task    @ r2 = &current
-    ldr   r1, [r2]                  @ r1 = current (outgoing TCB)
-    mrs   r0, psp                   @ r0 = outgoing PSP, hardware frame already pushed
-    stmia r1, {r4-r11}              @ current.context.r4...r11 = r4...r11
-    str   r0, [r1, #32]             @ current.context.stackPointer = PSP
-    mov   r4, lr                    @ r4 = EXC_RETURN (r4 is saved; the call keeps it)
-    bl    keel_schedule             @ r0 = next TCB, checks done, keel_current_task = next
+    ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
+    ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
+    mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
+    stmia r0, {r4-r11}              @ current.context.r4...r11 = r4...r11
+    str   r1, [r0, #32]             @ current.context.stackPointer = PSP
+    mov   r4, lr                    @ r4 = EXC_RETURN (r4, r5 are saved; the call keeps them)
+    mov   r5, r2                    @ r5 = &scheduler
+    bl    keel_schedule             @ r0 = keel_schedule(outgoing): checks it, picks the next
+    str   r0, [r5]                  @ scheduler.current = next
     mov   lr, r4                    @ lr = EXC_RETURN
     ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
@@ -48,14 +50,14 @@ keel_pendsv_handler:
     ldmia r0, {r4-r11}              @ r4...r11 = next.context.r4...r11
     bx    lr                        @ exception return: hardware pops the next task's frame
 
-@ keel_svc_handler: enter the first task (keel_current_task) in thread mode on PSP.
-@ In: keel_current_task set, its context prepared. Out: never returns to the caller of svc.
+@ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
+@ In: scheduler.current set, its context prepared. Out: never returns to the caller of svc.
     .global keel_svc_handler
     .type keel_svc_handler, %function
     .thumb_func
 keel_svc_handler:
-    ldr   r0, =keel_current_task    @ r0 = &current
-    ldr   r0, [r0]                  @ r0 = first task's TCB
+    ldr   r0, =keel_scheduler       @ r0 = &scheduler
+    ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
     ldr   r1, [r0, #32]             @ r1 = its stack pointer (a prepared exception frame)
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #36]             @ r2 = its stack limit

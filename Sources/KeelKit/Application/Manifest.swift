@@ -101,8 +101,8 @@ public enum Manifest {
             guard protections.contains(.redZone) || perBoard else {
                 throw problem("'red_zone' is set but 'protection' has no red-zone")
             }
-            redZone = try integer(task, "red_zone", default: 16, in: 4...(stack / 2), problem)
-            guard redZone % 4 == 0 else { throw problem("'red_zone' must be a multiple of 4 bytes") }
+            redZone = try integer(task, "red_zone", default: 16, in: 16...(stack / 2), problem)
+            guard redZone % 16 == 0 else { throw problem("'red_zone' must be a multiple of 16 bytes (checked four words at a time)") }
         }
         return TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,
                         protections: protections, redZoneBytes: redZone)

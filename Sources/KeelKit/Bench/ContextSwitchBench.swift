@@ -1,0 +1,108 @@
+// Measures instructions per context switch for each protection, against the unprotected switch.
+//
+// The bench-switch example runs 2000 yields between two equal-priority tasks with no tick;
+// the instruction-counter plugin counts everything QEMU executes between the markers. Each
+// variant is run twice: the counts must be identical, or the figure is not reported as exact.
+
+import Foundation
+
+public struct SwitchVariant: Sendable, Equatable {
+    public var label: String
+    public var protections: Set<Protection>
+    public var redZoneBytes: Int
+
+    public static func variants(for board: Board) -> [SwitchVariant] {
+        var list = [
+            SwitchVariant(label: "none", protections: [], redZoneBytes: 0),
+            SwitchVariant(label: "T5 SP check", protections: [.stackPointerCheck], redZoneBytes: 0),
+            SwitchVariant(label: "T4 red zone (16 B)", protections: [.redZone], redZoneBytes: 16),
+            SwitchVariant(label: "T4 + T5", protections: [.redZone, .stackPointerCheck], redZoneBytes: 16),
+        ]
+        if board.hasStackLimitRegisters {
+            list.append(SwitchVariant(label: "T1 PSPLIM", protections: [.limitRegister], redZoneBytes: 0))
+        }
+        return list
+    }
+}
+
+public struct SwitchCost: Sendable, Equatable, Codable {
+    public var board: String
+    public var variant: String
+    public var switches: Int
+    public var instructions: UInt64
+    public var perSwitch: Double
+    /// perSwitch divided by the unprotected switch's, same board, same run.
+    public var ratio: Double
+    /// Both runs gave the same count.
+    public var repeatable: Bool
+}
+
+public struct ContextSwitchBench: Sendable {
+    public static let switches = 2000
+    public var builder: FirmwareBuilder
+    public var runner: QEMURunner
+    public var plugin: InstructionCounterPlugin
+
+    public init(builder: FirmwareBuilder, runner: QEMURunner, plugin: InstructionCounterPlugin) {
+        self.builder = builder
+        self.runner = runner
+        self.plugin = plugin
+    }
+
+    /// Builds the counter plugin into Keel's .build folder (once per source version).
+    public static func makePlugin() throws(KeelError) -> InstructionCounterPlugin {
+        do {
+            return try InstructionCounterPlugin.build(
+                source: InstructionCounterPlugin.defaultSource(packageRoot: KeelRoot.url),
+                into: KeelRoot.url.appendingPathComponent(".build/keel/plugins"))
+        } catch {
+            throw .buildFailed(step: "instruction-counter plugin", output: String(describing: error))
+        }
+    }
+
+    public func measure(on board: Board) throws(KeelError) -> [SwitchCost] {
+        let directory = KeelRoot.examples.appendingPathComponent("bench-switch")
+        let base = try Manifest.load(directory: directory, board: board)
+        var rows: [SwitchCost] = []
+        for variant in SwitchVariant.variants(for: board) {
+            var application = base
+            application.name = "bench-switch-" + variant.label.lowercased().filter { $0.isLetter || $0.isNumber }
+            application.tasks = base.tasks.map {
+                TaskSpec(name: $0.name, entry: $0.entry, priority: $0.priority, stackBytes: $0.stackBytes,
+                         protections: variant.protections, redZoneBytes: variant.redZoneBytes)
+            }
+            let image = try builder.build(application, for: board)
+            let first = try count(image)
+            let second = try count(image)
+            let perSwitch = Double(first) / Double(Self.switches)
+            let baseline = rows.first?.perSwitch ?? perSwitch
+            rows.append(SwitchCost(board: board.name, variant: variant.label, switches: Self.switches,
+                                   instructions: first, perSwitch: perSwitch, ratio: perSwitch / baseline,
+                                   repeatable: first == second))
+        }
+        return rows
+    }
+
+    /// Instructions executed between the bench markers in one run of `image`.
+    public func count(_ image: FirmwareImage) throws(KeelError) -> UInt64 {
+        let elf: ELFFile
+        do { elf = try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
+        guard let start = elf.address(ofSymbol: "keel_bench_start"), let stop = elf.address(ofSymbol: "keel_bench_stop") else {
+            throw .runFailed("\(image.elf.path) has no keel_bench_start/keel_bench_stop markers")
+        }
+        let output = FileManager.default.temporaryDirectory
+            .appendingPathComponent("keel-count-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let options = RunOptions(timeoutSeconds: 60, extraArguments: plugin.qemuArguments(start: start, stop: stop, output: output))
+        let result = try runner.run(image, options: options)
+        guard result.exitCode == 0 else {
+            throw .runFailed("benchmark \(image.application.name) on \(image.board.name) did not finish cleanly: \(result.qemuErrors)")
+        }
+        let measured: InstructionCount
+        do { measured = try InstructionCount.read(from: output) } catch {
+            throw .runFailed("instruction counter: \(error)")
+        }
+        guard measured.windows == 1 else { throw .runFailed("expected one measured window, got \(measured.windows)") }
+        return measured.counted
+    }
+}
