@@ -21,6 +21,7 @@ let package = Package(
             dependencies: ["KeelKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
-        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelKit"]),
+        // Boots firmware in QEMU; depends on `keel` so the command-line tests find it built.
+        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelKit", "keel"]),
     ]
 )

@@ -1,0 +1,106 @@
+// Runs the `keel` executable as a person would: bad input gives exit code 2 and one clear line.
+
+import Foundation
+import KeelKit
+import XCTest
+
+final class CommandLineTests: XCTestCase {
+    struct Outcome { var status: Int32; var output: String; var errors: String }
+
+    var keel: URL {
+        // Tests run from the build products folder, where `keel` is built beside them.
+        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+            ?? Bundle.main.bundleURL
+        return directory.appendingPathComponent("keel")
+    }
+
+    func keel(_ arguments: String...) throws -> Outcome {
+        let process = Process()
+        process.executableURL = keel
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                       errors: String(decoding: err, as: UTF8.self))
+    }
+
+    func application(_ manifest: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try manifest.write(to: directory.appendingPathComponent("keel.json"), atomically: true, encoding: .utf8)
+        try "func work() {}\n".write(to: directory.appendingPathComponent("App.swift"), atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.path
+    }
+
+    func assertBadInput(_ outcome: Outcome, says message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.status, 2, outcome.errors, file: file, line: line)
+        XCTAssertTrue(outcome.errors.contains(message), "stderr: \(outcome.errors)", file: file, line: line)
+        XCTAssertEqual(outcome.errors.split(separator: "\n").count, 1, "one line: \(outcome.errors)", file: file, line: line)
+        XCTAssertFalse(outcome.errors.contains("Fatal error"), file: file, line: line)
+    }
+
+    func testUnknownBoardIsExitCode2() throws {
+        let demo = KeelRoot.examples.appendingPathComponent("demo").path
+        assertBadInput(try keel("build", "--board", "stm32-nowhere", "--app", demo),
+                       says: "unknown board 'stm32-nowhere'; known boards: mps2-an385, mps2-an505, microbit")
+    }
+
+    func testBrokenManifestIsExitCode2() throws {
+        let app = try application(#"{"name": "broken", "tasks": [ {"name": "a""#)
+        assertBadInput(try keel("build", "--app", app), says: "cannot be read as JSON")
+    }
+
+    func testMissingFieldIsExitCode2() throws {
+        let app = try application(#"{"name": "x", "tasks": [{"name": "a", "priority": 1, "stack": 1024}]}"#)
+        assertBadInput(try keel("build", "--app", app), says: "task 'a': 'entry' is missing")
+    }
+
+    func testUnknownKeyIsExitCode2() throws {
+        let app = try application(#"{"name": "x", "tasks": [{"name": "a", "entry": "work", "priority": 1, "stack": 1024, "stak": 4}]}"#)
+        assertBadInput(try keel("build", "--app", app), says: "unknown key 'stak'")
+    }
+
+    func testStackLargerThanRAMIsExitCode2() throws {
+        let app = try application(#"{"name": "x", "tasks": [{"name": "big", "entry": "work", "priority": 1, "stack": 8388608}]}"#)
+        assertBadInput(try keel("build", "--board", "mps2-an385", "--app", app),
+                       says: "task 'big': a stack of 8388608 bytes is larger than mps2-an385's RAM (4194304 bytes)")
+    }
+
+    func testStacksThatDoNotFitTogetherAreExitCode2() throws {
+        let app = try application(#"{"name": "x", "tasks": [{"name": "a", "entry": "work", "priority": 1, "stack": 8192}, {"name": "b", "entry": "work", "priority": 1, "stack": 8192}]}"#)
+        assertBadInput(try keel("build", "--board", "microbit", "--app", app), says: "impossible layout: stacks need")
+    }
+
+    func testLimitRegisterOnACoreWithoutItIsExitCode2() throws {
+        let app = try application(#"{"name": "x", "tasks": [{"name": "a", "entry": "work", "priority": 1, "stack": 1024, "protection": ["limit-register"]}]}"#)
+        assertBadInput(try keel("build", "--board", "mps2-an385", "--app", app), says: "limit-register needs PSPLIM")
+    }
+
+    func testBoardsAsJSON() throws {
+        let outcome = try keel("boards", "--json")
+        XCTAssertEqual(outcome.status, 0, outcome.errors)
+        let boards = try JSONDecoder().decode([Board].self, from: Data(outcome.output.utf8))
+        XCTAssertEqual(boards, BoardCatalog.all)
+    }
+
+    func testRunPrintsDecodedFaultAndExitCode() throws {
+        let demo = KeelRoot.examples.appendingPathComponent("demo").path
+        let outcome = try keel("run", "--board", "mps2-an505", "--app", demo, "--json")
+        XCTAssertEqual(outcome.status, 0, outcome.errors)
+        let events = outcome.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let fault = try XCTUnwrap(events.first { $0["event"] as? String == "fault" })
+        XCTAssertEqual(fault["task"] as? String, "runaway")
+        XCTAssertEqual(fault["technique"] as? String, "limit-register")
+        XCTAssertTrue((fault["message"] as? String ?? "").contains("stack overflow caught by T1"))
+        XCTAssertEqual(events.last?["event"] as? String, "exit")
+        XCTAssertEqual(events.last?["code"] as? Int, 0)
+    }
+}

@@ -1,0 +1,70 @@
+// Overflows by deep recursion and by one large local buffer, caught by T4, T5 and (M33) T1.
+
+import KeelKit
+import XCTest
+
+final class OverflowTests: XCTestCase {
+    enum Technique: String { case t1 = "limit-register", t4 = "red-zone", t5 = "sp-check" }
+
+    func result(_ technique: Technique, on board: String) throws -> RunResult {
+        try TestFirmware.shared.run("overflow", board: board, variant: technique.rawValue) { application in
+            let protection = Protection(rawValue: technique.rawValue)!
+            application.tasks = application.tasks.map { task in
+                guard task.name == "deep" || task.name == "wide" else { return task }
+                return TaskSpec(name: task.name, entry: task.entry, priority: task.priority, stackBytes: task.stackBytes,
+                                protections: [.paint, protection], redZoneBytes: 16)
+            }
+        }
+    }
+
+    func assertCaught(_ technique: Technique, on board: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try result(technique, on: board)
+        let log = "\(board) \(technique):\n\(transcript(result))"
+        XCTAssertEqual(result.exitCode, 0, log, file: file, line: line)
+        for task in ["deep", "wide"] {
+            let fault = result.faults.first { $0.task == task }
+            XCTAssertEqual(fault?.kind, "stack-overflow", "\(task) not caught; \(log)", file: file, line: line)
+            XCTAssertEqual(fault?.technique, technique.rawValue, "\(task); \(log)", file: file, line: line)
+            XCTAssertEqual(fault?.action, "kill", log, file: file, line: line)
+            XCTAssertEqual(result.stacks.first { $0.task == task }?.state, "killed", log, file: file, line: line)
+        }
+        // Nothing else faulted, and the other tasks kept going.
+        XCTAssertEqual(Set(result.faults.map(\.task)), ["deep", "wide"], log, file: file, line: line)
+        XCTAssertTrue(result.output.contains("steady: still running after the overflows"), log, file: file, line: line)
+        XCTAssertEqual(result.output.filter { $0.hasPrefix("steady: round") }.count, 4, log, file: file, line: line)
+        XCTAssertFalse(result.output.contains { $0.contains("(not caught)") }, log, file: file, line: line)
+    }
+
+    func testRedZoneCatchesBothOverflowsOnEveryBoard() throws {
+        for board in allBoards { try assertCaught(.t4, on: board) }
+    }
+
+    func testStackPointerCheckCatchesBothOverflowsOnEveryBoard() throws {
+        for board in allBoards { try assertCaught(.t5, on: board) }
+    }
+
+    func testLimitRegisterCatchesBothOverflowsOnTheM33() throws {
+        try assertCaught(.t1, on: "mps2-an505")
+    }
+
+    /// T1 stops the write itself: not one byte below the stack changes, even though the task
+    /// yields at every level of its recursion, so that the kernel's context save happens at
+    /// the very edge (the software save goes to the task control block, never the stack).
+    func testLimitRegisterWritesNothingBelowTheStack() throws {
+        let result = try result(.t1, on: "mps2-an505")
+        XCTAssertTrue(result.output.contains("keel-test:below-changed=0"), transcript(result))
+        let fault = try XCTUnwrap(result.faults.first { $0.task == "deep" })
+        XCTAssertGreaterThanOrEqual(fault.sp, fault.limit, "PSP never went below PSPLIM")
+        XCTAssertNotEqual(fault.cfsr & (1 << 20), 0, "UFSR.STKOF is set")
+    }
+
+    /// The after-the-fact techniques let some bytes be written first; the count is reported.
+    func testSwitchOutChecksReportHowMuchWasWrittenBelow() throws {
+        for technique in [Technique.t4, .t5] {
+            let result = try result(technique, on: "mps2-an385")
+            let line = result.output.first { $0.hasPrefix("keel-test:below-changed=") }
+            XCTAssertNotNil(line, transcript(result))
+            print("\(technique.rawValue) on mps2-an385: \(line ?? "?")")
+        }
+    }
+}

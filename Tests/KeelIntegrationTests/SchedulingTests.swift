@@ -1,0 +1,36 @@
+// Boots every board and checks that tasks interleave exactly as priorities and sleeps imply.
+
+import KeelKit
+import XCTest
+
+final class SchedulingTests: XCTestCase {
+    func testThreeTasksInterleaveByPriorityAndSleepOnEveryBoard() throws {
+        let expected = ["H0@0", "M0@0", "L0@0", "L1@1", "M1@2", "L2@2", "H1@3", "M2@4", "H2@6"]
+        for board in allBoards {
+            let result = try TestFirmware.shared.run("interleave", board: board)
+            XCTAssertEqual(result.exitCode, 0, "\(board):\n\(transcript(result))")
+            XCTAssertEqual(result.output, expected, "\(board):\n\(transcript(result))")
+            XCTAssertTrue(result.records.contains(.boot), board)
+            XCTAssertEqual(Set(result.stacks.map(\.state)), ["exited"], board)
+        }
+    }
+
+    /// Painting: a task that fills N bytes gets a mark of at least N and at most N + 256
+    /// (the frames of its entry, of the filling function and one exception frame).
+    func testHighWaterMarkCoversAFilledBufferOnEveryBoard() throws {
+        for board in allBoards {
+            let result = try TestFirmware.shared.run("high-water", board: board)
+            let line = try XCTUnwrap(result.output.first { $0.hasPrefix("keel-test:buffer=") }, transcript(result))
+            let fields = Dictionary(uniqueKeysWithValues: line.dropFirst("keel-test:".count).split(separator: " ").map {
+                let pair = $0.split(separator: "=")
+                return (String(pair[0]), Int(pair[1]) ?? -1)
+            })
+            let buffer = try XCTUnwrap(fields["buffer"]), mark = try XCTUnwrap(fields["hwm"])
+            XCTAssertGreaterThanOrEqual(mark, buffer, "\(board): \(line)")
+            XCTAssertLessThanOrEqual(mark, buffer + 256, "\(board): \(line)")
+            // The shutdown record reads the same paint (after the task's printing, so higher).
+            let record = try XCTUnwrap(result.stacks.first { $0.task == "filler" })
+            XCTAssertGreaterThanOrEqual(record.used ?? 0, mark, board)
+        }
+    }
+}

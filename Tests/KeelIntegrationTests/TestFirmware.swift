@@ -1,0 +1,59 @@
+// Shared firmware for the QEMU tests: each (application, variant, board) is built and run once
+// per test process, whatever number of tests look at its output.
+
+import Foundation
+import KeelKit
+import XCTest
+
+final class TestFirmware: @unchecked Sendable {
+    static let shared = TestFirmware()
+
+    private let lock = NSLock()
+    private var runs: [String: RunResult] = [:]
+    private var images: [String: FirmwareImage] = [:]
+
+    lazy var builder: FirmwareBuilder? = (try? Toolchain.locate()).map { FirmwareBuilder(toolchain: $0) }
+    lazy var runner: QEMURunner? = try? QEMURunner.locate()
+
+    /// Builds an example application for a board, with an optional change to its manifest.
+    func image(_ app: String, board boardName: String, variant: String? = nil,
+               change: (inout Application) -> Void = { _ in }) throws -> FirmwareImage {
+        let key = "\(app)/\(variant ?? "")/\(boardName)"
+        if let image = lock.withLock({ images[key] }) { return image }
+        guard let builder else { throw XCTSkip("the firmware toolchain is not installed (run ./Scripts/setup)") }
+        let board = try BoardCatalog.board(named: boardName)
+        var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent(app), board: board)
+        if let variant { application.name += "-" + variant }
+        change(&application)
+        let image = try builder.build(application, for: board)
+        lock.withLock { images[key] = image }
+        return image
+    }
+
+    /// Builds and runs once; later calls with the same key get the same result.
+    func run(_ app: String, board: String, variant: String? = nil,
+             change: (inout Application) -> Void = { _ in }) throws -> RunResult {
+        let key = "\(app)/\(variant ?? "")/\(board)"
+        if let result = lock.withLock({ runs[key] }) { return result }
+        let image = try image(app, board: board, variant: variant, change: change)
+        guard let runner else { throw XCTSkip("qemu-system-arm is not installed (run ./Scripts/setup)") }
+        let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
+        lock.withLock { runs[key] = result }
+        return result
+    }
+}
+
+let allBoards = ["mps2-an385", "mps2-an505", "microbit"]
+
+/// The console lines of a run, for failure messages.
+func transcript(_ result: RunResult) -> String {
+    result.records.map { record in
+        switch record {
+        case .output(let line): line
+        case .fault(let fault): RunReport.describe(fault)
+        case .stack(let stack): "stack \(stack.task) used \(stack.used ?? -1) of \(stack.size)"
+        case .boot: "boot"
+        case .end(let code): "end \(code)"
+        }
+    }.joined(separator: "\n") + (result.qemuErrors.isEmpty ? "" : "\nqemu: \(result.qemuErrors)")
+}
