@@ -34,3 +34,22 @@ final class SchedulingTests: XCTestCase {
         }
     }
 }
+
+final class ImageTests: XCTestCase {
+    /// The stacks the layout planned are the ones the linked image names.
+    func testLinkedStackSymbolsMatchTheLayout() throws {
+        for board in allBoards {
+            let image = try TestFirmware.shared.image("interleave", board: board)
+            let elf = try ELFFile(contentsOf: image.elf)
+            for (task, stack) in zip(image.application.tasks, image.layout.taskStacks) {
+                XCTAssertEqual(elf.address(ofSymbol: "keel_stack_\(task.name)_bottom"), stack.bottom, "\(board) \(task.name)")
+                XCTAssertEqual(elf.address(ofSymbol: "keel_stack_\(task.name)_top"), stack.top, "\(board) \(task.name)")
+            }
+            XCTAssertEqual(elf.address(ofSymbol: "keel_msp_top"), image.layout.handlerStack.top)
+            // .data and .bss start after the stacks.
+            let bss = try XCTUnwrap(elf.section(named: ".bss"))
+            XCTAssertGreaterThanOrEqual(bss.address, image.layout.dataStart)
+            XCTAssertFalse(try elf.stackSizes().isEmpty, "the IR route leaves frame sizes in the image")
+        }
+    }
+}

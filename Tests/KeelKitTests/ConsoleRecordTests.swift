@@ -1,0 +1,44 @@
+// The firmware's "keel:" records and the lines a person reads from them.
+
+@testable import KeelKit
+import XCTest
+
+final class ConsoleRecordTests: XCTestCase {
+    let faultLine = "keel:fault task=runaway kind=stack-overflow technique=red-zone pc=0x00001234 sp=0x200007e0 limit=0x20000800 cfsr=0x00000000 hfsr=0x00000000 mmfar=0x00000000 bfar=0x00000000 action=kill"
+
+    func testFaultRecordIsDecodedAndDescribed() throws {
+        guard case .fault(var fault) = ConsoleRecord.parse(faultLine) else { return XCTFail("not a fault") }
+        XCTAssertEqual(fault.task, "runaway")
+        XCTAssertEqual(fault.pc, 0x1234)
+        XCTAssertEqual(fault.limit, 0x2000_0800)
+        fault.function = "descend(_:)"
+        XCTAssertEqual(RunReport.describe(fault),
+                       "FAULT task 'runaway': stack overflow caught by T4 software red zone, at switch-out; pc 0x00001234 in descend(_:), sp 0x200007e0, stack limit 0x20000800 (32 bytes below); task stopped, others continue")
+    }
+
+    func testLimitRegisterFaultNamesSTKOF() throws {
+        let line = "keel:fault task=deep kind=stack-overflow technique=limit-register pc=0x00000000 sp=0x38000800 limit=0x38000800 cfsr=0x00100000 hfsr=0x00000000 mmfar=0x00000000 bfar=0x00000000 action=kill"
+        guard case .fault(let fault) = ConsoleRecord.parse(line) else { return XCTFail("not a fault") }
+        XCTAssertEqual(RunReport.describe(fault),
+                       "FAULT task 'deep': stack overflow caught by T1 stack-limit register (PSPLIM); pc not stacked, sp 0x38000800, stack limit 0x38000800, CFSR 0x00100000 (STKOF); task stopped, others continue")
+    }
+
+    func testStackRecordsAndPlainLines() {
+        XCTAssertEqual(ConsoleRecord.parse("keel:stack task=a size=1024 used=300 protection=paint,sp-check state=exited"),
+                       .stack(StackRecord(task: "a", size: 1024, used: 300, protection: ["paint", "sp-check"], state: "exited")))
+        XCTAssertEqual(ConsoleRecord.parse("keel:stack task=b size=512 used=? protection=none state=killed"),
+                       .stack(StackRecord(task: "b", size: 512, used: nil, protection: [], state: "killed")))
+        XCTAssertEqual(ConsoleRecord.parse("hello keel:fault"), .output("hello keel:fault"))
+        XCTAssertEqual(ConsoleRecord.parse("keel:fault task=x"), .output("keel:fault task=x"), "incomplete records stay text")
+        XCTAssertEqual(ConsoleRecord.parse("keel:end code=3"), .end(code: 3))
+    }
+
+    func testStackTable() {
+        let table = RunReport.stackTable([StackRecord(task: "sensor", size: 1024, used: 516, protection: ["paint"], state: "exited")])
+        XCTAssertEqual(table, """
+        task    stack  used   %  protection  state
+        ------  -----  ----  --  ----------  ------
+        sensor   1024   516  50  paint       exited
+        """)
+    }
+}
