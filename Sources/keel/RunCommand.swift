@@ -56,7 +56,7 @@ struct Run: ParsableCommand {
             printLine()
             printLine(RunReport.stackTable(result.stacks).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
         }
-        if !result.qemuErrors.isEmpty && result.exitCode != 0 && !json {
+        if !result.qemuErrors.isEmpty && !result.timedOut && result.exitCode != 0 && !json {
             printLine(indent + "qemu: " + result.qemuErrors)
         }
         if json, let code = result.exitCode { printLine(RunReport.jsonLine(["event": "exit", "code": Int(code)])) }
