@@ -24,8 +24,8 @@ enum Heap {
         heapReady = true
     }
 
-    /// Returns the address of `bytes` usable bytes aligned to `alignment` (≤ 8), or 0.
-    static func allocate(_ bytes: UInt32, alignment: UInt32) -> UInt32 {
+    /// Returns the address of `bytes` usable bytes, 8-byte aligned, or 0.
+    static func allocate(_ bytes: UInt32) -> UInt32 {
         let needed = (bytes &+ headerBytes &+ 7) & ~7
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
@@ -87,7 +87,8 @@ enum Heap {
 
 @_cdecl("posix_memalign")
 func posixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ size: Int) -> Int32 {
-    let address = Heap.allocate(UInt32(truncatingIfNeeded: size), alignment: UInt32(truncatingIfNeeded: alignment))
+    guard alignment <= 8 else { return 22 }  // EINVAL: blocks are 8-byte aligned, no more
+    let address = Heap.allocate(UInt32(truncatingIfNeeded: size))
     guard address != 0 else { return 12 }  // ENOMEM
     result.pointee = UnsafeMutableRawPointer(bitPattern: UInt(address))
     return 0
