@@ -27,10 +27,7 @@ enum Faults {
     }
 
     static func kill(_ task: TaskPointer) {
-        let interrupts = Interrupts.mask()
-        Scheduler.remove(task, state: .killed)
-        if task == currentTask { Processor.requestContextSwitch() }
-        Interrupts.restore(interrupts)
+        Scheduler.stop(task, state: .killed)
     }
 
     static func report(task: TaskPointer?, kind: StaticString, technique: Technique, pc: UInt32, sp: UInt32,

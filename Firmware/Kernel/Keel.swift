@@ -10,11 +10,8 @@ enum Keel {
 
     /// Ends the calling task; the others keep running.
     static func exit() -> Never {
-        _ = Interrupts.mask()
-        Scheduler.remove(currentTask.unsafelyUnwrapped, state: .exited)
-        Processor.requestContextSwitch()
-        Interrupts.restore(0)
-        while true { Processor.waitForInterrupt() }
+        Scheduler.stop(currentTask.unsafelyUnwrapped, state: .exited)
+        while true { Processor.waitForInterrupt() }  // not reached: the task is never resumed
     }
 
     /// Ticks since the kernel started.

@@ -39,7 +39,6 @@ enum Kernel {
             task.pointee.stackBottom = descriptor.stackBottom
             task.pointee.stackTop = descriptor.stackTop
             task.pointee.protections = descriptor.protections
-            task.pointee.redZoneBytes = descriptor.redZoneBytes
             task.pointee.redZoneEnd = descriptor.stackBottom &+ descriptor.redZoneBytes
         }
         // Round-robin groups: tasks with equal priority (the table is sorted, so groups are runs).

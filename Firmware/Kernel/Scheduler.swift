@@ -74,11 +74,14 @@ enum Scheduler {
         scheduler.sleeping |= bit(task)
     }
 
-    /// Takes a task out of scheduling for good (exit or kill). Interrupts must be masked.
-    static func remove(_ task: TaskPointer, state: TaskState) {
+    /// Takes a task out of scheduling for good (exit or kill); switches away if it is running.
+    static func stop(_ task: TaskPointer, state: TaskState) {
+        let interrupts = Interrupts.mask()
         task.pointee.state = state
         scheduler.ready &= ~bit(task)
         scheduler.sleeping &= ~bit(task)
+        if task == scheduler.current { Processor.requestContextSwitch() }
+        Interrupts.restore(interrupts)  // PendSV is taken here when the caller is the task
     }
 }
 

@@ -44,7 +44,8 @@ func resetHandler() {
 
 @_cdecl("keel_unexpected_interrupt")
 func unexpectedInterrupt() {
-    Console.write("keel:fault task=handler kind=unexpected-interrupt technique=none pc=0x0 sp=0x0 limit=0x0 cfsr=0x0 hfsr=0x0 mmfar=0x0 bfar=0x0 action=halt\n")
+    Faults.report(task: nil, kind: "unexpected-interrupt", technique: .none, pc: 0, sp: 0, limit: 0,
+                  registers: FaultRegisters())
     Console.exit(code: 3)
 }
 

@@ -55,9 +55,7 @@ struct TaskControlBlock {
     var wakeTick: UInt32 = 0
     var stackBottom: UInt32 = 0
     var stackTop: UInt32 = 0
-    /// Bytes of the T4 red zone; 0 when the task has none.
-    var redZoneBytes: UInt32 = 0
-    /// One past the red zone: `stackBottom + redZoneBytes` (the check then reads nothing without T4).
+    /// One past the T4 red zone; equal to `stackBottom` when the task has none (the check then reads nothing).
     var redZoneEnd: UInt32 = 0
     /// The lowest valid saved stack pointer for T5; 0 when the task has no T5 (never below).
     var stackCheckLimit: UInt32 = 0
@@ -67,7 +65,7 @@ struct TaskControlBlock {
     var entry: TaskEntry? = nil
     /// Pads the block to 128 bytes so the scheduler indexes the table with a shift, not a
     /// multiply (checked in `Kernel.start`). Shrink this when adding a field.
-    private var padding: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var padding: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
     var stackBytes: UInt32 { stackTop &- stackBottom }
 

@@ -9,8 +9,7 @@ enum RedZone: StackDetector {
     static var technique: Technique { .redZone }
 
     static func prepare(_ task: TaskPointer) {
-        let bottom = task.pointee.stackBottom
-        Memory.fillWords(from: bottom, to: bottom &+ task.pointee.redZoneBytes, with: stackPaintWord)
+        Memory.fillWords(from: task.pointee.stackBottom, to: task.pointee.redZoneEnd, with: stackPaintWord)
     }
 
     @inline(__always)
