@@ -29,6 +29,11 @@ enum Console {
         }
     }
 
+    /// Drops the half-written line of a task that restarts.
+    static func discardLine(of task: TaskPointer) {
+        taskLines?[Int(task.pointee.index)].count = 0
+    }
+
     private static func append(_ byte: UInt8, to line: inout ConsoleLine) {
         line.bytes[Int(line.count)] = byte
         line.count &+= 1

@@ -1,9 +1,10 @@
 // Fault reporting: what was detected, in which task, by which technique, and what the kernel did.
 //
-// Every report is one "keel:fault" record with key=value fields that `keel run` decodes
-// (and symbolises: the PC becomes a function name from the ELF). The policy today is
-// "kill": the task stops for good and every other task keeps running. A fault in handler
-// mode is the kernel's own and ends the run with exit code 3.
+// Every fault becomes one "keel:fault" record with key=value fields that `keel run` decodes
+// (and symbolises: the PC becomes a function name from the ELF). Then the task's policy
+// applies (FaultPolicy.swift): kill, restart or reset. A fault of the kernel itself, or of
+// an interrupt handler, always resets the system with a record the next boot reports:
+// a kernel whose own stack overflowed must not go on, nor hang.
 
 struct FaultRegisters {
     var status: UInt32 = 0            // CFSR (ARMv7-M/ARMv8-M), 0 on ARMv6-M
@@ -12,8 +13,39 @@ struct FaultRegisters {
     var busFaultAddress: UInt32 = 0   // BFAR, valid when CFSR.BFARVALID
 }
 
+enum FaultKind: UInt8 {
+    case stackOverflow, foreignStackWrite, hardFault, memoryManagement, busFault, usageFault, unexpectedInterrupt, fault
+
+    var reportName: StaticString {
+        switch self {
+        case .stackOverflow: "stack-overflow"
+        case .foreignStackWrite: "foreign-stack-write"
+        case .hardFault: "hard-fault"
+        case .memoryManagement: "memory-management-fault"
+        case .busFault: "bus-fault"
+        case .usageFault: "usage-fault"
+        case .unexpectedInterrupt: "unexpected-interrupt"
+        case .fault: "fault"
+        }
+    }
+}
+
+/// One detected fault, as reported and as kept across a reset. `task` is nil for the kernel.
+struct FaultReport {
+    var task: TaskPointer?
+    var kind: FaultKind
+    var technique: Technique
+    var pc: UInt32
+    var sp: UInt32
+    var limit: UInt32
+    var registers = FaultRegisters()
+    /// The hardware could not push the exception frame (MSTKERR, STKERR, STKOF on entry).
+    var duringStacking = false
+}
+
 enum Faults {
-    /// A switch-out check (T4, T5) found the outgoing task's stack overflowed.
+    /// A switch-out check (T4, T5) found the outgoing task's stack overflowed. Runs in PendSV
+    /// after the task's context was saved.
     static func overflowDetectedAtSwitch(_ task: TaskPointer, technique: Technique) {
         // The saved exception frame's PC is where the task was when it was switched out, but
         // only a frame inside the stack is trustworthy: one pushed below it lies in memory that
@@ -21,53 +53,53 @@ enum Faults {
         let sp = task.pointee.context.stackPointer
         let framePlausible = sp >= task.pointee.stackBottom && sp &+ 32 <= task.pointee.stackTop
         let pc = framePlausible ? Memory.loadWord(sp &+ 24) : 0
-        report(task: task, kind: "stack-overflow", technique: technique, pc: pc, sp: sp,
-               limit: task.pointee.stackBottom, registers: FaultRegisters())
-        kill(task)
+        let fault = FaultReport(task: task, kind: .stackOverflow, technique: technique, pc: pc, sp: sp,
+                                limit: task.pointee.stackBottom)
+        FaultPolicy.apply(fault, to: task, from: .contextSwitch)
     }
 
-    static func kill(_ task: TaskPointer) {
-        Scheduler.stop(task, state: .killed)
-    }
-
-    static func report(task: TaskPointer?, kind: StaticString, technique: Technique, pc: UInt32, sp: UInt32,
-                       limit: UInt32, registers: FaultRegisters) {
+    static func report(_ fault: FaultReport, action: StaticString) {
         Console.write("keel:fault task=")
-        if let task { Console.write(task.pointee.name) } else { Console.write("handler") }
+        if let task = fault.task { Console.write(task.pointee.name) } else { Console.write("handler") }
         Console.write(" kind=")
-        Console.write(kind)
+        Console.write(fault.kind.reportName)
         Console.write(" technique=")
-        Console.write(technique.reportName)
+        Console.write(fault.technique.reportName)
         Console.write(" pc=")
-        Console.write(hex: pc)
+        Console.write(hex: fault.pc)
         Console.write(" sp=")
-        Console.write(hex: sp)
+        Console.write(hex: fault.sp)
         Console.write(" limit=")
-        Console.write(hex: limit)
+        Console.write(hex: fault.limit)
         Console.write(" cfsr=")
-        Console.write(hex: registers.status)
+        Console.write(hex: fault.registers.status)
         Console.write(" hfsr=")
-        Console.write(hex: registers.hardFaultStatus)
+        Console.write(hex: fault.registers.hardFaultStatus)
         Console.write(" mmfar=")
-        Console.write(hex: registers.memManageAddress)
+        Console.write(hex: fault.registers.memManageAddress)
         Console.write(" bfar=")
-        Console.write(hex: registers.busFaultAddress)
+        Console.write(hex: fault.registers.busFaultAddress)
+        Console.write(" stacking=")
+        Console.write(fault.duringStacking ? "failed" : "ok")
         Console.write(" action=")
-        Console.write(task == nil ? "halt" : "kill")
+        Console.write(action)
         Console.write("\n")
     }
 }
 
-// CFSR bits (ARMv7-M B3.2.15, ARMv8-M adds STKOF).
-private let usageFaultStackOverflow: UInt32 = 1 << 20  // UFSR.STKOF
+// CFSR bits (ARMv7-M B3.2.15; ARMv8-M adds STKOF).
+private let memManageDataAccess: UInt32 = 1 << 1      // MMFSR.DACCVIOL
 private let memManageStacking: UInt32 = 1 << 4        // MMFSR.MSTKERR
-private let busFaultStacking: UInt32 = 1 << 12        // BFSR.STKERR
 private let memManageAddressValid: UInt32 = 1 << 7    // MMFSR.MMARVALID
+private let busFaultStacking: UInt32 = 1 << 12        // BFSR.STKERR
 private let busFaultAddressValid: UInt32 = 1 << 15    // BFSR.BFARVALID
+private let usageFaultStackOverflow: UInt32 = 1 << 20  // UFSR.STKOF
+
+@_extern(c, "keel_msp_bottom") func mainStackBottom()
 
 /// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
 /// Inputs: the stack the frame was pushed on, EXC_RETURN, the exception number.
-/// Returns when the faulting task has been killed; PendSV then switches to another task.
+/// Returns only when the policy let the system go on (kill or restart of a task).
 @_cdecl("keel_fault")
 func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt32) {
     var registers = FaultRegisters()
@@ -80,32 +112,69 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     #endif
     let fromThread = exceptionReturn & 0b1000 != 0
     let onProcessStack = exceptionReturn & 0b100 != 0
-    let task = fromThread && onProcessStack ? currentTask : nil
+    var task = fromThread && onProcessStack ? currentTask : nil
+    // The idle task is the kernel's: its fault is the kernel's.
+    if let running = task, Int(running.pointee.index) == scheduler.taskCount &- 1 { task = nil }
 
-    // When stacking itself failed there is no frame to read the PC from. After a failed
-    // stacking under PSPLIM the hardware leaves PSP exactly at the limit.
-    let stackingFailed = registers.status & (memManageStacking | busFaultStacking) != 0
-        || (registers.status & usageFaultStackOverflow != 0 && frame <= (task?.pointee.context.stackLimit ?? 0))
-    let pc = stackingFailed ? 0 : Memory.loadWord(frame &+ 24)
+    let status = registers.status
+    let stackOverflowed = status & usageFaultStackOverflow != 0
+    // When stacking failed there is no frame to read the PC from. After a failed stacking
+    // under a limit register the hardware leaves SP at the limit; the MPU moves SP anyway.
+    let limit = task?.pointee.context.stackLimit ?? linkerSymbol(mainStackBottom)
+    let duringStacking = status & (memManageStacking | busFaultStacking) != 0 || (stackOverflowed && frame <= limit)
+    var fault = FaultReport(task: task, kind: faultKind(exception), technique: .none, pc: 0, sp: frame,
+                            limit: task?.pointee.stackBottom ?? linkerSymbol(mainStackBottom),
+                            registers: registers, duringStacking: duringStacking)
+    // The address the MPU refused: the fault address, or for a failed stacking the frame.
+    let refused = status & memManageAddressValid != 0 ? registers.memManageAddress
+        : (status & memManageStacking != 0 ? frame : 0)
+    let byMPU = status & (memManageDataAccess | memManageStacking) != 0
 
     if let task {
-        let isOverflow = registers.status & usageFaultStackOverflow != 0
-        let technique: Technique = isOverflow ? .limitRegister : .none
-        Faults.report(task: task, kind: isOverflow ? "stack-overflow" : faultKind(exception), technique: technique,
-               pc: pc, sp: frame, limit: task.pointee.stackBottom, registers: registers)
-        Faults.kill(task)
+        if stackOverflowed {
+            fault.kind = .stackOverflow
+            fault.technique = .limitRegister
+        } else if byMPU {
+            classifyMPUFault(&fault, task: task, address: refused)
+        }
+        if !duringStacking { fault.pc = Memory.loadWord(frame &+ 24) }
+        FaultPolicy.apply(fault, to: task, from: .faultHandler)
         return
     }
-    Faults.report(task: nil, kind: faultKind(exception), technique: .none, pc: pc, sp: frame, limit: 0, registers: registers)
-    Console.exit(code: 3)
+    // The kernel's own fault. Its stack overflowed when the limit tripped (MSPLIM) or the MPU
+    // refused an address in the handler stack's guard (PMSAv7).
+    let handlerBottom = linkerSymbol(mainStackBottom)
+    if stackOverflowed {
+        fault.kind = .stackOverflow
+        fault.technique = .limitRegister
+    } else if byMPU && refused < handlerBottom && refused &+ 256 >= handlerBottom {
+        fault.kind = .stackOverflow
+        fault.technique = .mpuGuard
+    }
+    if !duringStacking && frame >= handlerBottom { fault.pc = Memory.loadWord(frame &+ 24) }
+    FaultPolicy.resetSystem(fault)
 }
 
-private func faultKind(_ exception: UInt32) -> StaticString {
+/// Which MPU technique refused the access, and whether it was the task's own overflow.
+private func classifyMPUFault(_ fault: inout FaultReport, task: TaskPointer, address: UInt32) {
+    let protections = task.pointee.protections
+    if address < task.pointee.stackBottom {
+        // Below the running stack: its guard (T3), or a stack T2 keeps unwritable.
+        fault.kind = .stackOverflow
+        let inGuard = address >= task.pointee.guardBottom && protections.contains(.mpuGuard)
+        fault.technique = inGuard || !protections.contains(.mpuRegion) ? .mpuGuard : .mpuRegion
+    } else if address >= task.pointee.stackTop && protections.contains(.mpuRegion) {
+        fault.kind = .foreignStackWrite
+        fault.technique = .mpuRegion
+    }
+}
+
+private func faultKind(_ exception: UInt32) -> FaultKind {
     switch exception {
-    case 3: "hard-fault"
-    case 4: "memory-management-fault"
-    case 5: "bus-fault"
-    case 6: "usage-fault"
-    default: "fault"
+    case 3: .hardFault
+    case 4: .memoryManagement
+    case 5: .busFault
+    case 6: .usageFault
+    default: .fault
     }
 }

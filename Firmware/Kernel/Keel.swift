@@ -23,6 +23,22 @@ enum Keel {
     /// Lowest address of the calling task's stack.
     static var stackBottom: UInt32 { currentTask.unsafelyUnwrapped.pointee.stackBottom }
 
+    /// Resets the kernel made since power-on (after a fault whose policy is `reset`); 0 after a cold boot.
+    static var resetsSincePowerOn: UInt32 { PreviousBoot.resets }
+
+    /// Runs `handler` for device interrupt line `irq` (0...7) at `priority` (1...254; lower is
+    /// more urgent; faults are 0, the kernel's tick and switch 255).
+    static func attachInterrupt(_ irq: Int, priority: UInt8 = 0x80, _ handler: @escaping @convention(c) () -> Void) {
+        DeviceInterrupts.attach(irq, priority: priority, handler)
+    }
+
+    /// Makes interrupt `irq` pending, as its device would.
+    static func triggerInterrupt(_ irq: Int) { DeviceInterrupts.pend(irq) }
+
+    /// Runs `body` with memory protection off and interrupts masked. For diagnostics that must
+    /// read other tasks' stacks (which T2 makes unreadable); never for normal work.
+    static func withMemoryProtectionOff<Result>(_ body: () -> Result) -> Result { MPU.withProtectionOff(body) }
+
     /// Ends the whole run now with `code` (after printing the stack report).
     static func shutdown(code: UInt32) -> Never { Shutdown.run(code: code) }
 }

@@ -7,15 +7,20 @@
 struct KernelConfiguration {
     var tickHertz: UInt32
     var clockHertz: UInt32
+    /// MPU regions programmed once at boot (the layout planner's fixed regions).
+    var fixedRegionCount: Int
+    /// The region the first of a task's two switch regions is written to.
+    var firstSwitchRegion: UInt32
 }
 
 enum Kernel {
-    nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0)
+    nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0, fixedRegionCount: 0, firstSwitchRegion: 0)
 
     /// Starts the scheduler. `tasks` has room for `descriptors.count + 1` control blocks:
     /// the application's tasks, then the idle task.
     static func start(
         tasks: TaskPointer,
+        fixedRegions: UnsafePointer<MPURegionWords>,
         consoleLines: UnsafeMutablePointer<ConsoleLine>,
         descriptors: UnsafeBufferPointer<TaskDescriptor>,
         idle: TaskDescriptor,
@@ -40,6 +45,9 @@ enum Kernel {
             task.pointee.stackTop = descriptor.stackTop
             task.pointee.protections = descriptor.protections
             task.pointee.redZoneEnd = descriptor.stackBottom &+ descriptor.redZoneBytes
+            task.pointee.guardBottom = descriptor.guardBottom
+            task.pointee.context.switchRegions = descriptor.switchRegions
+            task.pointee.policy = descriptor.policy
         }
         // Round-robin groups: tasks with equal priority (the table is sorted, so groups are runs).
         for index in 0..<scheduler.taskCount {
@@ -52,6 +60,9 @@ enum Kernel {
             startTask(task)
         }
         Exceptions.configurePriorities()
+        // Stacks are painted and framed by now; from here on the MPU guards them.
+        MPU.configure(fixed: fixedRegions, count: configuration.fixedRegionCount,
+                      firstSwitchRegion: configuration.firstSwitchRegion)
         if configuration.tickHertz > 0 {
             SysTick.start(clockHertz: configuration.clockHertz, tickHertz: configuration.tickHertz)
         }

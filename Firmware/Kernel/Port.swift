@@ -14,6 +14,12 @@ func portSemihostingCall(_ operation: UInt32, _ argument: UInt32) -> UInt32
 /// The active exception number (IPSR), 0 in thread mode.
 @_extern(c, "keel_exception_number")
 func portExceptionNumber() -> UInt32
+/// PSP = `stackPointer` (used to restart a task from its own fault handler).
+@_extern(c, "keel_set_process_stack")
+func portSetProcessStack(_ stackPointer: UInt32)
+/// MSPLIM = `limit` on ARMv8-M; nothing elsewhere.
+@_extern(c, "keel_set_main_stack_limit")
+func portSetMainStackLimit(_ limit: UInt32)
 /// Enters the first task through an SVC; never returns.
 @_extern(c, "keel_start_first_task")
 func portStartFirstTask()

@@ -7,8 +7,11 @@ enum Shutdown {
     static func run(code: UInt32) -> Never {
         _ = Interrupts.mask()
         SysTick.stop()
-        for index in 0..<(scheduler.taskCount &- 1) {
-            report(Scheduler.task(index))
+        // Reading every stack's paint needs the MPU out of the way (T2 blocks other stacks).
+        MPU.withProtectionOff {
+            for index in 0..<(scheduler.taskCount &- 1) {
+                report(Scheduler.task(index))
+            }
         }
         Console.write("keel:end code=")
         Console.write(decimal: code)
@@ -29,6 +32,10 @@ enum Shutdown {
         }
         Console.write(" protection=")
         writeProtections(task.pointee.protections)
+        if task.pointee.policy.action == .restart {
+            Console.write(" restarts=")
+            Console.write(decimal: task.pointee.restartTotal)
+        }
         Console.write(" state=")
         switch task.pointee.state {
         case .ready, .sleeping: Console.write("running")
@@ -48,6 +55,8 @@ enum Shutdown {
         }
         item(.painting, "paint")
         item(.limitRegister, "limit-register")
+        item(.mpuRegion, "mpu-region")
+        item(.mpuGuard, "mpu-guard")
         item(.redZone, "red-zone")
         item(.stackPointerCheck, "sp-check")
         if first { Console.write("none") }

@@ -27,6 +27,8 @@ func linkerSymbol(_ symbol: Handler) -> UInt32 {
 
 @_cdecl("keel_reset")
 func resetHandler() {
+    // The handler stack's hardware limit (ARMv8-M MSPLIM) holds from the first instruction on.
+    portSetMainStackLimit(linkerSymbol(mainStackBottom))
     // Copy initialised data from flash, zero .bss (plain loops: memcpy is Swift too).
     var from = linkerSymbol(dataLoadAddress)
     var to = linkerSymbol(dataStart)
@@ -39,13 +41,14 @@ func resetHandler() {
     Memory.fillWords(from: linkerSymbol(bssStart), to: linkerSymbol(bssEnd), with: 0)
     Heap.initialize(start: linkerSymbol(bssEnd), end: linkerSymbol(heapEnd))
     Console.write("keel:boot\n")
+    PreviousBoot.reportAtBoot()
     startApplication()
 }
 
 @_cdecl("keel_unexpected_interrupt")
 func unexpectedInterrupt() {
-    Faults.report(task: nil, kind: "unexpected-interrupt", technique: .none, pc: 0, sp: 0, limit: 0,
-                  registers: FaultRegisters())
+    Faults.report(FaultReport(task: nil, kind: .unexpectedInterrupt, technique: .none, pc: 0, sp: 0, limit: 0),
+                  action: "halt")
     Console.exit(code: 3)
 }
 
@@ -69,6 +72,6 @@ let vectorTable: (
     0,                      // 13: reserved
     pendSVHandler,          // 14: PendSV
     sysTickHandler,         // 15: SysTick
-    unexpectedInterrupt, unexpectedInterrupt, unexpectedInterrupt, unexpectedInterrupt,  // IRQ 0-3
-    unexpectedInterrupt, unexpectedInterrupt, unexpectedInterrupt, unexpectedInterrupt   // IRQ 4-7
+    interruptDispatch, interruptDispatch, interruptDispatch, interruptDispatch,  // IRQ 0-3
+    interruptDispatch, interruptDispatch, interruptDispatch, interruptDispatch   // IRQ 4-7
 )

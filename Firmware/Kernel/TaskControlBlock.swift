@@ -20,18 +20,50 @@ struct TaskDescriptor {
     var protections: Protections
     /// Bytes at the bottom of the stack painted and checked by the software red zone (T4).
     var redZoneBytes: UInt32
+    /// Lowest address of the MPU guard below the stack (T3); `stackBottom` when there is none.
+    var guardBottom: UInt32
+    /// The two MPU regions the switch-in loads (computed by the layout planner).
+    var switchRegions: MPUSwitch
+    var policy: FaultPolicyDescriptor
+}
+
+/// Two MPU regions as the port writes them, in one store from RBAR on: RBAR, RASR (PMSAv7)
+/// or RLAR (PMSAv8), then the same pair through the alias registers (A1).
+struct MPUSwitch {
+    var base0: UInt32, attributes0: UInt32, base1: UInt32, attributes1: UInt32
+    init(_ base0: UInt32, _ attributes0: UInt32, _ base1: UInt32, _ attributes1: UInt32) {
+        self.base0 = base0; self.attributes0 = attributes0; self.base1 = base1; self.attributes1 = attributes1
+    }
+}
+
+/// What to do when a task faults: the manifest's `on_fault`, with the window in ticks.
+/// (The word comes first so the three bytes pack after it: the TCB must stay 128 bytes.)
+struct FaultPolicyDescriptor {
+    enum Action: UInt8 { case kill, reset, restart }
+    /// 0: the window never closes (restarts count for the whole run).
+    var windowTicks: UInt32 = 0
+    var action = Action.kill
+    /// Restarts allowed within one window before `then` applies.
+    var restarts: UInt8 = 0
+    var then = Action.kill
+
+    init(action: Action = .kill, restarts: UInt8 = 0, windowTicks: UInt32 = 0, then: Action = .kill) {
+        self.action = action; self.restarts = restarts; self.windowTicks = windowTicks; self.then = then
+    }
 }
 
 typealias TaskEntry = @convention(c) () -> Void
 
-/// The registers the port saves for a task that is not running. Layout is ABI:
-/// offsets 0...28 hold r4...r11, 32 the process stack pointer, 36 the stack limit
-/// the port loads into PSPLIM on ARMv8-M.
+/// The registers the port saves for a task that is not running, and the hardware state it
+/// loads at switch-in. Layout is ABI: offsets 0...28 hold r4...r11, 32 the process stack
+/// pointer, 36 the stack limit the port loads into PSPLIM on ARMv8-M, 40...52 the two MPU
+/// regions (`MPUSwitch`) it writes to the MPU when some task uses T2 or T3.
 struct SavedContext {
     var r4: UInt32 = 0, r5: UInt32 = 0, r6: UInt32 = 0, r7: UInt32 = 0
     var r8: UInt32 = 0, r9: UInt32 = 0, r10: UInt32 = 0, r11: UInt32 = 0
     var stackPointer: UInt32 = 0
     var stackLimit: UInt32 = 0
+    var switchRegions = MPUSwitch(0, 0, 0, 0)
 }
 
 enum TaskState: UInt8 {
@@ -62,10 +94,19 @@ struct TaskControlBlock {
     /// Bit mask of the tasks that share this task's priority (round-robin group).
     var peers: UInt32 = 0
     var name: StaticString = ""
+    var policy = FaultPolicyDescriptor()
+    /// Restarts within the current window (see `restartWindowStart`).
+    var restartCount: UInt8 = 0
     var entry: TaskEntry? = nil
+    /// Lowest address of the T3 guard; `stackBottom` when the task has none.
+    var guardBottom: UInt32 = 0
+    /// The tick the current restart window opened at.
+    var restartWindowStart: UInt32 = 0
+    /// Restarts since boot, for the report.
+    var restartTotal: UInt32 = 0
     /// Pads the block to 128 bytes so the scheduler indexes the table with a shift, not a
     /// multiply (checked in `Kernel.start`). Shrink this when adding a field.
-    private var padding: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private var padding: UInt32 = 0
 
     var stackBytes: UInt32 { stackTop &- stackBottom }
 

@@ -28,7 +28,7 @@ struct Build: ParsableCommand {
         \(image.elf.path)\(image.rebuilt ? "" : " (unchanged)")
           flash \(image.flashBytes) of \(board.flash.length) bytes (\(percent(image.flashBytes, board.flash.length)))
           RAM   \(image.ramBytes) of \(board.ram.length) bytes (\(percent(image.ramBytes, board.ram.length))): \
-        stacks \(image.layout.stackBytes), data+bss \(image.ramBytes - Int(image.layout.stackBytes)), rest is heap
+        stacks \(image.layout.stackAreaBytes), data+bss \(image.ramBytes - Int(image.layout.stackAreaBytes)), rest is heap
         """
     }
 }

@@ -14,12 +14,18 @@ struct Protections: OptionSet {
     static let redZone = Protections(rawValue: 1 << 2)
     /// T5: the saved stack pointer compared with the stack's limit at every switch-out.
     static let stackPointerCheck = Protections(rawValue: 1 << 3)
+    /// T2: an MPU region around the running stack; every other task stack is unwritable.
+    static let mpuRegion = Protections(rawValue: 1 << 4)
+    /// T3: a no-access MPU guard directly below the running stack.
+    static let mpuGuard = Protections(rawValue: 1 << 5)
 }
 
 /// How an overflow was detected; printed in fault reports and decoded by `keel run`.
 enum Technique: UInt8 {
     case none = 0
     case limitRegister = 1
+    case mpuRegion = 2
+    case mpuGuard = 3
     case redZone = 4
     case stackPointerCheck = 5
 
@@ -27,6 +33,8 @@ enum Technique: UInt8 {
         switch self {
         case .none: "none"
         case .limitRegister: "limit-register"
+        case .mpuRegion: "mpu-region"
+        case .mpuGuard: "mpu-guard"
         case .redZone: "red-zone"
         case .stackPointerCheck: "sp-check"
         }

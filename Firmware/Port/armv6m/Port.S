@@ -88,6 +88,21 @@ keel_fault_entry:
     bl    keel_fault                @ report and kill the task, or end the run
     pop   {r0, pc}                  @ exception return; the pending PendSV tail-chains
 
+@ keel_set_process_stack: PSP = r0 (a task restarted from its own fault handler).
+    .global keel_set_process_stack
+    .type keel_set_process_stack, %function
+    .thumb_func
+keel_set_process_stack:
+    msr   psp, r0                   @ PSP = r0
+    bx    lr
+
+@ keel_set_main_stack_limit: ARMv6-M has no stack-limit register; nothing to do.
+    .global keel_set_main_stack_limit
+    .type keel_set_main_stack_limit, %function
+    .thumb_func
+keel_set_main_stack_limit:
+    bx    lr
+
 @ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
     .global keel_interrupts_mask
     .type keel_interrupts_mask, %function

@@ -13,6 +13,11 @@
 @   [tcb + 0 .. 28]  r4 .. r11
 @   [tcb + 32]       process stack pointer
 @   [tcb + 36]       stack limit, loaded into PSPLIM on ARMv8-M
+@   [tcb + 40 .. 52] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in
+@
+@ Defines set by `keel build`: KEEL_LIMIT_REGISTER (some task uses T1), KEEL_MPU (the board
+@ has an MPU: the fault path turns it off before touching a broken handler stack) and
+@ KEEL_MPU_SWITCH (some task uses T2 or T3: every switch-in loads the task's two regions).
 @
 @ ARMv8-M Mainline (Cortex-M33) uses this same file through armv8m/Port.S, which defines
 @ KEEL_HAS_PSPLIM: the only difference is the stack-limit register, loaded at every
@@ -24,6 +29,26 @@
     .syntax unified
     .thumb
     .text
+
+    .equ MPU_CTRL, 0xE000ED94
+    .equ MPU_RBAR, 0xE000ED9C       @ then RASR|RLAR, RBAR_A1, RASR_A1|RLAR_A1 (ARMv7-M B3.5, ARMv8-M B10)
+
+@ LOAD_SWITCH_REGIONS tcb: write the task's two MPU regions with one store. Clobbers r2, r4-r7
+@ (r4-r7 are restored from the TCB right after). On PMSAv7 each RBAR write selects its region
+@ (VALID bit); on PMSAv8 MPU_RNR was set once at boot and alias 1 is region RNR+1.
+@ Interrupts are masked across the store: between a region's base and its size the region
+@ is half old, half new, and a handler taking that moment must not see it.
+    .macro LOAD_SWITCH_REGIONS tcb
+#if defined(KEEL_MPU_SWITCH)
+    add   r2, \tcb, #40             @ r2 = &tcb.context.switchRegions
+    ldmia r2, {r4-r7}               @ r4-r7 = RBAR0, RASR0|RLAR0, RBAR1, RASR1|RLAR1
+    ldr   r2, =MPU_RBAR             @ r2 = MPU_RBAR
+    cpsid i                         @ no handler between the words of one region
+    stmia r2, {r4-r7}               @ both regions in one store, through the alias registers
+    cpsie i                         @ (PendSV and SVC only run when PRIMASK was 0)
+    dsb                             @ the MPU writes complete before the task's first access
+#endif
+    .endm
 
 @ keel_pendsv_handler: switch from the current task to the one keel_schedule picks.
 @ In: lr = EXC_RETURN (thread, PSP). Out: r4-r11, PSP of the next task. Clobbers: r0-r3, r12.
@@ -41,6 +66,7 @@ keel_pendsv_handler:
     bl    keel_schedule             @ r0 = keel_schedule(outgoing): checks it, picks the next
     str   r0, [r5]                  @ scheduler.current = next
     mov   lr, r4                    @ lr = EXC_RETURN
+    LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
     ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #36]             @ r2 = next.context.stackLimit (0 when the task has no T1)
@@ -58,6 +84,7 @@ keel_pendsv_handler:
 keel_svc_handler:
     ldr   r0, =keel_scheduler       @ r0 = &scheduler
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
+    LOAD_SWITCH_REGIONS r0          @ its MPU regions (T2, T3)
     ldr   r1, [r0, #32]             @ r1 = its stack pointer (a prepared exception frame)
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #36]             @ r2 = its stack limit
@@ -80,21 +107,61 @@ keel_start_first_task:
 1:  b     1b                        @ not reached
 
 @ keel_fault_entry: HardFault, MemManage, BusFault and UsageFault.
-@ In: lr = EXC_RETURN. Calls keel_fault(frame, EXC_RETURN, exception number), which kills the
-@ faulting task (and pends PendSV) or ends the run. Clobbers: r0-r3, r12.
+@ In: lr = EXC_RETURN. Calls keel_fault(frame, EXC_RETURN, exception number), which applies
+@ the task's fault policy (kill, restart, reset) or, for a fault of the kernel or a handler,
+@ resets with a record. Clobbers: r0-r3, r12.
+@ A fault whose frame is on the main stack may come from a handler that overflowed it: MSP
+@ then sits at MSPLIM (ARMv8-M) or inside the handler guard (the failed stacking still moved
+@ it). The first push would fault again and lock the core up, so before pushing anything
+@ the limit is cleared, the MPU turned off and MSP restarted from its top. That path never
+@ returns (it resets), so the handler stack's old contents no longer matter.
     .global keel_fault_entry
     .type keel_fault_entry, %function
     .thumb_func
 keel_fault_entry:
     tst   lr, #4                    @ EXC_RETURN bit 2: which stack holds the frame?
-    ite   eq
-    mrseq r0, msp                   @ r0 = frame on the main stack
-    mrsne r0, psp                   @ r0 = frame on the process stack
-    mov   r1, lr                    @ r1 = EXC_RETURN
+    bne   1f
+    mrs   r0, msp                   @ r0 = frame on the main stack (maybe never written)
+#if defined(KEEL_HAS_PSPLIM)
+    movs  r1, #0
+    msr   msplim, r1                @ MSPLIM = 0: the fault path may push again
+#endif
+#if defined(KEEL_MPU)
+    ldr   r1, =MPU_CTRL
+    movs  r2, #0
+    str   r2, [r1]                  @ MPU off: the report may read the frame wherever it is
+    dsb
+    isb
+#endif
+    ldr   r1, =keel_msp_top
+    mov   sp, r1                    @ MSP = top of the handler stack, for the report and reset
+    b     2f
+1:  mrs   r0, psp                   @ r0 = frame on the process stack
+2:  mov   r1, lr                    @ r1 = EXC_RETURN
     mrs   r2, ipsr                  @ r2 = exception number
     push  {r0, lr}                  @ keep EXC_RETURN (r0 keeps MSP 8-byte aligned)
-    bl    keel_fault                @ report and kill the task, or end the run
-    pop   {r0, pc}                  @ exception return; the pending PendSV tail-chains
+    bl    keel_fault                @ apply the policy; returns only for a task's fault
+    pop   {r0, pc}                  @ exception return; a pending PendSV tail-chains
+
+@ keel_set_process_stack: PSP = r0. A task restarted from its own fault handler returns
+@ through the fresh frame this points at.
+    .global keel_set_process_stack
+    .type keel_set_process_stack, %function
+    .thumb_func
+keel_set_process_stack:
+    msr   psp, r0                   @ PSP = r0
+    bx    lr
+
+@ keel_set_main_stack_limit: MSPLIM = r0 on ARMv8-M (the handler stack's hardware limit);
+@ nothing on ARMv7-M, whose handler stack has an MPU guard instead.
+    .global keel_set_main_stack_limit
+    .type keel_set_main_stack_limit, %function
+    .thumb_func
+keel_set_main_stack_limit:
+#if defined(KEEL_HAS_PSPLIM)
+    msr   msplim, r0                @ MSPLIM = r0
+#endif
+    bx    lr
 
 @ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
     .global keel_interrupts_mask

@@ -11,6 +11,10 @@ public enum Protection: String, Sendable, Codable, CaseIterable, Comparable {
     case paint
     /// T1: PSPLIM loaded at every switch-in (boards with stack-limit registers).
     case limitRegister = "limit-register"
+    /// T2: an MPU region around the running task's stack; every other task stack is unwritable.
+    case mpuRegion = "mpu-region"
+    /// T3: a no-access MPU region (the guard) directly below the running task's stack.
+    case mpuGuard = "mpu-guard"
     /// T4: painted red zone at the bottom of the stack, checked at every switch-out.
     case redZone = "red-zone"
     /// T5: the saved stack pointer checked against the stack's bottom at every switch-out.
@@ -21,6 +25,8 @@ public enum Protection: String, Sendable, Codable, CaseIterable, Comparable {
         switch self {
         case .paint: nil
         case .limitRegister: 1
+        case .mpuRegion: 2
+        case .mpuGuard: 3
         case .redZone: 4
         case .stackPointerCheck: 5
         }
@@ -42,15 +48,54 @@ public struct TaskSpec: Sendable, Equatable {
     public var protections: Set<Protection>
     /// Bytes of the red zone (T4); 0 when the task has none.
     public var redZoneBytes: Int
+    /// Bytes of the MPU guard below the stack (T3), before the planner rounds it to the MPU's
+    /// rules and to at least one exception frame; 0 when the task has none.
+    public var guardBytes: Int
+    public var faultPolicy: FaultPolicy
+
+    /// The guard a T3 task gets when its manifest names no size (seed 003: "128 to 256 bytes
+    /// of red zone should be sufficient"); never less than one exception frame.
+    public static let defaultGuardBytes = 128
 
     public init(name: String, entry: String, priority: Int, stackBytes: Int,
-                protections: Set<Protection>, redZoneBytes: Int = 0) {
+                protections: Set<Protection>, redZoneBytes: Int = 0, guardBytes: Int = 0,
+                faultPolicy: FaultPolicy = .kill) {
         self.name = name
         self.entry = entry
         self.priority = priority
         self.stackBytes = stackBytes
         self.protections = protections
         self.redZoneBytes = protections.contains(.redZone) ? (redZoneBytes == 0 ? 16 : redZoneBytes) : 0
+        self.guardBytes = protections.contains(.mpuGuard) ? (guardBytes == 0 ? Self.defaultGuardBytes : guardBytes) : 0
+        self.faultPolicy = faultPolicy
+    }
+
+    /// The same task with other protections (the tests swap techniques on one application).
+    public func with(protections: Set<Protection>, redZoneBytes: Int = 16, guardBytes: Int = 0) -> TaskSpec {
+        TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stackBytes, protections: protections,
+                 redZoneBytes: redZoneBytes, guardBytes: guardBytes, faultPolicy: faultPolicy)
+    }
+}
+
+/// What the kernel does with a task whose stack overflowed (or that faulted otherwise).
+public enum FaultPolicy: Sendable, Equatable, Codable {
+    /// The task stops for good, its stack is repainted, the others run on.
+    case kill
+    /// The whole system resets; a fault record survives in RAM and the next boot reports it.
+    case reset
+    /// The task starts again from its entry on a fresh stack, at most `times` times within
+    /// `windowMilliseconds` (0: ever); one more fault in the window applies `then`.
+    case restart(times: Int, windowMilliseconds: Int, then: Final)
+
+    public enum Final: String, Sendable, Equatable, Codable { case kill, reset }
+
+    public var summary: String {
+        switch self {
+        case .kill: "kill"
+        case .reset: "reset"
+        case .restart(let times, let window, let then):
+            "restart \(times)x" + (window > 0 ? " in \(window) ms" : "") + ", then \(then.rawValue)"
+        }
     }
 }
 

@@ -8,19 +8,24 @@
 //     "name": "demo", "tick_hz": 1000, "handler_stack": 2048,
 //     "tasks": [
 //       { "name": "sensor", "entry": "sensorTask", "priority": 2, "stack": 1024,
-//         "protection": ["paint", "red-zone", "sp-check"], "red_zone": 32 }
+//         "protection": ["paint", "red-zone", "sp-check"], "red_zone": 32 },
+//       { "name": "radio", "entry": "radioTask", "priority": 3, "stack": 1536,
+//         "protection": ["paint", "mpu-guard"], "guard": 256,
+//         "on_fault": { "restart": 3, "window_ms": 1000, "then": "reset" } }
 //     ]
 //   }
 //
 // "protection" may also be an object keyed by board name with a "default" entry, for a
 // task that should use PSPLIM where the board has it and something else elsewhere.
+// "on_fault" is "kill" (the default), "reset", or a restart object as above.
 
 import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "tasks"]
-    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone"]
+    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault"]
+    static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
 
     /// Reads `directory/keel.json` and the Swift sources beside it, for `board`.
@@ -104,8 +109,44 @@ public enum Manifest {
             redZone = try integer(task, "red_zone", default: 16, in: 16...(stack / 2), problem)
             guard redZone % 16 == 0 else { throw problem("'red_zone' must be a multiple of 16 bytes (checked four words at a time)") }
         }
+        var guardBytes = 0
+        if task["guard"] != nil {
+            let perBoard = task["protection"] is [String: Any]
+            guard protections.contains(.mpuGuard) || perBoard else {
+                throw problem("'guard' is set but 'protection' has no mpu-guard")
+            }
+            guardBytes = try integer(task, "guard", default: TaskSpec.defaultGuardBytes, in: 32...65536, problem)
+            guard guardBytes % 32 == 0 else { throw problem("'guard' must be a multiple of 32 bytes (the MPU's granule)") }
+        }
+        let policy = try parseFaultPolicy(task["on_fault"], problem)
         return TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,
-                        protections: protections, redZoneBytes: redZone)
+                        protections: protections, redZoneBytes: redZone, guardBytes: guardBytes, faultPolicy: policy)
+    }
+
+    static func parseFaultPolicy(_ value: Any?, _ problem: (String) -> KeelError) throws(KeelError) -> FaultPolicy {
+        guard let value else { return .kill }
+        if let name = value as? String {
+            switch name {
+            case "kill": return .kill
+            case "reset": return .reset
+            case "restart": return .restart(times: 3, windowMilliseconds: 0, then: .kill)
+            default: throw problem("'on_fault' must be \"kill\", \"reset\" or {\"restart\": N, \"window_ms\": T, \"then\": \"kill\"|\"reset\"}")
+            }
+        }
+        guard let object = value as? [String: Any] else {
+            throw problem("'on_fault' must be a string or a restart object")
+        }
+        if let unknown = object.keys.filter({ !restartKeys.contains($0) }).sorted().first {
+            throw problem("'on_fault' has unknown key '\(unknown)' (known: \(restartKeys.sorted().joined(separator: ", ")))")
+        }
+        guard object["restart"] != nil else { throw problem("'on_fault' object needs 'restart' (how many times)") }
+        let times = try integer(object, "restart", default: 3, in: 1...255, problem)
+        let window = try integer(object, "window_ms", default: 0, in: 0...86_400_000, problem)
+        let thenName = object["then"].map { $0 as? String } ?? "kill"
+        guard let thenName, let then = FaultPolicy.Final(rawValue: thenName) else {
+            throw problem("'on_fault.then' must be \"kill\" or \"reset\"")
+        }
+        return .restart(times: times, windowMilliseconds: window, then: then)
     }
 
     static func parseProtections(_ value: Any?, board: Board, _ problem: (String) -> KeelError) throws(KeelError) -> Set<Protection> {
@@ -128,6 +169,9 @@ public enum Manifest {
             }
             if protection == .limitRegister && !board.hasStackLimitRegisters {
                 throw problem("limit-register needs PSPLIM, which \(board.name) (\(board.cpu)) does not have")
+            }
+            if (protection == .mpuRegion || protection == .mpuGuard) && board.mpu == .none {
+                throw problem("\(protection.rawValue) needs an MPU, which \(board.name) (\(board.cpu)) does not have")
             }
             protections.insert(protection)
         }

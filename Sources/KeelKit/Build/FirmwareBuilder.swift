@@ -92,6 +92,10 @@ public struct FirmwareBuilder: Sendable {
         if used.contains(.redZone) { defines.append("KEEL_RED_ZONE") }
         if used.contains(.stackPointerCheck) { defines.append("KEEL_SP_CHECK") }
         if used.contains(.limitRegister) { defines.append("KEEL_LIMIT_REGISTER") }
+        // The MPU guards the handler stack on every MPU board; tasks' regions are loaded at
+        // switch-in only when some task uses T2 or T3.
+        if board.mpu != .none { defines.append("KEEL_MPU") }
+        if used.contains(.mpuRegion) || used.contains(.mpuGuard) { defines.append("KEEL_MPU_SWITCH") }
         return defines
     }
 
@@ -127,7 +131,7 @@ public struct FirmwareBuilder: Sendable {
             if section.name == ".bss" { data += Int(section.size) }
         }
         return FirmwareImage(elf: elf, board: board, application: application, layout: layout,
-                             flashBytes: flash, ramBytes: Int(layout.stackBytes) + data, rebuilt: rebuilt)
+                             flashBytes: flash, ramBytes: Int(layout.stackAreaBytes) + data, rebuilt: rebuilt)
     }
 
     func swiftFiles(under directory: URL) throws(KeelError) -> [URL] {

@@ -19,8 +19,21 @@ public enum TaskTableGenerator {
             let stack = layout.taskStacks[index]
             lines.append("    TaskDescriptor(name: \"\(task.name)\", entry: { \(task.entry)() }, priority: \(task.priority), "
                 + "stackBottom: \(hex(stack.bottom)), stackTop: \(hex(stack.top)), "
-                + "protections: \(protectionList(task.protections)), redZoneBytes: \(task.redZoneBytes)),")
+                + "protections: \(protectionList(task.protections)), redZoneBytes: \(task.redZoneBytes), "
+                + "guardBottom: \(hex(stack.guardBottom)), switchRegions: \(words(layout.switchRegions[index])), "
+                + "policy: \(policy(task.faultPolicy, tickHertz: application.tickHertz))),")
         }
+        lines.append("]")
+        lines.append("")
+        // Regions programmed once at boot; an MPU board always has at least its handler guard
+        // or none, so a one-element dummy keeps the array type valid when there are none.
+        let fixed = layout.fixedRegions
+        lines.append("let keelFixedRegions: InlineArray<\(max(fixed.count, 1)), MPURegionWords> = [")
+        for region in fixed {
+            let words = region.registerWords(for: layout.mpu)
+            lines.append("    MPURegionWords(number: \(region.number), base: \(hex(words[0])), attributes: \(hex(words[1]))),  // \(region.purpose)")
+        }
+        if fixed.isEmpty { lines.append("    MPURegionWords(number: 0, base: 0, attributes: 0),") }
         lines.append("]")
         lines.append("")
         lines.append("func startApplication() {")
@@ -28,11 +41,14 @@ public enum TaskTableGenerator {
         lines.append("        withUnsafePointer(to: keelTaskDescriptors) { descriptors in")
         lines.append("            Kernel.start(")
         lines.append("                tasks: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: TaskControlBlock.self),")
+        lines.append("                fixedRegions: withUnsafePointer(to: keelFixedRegions) { UnsafeRawPointer($0).assumingMemoryBound(to: MPURegionWords.self) },")
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", entry: { idleTask() }, priority: 0, "
-            + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0),")
-        lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz)))")
+            + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
+            + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions)), policy: FaultPolicyDescriptor()),")
+        lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
+            + "fixedRegionCount: \(layout.fixedRegions.count), firstSwitchRegion: \(layout.firstSwitchRegion)))")
         lines.append("        }")
         lines.append("    }")
         lines.append("}")
@@ -51,11 +67,29 @@ public enum TaskTableGenerator {
             switch protection {
             case .paint: ".painting"
             case .limitRegister: ".limitRegister"
+            case .mpuRegion: ".mpuRegion"
+            case .mpuGuard: ".mpuGuard"
             case .redZone: ".redZone"
             case .stackPointerCheck: ".stackPointerCheck"
             }
         }
         return "[" + names.joined(separator: ", ") + "]"
+    }
+
+    static func words(_ regions: SwitchRegions) -> String {
+        "MPUSwitch(" + regions.words.map { hex($0) }.joined(separator: ", ") + ")"
+    }
+
+    /// The manifest's policy as the kernel keeps it: actions as numbers, the window in ticks.
+    static func policy(_ policy: FaultPolicy, tickHertz: Int) -> String {
+        switch policy {
+        case .kill: return "FaultPolicyDescriptor(action: .kill)"
+        case .reset: return "FaultPolicyDescriptor(action: .reset)"
+        case .restart(let times, let window, let then):
+            // No tick, no window: the count then never starts over.
+            let ticks = tickHertz == 0 || window == 0 ? 0 : max(1, window * tickHertz / 1000)
+            return "FaultPolicyDescriptor(action: .restart, restarts: \(times), windowTicks: \(ticks), then: .\(then.rawValue))"
+        }
     }
 
     static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }

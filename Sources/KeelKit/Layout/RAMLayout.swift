@@ -1,54 +1,129 @@
-// Where every stack goes in RAM: the handler stack at the bottom, task stacks above it.
+// The plan of RAM the planner produces: where every stack and guard is, which MPU regions
+// are fixed and which each task's switch-in loads, and what the MPU's rules cost in bytes.
 //
-// The handler (main) stack sits at the very bottom of RAM so that its own overflow runs off
-// the end of RAM into unmapped memory and faults. Task stacks follow in manifest order,
-// 8-byte aligned (AAPCS); directly below the first task stack is the top of the handler
-// stack, which is idle whenever a task runs (interrupts from a task push their frame on the
-// task's stack, and handlers start at the top of an empty MSP). Data, .bss and the heap
-// take the rest. The MPU-aware planner of a later issue replaces this placement.
+// One value serves everything downstream: the linker script and the task table are
+// generated from it (so `keel layout` shows exactly what `keel build` links), `keel layout`
+// prints it as a table, JSON or an SVG map, and the tests check it against the MPU's rules.
 
 public struct StackPlacement: Sendable, Equatable, Codable {
     public var name: String
+    /// Lowest address of the stack (inclusive).
     public var bottom: UInt32
+    /// Usable bytes: what was asked for plus any padding the MPU's rules added.
     public var bytes: UInt32
+    /// Bytes the manifest asked for.
+    public var requestedBytes: UInt32
+    /// Bytes of the no-access guard directly below `bottom` (T3, or the handler stack's guard).
+    public var guardBytes: UInt32
+
+    public init(name: String, bottom: UInt32, bytes: UInt32, requestedBytes: UInt32? = nil, guardBytes: UInt32 = 0) {
+        self.name = name
+        self.bottom = bottom
+        self.bytes = bytes
+        self.requestedBytes = requestedBytes ?? bytes
+        self.guardBytes = guardBytes
+    }
+
     public var top: UInt32 { bottom &+ bytes }
+    public var guardBottom: UInt32 { bottom &- guardBytes }
+    public var paddingBytes: UInt32 { bytes &- requestedBytes }
+}
+
+/// One stretch of RAM, for tables and the memory map.
+public struct MemoryBlock: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case stack, padding, guardRegion = "guard", unused, data, record
+    }
+    public var kind: Kind
+    public var label: String
+    public var start: UInt32
+    public var bytes: UInt32
+    public var end: UInt64 { UInt64(start) + UInt64(bytes) }
+}
+
+/// What the MPU's rules cost, in bytes of RAM nobody can use for anything else.
+public struct LayoutWaste: Sendable, Equatable, Codable {
+    /// Bytes added to stacks to meet region sizes (the task may use them; nothing else can).
+    public var padding: UInt32 = 0
+    /// Gaps left between stacks to meet region alignment.
+    public var alignment: UInt32 = 0
+    /// No-access bytes past the last T2 stack because the covering region ends on a sub-region boundary.
+    public var coverage: UInt32 = 0
+    /// What rounding every MPU-protected stack up to a power of two (and aligning it) would cost.
+    public var powerOfTwoBaseline: UInt32 = 0
+
+    public var total: UInt32 { padding + alignment + coverage }
+}
+
+/// The register words one task's switch-in writes: two regions, (RBAR, RASR/RLAR) each.
+public struct SwitchRegions: Sendable, Equatable, Codable {
+    /// The enabled regions, for reports (disabled slots are not listed).
+    public var regions: [MPURegion]
+    /// Exactly four words, written in one store to RBAR, RASR/RLAR, RBAR_A1, RASR_A1/RLAR_A1.
+    public var words: [UInt32]
 }
 
 public struct RAMLayout: Sendable, Equatable {
+    public var board: String
+    public var mpu: MPUKind
     public var handlerStack: StackPlacement
     /// In the same order as the application's tasks.
     public var taskStacks: [StackPlacement]
     public var idleStack: StackPlacement
-    /// First byte after every stack: .data, .bss and the heap start here.
+    /// Regions programmed once at boot, lowest number first.
+    public var fixedRegions: [MPURegion]
+    /// Per task, in the application's order: what its switch-in loads.
+    public var switchRegions: [SwitchRegions]
+    public var idleSwitchRegions: SwitchRegions
+    /// The region number the first switch slot is written to (PMSAv8: MPU_RNR, set once).
+    public var firstSwitchRegion: Int
+    /// Lowest address any stack or guard uses.
+    public var stacksStart: UInt32
+    /// One past the highest address any stack or guard uses.
+    public var stacksEnd: UInt32
+    /// .data, .bss and the heap live in [dataStart, dataEnd).
     public var dataStart: UInt32
-    public var ramEnd: UInt32
+    public var dataEnd: UInt32
+    /// The fault record that survives a reset: at the top of RAM, where nothing is loaded or cleared.
+    public var resetRecord: UInt32
+    public var ramStart: UInt32
+    public var ramEnd: UInt64
+    public var waste: LayoutWaste
 
-    public var stackBytes: UInt32 { dataStart &- handlerStack.bottom }
-}
+    public static let resetRecordBytes: UInt32 = 128
 
-public enum LayoutPlanner {
-    public static let idleStackBytes: UInt32 = 512
-    /// What must stay free for .data, .bss and a minimal heap.
-    public static let minimumDataBytes: UInt64 = 2048
+    /// The RAM the linker script reserves for stacks and guards: everything below the data.
+    public var stackAreaStart: UInt32 { min(stacksStart, handlerStack.guardBottom) }
+    public var stackAreaBytes: UInt32 { dataStart &- stackAreaStart }
 
-    public static func plan(_ application: Application, on board: Board) throws(KeelError) -> RAMLayout {
-        let requested = UInt64(application.handlerStackBytes)
-            + application.tasks.reduce(UInt64(0)) { $0 + UInt64($1.stackBytes) }
-            + UInt64(idleStackBytes)
-        guard requested + minimumDataBytes <= UInt64(board.ram.length) else {
-            throw .layoutImpossible(
-                "stacks need \(requested) bytes and data at least \(minimumDataBytes), but \(board.name) has \(board.ram.length) bytes of RAM")
+    /// Every stack, the idle stack and the handler stack.
+    public var allStacks: [StackPlacement] { taskStacks + [idleStack, handlerStack] }
+
+    /// RAM in address order: stacks, guards, padding, gaps, data and the record.
+    public var blocks: [MemoryBlock] {
+        var blocks: [MemoryBlock] = []
+        for stack in allStacks {
+            if stack.guardBytes > 0 {
+                blocks.append(MemoryBlock(kind: .guardRegion, label: "guard of \(stack.name)", start: stack.guardBottom, bytes: stack.guardBytes))
+            }
+            blocks.append(MemoryBlock(kind: .stack, label: stack.name, start: stack.bottom, bytes: stack.requestedBytes))
+            if stack.paddingBytes > 0 {
+                blocks.append(MemoryBlock(kind: .padding, label: "padding of \(stack.name)", start: stack.bottom &+ stack.requestedBytes, bytes: stack.paddingBytes))
+            }
         }
-        var cursor = board.ram.origin
-        func place(_ name: String, _ bytes: Int) -> StackPlacement {
-            let placement = StackPlacement(name: name, bottom: cursor, bytes: UInt32(bytes))
-            cursor += UInt32(bytes)
-            return placement
+        blocks.append(MemoryBlock(kind: .data, label: "data, bss, heap", start: dataStart, bytes: dataEnd &- dataStart))
+        blocks.append(MemoryBlock(kind: .record, label: "reset record", start: resetRecord, bytes: Self.resetRecordBytes))
+        blocks.sort { $0.start < $1.start }
+        // Whatever lies between is unused: alignment gaps, or no-access coverage past the T2 stacks.
+        var filled: [MemoryBlock] = []
+        var cursor = UInt64(ramStart)
+        for block in blocks {
+            if UInt64(block.start) > cursor {
+                filled.append(MemoryBlock(kind: .unused, label: "unused", start: UInt32(cursor), bytes: UInt32(UInt64(block.start) - cursor)))
+            }
+            filled.append(block)
+            cursor = max(cursor, block.end)
         }
-        let handler = place("handler", application.handlerStackBytes)
-        let tasks = application.tasks.map { place($0.name, $0.stackBytes) }
-        let idle = place("idle", Int(idleStackBytes))
-        return RAMLayout(handlerStack: handler, taskStacks: tasks, idleStack: idle, dataStart: cursor,
-                         ramEnd: UInt32(board.ram.end - 1) &+ 1)
+        return filled
     }
 }

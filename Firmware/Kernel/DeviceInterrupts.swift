@@ -1,0 +1,53 @@
+// Device interrupts: one handler per IRQ line, attached by the application at run time and
+// dispatched from the vector table's IRQ entries.
+//
+// Handlers run on the handler stack (MSP), whose overflow is caught by MSPLIM (ARMv8-M) or
+// the MPU guard below it (ARMv7-M) and reported as the handler's, not a task's. Their
+// priority must be more urgent than PendSV and SysTick (which are the least urgent) and
+// less urgent than the faults (priority 0), so that a fault inside a handler is taken.
+
+typealias InterruptHandler = @convention(c) () -> Void
+
+nonisolated(unsafe) private var interruptHandlers = InlineArray<8, InterruptHandler?>(repeating: nil)
+
+/// Nested Vectored Interrupt Controller (ARMv7-M B3.4; ARMv6-M has the same registers).
+enum NVIC {
+    static let setEnable = Register(address: 0xE000_E100)
+    static let setPending = Register(address: 0xE000_E200)
+    static let priorityBase: UInt = 0xE000_E400
+    static let lines = 8
+
+    /// Priority bytes are read-modify-written as words: ARMv6-M allows word access only.
+    static func setPriority(_ irq: Int, _ priority: UInt8) {
+        let register = Register(address: priorityBase &+ UInt(irq / 4) &* 4)
+        let shift = UInt32(irq % 4) &* 8
+        register.modify { $0 = ($0 & ~(0xFF &<< shift)) | (UInt32(priority) &<< shift) }
+    }
+}
+
+enum DeviceInterrupts {
+    static func attach(_ irq: Int, priority: UInt8, _ handler: @escaping InterruptHandler) {
+        precondition(irq >= 0 && irq < NVIC.lines, "IRQ line out of range")
+        let interrupts = Interrupts.mask()
+        interruptHandlers[irq] = handler
+        NVIC.setPriority(irq, priority)
+        NVIC.setEnable.write(1 &<< UInt32(irq))
+        Interrupts.restore(interrupts)
+    }
+
+    static func pend(_ irq: Int) {
+        NVIC.setPending.write(1 &<< UInt32(irq))
+        dataSynchronizationBarrier(0xF)
+        instructionSynchronizationBarrier(0xF)
+    }
+}
+
+@_cdecl("keel_interrupt_dispatch")
+func interruptDispatch() {
+    let irq = Int(portExceptionNumber()) &- 16
+    if irq >= 0 && irq < NVIC.lines, let handler = interruptHandlers[irq] {
+        handler()
+    } else {
+        unexpectedInterrupt()
+    }
+}

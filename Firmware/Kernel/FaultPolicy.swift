@@ -1,0 +1,76 @@
+// What happens after a fault: the manifest's `on_fault` for the task, or a reset for the kernel.
+//
+//   kill     the task stops for good; its stack is repainted (so its high-water mark and red
+//            zone start clean) and every other task runs on.
+//   restart  the task starts again from its entry on a fresh stack, at most N times within a
+//            window of ticks (the window opens at the first restart); one more fault in the
+//            window applies the policy's `then` (kill or reset).
+//   reset    the whole system resets; the fault is kept in the reset record and the next
+//            boot reports it.
+
+enum FaultPolicy {
+    /// Where the fault was handled: the fault handler (the task's hardware frame is on its
+    /// stack, PSP points at it) or PendSV's switch-out check (its context is saved already).
+    enum Origin { case faultHandler, contextSwitch }
+
+    /// Resets since power-on after which the kernel stops instead: under QEMU a fault that
+    /// recurs at every boot would otherwise loop until the host's timeout.
+    static let maximumResets: UInt32 = 8
+
+    static func apply(_ fault: FaultReport, to task: TaskPointer, from origin: Origin) {
+        var action = task.pointee.policy.action
+        if action == .restart {
+            let now = tickCount
+            let window = task.pointee.policy.windowTicks
+            if task.pointee.restartCount == 0 || (window != 0 && now &- task.pointee.restartWindowStart >= window) {
+                task.pointee.restartWindowStart = now
+                task.pointee.restartCount = 0
+            }
+            if task.pointee.restartCount >= task.pointee.policy.restarts { action = task.pointee.policy.then }
+        }
+        switch action {
+        case .kill:
+            Faults.report(fault, action: "kill")
+            kill(task, from: origin)
+        case .restart:
+            task.pointee.restartCount &+= 1
+            task.pointee.restartTotal &+= 1
+            Faults.report(fault, action: "restart")
+            restart(task, from: origin)
+        case .reset:
+            resetSystem(fault)
+        }
+    }
+
+    static func kill(_ task: TaskPointer, from origin: Origin) {
+        Scheduler.stop(task, state: .killed)
+        Detectors.prepare(task)  // repaint: paint, red zone, limits as at the start
+        if origin == .faultHandler {
+            // PendSV saves PSP next; a PSP inside the stack keeps T5 from reporting the task again.
+            portSetProcessStack(task.pointee.stackTop)
+        }
+    }
+
+    static func restart(_ task: TaskPointer, from origin: Origin) {
+        Console.discardLine(of: task)
+        Kernel.startTask(task)
+        if origin == .faultHandler {
+            // Return from this fault straight into the fresh frame: the task starts over now.
+            portSetProcessStack(task.pointee.context.stackPointer)
+        }
+    }
+
+    /// Keeps the fault for the next boot and resets. Never returns.
+    static func resetSystem(_ fault: FaultReport) -> Never {
+        if PreviousBoot.resets >= maximumResets {
+            Faults.report(fault, action: "halt")
+            Console.write("keel:halt reason=reset-loop resets=")
+            Console.write(decimal: PreviousBoot.resets)
+            Console.write("\n")
+            Console.exit(code: 3)
+        }
+        Faults.report(fault, action: "reset")
+        PreviousBoot.keep(fault)
+        Processor.requestSystemReset()
+    }
+}

@@ -1,0 +1,361 @@
+// The layout planner: places every stack and guard under the board's MPU rules and computes
+// the MPU register words each task's switch-in loads.
+//
+// RAM, from the bottom, on a board with an MPU:
+//
+//   [T2 stacks: the "stack block", PMSAv7 only] [T3 guards + stacks, other stacks, idle]
+//   [handler guard (PMSAv7)] [handler stack] [data, bss, heap] [reset record]
+//
+// - PMSAv7 (M3): T2 works as seed 003 draws it. Fixed low-numbered regions make the whole
+//   stack block no-access; the running task's stack is given back read-write by region 7,
+//   which wins because it has the highest number. So the T2 stacks must each fit a
+//   power-of-two region: a stack of B bytes gets the smallest region S >= B, is padded to
+//   whole eighths of S (sub-regions), and is placed on an eighth boundary without crossing an
+//   S boundary. Padding is then below S/8, not the S - B of plain power-of-two rounding.
+//   Stacks are placed largest region first, smaller ones first-fit into the gaps.
+//   A T3 guard is a power-of-two region aligned to its size, directly below its stack.
+// - PMSAv8 (M33): regions may not overlap, so T2 cannot "give back" one stack inside a
+//   no-access block. Instead each T2 switch-in loads two regions: read-only from the lowest
+//   stack up to the running stack, and from the running stack up to the last stack. Every
+//   stack and guard is on the 32-byte granule.
+// - The handler stack sits above every task stack. On PMSAv7 a 32-byte no-access guard
+//   lies under it (an overflow of a handler is caught before it writes); on PMSAv8 MSPLIM
+//   is its limit. A board without an MPU keeps the handler stack at the very bottom of
+//   RAM, where its overflow runs off the end of RAM.
+
+public enum LayoutPlanner {
+    public static let idleStackBytes: UInt32 = 512
+    /// What must stay free for .data, .bss and a minimal heap.
+    public static let minimumDataBytes: UInt64 = 2048
+    /// The basic exception frame (r0-r3, r12, lr, pc, xPSR). Keel builds soft-float and never
+    /// sets CONTROL.FPCA, so the hardware never pushes the 104-byte extended frame.
+    public static let basicFrameBytes: UInt32 = 32
+    /// The extended frame with the floating-point context (26 words) plus the alignment word.
+    public static let extendedFrameBytes: UInt32 = 108
+
+    /// PMSAv7 region numbers the switch-in writes: the T3 guard (or the guard under the lowest
+    /// T2 stack) and, highest so that it wins, the running T2 stack.
+    static let pmsav7SwitchRegions = 6
+    /// PMSAv8: the two switch regions come first; MPU_RNR is set to 0 once at boot.
+    static let pmsav8SwitchRegions = 0
+
+    public static func plan(_ application: Application, on board: Board,
+                            floatingPointFrames: Bool = false) throws(KeelError) -> RAMLayout {
+        var planner = Planner(application: application, board: board,
+                              frameBytes: floatingPointFrames ? extendedFrameBytes : basicFrameBytes)
+        return try planner.plan()
+    }
+}
+
+private struct Planner {
+    let application: Application
+    let board: Board
+    let frameBytes: UInt32
+    let origin: UInt64
+    let ramEnd: UInt64
+    let mpu: MPUKind
+
+    var cursor: UInt64
+    var placed: [Int: StackPlacement] = [:]
+    var waste = LayoutWaste()
+    var fixedRegions: [MPURegion] = []
+    /// [start, end) of the PMSAv7 T2 block as covered by the no-access regions.
+    var t2Block: Range<UInt64>? = nil
+
+    init(application: Application, board: Board, frameBytes: UInt32) {
+        self.application = application
+        self.board = board
+        self.frameBytes = frameBytes
+        self.origin = UInt64(board.ram.origin)
+        self.ramEnd = board.ram.end
+        self.mpu = board.mpu
+        self.cursor = UInt64(board.ram.origin)
+    }
+
+    var tasks: [TaskSpec] { application.tasks }
+
+    func uses(_ protection: Protection, _ index: Int) -> Bool { tasks[index].protections.contains(protection) }
+
+    mutating func plan() throws(KeelError) -> RAMLayout {
+        try checkFits()
+        let handlerBytes = UInt64(application.handlerStackBytes)
+        var handler: StackPlacement
+        if mpu == .none {
+            // No MPU: the handler stack's overflow runs off the bottom of RAM.
+            handler = StackPlacement(name: "handler", bottom: UInt32(cursor), bytes: UInt32(handlerBytes))
+            cursor += handlerBytes
+            placeInOrder(Array(tasks.indices), granule: 8)
+        } else {
+            if mpu == .pmsav7 { try placeRegionStacks() }
+            try placeGuardedAndPlainStacks()
+        }
+        let idleBottom = roundUp(cursor, mpu == .none ? 8 : 32)
+        waste.alignment += UInt32(idleBottom - cursor)
+        let idle = StackPlacement(name: "idle", bottom: UInt32(idleBottom), bytes: LayoutPlanner.idleStackBytes)
+        cursor = idleBottom + UInt64(LayoutPlanner.idleStackBytes)
+        let stacksEnd = cursor
+        if mpu != .none {
+            var handlerGuard: UInt32 = 0
+            var bottom = roundUp(cursor, 8)
+            if mpu == .pmsav7 {
+                // A no-access region of one exception frame (a power of two, on its own size).
+                handlerGuard = PMSAv7.regionSize(for: frameBytes)
+                bottom = roundUp(cursor, UInt64(handlerGuard)) + UInt64(handlerGuard)
+            }
+            waste.alignment += UInt32(bottom - UInt64(handlerGuard) - cursor)
+            handler = StackPlacement(name: "handler", bottom: UInt32(bottom), bytes: UInt32(handlerBytes), guardBytes: handlerGuard)
+            cursor = bottom + handlerBytes
+            if handlerGuard > 0 {
+                fixedRegions.append(MPURegion(number: fixedRegions.count, base: handler.guardBottom, size: handlerGuard,
+                                              access: .noAccess, purpose: "guard of the handler stack"))
+            }
+        } else {
+            handler = StackPlacement(name: "handler", bottom: board.ram.origin, bytes: UInt32(handlerBytes))
+        }
+        let dataStart = roundUp(cursor, 8)
+        let record = ramEnd - UInt64(RAMLayout.resetRecordBytes)
+        guard dataStart + LayoutPlanner.minimumDataBytes <= record else {
+            let stackBytes = dataStart - origin
+            throw .layoutImpossible("stacks, guards and padding need \(stackBytes) bytes and data at least "
+                + "\(LayoutPlanner.minimumDataBytes), but \(board.name) has \(board.ram.length) bytes of RAM")
+        }
+        try checkRegionCount()
+
+        let taskStacks = tasks.indices.map { placed[$0]! }
+        var layout = RAMLayout(
+            board: board.name, mpu: mpu, handlerStack: handler, taskStacks: taskStacks, idleStack: idle,
+            fixedRegions: fixedRegions, switchRegions: [], idleSwitchRegions: SwitchRegions(regions: [], words: []),
+            firstSwitchRegion: mpu == .pmsav7 ? LayoutPlanner.pmsav7SwitchRegions : LayoutPlanner.pmsav8SwitchRegions,
+            stacksStart: (taskStacks.map(\.guardBottom) + [idle.bottom]).min()!,
+            stacksEnd: UInt32(stacksEnd),
+            dataStart: UInt32(dataStart), dataEnd: UInt32(record), resetRecord: UInt32(record),
+            ramStart: board.ram.origin, ramEnd: ramEnd, waste: waste)
+        if mpu == .none { layout.stacksStart = board.ram.origin }
+        layout.waste.powerOfTwoBaseline = powerOfTwoBaseline()
+        layout.switchRegions = tasks.indices.map { switchRegions(for: $0, layout: layout) }
+        layout.idleSwitchRegions = disabledSwitch()
+        return layout
+    }
+
+    // MARK: Checks
+
+    func checkFits() throws(KeelError) {
+        let requested = UInt64(application.handlerStackBytes)
+            + tasks.reduce(UInt64(0)) { $0 + UInt64($1.stackBytes) + UInt64($1.guardBytes) }
+            + UInt64(LayoutPlanner.idleStackBytes)
+        guard requested + LayoutPlanner.minimumDataBytes + UInt64(RAMLayout.resetRecordBytes) <= UInt64(board.ram.length) else {
+            throw .layoutImpossible(
+                "stacks need \(requested) bytes and data at least \(LayoutPlanner.minimumDataBytes), but \(board.name) has \(board.ram.length) bytes of RAM")
+        }
+    }
+
+    func checkRegionCount() throws(KeelError) {
+        guard mpu != .none else { return }
+        let needed = fixedRegions.count + 2
+        let available = board.mpuRegions
+        let fixedLimit = mpu == .pmsav7 ? LayoutPlanner.pmsav7SwitchRegions : available - 2
+        guard needed <= available, fixedRegions.count <= fixedLimit else {
+            throw .layoutImpossible("the plan needs \(needed) MPU regions (\(fixedRegions.count) fixed, 2 switched), but \(board.name) has \(available)")
+        }
+    }
+
+    // MARK: PMSAv7 T2 stacks
+
+    /// Places the T2 stacks (PMSAv7) from the bottom of RAM and covers them with no-access regions.
+    mutating func placeRegionStacks() throws(KeelError) {
+        struct Slot { var index: Int; var padded: UInt64; var granule: UInt64; var window: UInt64 }
+        var slots: [Slot] = []
+        for index in tasks.indices where uses(.mpuRegion, index) {
+            let bytes = UInt32(tasks[index].stackBytes)
+            let window = PMSAv7.regionSize(for: bytes)
+            let granule = window >= 256 ? window / 8 : window
+            let padded = roundUp(UInt64(bytes), UInt64(granule))
+            slots.append(Slot(index: index, padded: padded, granule: UInt64(granule), window: UInt64(window)))
+        }
+        guard !slots.isEmpty else { return }
+        slots.sort { ($0.window, $0.padded, -$0.index) > ($1.window, $1.padded, -$1.index) }
+
+        func feasible(from start: UInt64, _ slot: Slot) -> UInt64 {
+            var base = roundUp(start, slot.granule)
+            if base % slot.window + slot.padded > slot.window { base = roundUp(base, slot.window) }
+            return base
+        }
+        var gaps: [Range<UInt64>] = []
+        for slot in slots {
+            var base: UInt64
+            if let (gapIndex, candidate) = gaps.enumerated().lazy
+                .map({ ($0.offset, feasible(from: $0.element.lowerBound, slot)) })
+                .first(where: { candidate in candidate.1 + slot.padded <= gaps[candidate.0].upperBound }) {
+                base = candidate
+                let gap = gaps.remove(at: gapIndex)
+                if gap.lowerBound < base { gaps.append(gap.lowerBound..<base) }
+                if base + slot.padded < gap.upperBound { gaps.append(base + slot.padded..<gap.upperBound) }
+            } else {
+                base = feasible(from: cursor, slot)
+                if base > cursor { gaps.append(cursor..<base) }
+                cursor = base + slot.padded
+            }
+            gaps.sort { $0.lowerBound < $1.lowerBound }
+            let task = tasks[slot.index]
+            placed[slot.index] = StackPlacement(name: task.name, bottom: UInt32(base), bytes: UInt32(slot.padded),
+                                                requestedBytes: UInt32(task.stackBytes))
+            waste.padding += UInt32(slot.padded) - UInt32(task.stackBytes)
+        }
+        waste.alignment += UInt32(gaps.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) })
+
+        // Cover [origin, cursor) with one region, or two when that leaves less uncovered-but-blocked RAM.
+        let regions = coveringRegions(from: origin, to: cursor)
+        let coveredEnd = regions.flatMap(\.covered).map(\.upperBound).max() ?? cursor
+        waste.coverage = UInt32(coveredEnd - cursor)
+        t2Block = origin..<coveredEnd
+        cursor = coveredEnd
+        fixedRegions += regions
+    }
+
+    /// No-access PMSAv7 regions whose enabled sub-regions cover [start, end) with the least overshoot.
+    func coveringRegions(from start: UInt64, to end: UInt64) -> [MPURegion] {
+        func single(_ base: UInt64, _ end: UInt64, number: Int) -> MPURegion {
+            let size = UInt64(PMSAv7.regionSize(for: UInt32(end - base)))
+            var disabled: UInt8 = 0
+            if size >= 256 {
+                let eighths = Int((end - base + size / 8 - 1) / (size / 8))
+                for index in eighths..<8 { disabled |= 1 << index }
+            }
+            return MPURegion(number: number, base: UInt32(base), size: UInt32(size), disabledSubregions: disabled,
+                             access: .noAccess, purpose: "T2 stacks: no access unless running")
+        }
+        let one = [single(start, end, number: 0)]
+        let length = end - start
+        var lower: UInt64 = 1
+        while lower * 2 <= length { lower *= 2 }
+        guard lower < length, start % lower == 0 else { return one }
+        let first = MPURegion(number: 0, base: UInt32(start), size: UInt32(lower), access: .noAccess,
+                              purpose: "T2 stacks: no access unless running")
+        let two = [first, single(start + lower, end, number: 1)]
+        func overshoot(_ regions: [MPURegion]) -> UInt64 { (regions.flatMap(\.covered).map(\.upperBound).max() ?? end) - end }
+        return overshoot(two) < overshoot(one) ? two : one
+    }
+
+    // MARK: Guarded and plain stacks
+
+    /// T3 stacks (largest guard first, each guard aligned for its MPU), then every other stack.
+    mutating func placeGuardedAndPlainStacks() throws(KeelError) {
+        let rest = tasks.indices.filter { placed[$0] == nil }
+        let guarded = rest.filter { uses(.mpuGuard, $0) }.sorted { guardSize($0) > guardSize($1) }
+        for index in guarded {
+            let guardBytes = UInt64(guardSize(index))
+            let alignment = mpu == .pmsav7 ? guardBytes : UInt64(PMSAv8.granule)
+            let guardBase = roundUp(cursor, alignment)
+            waste.alignment += UInt32(guardBase - cursor)
+            let bottom = guardBase + guardBytes
+            // Pad the stack so the next guard stays aligned: the bytes are the task's, not a gap.
+            let bytes = roundUp(UInt64(tasks[index].stackBytes), alignment)
+            waste.padding += UInt32(bytes) - UInt32(tasks[index].stackBytes)
+            placed[index] = StackPlacement(name: tasks[index].name, bottom: UInt32(bottom), bytes: UInt32(bytes),
+                                           requestedBytes: UInt32(tasks[index].stackBytes), guardBytes: UInt32(guardBytes))
+            cursor = bottom + bytes
+        }
+        // PMSAv8 T2 regions start and end at stack boundaries, so every stack is on the granule.
+        placeInOrder(rest.filter { placed[$0] == nil }, granule: mpu == .pmsav8 ? UInt64(PMSAv8.granule) : 8)
+    }
+
+    mutating func placeInOrder(_ indices: [Int], granule: UInt64) {
+        for index in indices {
+            let bottom = roundUp(cursor, granule)
+            waste.alignment += UInt32(bottom - cursor)
+            let bytes = roundUp(UInt64(tasks[index].stackBytes), granule)
+            if uses(.mpuRegion, index) || uses(.mpuGuard, index) {
+                waste.padding += UInt32(bytes) - UInt32(tasks[index].stackBytes)
+            }
+            placed[index] = StackPlacement(name: tasks[index].name, bottom: UInt32(bottom), bytes: UInt32(bytes),
+                                           requestedBytes: UInt32(tasks[index].stackBytes))
+            cursor = bottom + bytes
+        }
+    }
+
+    /// A T3 guard: at least what was asked and one exception frame, on the MPU's terms.
+    func guardSize(_ index: Int) -> UInt32 {
+        let wanted = max(UInt32(tasks[index].guardBytes), frameBytes)
+        return mpu == .pmsav7 ? PMSAv7.regionSize(for: wanted) : UInt32(roundUp(UInt64(wanted), UInt64(PMSAv8.granule)))
+    }
+
+    func powerOfTwoBaseline() -> UInt32 {
+        tasks.filter { $0.protections.contains(.mpuRegion) || $0.protections.contains(.mpuGuard) }
+            .reduce(0) { $0 + PMSAv7.regionSize(for: UInt32($1.stackBytes)) - UInt32($1.stackBytes) }
+    }
+
+    // MARK: Switch-in regions
+
+    func disabledSwitch() -> SwitchRegions {
+        switch mpu {
+        case .pmsav7:
+            SwitchRegions(regions: [], words: PMSAv7.disabledWords(number: LayoutPlanner.pmsav7SwitchRegions)
+                + PMSAv7.disabledWords(number: LayoutPlanner.pmsav7SwitchRegions + 1))
+        case .pmsav8, .none:
+            SwitchRegions(regions: [], words: PMSAv8.disabledWords + PMSAv8.disabledWords)
+        }
+    }
+
+    func switchRegions(for index: Int, layout: RAMLayout) -> SwitchRegions {
+        guard mpu != .none else { return disabledSwitch() }
+        let stack = placed[index]!
+        let name = tasks[index].name
+        let first = layout.firstSwitchRegion
+        var slotA: MPURegion? = nil
+        var slotB: MPURegion? = nil
+        if uses(.mpuGuard, index) {
+            slotA = MPURegion(number: first, base: stack.guardBottom, size: stack.guardBytes, access: .noAccess,
+                              purpose: "T3 guard of \(name)")
+        }
+        if uses(.mpuRegion, index) {
+            // The first T2 stack has nothing blocked below it (or only the end of RAM): give it a guard too.
+            let lowestStack = mpu == .pmsav7 ? UInt32(t2Block?.lowerBound ?? 0) : layout.stacksStart
+            if stack.guardBottom <= lowestStack && !uses(.mpuGuard, index) {
+                let size = mpu == .pmsav7 ? PMSAv7.regionSize(for: frameBytes) : UInt32(roundUp(UInt64(frameBytes), 32))
+                slotA = MPURegion(number: first, base: stack.guardBottom &- size, size: size, access: .noAccess,
+                                  purpose: "T2 guard below \(name), the lowest stack")
+            }
+            switch mpu {
+            case .pmsav7:
+                // Region 7 gives the running stack back inside the no-access block: whole eighths.
+                let window = PMSAv7.regionSize(for: stack.bytes)
+                let base = stack.bottom / window * window
+                var disabled: UInt8 = 0
+                if window >= 256 {
+                    let eighth = window / 8
+                    for subregion in 0..<8 {
+                        let start = base &+ UInt32(subregion) &* eighth
+                        if start < stack.bottom || start >= stack.top { disabled |= 1 << subregion }
+                    }
+                }
+                slotB = MPURegion(number: first + 1, base: base, size: window, disabledSubregions: disabled,
+                                  access: .readWrite, purpose: "T2 stack of \(name), read-write while it runs")
+            case .pmsav8:
+                // No overlap allowed: block what lies below and above the running stack separately.
+                let low = layout.stacksStart, high = layout.stacksEnd
+                let belowEnd = stack.guardBottom
+                if belowEnd > low && slotA == nil {
+                    slotA = MPURegion(number: first, base: low, size: stack.bottom - low, access: .noAccess,
+                                      purpose: "T2: stacks below \(name)")
+                } else if belowEnd > low, let guardRegion = slotA {
+                    slotA = MPURegion(number: first, base: low, size: stack.bottom - low, access: .noAccess,
+                                      purpose: guardRegion.purpose)
+                }
+                if stack.top < high {
+                    slotB = MPURegion(number: first + 1, base: stack.top, size: high - stack.top, access: .noAccess,
+                                      purpose: "T2: stacks above \(name)")
+                }
+            case .none:
+                break
+            }
+        }
+        let disabled = disabledSwitch().words
+        let wordsA = slotA?.registerWords(for: mpu) ?? Array(disabled[0..<2])
+        let wordsB = slotB?.registerWords(for: mpu) ?? Array(disabled[2..<4])
+        return SwitchRegions(regions: [slotA, slotB].compactMap { $0 }, words: wordsA + wordsB)
+    }
+}
+
+func roundUp(_ value: UInt64, _ alignment: UInt64) -> UInt64 {
+    (value + alignment - 1) / alignment * alignment
+}
