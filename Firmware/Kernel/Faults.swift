@@ -15,6 +15,7 @@ struct FaultRegisters {
 
 enum FaultKind: UInt8 {
     case stackOverflow, foreignStackWrite, hardFault, memoryManagement, busFault, usageFault, unexpectedInterrupt, fault
+    case outOfMemory
 
     var reportName: StaticString {
         switch self {
@@ -26,6 +27,7 @@ enum FaultKind: UInt8 {
         case .usageFault: "usage-fault"
         case .unexpectedInterrupt: "unexpected-interrupt"
         case .fault: "fault"
+        case .outOfMemory: "out-of-memory"
         }
     }
 }
@@ -56,6 +58,17 @@ enum Faults {
         let fault = FaultReport(task: task, kind: .stackOverflow, technique: technique, pc: pc, sp: sp,
                                 limit: task.pointee.stackBottom)
         FaultPolicy.apply(fault, to: task, from: .contextSwitch)
+    }
+
+    /// The heap could not satisfy `bytes`: the asking task is stopped (its allocation would
+    /// otherwise come back null); in a handler or at boot, the system resets.
+    static func outOfMemory(bytes: UInt32) {
+        let fault = FaultReport(task: currentTask, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
+        guard !Processor.isInHandlerMode, let task = currentTask else {
+            FaultPolicy.resetSystem(FaultReport(task: nil, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes))
+        }
+        report(fault, action: "kill")
+        Scheduler.stop(task, state: .killed)  // PendSV is taken inside: the task never returns here
     }
 
     static func report(_ fault: FaultReport, action: StaticString) {

@@ -39,6 +39,36 @@ enum Keel {
     /// read other tasks' stacks (which T2 makes unreadable); never for normal work.
     static func withMemoryProtectionOff<Result>(_ body: () -> Result) -> Result { MPU.withProtectionOff(body) }
 
+    /// The application's tasks (the idle task excluded), most urgent first.
+    static var taskCount: Int { scheduler.taskCount &- 1 }
+
+    /// Where a task's stack is and whether it still runs; for diagnostics and tests.
+    static func task(_ index: Int) -> TaskInfo {
+        let task = Scheduler.task(index)
+        return TaskInfo(name: task.pointee.name, guardBottom: task.pointee.guardBottom, stackBottom: task.pointee.stackBottom,
+                        stackTop: task.pointee.stackTop, isRunning: task.pointee.isLive)
+    }
+
+    /// The index of the task called `name`, if there is one.
+    static func taskIndex(named name: StaticString) -> Int? {
+        for index in 0..<taskCount where equal(Scheduler.task(index).pointee.name, name) { return index }
+        return nil
+    }
+
+    private static func equal(_ a: StaticString, _ b: StaticString) -> Bool {
+        a.withUTF8Buffer { x in b.withUTF8Buffer { y in x.count == y.count && (0..<x.count).allSatisfy { x[$0] == y[$0] } } }
+    }
+
     /// Ends the whole run now with `code` (after printing the stack report).
     static func shutdown(code: UInt32) -> Never { Shutdown.run(code: code) }
+}
+
+struct TaskInfo {
+    var name: StaticString
+    /// Lowest address of the task's MPU guard (T3); equal to `stackBottom` without one.
+    var guardBottom: UInt32
+    var stackBottom: UInt32
+    var stackTop: UInt32
+    /// False once the task exited or was killed.
+    var isRunning: Bool
 }

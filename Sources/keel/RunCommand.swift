@@ -49,6 +49,7 @@ struct Run: ParsableCommand {
             switch record {
             case .output(let line): printLine(indent + line)
             case .fault(let fault): printLine(indent + RunReport.describe(fault))
+            case .previousBoot(let fault): printLine(indent + "previous boot: " + RunReport.describe(fault))
             case .boot, .stack, .end: break
             }
         }

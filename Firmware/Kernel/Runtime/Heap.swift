@@ -3,6 +3,11 @@
 // The kernel itself never allocates; this exists because Embedded Swift allocates class
 // instances and Strings (e.g. string interpolation in `print`) through posix_memalign/free.
 // Interrupts are masked while the list changes, so any task may allocate.
+// Every block starts with a two-word header: its size, then (free) the next free block or
+// (in use) the block's own address, stored in the word just before the payload; an aligned
+// allocation leaves slack between the two, and `release` finds the block through that word.
+// Running out is a fault of the asking task: a null allocation would otherwise be written
+// through at address 0 (the vector table).
 
 private struct FreeBlock {
     var size: UInt32      // bytes in this block, header included
@@ -24,9 +29,10 @@ enum Heap {
         heapReady = true
     }
 
-    /// Returns the address of `bytes` usable bytes, 8-byte aligned, or 0.
-    static func allocate(_ bytes: UInt32) -> UInt32 {
-        let needed = (bytes &+ headerBytes &+ 7) & ~7
+    /// Returns the address of `bytes` usable bytes aligned to `alignment` (a power of two), or 0.
+    static func allocate(_ bytes: UInt32, alignment: UInt32 = 8) -> UInt32 {
+        let slack = alignment > 8 ? alignment : 0
+        let needed = (bytes &+ headerBytes &+ slack &+ 7) & ~7
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         var previous: UInt32 = 0
@@ -45,7 +51,10 @@ enum Heap {
                 } else {
                     link(previous, to: next)
                 }
-                return block &+ headerBytes
+                var payload = block &+ headerBytes
+                if slack != 0 { payload = (payload &+ alignment &- 1) & ~(alignment &- 1) }
+                Memory.storeWord(payload &- 4, block)  // how `release` finds the block
+                return payload
             }
             previous = block
             block = next
@@ -58,7 +67,7 @@ enum Heap {
         guard address != 0 else { return }
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        let block = address &- headerBytes
+        let block = Memory.loadWord(address &- 4)
         var previous: UInt32 = 0
         var next = freeList
         while next != 0 && next < block {
@@ -87,9 +96,12 @@ enum Heap {
 
 @_cdecl("posix_memalign")
 func posixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ alignment: Int, _ size: Int) -> Int32 {
-    guard alignment <= 8 else { return 22 }  // EINVAL: blocks are 8-byte aligned, no more
-    let address = Heap.allocate(UInt32(truncatingIfNeeded: size))
-    guard address != 0 else { return 12 }  // ENOMEM
+    guard alignment > 0, alignment & (alignment - 1) == 0, alignment <= 4096 else { return 22 }  // EINVAL
+    let address = Heap.allocate(UInt32(truncatingIfNeeded: size), alignment: UInt32(alignment))
+    guard address != 0 else {
+        Faults.outOfMemory(bytes: UInt32(truncatingIfNeeded: size))
+        return 12  // ENOMEM (not reached from a task: the task was stopped)
+    }
     result.pointee = UnsafeMutableRawPointer(bitPattern: UInt(address))
     return 0
 }

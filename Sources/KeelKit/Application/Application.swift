@@ -107,7 +107,12 @@ public struct Application: Sendable {
     public var tickHertz: Int
     /// Bytes of the main stack, used by the kernel and every handler.
     public var handlerStackBytes: Int
+    /// Bytes of the MPU guard below the handler stack (PMSAv7; PMSAv8 uses MSPLIM instead).
+    /// A frame larger than the guard could step over it, so it is bigger than a task's default.
+    public var handlerGuardBytes: Int = Application.defaultHandlerGuardBytes
     public var tasks: [TaskSpec]
+
+    public static let defaultHandlerGuardBytes = 256
 
     public init(name: String, directory: URL, sources: [URL], tickHertz: Int, handlerStackBytes: Int, tasks: [TaskSpec]) {
         self.name = name

@@ -23,7 +23,7 @@ import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
-    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "tasks"]
+    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "tasks"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
@@ -71,8 +71,12 @@ public enum Manifest {
             if tasks.contains(where: { $0.name == task.name }) { throw invalid("two tasks are called '\(task.name)'") }
             tasks.append(task)
         }
-        return Application(name: name, directory: directory, sources: [], tickHertz: tickHertz,
-                           handlerStackBytes: handlerStack, tasks: tasks)
+        let handlerGuard = try integer(root, "handler_guard", default: Application.defaultHandlerGuardBytes, in: 32...65536, invalid)
+        guard handlerGuard % 32 == 0 else { throw invalid("'handler_guard' must be a multiple of 32 bytes") }
+        var application = Application(name: name, directory: directory, sources: [], tickHertz: tickHertz,
+                                      handlerStackBytes: handlerStack, tasks: tasks)
+        application.handlerGuardBytes = handlerGuard
+        return application
     }
 
     static func parseTask(_ object: Any, index: Int, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> TaskSpec {

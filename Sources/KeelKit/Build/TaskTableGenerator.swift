@@ -39,9 +39,10 @@ public enum TaskTableGenerator {
         lines.append("func startApplication() {")
         lines.append("    withUnsafeMutablePointer(to: &keelTaskStorage) { storage in")
         lines.append("        withUnsafePointer(to: keelTaskDescriptors) { descriptors in")
+        lines.append("          withUnsafePointer(to: keelFixedRegions) { fixed in")
         lines.append("            Kernel.start(")
         lines.append("                tasks: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: TaskControlBlock.self),")
-        lines.append("                fixedRegions: withUnsafePointer(to: keelFixedRegions) { UnsafeRawPointer($0).assumingMemoryBound(to: MPURegionWords.self) },")
+        lines.append("                fixedRegions: UnsafeRawPointer(fixed).assumingMemoryBound(to: MPURegionWords.self),")
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", entry: { idleTask() }, priority: 0, "
@@ -49,6 +50,7 @@ public enum TaskTableGenerator {
             + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions)), policy: FaultPolicyDescriptor()),")
         lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
             + "fixedRegionCount: \(layout.fixedRegions.count), firstSwitchRegion: \(layout.firstSwitchRegion)))")
+        lines.append("          }")
         lines.append("        }")
         lines.append("    }")
         lines.append("}")

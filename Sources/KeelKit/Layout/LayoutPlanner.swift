@@ -6,6 +6,10 @@
 //   [T2 stacks: the "stack block", PMSAv7 only] [T3 guards + stacks, other stacks, idle]
 //   [handler guard (PMSAv7)] [handler stack] [data, bss, heap] [reset record]
 //
+// A guard only catches an overflow whose first write lands in it: a frame larger than the
+// guard can step over it. So guards are sized by the manifest (`guard`, `handler_guard`),
+// never below one exception frame, and `keel check` (static analysis) flags larger frames.
+//
 // - PMSAv7 (M3): T2 works as seed 003 draws it. Fixed low-numbered regions make the whole
 //   stack block no-access; the running task's stack is given back read-write by region 7,
 //   which wins because it has the highest number. So the T2 stacks must each fit a
@@ -98,8 +102,8 @@ private struct Planner {
             var handlerGuard: UInt32 = 0
             var bottom = roundUp(cursor, 8)
             if mpu == .pmsav7 {
-                // A no-access region of one exception frame (a power of two, on its own size).
-                handlerGuard = PMSAv7.regionSize(for: frameBytes)
+                // A no-access region, at least one exception frame (a power of two, on its own size).
+                handlerGuard = PMSAv7.regionSize(for: max(UInt32(application.handlerGuardBytes), frameBytes))
                 bottom = roundUp(cursor, UInt64(handlerGuard)) + UInt64(handlerGuard)
             }
             waste.alignment += UInt32(bottom - UInt64(handlerGuard) - cursor)

@@ -17,6 +17,10 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     public var action: String
     /// The function containing `pc`, filled in from the ELF's symbols.
     public var function: String?
+    /// The hardware could not push the exception frame (the overflow happened during exception entry).
+    public var stackingFailed: Bool = false
+    /// For a record from the previous boot: resets the kernel made since power-on.
+    public var resets: Int? = nil
 
     public var isStackOverflow: Bool { kind == "stack-overflow" }
 }
@@ -34,6 +38,8 @@ public enum ConsoleRecord: Sendable, Equatable {
     case output(String)
     case boot
     case fault(FaultRecord)
+    /// The fault that made the kernel reset, reported by the boot after it.
+    case previousBoot(FaultRecord)
     case stack(StackRecord)
     case end(code: Int)
 
@@ -53,12 +59,18 @@ public enum ConsoleRecord: Sendable, Equatable {
         switch kind {
         case "boot":
             return .boot
-        case "fault":
+        case "fault", "previous-boot":
             guard let task = fields["task"], let kind = fields["kind"], let technique = fields["technique"],
                   let pc = number("pc"), let sp = number("sp"), let limit = number("limit") else { return .output(line) }
-            return .fault(FaultRecord(task: task, kind: kind, technique: technique, pc: pc, sp: sp, limit: limit,
-                                      cfsr: number("cfsr") ?? 0, hfsr: number("hfsr") ?? 0, mmfar: number("mmfar") ?? 0,
-                                      bfar: number("bfar") ?? 0, action: fields["action"] ?? "", function: nil))
+            var fault = FaultRecord(task: task, kind: kind, technique: technique, pc: pc, sp: sp, limit: limit,
+                                    cfsr: number("cfsr") ?? 0, hfsr: number("hfsr") ?? 0, mmfar: number("mmfar") ?? 0,
+                                    bfar: number("bfar") ?? 0, action: fields["action"] ?? "reset", function: nil)
+            fault.stackingFailed = fields["stacking"] == "failed"
+            if kind == "previous-boot" {
+                fault.resets = number("resets").map(Int.init)
+                return .previousBoot(fault)
+            }
+            return .fault(fault)
         case "stack":
             guard let task = fields["task"], let size = number("size") else { return .output(line) }
             let protection = (fields["protection"] ?? "none").split(separator: ",").map(String.init)

@@ -29,6 +29,10 @@ public struct RunResult: Sendable {
     public var qemuErrors: String
 
     public var faults: [FaultRecord] { records.compactMap { if case .fault(let f) = $0 { f } else { nil } } }
+    /// Faults reported by a boot as the reason for the reset before it.
+    public var previousBoots: [FaultRecord] { records.compactMap { if case .previousBoot(let f) = $0 { f } else { nil } } }
+    /// How many times the firmware booted in this run (resets included).
+    public var boots: Int { records.filter { $0 == .boot }.count }
     public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0 { s } else { nil } } }
     /// The plain console lines, without records.
     public var output: [String] { records.compactMap { if case .output(let line) = $0 { line } else { nil } } }
@@ -84,6 +88,10 @@ public struct QEMURunner: Sendable {
             if case .fault(var fault) = record, let symbolizer {
                 fault.function = symbolizer.name(of: fault.pc)
                 record = .fault(fault)
+            }
+            if case .previousBoot(var fault) = record, let symbolizer {
+                fault.function = symbolizer.name(of: fault.pc)
+                record = .previousBoot(fault)
             }
             records.append(record)
             onRecord(record)

@@ -4,7 +4,9 @@ import Foundation
 
 public enum RunReport {
     static let techniqueNames: [String: String] = [
-        "limit-register": "T1 stack-limit register (PSPLIM)",
+        "limit-register": "T1 stack-limit register (PSPLIM, MSPLIM for the handler stack)",
+        "mpu-region": "T2 MPU region around the running stack",
+        "mpu-guard": "T3 MPU guard below the stack",
         "red-zone": "T4 software red zone, at switch-out",
         "sp-check": "T5 stack-pointer check, at switch-out",
         "none": "no stack technique",
@@ -23,7 +25,13 @@ public enum RunReport {
         if fault.cfsr != 0 { line += ", CFSR \(hex(fault.cfsr))\(decodeCFSR(fault.cfsr))" }
         if fault.mmfar != 0 { line += ", MMFAR \(hex(fault.mmfar))" }
         if fault.bfar != 0 { line += ", BFAR \(hex(fault.bfar))" }
-        line += fault.action == "kill" ? "; task stopped, others continue" : "; run halted"
+        if fault.stackingFailed { line += ", while the hardware pushed the exception frame" }
+        switch fault.action {
+        case "kill": line += "; task stopped, others continue"
+        case "restart": line += "; task restarted from its entry"
+        case "reset": line += "; system reset" + (fault.resets.map { " (reset \($0) since power-on)" } ?? "")
+        default: line += "; run halted"
+        }
         return line
     }
 
@@ -77,12 +85,15 @@ public enum RunReport {
         case .output(let line): object = ["event": "output", "text": line]
         case .boot: object = ["event": "boot"]
         case .end(let code): object = ["event": "end", "code": code]
-        case .fault(let f):
-            var fields: [String: Any] = ["event": "fault", "task": f.task, "kind": f.kind, "technique": f.technique,
+        case .fault(let f), .previousBoot(let f):
+            var isPrevious = false
+            if case .previousBoot = record { isPrevious = true }
+            var fields: [String: Any] = ["event": isPrevious ? "previous-boot" : "fault", "stacking_failed": f.stackingFailed, "task": f.task, "kind": f.kind, "technique": f.technique,
                                          "pc": hex(f.pc), "sp": hex(f.sp), "limit": hex(f.limit), "cfsr": hex(f.cfsr),
                                          "hfsr": hex(f.hfsr), "mmfar": hex(f.mmfar), "bfar": hex(f.bfar), "action": f.action,
                                          "message": describe(f)]
             if let function = f.function { fields["function"] = function }
+            if let resets = f.resets { fields["resets"] = resets }
             object = fields
         case .stack(let s):
             var fields: [String: Any] = ["event": "stack", "task": s.task, "size": s.size, "protection": s.protection, "state": s.state]

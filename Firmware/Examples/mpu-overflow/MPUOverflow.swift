@@ -1,0 +1,231 @@
+// Every way a stack can overflow, one at a time, with a byte-exact check of everything else.
+//
+// `checker` (most urgent, never protected) starts one scenario task at a time and waits for
+// it to be stopped. Before each start it copies every byte of the stack area except the
+// scenario's own stack and the live tops of the other stacks; afterwards it compares and
+// prints `keel-test:scenario=<name> caught=<yes|no> outside-changed=<bytes>`. The tests
+// swap the technique of every scenario task (T1, T2 or T3) and run the same image.
+//
+// Boot 1 runs the task scenarios, then overflows the handler stack inside an interrupt
+// handler: the kernel resets with a record. Boot 2 reports it and runs `resetter`, whose
+// policy is `reset`. Boot 3 reports that one and ends the run.
+
+nonisolated(unsafe) var started = InlineArray<8, Bool>(repeating: false)
+
+/// Bytes at the top of every other stack that may change while a scenario runs (live frames).
+let liveTop: UInt32 = 256
+
+func checkerTask() {
+    switch Keel.resetsSincePowerOn {
+    case 0:
+        for scenario in ["relapse", "deep", "wide", "memset", "preempted", "switching"] as [StaticString] {
+            run(scenario)
+        }
+        print("checker: every task scenario done; now the handler stack")
+        Keel.attachInterrupt(0, priority: 0x80) { handlerRecursion(1) }
+        Keel.triggerInterrupt(0)
+        print("checker: handler overflow not caught")
+    case 1:
+        print("checker: after the handler's reset")
+        run("resetter")
+        print("checker: resetter not reset")
+    default:
+        print("checker: after the task's reset; done")
+        Keel.shutdown(code: 0)
+    }
+}
+
+func run(_ name: StaticString) {
+    guard let index = Keel.taskIndex(named: name) else { return }
+    let snapshot = Snapshot(excluding: index)
+    started[slot(name)] = true
+    var waited: UInt32 = 0
+    while Keel.task(index).isRunning && waited < 200 {
+        Keel.sleep(ticks: 1)
+        waited &+= 1
+    }
+    let changed = snapshot.changedBytes()
+    print("keel-test:scenario=\(name) caught=\(Keel.task(index).isRunning ? "no" : "yes") outside-changed=\(changed)")
+}
+
+func slot(_ name: StaticString) -> Int {
+    Keel.taskIndex(named: name) ?? 0
+}
+
+/// Scenario tasks wait (at the top of their stacks) until the checker starts them.
+func waitForStart() {
+    let me = Keel.taskIndex(named: currentName()) ?? 0
+    while !started[me] { Keel.sleep(ticks: 1) }
+}
+
+func currentName() -> StaticString { currentTask.unsafelyUnwrapped.pointee.name }
+
+/// A copy of the stack area, for a byte-exact comparison after a scenario.
+struct Snapshot {
+    let start: UInt32
+    let end: UInt32
+    let excluded: Int
+    let copy: UnsafeMutablePointer<UInt8>
+
+    init(excluding excluded: Int) {
+        var low = UInt32.max, high: UInt32 = 0
+        for index in 0..<Keel.taskCount {
+            let task = Keel.task(index)
+            low = min(low, task.guardBottom)
+            high = max(high, task.stackTop)
+        }
+        start = low
+        end = high
+        self.excluded = excluded
+        copy = UnsafeMutablePointer<UInt8>.allocate(capacity: Int(high &- low))
+        let (start, end, copy) = (self.start, self.end, self.copy)
+        Keel.withMemoryProtectionOff {
+            for address in start..<end { copy[Int(address &- start)] = load(address) }
+        }
+    }
+
+    /// Whether `address` may change for reasons other than an overflow.
+    func mayChange(_ address: UInt32) -> Bool {
+        for index in 0..<Keel.taskCount {
+            let task = Keel.task(index)
+            if index == excluded && address >= task.stackBottom && address < task.stackTop { return true }
+            if address >= task.stackTop &- liveTop && address < task.stackTop { return true }
+        }
+        return false
+    }
+
+    func changedBytes() -> Int {
+        var changed = 0
+        Keel.withMemoryProtectionOff {
+            for address in start..<end where load(address) != copy[Int(address &- start)] && !mayChange(address) {
+                changed += 1
+            }
+        }
+        copy.deallocate()
+        return changed
+    }
+}
+
+// MARK: The scenarios
+
+func relapseTask() {
+    waitForStart()
+    print("relapse: starting (again)")
+    print("relapse: returned \(recurse(1)) (not caught)")
+}
+
+func deepTask() {
+    waitForStart()
+    print("deep: \(recurse(1)) (not caught)")
+}
+
+func wideTask() {
+    waitForStart()
+    print("wide: \(wide()) (not caught)")
+}
+
+func memsetTask() {
+    waitForStart()
+    print("memset: \(memsetBelow()) (not caught)")
+}
+
+func preemptedTask() {
+    waitForStart()
+    print("preempted: not caught (\(fillUntilNearlyFull(Keel.stackBottom &+ 12)) levels)")
+}
+
+func switchingTask() {
+    waitForStart()
+    print("switching: \(recurseYielding(1)) (not caught)")
+}
+
+func resetterTask() {
+    waitForStart()
+    print("resetter: \(recurse(1)) (not caught)")
+}
+
+/// 64-byte frames until the stack runs out.
+@inline(never)
+func recurse(_ depth: UInt32) -> UInt32 {
+    var frame = InlineArray<16, UInt32>(repeating: depth)
+    guard depth < 1000 else { return depth }
+    let below = recurse(depth &+ 1)
+    return withUnsafeMutablePointer(to: &frame) { keep($0) } &+ below
+}
+
+/// The same, with a context switch at every level: the switch happens at the very edge.
+@inline(never)
+func recurseYielding(_ depth: UInt32) -> UInt32 {
+    var frame = InlineArray<16, UInt32>(repeating: depth)
+    Keel.yield()
+    guard depth < 1000 else { return depth }
+    let below = recurseYielding(depth &+ 1)
+    return withUnsafeMutablePointer(to: &frame) { keep($0) } &+ below
+}
+
+@inline(never)
+func keep(_ frame: UnsafeMutablePointer<InlineArray<16, UInt32>>) -> UInt32 {
+    frame.pointee[Int(frame.pointee[0] % 16)]
+}
+
+/// One 1280-byte buffer in a 1024-byte stack, written from the top down (as a zeroing loop
+/// or a struct initialiser does); it reaches ~350 bytes below the stack, inside a 512-byte guard.
+@inline(never)
+func wide() -> UInt32 {
+    var buffer = InlineArray<320, UInt32>(repeating: 0)
+    return withUnsafeMutablePointer(to: &buffer) { pointer in
+        let words = UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt32.self)
+        var index = 320
+        while index > 0 { index -= 1; words[index] = UInt32(index) }
+        return words[100] &+ words[319]
+    }
+}
+
+/// memset from a local buffer 64 bytes past the stack's bottom.
+@inline(never)
+func memsetBelow() -> UInt32 {
+    var local: UInt32 = 7
+    let below = Keel.stackBottom &- 64
+    _ = memset(UnsafeMutableRawPointer(bitPattern: UInt(below)).unsafelyUnwrapped, 0x5A, 96)
+    return withUnsafeMutablePointer(to: &local) { $0.pointee }
+}
+
+/// Small frames until the stack pointer is within `stop` of the bottom; then wait for the
+/// tick there, so the hardware pushes its exception frame across the bottom.
+@inline(never)
+func fillUntilNearlyFull(_ stop: UInt32) -> UInt32 {
+    var here = stackPointer()
+    if here > stop {
+        // Not a tail call, and the frame is observable: each level keeps its 8-16 bytes.
+        return fillUntilNearlyFull(stop) &+ withUnsafeMutablePointer(to: &here) { observe($0) }
+    } else {
+        // Spin on the tick count with volatile loads and no stack use until the tick comes.
+        let ticks = Register(address: withUnsafeMutablePointer(to: &tickCount) { UInt(bitPattern: $0) })
+        let tick = ticks.read()
+        while ticks.read() == tick {}
+        return 0
+    }
+}
+
+@inline(never)
+func observe(_ value: UnsafeMutablePointer<UInt32>) -> UInt32 { value.pointee & 1 }
+
+@inline(never)
+func stackPointer() -> UInt32 {
+    var probe: UInt32 = 0
+    return withUnsafeMutablePointer(to: &probe) { UInt32(UInt(bitPattern: $0)) }
+}
+
+/// Runs in the interrupt handler on the handler stack: 64-byte frames until it overflows.
+@inline(never)
+func handlerRecursion(_ depth: UInt32) -> UInt32 {
+    var frame = InlineArray<16, UInt32>(repeating: depth)
+    guard depth < 10_000 else { return depth }
+    let below = handlerRecursion(depth &+ 1)
+    return withUnsafeMutablePointer(to: &frame) { keep($0) } &+ below
+}
+
+@inline(never)
+func load(_ address: UInt32) -> UInt8 {
+    UnsafePointer<UInt8>(bitPattern: UInt(address)).unsafelyUnwrapped.pointee
+}
