@@ -46,7 +46,8 @@ enum Keel {
     static func task(_ index: Int) -> TaskInfo {
         let task = Scheduler.task(index)
         return TaskInfo(name: task.pointee.name, guardBottom: task.pointee.guardBottom, stackBottom: task.pointee.stackBottom,
-                        stackTop: task.pointee.stackTop, isRunning: task.pointee.isLive)
+                        stackTop: task.pointee.stackTop, isRunning: task.pointee.isLive,
+                        wasKilled: task.pointee.state == .killed)
     }
 
     /// The index of the task called `name`, if there is one.
@@ -71,4 +72,6 @@ struct TaskInfo {
     var stackTop: UInt32
     /// False once the task exited or was killed.
     var isRunning: Bool
+    /// True when the kernel stopped the task after a fault.
+    var wasKilled: Bool
 }

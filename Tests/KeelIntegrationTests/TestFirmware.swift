@@ -54,6 +54,7 @@ func transcript(_ result: RunResult) -> String {
         case .stack(let stack): "stack \(stack.task) used \(stack.used ?? -1) of \(stack.size)"
         case .boot: "boot"
         case .end(let code): "end \(code)"
+        case .previousBoot(let fault): "previous boot: " + RunReport.describe(fault)
         }
     }.joined(separator: "\n") + (result.qemuErrors.isEmpty ? "" : "\nqemu: \(result.qemuErrors)")
 }

@@ -12,7 +12,8 @@
 
 nonisolated(unsafe) var started = InlineArray<8, Bool>(repeating: false)
 
-/// Bytes at the top of every other stack that may change while a scenario runs (live frames).
+/// Bytes at the top of every other running stack that may change while a scenario runs
+/// (live frames); stopped tasks' stacks must not change at all.
 let liveTop: UInt32 = 256
 
 func checkerTask() {
@@ -45,7 +46,7 @@ func run(_ name: StaticString) {
         waited &+= 1
     }
     let changed = snapshot.changedBytes()
-    print("keel-test:scenario=\(name) caught=\(Keel.task(index).isRunning ? "no" : "yes") outside-changed=\(changed)")
+    print("keel-test:scenario=\(name) caught=\(Keel.task(index).wasKilled ? "yes" : "no") outside-changed=\(changed)")
 }
 
 func slot(_ name: StaticString) -> Int {
@@ -89,7 +90,7 @@ struct Snapshot {
         for index in 0..<Keel.taskCount {
             let task = Keel.task(index)
             if index == excluded && address >= task.stackBottom && address < task.stackTop { return true }
-            if address >= task.stackTop &- liveTop && address < task.stackTop { return true }
+            if task.isRunning && address >= task.stackTop &- liveTop && address < task.stackTop { return true }
         }
         return false
     }

@@ -46,7 +46,7 @@ public enum ConsoleRecord: Sendable, Equatable {
     public static func parse(_ line: String) -> ConsoleRecord {
         guard line.hasPrefix("keel:") else { return .output(line) }
         let body = line.dropFirst(5)
-        let kind = body.prefix { $0 != " " }
+        let recordKind = body.prefix { $0 != " " }
         var fields: [String: String] = [:]
         for pair in body.split(separator: " ").dropFirst() {
             guard let equals = pair.firstIndex(of: "=") else { continue }
@@ -56,7 +56,7 @@ public enum ConsoleRecord: Sendable, Equatable {
             guard let text = fields[key] else { return nil }
             return text.hasPrefix("0x") ? UInt32(text.dropFirst(2), radix: 16) : UInt32(text)
         }
-        switch kind {
+        switch recordKind {
         case "boot":
             return .boot
         case "fault", "previous-boot":
@@ -66,7 +66,7 @@ public enum ConsoleRecord: Sendable, Equatable {
                                     cfsr: number("cfsr") ?? 0, hfsr: number("hfsr") ?? 0, mmfar: number("mmfar") ?? 0,
                                     bfar: number("bfar") ?? 0, action: fields["action"] ?? "reset", function: nil)
             fault.stackingFailed = fields["stacking"] == "failed"
-            if kind == "previous-boot" {
+            if recordKind == "previous-boot" {
                 fault.resets = number("resets").map(Int.init)
                 return .previousBoot(fault)
             }
