@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Property tests of the layout planner (random task sets against the MPU's rules).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         .target(name: "KeelKit"),
@@ -20,7 +22,10 @@ let package = Package(
             name: "keel",
             dependencies: ["KeelKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "KeelKitTests", dependencies: ["KeelKit"]),
+        .testTarget(
+            name: "KeelKitTests",
+            dependencies: ["KeelKit", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // Boots firmware in QEMU; depends on `keel` so the command-line tests find it built.
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelKit", "keel"]),
     ]

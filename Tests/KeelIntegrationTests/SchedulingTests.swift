@@ -52,4 +52,30 @@ final class ImageTests: XCTestCase {
             XCTAssertFalse(try elf.stackSizes().isEmpty, "the IR route leaves frame sizes in the image")
         }
     }
+
+    /// With MPU stacks: guards, the handler stack and the reset record are where the planner
+    /// put them, nothing the linker placed lands in a guard, and the text `keel layout --ld`
+    /// prints is the script this image was linked with.
+    func testLinkedMPUImageMatchesThePlan() throws {
+        for board in ["mps2-an385", "mps2-an505"] {
+            let image = try TestFirmware.shared.image("mpu-overflow", board: board)
+            let elf = try ELFFile(contentsOf: image.elf)
+            for stack in image.layout.taskStacks {
+                XCTAssertEqual(elf.address(ofSymbol: "keel_stack_\(stack.name)_bottom"), stack.bottom, "\(board) \(stack.name)")
+                XCTAssertEqual(elf.address(ofSymbol: "keel_stack_\(stack.name)_top"), stack.top, "\(board) \(stack.name)")
+                XCTAssertEqual(elf.address(ofSymbol: "keel_stack_\(stack.name)_guard"), stack.guardBytes > 0 ? stack.guardBottom : nil)
+            }
+            XCTAssertEqual(elf.address(ofSymbol: "keel_msp_bottom"), image.layout.handlerStack.bottom)
+            XCTAssertEqual(elf.address(ofSymbol: "keel_reset_record"), image.layout.resetRecord)
+            for section in elf.sections where section.flags.contains(.alloc) && section.size > 0 && section.name != ".stacks" {
+                let range = UInt64(section.address)..<UInt64(section.address) + UInt64(section.size)
+                for stack in image.layout.allStacks {
+                    XCTAssertFalse(range.overlaps(UInt64(stack.guardBottom)..<UInt64(stack.top)), "\(section.name) overlaps \(stack.name)")
+                }
+                XCTAssertFalse(range.contains(UInt64(image.layout.resetRecord)), "\(section.name) covers the reset record")
+            }
+            let linked = try String(contentsOf: image.elf.deletingLastPathComponent().appendingPathComponent("link.ld"), encoding: .utf8)
+            XCTAssertEqual(linked, LinkerScriptGenerator.script(for: image.board, layout: image.layout))
+        }
+    }
 }

@@ -47,4 +47,38 @@ final class BuildInputsTests: XCTestCase {
         XCTAssertTrue(script.contains("keel_msp_top = 0x20000400;"), script)
         XCTAssertTrue(script.contains("RAM (rwx)   : ORIGIN = 0x20000800"), script)
     }
+
+    func mpuApplication(_ tasks: [(String, Int, Set<Protection>)]) -> Application {
+        Application(name: "t", directory: URL(fileURLWithPath: "/tmp"), sources: [], tickHertz: 1000, handlerStackBytes: 1024,
+                    tasks: tasks.map { TaskSpec(name: $0.0, entry: $0.0, priority: 1, stackBytes: $0.1, protections: $0.2) })
+    }
+
+    /// PMSAv7: 3000 bytes get a 4 KiB region padded to six eighths (3072), not 4096; 1000
+    /// bytes fill the last eighth's window; one no-access region covers both exactly.
+    func testPMSAv7RegionStacksUseSubregions() throws {
+        let m3 = try BoardCatalog.board(named: "mps2-an385")
+        let layout = try LayoutPlanner.plan(mpuApplication([("small", 1000, [.paint, .mpuRegion]), ("big", 3000, [.paint, .mpuRegion])]), on: m3)
+        XCTAssertEqual(layout.taskStacks.map(\.bottom), [0x2000_0C00, 0x2000_0000])
+        XCTAssertEqual(layout.taskStacks.map(\.bytes), [1024, 3072])
+        XCTAssertEqual(layout.waste.padding, 96)
+        XCTAssertEqual(layout.waste.coverage, 0)
+        XCTAssertEqual(layout.waste.powerOfTwoBaseline, 1120)
+        XCTAssertEqual(layout.fixedRegions.first, MPURegion(number: 0, base: 0x2000_0000, size: 4096, access: .noAccess,
+                                                          purpose: "T2 stacks: no access unless running"))
+        // small's switch-in: no guard needed (big is below it), region 7 read-write over its 1 KiB.
+        XCTAssertEqual(layout.switchRegions[0].words, [0x16, 0, 0x2000_0C17, 0x1306_0013])
+        // big is the lowest stack: a 32-byte no-access guard below RAM's start in region 6.
+        XCTAssertEqual(layout.switchRegions[1].regions.first?.base, 0x1FFF_FFE0)
+        XCTAssertEqual(layout.switchRegions[1].regions.last?.disabledSubregions, 0b1100_0000)
+    }
+
+    func testMoreRegionsThanTheMPUHasIsAnError() throws {
+        var m3 = try BoardCatalog.board(named: "mps2-an385")
+        m3.mpuRegions = 3
+        let app = mpuApplication([("a", 3000, [.mpuRegion]), ("b", 1000, [.mpuRegion])])
+        XCTAssertThrowsError(try LayoutPlanner.plan(app, on: m3)) { error in
+            XCTAssertTrue("\(error)".contains("MPU regions"), "\(error)")
+            XCTAssertEqual((error as? KeelError)?.exitCode, 2)
+        }
+    }
 }

@@ -12,7 +12,10 @@
 //
 // - PMSAv7 (M3): T2 works as seed 003 draws it. Fixed low-numbered regions make the whole
 //   stack block no-access; the running task's stack is given back read-write by region 7,
-//   which wins because it has the highest number. So the T2 stacks must each fit a
+//   which wins because it has the highest number. Only T2 stacks are in that block: a stack
+//   without T2 would need a power-of-two region of its own to be usable while it runs, so
+//   stacks of tasks without T2 stay writable to everyone (give every task T2 to isolate all).
+//   A T2 task that also asks for T3 needs no guard: the block below it is its guard. So the T2 stacks must each fit a
 //   power-of-two region: a stack of B bytes gets the smallest region S >= B, is padded to
 //   whole eighths of S (sub-regions), and is placed on an eighth boundary without crossing an
 //   S boundary. Padding is then below S/8, not the S - B of plain power-of-two rounding.
@@ -268,9 +271,7 @@ private struct Planner {
             let bottom = roundUp(cursor, granule)
             waste.alignment += UInt32(bottom - cursor)
             let bytes = roundUp(UInt64(tasks[index].stackBytes), granule)
-            if uses(.mpuRegion, index) || uses(.mpuGuard, index) {
-                waste.padding += UInt32(bytes) - UInt32(tasks[index].stackBytes)
-            }
+            waste.padding += UInt32(bytes) - UInt32(tasks[index].stackBytes)
             placed[index] = StackPlacement(name: tasks[index].name, bottom: UInt32(bottom), bytes: UInt32(bytes),
                                            requestedBytes: UInt32(tasks[index].stackBytes))
             cursor = bottom + bytes
@@ -307,14 +308,15 @@ private struct Planner {
         let first = layout.firstSwitchRegion
         var slotA: MPURegion? = nil
         var slotB: MPURegion? = nil
-        if uses(.mpuGuard, index) {
+        if uses(.mpuGuard, index) && stack.guardBytes > 0 {
             slotA = MPURegion(number: first, base: stack.guardBottom, size: stack.guardBytes, access: .noAccess,
                               purpose: "T3 guard of \(name)")
         }
         if uses(.mpuRegion, index) {
             // The first T2 stack has nothing blocked below it (or only the end of RAM): give it a guard too.
             let lowestStack = mpu == .pmsav7 ? UInt32(t2Block?.lowerBound ?? 0) : layout.stacksStart
-            if stack.guardBottom <= lowestStack && !uses(.mpuGuard, index) {
+            // (On PMSAv7 a T2 stack has no guard of its own: the no-access block below is its guard.)
+            if stack.guardBottom <= lowestStack && stack.guardBytes == 0 {
                 let size = mpu == .pmsav7 ? PMSAv7.regionSize(for: frameBytes) : UInt32(roundUp(UInt64(frameBytes), 32))
                 slotA = MPURegion(number: first, base: stack.guardBottom &- size, size: size, access: .noAccess,
                                   purpose: "T2 guard below \(name), the lowest stack")

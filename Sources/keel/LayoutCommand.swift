@@ -1,0 +1,68 @@
+// keel layout: where every stack, guard and MPU region goes, without building anything.
+//
+// It plans RAM exactly as `keel build` does and prints the plan as a table (or JSON), and can
+// write the same plan as an SVG memory map and as the linker script the build links with.
+
+import ArgumentParser
+import Foundation
+import KeelKit
+
+struct Layout: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layout",
+        abstract: "Show where every stack, guard and MPU region goes (what `keel build` links).")
+
+    @OptionGroup var target: TargetOptions
+
+    @Flag(help: "Print the layout as JSON instead of tables.")
+    var json = false
+
+    @Option(name: .customLong("svg"), help: ArgumentHelp("Write a memory map of RAM as SVG to this file.", valueName: "file"))
+    var svgPath: String?
+
+    @Option(name: .customLong("ld"), help: ArgumentHelp("Write the linker script `keel build` links with to this file (- for standard output).", valueName: "file"))
+    var linkerScriptPath: String?
+
+    func validate() throws {
+        if json && linkerScriptPath == "-" {
+            throw ValidationError("--json and --ld - both write to standard output; give --ld a file")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors { () throws(KeelError) in
+            let (board, application) = try target.resolve()
+            let layout = try LayoutPlanner.plan(application, on: board)
+            // When standard output carries JSON or the script, notes about written files go to stderr.
+            let scriptToStandardOutput = linkerScriptPath == "-"
+            let note: (String) -> Void = json || scriptToStandardOutput
+                ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+                : { printLine($0) }
+
+            if let svgPath {
+                let svg = MemoryMapSVG.render(layout, title: "\(application.name) on \(board.name): RAM layout")
+                try Self.write(svg, to: svgPath, what: "the SVG memory map")
+                note("wrote the memory map to \(svgPath)")
+            }
+            if let linkerScriptPath {
+                let script = LinkerScriptGenerator.script(for: board, layout: layout)
+                if scriptToStandardOutput {
+                    FileHandle.standardOutput.write(Data(script.utf8))
+                    return
+                }
+                try Self.write(script, to: linkerScriptPath, what: "the linker script")
+                note("wrote the linker script to \(linkerScriptPath)")
+            }
+            printLine(json ? LayoutReport.json(layout, application: application, board: board)
+                           : LayoutReport.text(layout, application: application, board: board))
+        }
+    }
+
+    static func write(_ text: String, to path: String, what: String) throws(KeelError) {
+        do {
+            try text.write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
+        } catch {
+            throw .buildFailed(step: "writing \(what) to \(path)", output: (error as NSError).localizedDescription)
+        }
+    }
+}
