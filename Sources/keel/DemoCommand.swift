@@ -1,5 +1,7 @@
 // keel demo: the main job. Builds and runs the demo application on each board: tasks
-// interleave, one overflows its stack on purpose, the kernel catches it, the others go on.
+// interleave, one overflows its stack on purpose, the kernel catches it (by T2 on the M3,
+// T1 on the M33, T4/T5 on the M0), restarts it once, catches it again and stops it; the
+// others go on. Beside each run: the board's RAM map (and an SVG of it to scale).
 
 import ArgumentParser
 import Foundation
@@ -25,8 +27,15 @@ struct Demo: ParsableCommand {
                 let application = try Manifest.load(directory: directory, board: board)
                 printLine("== \(board.name): \(board.summary) ==")
                 let image = try builder.build(application, for: board)
+                printLine("  RAM map (top first; # stack, X MPU guard, . padding or gap, ~ data, R reset record):")
+                for line in MemoryMapText.render(image.layout) { printLine("    " + line) }
+                let svg = image.elf.deletingLastPathComponent().appendingPathComponent("memory-map.svg")
+                if (try? MemoryMapSVG.render(image.layout, title: "demo on \(board.name)").write(to: svg, atomically: true, encoding: .utf8)) != nil {
+                    printLine("  (to scale: \(svg.path))")
+                }
+                printLine()
                 let result = try Run.execute(image, options: RunOptions(timeoutSeconds: timeout), json: false, indent: "  ")
-                let caught = result.faults.filter(\.isStackOverflow).map(\.task)
+                let caught = Array(Set(result.faults.filter(\.isStackOverflow).map(\.task))).sorted()
                 let verdict = result.timedOut ? "TIMED OUT"
                     : caught.isEmpty ? "NO OVERFLOW CAUGHT" : "overflow in \(caught.joined(separator: ", ")) caught; exit code \(result.exitCode ?? -1)"
                 if result.timedOut || caught.isEmpty { failures += 1 }

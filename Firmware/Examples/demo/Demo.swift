@@ -2,8 +2,9 @@
 //
 // `sensor` is the most urgent and samples every 2 ticks; `logger` and `filter` share a
 // priority and take turns; `runaway` recurses with a 64-byte frame and yields at every
-// level, so its overflow is caught at a switch (T4/T5) or at the faulting push (T1 on the
-// M33). The others print that they are still running after it is stopped.
+// level, so its overflow is caught at a switch (T4/T5, micro:bit), by the MPU before the
+// write (T2, M3) or at the faulting push (T1, M33). Its policy restarts it once, then stops
+// it. The others print that they are still running after it is stopped.
 
 func sensorTask() {
     for sample in 1...5 {
@@ -32,7 +33,7 @@ func filterTask() {
 
 func runawayTask() {
     Keel.sleep(ticks: 4)
-    print("runaway: recursing without bound...")
+    print("runaway: recursing without bound (restarted once after the first overflow, then stopped)...")
     let result = descend(1)
     print("runaway: returned \(result) (the overflow was not caught)")
 }

@@ -21,6 +21,10 @@ public struct SwitchVariant: Sendable, Equatable {
         if board.hasStackLimitRegisters {
             list.append(SwitchVariant(label: "T1 PSPLIM", protections: [.limitRegister], redZoneBytes: 0))
         }
+        if board.mpu != .none {
+            list.append(SwitchVariant(label: "T2 MPU region", protections: [.mpuRegion], redZoneBytes: 0))
+            list.append(SwitchVariant(label: "T3 MPU guard", protections: [.mpuGuard], redZoneBytes: 0))
+        }
         return list
     }
 }
