@@ -12,6 +12,7 @@ struct ConsoleLine {
 }
 
 nonisolated(unsafe) private var kernelLine = ConsoleLine()
+nonisolated(unsafe) private var exitBlock: (UInt32, UInt32) = (0, 0)
 
 private let semihostingWrite0: UInt32 = 0x04
 private let semihostingExitExtended: UInt32 = 0x20
@@ -75,8 +76,11 @@ enum Console {
 
     /// Ends the QEMU run with `code` as its exit status (semihosting SYS_EXIT_EXTENDED).
     static func exit(code: UInt32) -> Never {
-        var block: (UInt32, UInt32) = (0x20026, code)  // ADP_Stopped_ApplicationExit, code
-        withUnsafeMutablePointer(to: &block) {
+        // The block is static, not on the caller's stack: QEMU reads semihosting arguments
+        // through the MPU one 1 KiB page at a time, so a block in a page that also holds an
+        // MPU guard is unreadable and the exit would silently not happen.
+        exitBlock = (0x20026, code)  // ADP_Stopped_ApplicationExit, code
+        withUnsafeMutablePointer(to: &exitBlock) {
             _ = portSemihostingCall(semihostingExitExtended, UInt32(UInt(bitPattern: $0)))
         }
         while true { Processor.waitForInterrupt() }

@@ -47,7 +47,9 @@ struct FaultReport {
 
 enum Faults {
     /// A switch-out check (T4, T5) found the outgoing task's stack overflowed. Runs in PendSV
-    /// after the task's context was saved.
+    /// after the task's context was saved. Out of line, so the switch path stays a leaf
+    /// (no frame, no saved registers) when nothing is found.
+    @inline(never)
     static func overflowDetectedAtSwitch(_ task: TaskPointer, technique: Technique) {
         // The saved exception frame's PC is where the task was when it was switched out, but
         // only a frame inside the stack is trustworthy: one pushed below it lies in memory that

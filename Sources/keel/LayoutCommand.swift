@@ -33,28 +33,32 @@ struct Layout: ParsableCommand {
         try reportingErrors { () throws(KeelError) in
             let (board, application) = try target.resolve()
             let layout = try LayoutPlanner.plan(application, on: board)
-            // When standard output carries JSON or the script, notes about written files go to stderr.
-            let scriptToStandardOutput = linkerScriptPath == "-"
-            let note: (String) -> Void = json || scriptToStandardOutput
-                ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-                : { printLine($0) }
-
+            var written: [String] = []
             if let svgPath {
                 let svg = MemoryMapSVG.render(layout, title: "\(application.name) on \(board.name): RAM layout")
                 try Self.write(svg, to: svgPath, what: "the SVG memory map")
-                note("wrote the memory map to \(svgPath)")
+                written.append("wrote the memory map to \(svgPath)")
             }
-            if let linkerScriptPath {
-                let script = LinkerScriptGenerator.script(for: board, layout: layout)
-                if scriptToStandardOutput {
-                    FileHandle.standardOutput.write(Data(script.utf8))
-                    return
+            if let linkerScriptPath, linkerScriptPath != "-" {
+                try Self.write(LinkerScriptGenerator.script(for: board, layout: layout), to: linkerScriptPath, what: "the linker script")
+                written.append("wrote the linker script to \(linkerScriptPath)")
+            }
+
+            if linkerScriptPath == "-" {
+                // Standard output carries the script alone, so it can be piped or diffed.
+                FileHandle.standardOutput.write(Data(LinkerScriptGenerator.script(for: board, layout: layout).utf8))
+            } else {
+                printLine(json ? LayoutReport.json(layout, application: application, board: board)
+                               : LayoutReport.text(layout, application: application, board: board))
+            }
+            // Notes about written files stay off standard output when it carries JSON or the script.
+            for line in written {
+                if json || linkerScriptPath == "-" {
+                    FileHandle.standardError.write(Data((line + "\n").utf8))
+                } else {
+                    printLine(line)
                 }
-                try Self.write(script, to: linkerScriptPath, what: "the linker script")
-                note("wrote the linker script to \(linkerScriptPath)")
             }
-            printLine(json ? LayoutReport.json(layout, application: application, board: board)
-                           : LayoutReport.text(layout, application: application, board: board))
         }
     }
 
@@ -62,7 +66,17 @@ struct Layout: ParsableCommand {
         do {
             try text.write(to: URL(fileURLWithPath: path), atomically: true, encoding: .utf8)
         } catch {
-            throw .buildFailed(step: "writing \(what) to \(path)", output: (error as NSError).localizedDescription)
+            throw .buildFailed(step: "writing \(what) to \(path)", output: reason(error))
         }
+    }
+
+    /// Why a write failed, as the system says it ("No such file or directory"), not Foundation's wrapper.
+    static func reason(_ error: any Error) -> String {
+        let error = error as NSError
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? any Error {
+            let posix = underlying as NSError
+            if posix.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(posix.code))) }
+        }
+        return error.localizedDescription
     }
 }

@@ -20,7 +20,7 @@ final class ConsoleRecordTests: XCTestCase {
         let line = "keel:fault task=deep kind=stack-overflow technique=limit-register pc=0x00000000 sp=0x38000800 limit=0x38000800 cfsr=0x00100000 hfsr=0x00000000 mmfar=0x00000000 bfar=0x00000000 action=kill"
         guard case .fault(let fault) = ConsoleRecord.parse(line) else { return XCTFail("not a fault") }
         XCTAssertEqual(RunReport.describe(fault),
-                       "FAULT task 'deep': stack overflow caught by T1 stack-limit register (PSPLIM); pc not stacked, sp 0x38000800, stack limit 0x38000800, CFSR 0x00100000 (STKOF); task stopped, others continue")
+                       "FAULT task 'deep': stack overflow caught by T1 stack-limit register (PSPLIM, MSPLIM for the handler stack); pc not stacked, sp 0x38000800, stack limit 0x38000800, CFSR 0x00100000 (STKOF); task stopped, others continue")
     }
 
     func testStackRecordsAndPlainLines() {

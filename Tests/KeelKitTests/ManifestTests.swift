@@ -50,7 +50,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: handler_stack, name, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: handler_guard, handler_stack, name, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
@@ -59,7 +59,7 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 100}]}"#),
                        "keel.json: task 'a': 'stack' must be at least 256 bytes and a multiple of 8")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "protection": ["mpu-magic"]}]}"#),
-                       "keel.json: task 'a': unknown protection 'mpu-magic' (known: paint, limit-register, red-zone, sp-check)")
+                       "keel.json: task 'a': unknown protection 'mpu-magic' (known: paint, limit-register, mpu-region, mpu-guard, red-zone, sp-check)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "red_zone": 32}]}"#),
                        "keel.json: task 'a': 'red_zone' is set but 'protection' has no red-zone")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "protection": ["red-zone"], "red_zone": 20}]}"#),
@@ -67,6 +67,35 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}, {\#(task)}]}"#), "keel.json: two tasks are called 'a'")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": true}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
+    }
+
+    func testFaultPoliciesAndGuards() throws {
+        let json = """
+        {"name": "x", "tasks": [
+          {"name": "a", "entry": "a", "priority": 1, "stack": 1024, "protection": ["mpu-guard"], "guard": 256,
+           "on_fault": {"restart": 3, "window_ms": 500, "then": "reset"}},
+          {"name": "b", "entry": "b", "priority": 1, "stack": 1024, "protection": ["mpu-region"], "on_fault": "reset"},
+          {"name": "c", "entry": "c", "priority": 1, "stack": 1024}]}
+        """
+        let tasks = try parse(json, board: m3).tasks
+        XCTAssertEqual(tasks[0].faultPolicy, .restart(times: 3, windowMilliseconds: 500, then: .reset))
+        XCTAssertEqual(tasks[0].guardBytes, 256)
+        XCTAssertEqual(tasks[1].faultPolicy, .reset)
+        XCTAssertEqual(tasks[1].guardBytes, 0)
+        XCTAssertEqual(tasks[2].faultPolicy, .kill, "kill is the default")
+        let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "on_fault": "explode"}]}"#),
+                       #"keel.json: task 'a': 'on_fault' must be "kill", "reset" or {"restart": N, "window_ms": T, "then": "kill"|"reset"}"#)
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "on_fault": {"restart": 2, "then": "pray"}}]}"#),
+                       #"keel.json: task 'a': 'on_fault.then' must be "kill" or "reset""#)
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "protection": ["mpu-guard"], "guard": 100}]}"#),
+                       "keel.json: task 'a': 'guard' must be a multiple of 32 bytes (the MPU's granule)")
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{"name": "idle", "entry": "a", "priority": 1, "stack": 1024}]}"#),
+                       "keel.json: task 'idle': 'idle' is the kernel's own (its idle task or handler stack); choose another name")
+        let microbit = try BoardCatalog.board(named: "microbit")
+        XCTAssertThrowsError(try parse(#"{"name": "x", "tasks": [{\#(task), "protection": ["mpu-region"]}]}"#, board: microbit)) {
+            XCTAssertEqual("\($0)", "keel.json: task 'a': mpu-region needs an MPU, which microbit (cortex-m0) does not have")
+        }
     }
 
     func testTooManyTasks() {

@@ -89,6 +89,9 @@ public enum Manifest {
         guard let name = task["name"] as? String, isIdentifier(name, allowDash: true), name.utf8.count <= 24 else {
             throw problem("'name' is missing or not 1-24 letters, digits, '-' or '_'")
         }
+        guard name != "idle" && name != "handler" else {
+            throw problem("'\(name)' is the kernel's own (its idle task or handler stack); choose another name")
+        }
         guard let entry = task["entry"] as? String, isIdentifier(entry, allowDash: false) else {
             throw problem("'entry' is missing or not a Swift function name")
         }

@@ -249,14 +249,16 @@ private struct Planner {
     mutating func placeGuardedAndPlainStacks() throws(KeelError) {
         let rest = tasks.indices.filter { placed[$0] == nil }
         let guarded = rest.filter { uses(.mpuGuard, $0) }.sorted { guardSize($0) > guardSize($1) }
-        for index in guarded {
+        for (position, index) in guarded.enumerated() {
             let guardBytes = UInt64(guardSize(index))
             let alignment = mpu == .pmsav7 ? guardBytes : UInt64(PMSAv8.granule)
             let guardBase = roundUp(cursor, alignment)
             waste.alignment += UInt32(guardBase - cursor)
             let bottom = guardBase + guardBytes
             // Pad the stack so the next guard stays aligned: the bytes are the task's, not a gap.
-            let bytes = roundUp(UInt64(tasks[index].stackBytes), alignment)
+            // The last guarded stack has no guard after it and needs only the granule.
+            let isLast = position == guarded.count - 1
+            let bytes = roundUp(UInt64(tasks[index].stackBytes), isLast ? (mpu == .pmsav8 ? UInt64(PMSAv8.granule) : 8) : alignment)
             waste.padding += UInt32(bytes) - UInt32(tasks[index].stackBytes)
             placed[index] = StackPlacement(name: tasks[index].name, bottom: UInt32(bottom), bytes: UInt32(bytes),
                                            requestedBytes: UInt32(tasks[index].stackBytes), guardBytes: UInt32(guardBytes))

@@ -83,7 +83,7 @@ public enum LayoutReport {
     static func wasteSummary(_ layout: RAMLayout) -> String {
         let waste = layout.waste
         let rows = [
-            ["", "bytes", ""],
+            ["cost", "bytes", "what it is"],
             ["padding", String(waste.padding), "added to stacks to meet region sizes (the task may use them)"],
             ["alignment", String(waste.alignment), "gaps left between stacks to meet region alignment"],
             ["coverage", String(waste.coverage), "no-access bytes past the last T2 stack (sub-region boundary)"],

@@ -43,13 +43,16 @@ public struct MemoryBlock: Sendable, Equatable, Codable {
 
 /// What the MPU's rules cost, in bytes of RAM nobody can use for anything else.
 public struct LayoutWaste: Sendable, Equatable, Codable {
-    /// Bytes added to stacks to meet region sizes (the task may use them; nothing else can).
+    /// Bytes added to stacks to meet region sizes or the next guard's alignment (PMSAv8: every
+    /// stack is on the 32-byte granule). The task may use them; nothing else can.
     public var padding: UInt32 = 0
     /// Gaps left between stacks to meet region alignment.
     public var alignment: UInt32 = 0
     /// No-access bytes past the last T2 stack because the covering region ends on a sub-region boundary.
     public var coverage: UInt32 = 0
-    /// What rounding every MPU-protected stack up to a power of two (and aligning it) would cost.
+    /// What rounding every MPU-protected stack up to a power of two (and aligning it) would
+    /// cost: the rule of a PMSAv7 MPU without sub-regions (Zephyr's
+    /// CONFIG_MPU_REQUIRES_POWER_OF_TWO_ALIGNMENT). Shown on PMSAv8 too, as the comparison.
     public var powerOfTwoBaseline: UInt32 = 0
 
     public var total: UInt32 { padding + alignment + coverage }
