@@ -219,28 +219,45 @@ private struct Planner {
         fixedRegions += regions
     }
 
-    /// No-access PMSAv7 regions whose enabled sub-regions cover [start, end) with the least overshoot.
+    /// No-access PMSAv7 regions whose enabled sub-regions cover [start, end): whole power-of-two
+    /// regions while they fit, then one with sub-regions for the rest. Up to five regions (the
+    /// handler guard takes the sixth fixed slot); the last one's overshoot is what is lost.
     func coveringRegions(from start: UInt64, to end: UInt64) -> [MPURegion] {
+        let purpose = "T2 stacks: no access unless running"
+        let available = LayoutPlanner.pmsav7SwitchRegions - 1
+        /// One legal region from `base` (or below it, on its alignment: the bytes below are
+        /// blocked already) to at least `end`, trimmed to eighths.
         func single(_ base: UInt64, _ end: UInt64, number: Int) -> MPURegion {
-            let size = UInt64(PMSAv7.regionSize(for: UInt32(end - base)))
+            var size = UInt64(PMSAv7.regionSize(for: UInt32(end - base)))
+            while base / size * size + size < end { size *= 2 }
+            let regionBase = base / size * size
             var disabled: UInt8 = 0
             if size >= 256 {
-                let eighths = Int((end - base + size / 8 - 1) / (size / 8))
-                for index in eighths..<8 { disabled |= 1 << index }
+                let eighth = size / 8
+                for index in 0..<8 {
+                    let from = regionBase + UInt64(index) * eighth
+                    if from >= end || from + eighth <= max(regionBase, start) { disabled |= 1 << index }
+                }
             }
-            return MPURegion(number: number, base: UInt32(base), size: UInt32(size), disabledSubregions: disabled,
-                             access: .noAccess, purpose: "T2 stacks: no access unless running")
+            return MPURegion(number: number, base: UInt32(regionBase), size: UInt32(size), disabledSubregions: disabled,
+                             access: .noAccess, purpose: purpose)
         }
-        let one = [single(start, end, number: 0)]
-        let length = end - start
-        var lower: UInt64 = 1
-        while lower * 2 <= length { lower *= 2 }
-        guard lower < length, start % lower == 0 else { return one }
-        let first = MPURegion(number: 0, base: UInt32(start), size: UInt32(lower), access: .noAccess,
-                              purpose: "T2 stacks: no access unless running")
-        let two = [first, single(start + lower, end, number: 1)]
-        func overshoot(_ regions: [MPURegion]) -> UInt64 { (regions.flatMap(\.covered).map(\.upperBound).max() ?? end) - end }
-        return overshoot(two) < overshoot(one) ? two : one
+        func overshoot(_ region: MPURegion) -> UInt64 { (region.covered.map(\.upperBound).max() ?? end) - end }
+        var regions: [MPURegion] = []
+        var base = start
+        while base < end {
+            let last = single(base, end, number: regions.count)
+            // The largest whole region that starts here (aligned to its size) and fits.
+            var size: UInt64 = 32
+            while size * 2 <= end - base && base % (size * 2) == 0 { size *= 2 }
+            if overshoot(last) == 0 || regions.count == available - 1 || size > end - base {
+                regions.append(last)
+                break
+            }
+            regions.append(MPURegion(number: regions.count, base: UInt32(base), size: UInt32(size), access: .noAccess, purpose: purpose))
+            base += size
+        }
+        return regions
     }
 
     // MARK: Guarded and plain stacks
