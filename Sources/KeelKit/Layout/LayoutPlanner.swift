@@ -19,7 +19,9 @@
 //   power-of-two region: a stack of B bytes gets the smallest region S >= B, is padded to
 //   whole eighths of S (sub-regions), and is placed on an eighth boundary without crossing an
 //   S boundary. Padding is then below S/8, not the S - B of plain power-of-two rounding.
-//   Stacks are placed largest region first, smaller ones first-fit into the gaps.
+//   Stacks are placed largest region first; each also tries a region of 2S and 4S (coarser
+//   eighths, more padding, looser placement), in the gaps and at the end, and takes the
+//   placement that loses the fewest bytes. Padding stays below an eighth of its region.
 //   A T3 guard is a power-of-two region aligned to its size, directly below its stack.
 // - PMSAv8 (M33): regions may not overlap, so T2 cannot "give back" one stack inside a
 //   no-access block. Instead each T2 switch-in loads two regions: read-only from the lowest
@@ -171,16 +173,14 @@ private struct Planner {
     /// Places the T2 stacks (PMSAv7) from the bottom of RAM and covers them with no-access regions.
     mutating func placeRegionStacks() throws(KeelError) {
         struct Slot { var index: Int; var padded: UInt64; var granule: UInt64; var window: UInt64 }
-        var slots: [Slot] = []
-        for index in tasks.indices where uses(.mpuRegion, index) {
-            let bytes = UInt32(tasks[index].stackBytes)
-            let window = PMSAv7.regionSize(for: bytes)
+        /// A stack in a region of `window` bytes: padded to whole eighths of it.
+        func slot(_ index: Int, window: UInt64) -> Slot {
             let granule = window >= 256 ? window / 8 : window
-            let padded = roundUp(UInt64(bytes), UInt64(granule))
-            slots.append(Slot(index: index, padded: padded, granule: UInt64(granule), window: UInt64(window)))
+            return Slot(index: index, padded: roundUp(UInt64(tasks[index].stackBytes), granule), granule: granule, window: window)
         }
-        guard !slots.isEmpty else { return }
-        slots.sort { ($0.window, $0.padded, -$0.index) > ($1.window, $1.padded, -$1.index) }
+        var order = tasks.indices.filter { uses(.mpuRegion, $0) }.map { slot($0, window: UInt64(PMSAv7.regionSize(for: UInt32(tasks[$0].stackBytes)))) }
+        guard !order.isEmpty else { return }
+        order.sort { ($0.window, $0.padded, -$0.index) > ($1.window, $1.padded, -$1.index) }
 
         func feasible(from start: UInt64, _ slot: Slot) -> UInt64 {
             var base = roundUp(start, slot.granule)
@@ -188,25 +188,38 @@ private struct Planner {
             return base
         }
         var gaps: [Range<UInt64>] = []
-        for slot in slots {
-            var base: UInt64
-            if let (gapIndex, candidate) = gaps.enumerated().lazy
-                .map({ ($0.offset, feasible(from: $0.element.lowerBound, slot)) })
-                .first(where: { candidate in candidate.1 + slot.padded <= gaps[candidate.0].upperBound }) {
-                base = candidate
+        for first in order {
+            // Candidates: the smallest region, and one or two sizes up (coarser eighths: more
+            // padding, but the stack may then sit where the small window would leave a gap).
+            // Each is tried in the gaps and at the end; the one losing the fewest bytes wins.
+            var best: (cost: UInt64, base: UInt64, slot: Slot, gap: Int?)? = nil
+            for window in [first.window, first.window * 2, first.window * 4] {
+                let candidate = slot(first.index, window: window)
+                let padding = candidate.padded - UInt64(tasks[first.index].stackBytes)
+                for (gapIndex, gap) in gaps.enumerated() {
+                    let base = feasible(from: gap.lowerBound, candidate)
+                    if base + candidate.padded <= gap.upperBound, best == nil || padding < best!.cost {
+                        best = (padding, base, candidate, gapIndex)
+                    }
+                }
+                let base = feasible(from: cursor, candidate)
+                let cost = padding + (base - cursor)
+                if best == nil || cost < best!.cost { best = (cost, base, candidate, nil) }
+            }
+            let (_, base, chosen, gapIndex) = best!
+            if let gapIndex {
                 let gap = gaps.remove(at: gapIndex)
                 if gap.lowerBound < base { gaps.append(gap.lowerBound..<base) }
-                if base + slot.padded < gap.upperBound { gaps.append(base + slot.padded..<gap.upperBound) }
+                if base + chosen.padded < gap.upperBound { gaps.append(base + chosen.padded..<gap.upperBound) }
             } else {
-                base = feasible(from: cursor, slot)
                 if base > cursor { gaps.append(cursor..<base) }
-                cursor = base + slot.padded
+                cursor = base + chosen.padded
             }
             gaps.sort { $0.lowerBound < $1.lowerBound }
-            let task = tasks[slot.index]
-            placed[slot.index] = StackPlacement(name: task.name, bottom: UInt32(base), bytes: UInt32(slot.padded),
-                                                requestedBytes: UInt32(task.stackBytes))
-            waste.padding += UInt32(slot.padded) - UInt32(task.stackBytes)
+            let task = tasks[chosen.index]
+            placed[chosen.index] = StackPlacement(name: task.name, bottom: UInt32(base), bytes: UInt32(chosen.padded),
+                                                  requestedBytes: UInt32(task.stackBytes), regionBytes: UInt32(chosen.window))
+            waste.padding += UInt32(chosen.padded) - UInt32(task.stackBytes)
         }
         waste.alignment += UInt32(gaps.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) })
 
@@ -343,7 +356,7 @@ private struct Planner {
             switch mpu {
             case .pmsav7:
                 // Region 7 gives the running stack back inside the no-access block: whole eighths.
-                let window = PMSAv7.regionSize(for: stack.bytes)
+                let window = stack.regionBytes
                 let base = stack.bottom / window * window
                 var disabled: UInt8 = 0
                 if window >= 256 {

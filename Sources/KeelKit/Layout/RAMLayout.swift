@@ -15,13 +15,17 @@ public struct StackPlacement: Sendable, Equatable, Codable {
     public var requestedBytes: UInt32
     /// Bytes of the no-access guard directly below `bottom` (T3, or the handler stack's guard).
     public var guardBytes: UInt32
+    /// PMSAv7 T2: the size of the power-of-two region whose enabled eighths are this stack; 0 otherwise.
+    public var regionBytes: UInt32
 
-    public init(name: String, bottom: UInt32, bytes: UInt32, requestedBytes: UInt32? = nil, guardBytes: UInt32 = 0) {
+    public init(name: String, bottom: UInt32, bytes: UInt32, requestedBytes: UInt32? = nil, guardBytes: UInt32 = 0,
+                regionBytes: UInt32 = 0) {
         self.name = name
         self.bottom = bottom
         self.bytes = bytes
         self.requestedBytes = requestedBytes ?? bytes
         self.guardBytes = guardBytes
+        self.regionBytes = regionBytes
     }
 
     public var top: UInt32 { bottom &+ bytes }
