@@ -2,7 +2,8 @@
  * instruction_counter.c — exact executed-instruction counts for Keel benchmarks.
  *
  * Why C: QEMU loads TCG plugins with dlopen() into its own process and talks to
- * them through a C ABI, which is why this file is C rather than Swift.
+ * them through a C ABI with C callbacks and its own headers' types; a Swift shared
+ * library would drag its runtime into QEMU's process for ~100 lines of counting.
  * QEMU 7.2 (Debian) ships no qemu-plugin.h, so the handful of API declarations
  * used below are copied from include/qemu/qemu-plugin.h (QEMU_PLUGIN_VERSION 1).
  *

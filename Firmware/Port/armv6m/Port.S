@@ -1,14 +1,16 @@
 @ Keel port for ARMv6-M (Cortex-M0): context switch, first-task start, fault entry, PRIMASK, semihosting.
 @
+@ Why assembly: PSP, MSP, PRIMASK and IPSR are special registers, and the save/restore
+@ must control every register; Swift can do neither.
+@
 @ Exception and priority model: as on ARMv7-M (see armv7m/Port.S): tasks in thread mode on
 @ PSP, kernel and handlers on MSP, PendSV and SysTick at the lowest priority. ARMv6-M has
 @ only HardFault (no MemManage/BusFault/UsageFault, no CFSR) and no MPU on the micro:bit,
 @ so stack protection here is T4, T5 and painting, checked at switch-out.
 @ Thumb-1 differences: stm/ldm take only r0-r7, so r8-r11 go through r4-r7; no IT blocks.
 @
-@ Task control block prefix: [tcb+0..28] r4..r11, [tcb+32] PSP, [tcb+36] limit (unused).
-@ Why assembly: PSP, MSP, PRIMASK and IPSR are special registers, and the save/restore
-@ must control every register.
+@ Task control block prefix: [tcb+0..28] r4..r11, [tcb+32] PSP, [tcb+36] limit and
+@ [tcb+40..52] MPU regions (both unused: no PSPLIM, no MPU).
 
     .syntax unified
     .thumb

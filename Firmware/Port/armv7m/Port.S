@@ -1,13 +1,18 @@
 @ Keel port for ARMv7-M (Cortex-M3): context switch, first-task start, fault entry, PRIMASK, semihosting.
 @
+@ Why assembly: every routine here reads or writes a special register (PSP, MSP, MSPLIM,
+@ PRIMASK, IPSR), must control exactly which registers are saved around the scheduler call,
+@ or must run before anything is pushed (the fault entry on a broken handler stack). Swift
+@ has no way to name a special register or to promise it will not touch the stack.
+@
 @ Exception and priority model. Tasks run in thread mode on the process stack (PSP); the
-@ kernel, every handler and boot code run on the main stack (MSP), which the linker script
-@ places at the bottom of RAM, below every task stack. PendSV and SysTick share the lowest
-@ priority, so a context switch is never interrupted by the scheduler's other half; faults
-@ are more urgent than both. On exception entry the hardware pushes r0-r3, r12, lr, pc and
-@ xPSR on the interrupted stack (ARMv7-M B1.5.6); PendSV saves r4-r11 and PSP into the
-@ task control block, never onto the task's stack, so the software save writes nothing
-@ that a stack check could miss.
+@ kernel, every handler and boot code run on the main stack (MSP), which the layout planner
+@ places above every task stack on an MPU board (with its own guard) and at the bottom of
+@ RAM otherwise. PendSV and SysTick share the lowest priority, so a context switch is never
+@ interrupted by the scheduler's other half; faults are more urgent than both. On exception
+@ entry the hardware pushes r0-r3, r12, lr, pc and xPSR on the interrupted stack (ARMv7-M
+@ B1.5.6); PendSV saves r4-r11 and PSP into the task control block, never onto the task's
+@ stack, so the software save writes nothing that a stack check could miss.
 @
 @ Task control block prefix (TaskControlBlock.swift, SavedContext):
 @   [tcb + 0 .. 28]  r4 .. r11
@@ -20,11 +25,8 @@
 @ KEEL_MPU_SWITCH (some task uses T2 or T3: every switch-in loads the task's two regions).
 @
 @ ARMv8-M Mainline (Cortex-M33) uses this same file through armv8m/Port.S, which defines
-@ KEEL_HAS_PSPLIM: the only difference is the stack-limit register, loaded at every
-@ switch-in when some task uses T1 (KEEL_LIMIT_REGISTER).
-@
-@ Why assembly: every routine here reads or writes a special register (PSP, MSP, PRIMASK,
-@ IPSR), or must control exactly which registers are saved around the scheduler call.
+@ KEEL_HAS_PSPLIM: PSPLIM is loaded at every switch-in when some task uses T1, and MSPLIM
+@ guards the handler stack.
 
     .syntax unified
     .thumb
