@@ -52,5 +52,4 @@ public enum LinkerScriptGenerator {
     }
 
     static func symbolName(_ task: String) -> String { task.replacingOccurrences(of: "-", with: "_") }
-    static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16, uppercase: true) }
 }

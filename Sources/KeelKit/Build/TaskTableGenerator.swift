@@ -94,5 +94,4 @@ public enum TaskTableGenerator {
         }
     }
 
-    static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 }

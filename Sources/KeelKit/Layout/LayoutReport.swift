@@ -23,13 +23,13 @@ public enum LayoutReport {
         let mpu = layout.mpu == .none ? "no MPU" : "\(mpuName(layout.mpu)) MPU with \(board.mpuRegions) regions"
         let ramBytes = layout.ramEnd - UInt64(layout.ramStart)
         return "\(application.name) on \(board.name) (\(board.cpu)): \(mpu); "
-            + "RAM \(address(layout.ramStart))-\(address(layout.ramEnd)) (\(ramBytes / 1024) KiB)"
+            + "RAM \(hex(layout.ramStart))-\(hex(layout.ramEnd)) (\(ramBytes / 1024) KiB)"
     }
 
     static func blockTable(_ layout: RAMLayout) -> String {
         var rows = [["start", "end", "bytes", "kind", "label"]]
         for block in layout.blocks {
-            rows.append([address(block.start), address(block.end), String(block.bytes), block.kind.rawValue, block.label])
+            rows.append([hex(block.start), hex(block.end), String(block.bytes), block.kind.rawValue, block.label])
         }
         return RunReport.table(rows, rightAligned: [2])
     }
@@ -43,12 +43,12 @@ public enum LayoutReport {
         }
         for region in layout.fixedRegions {
             let words = region.registerWords(for: layout.mpu)
-            rows.append(["at boot"] + regionCells(region, mpu: layout.mpu) + [word(words[0]), word(words[1])])
+            rows.append(["at boot"] + regionCells(region, mpu: layout.mpu) + [hex(words[0]), hex(words[1])])
         }
         let switches = zip(application.tasks.map(\.name), layout.switchRegions) + [("idle", layout.idleSwitchRegions)]
         for (task, switchIn) in switches {
             for slot in switchSlots(switchIn, layout: layout) {
-                let words = [word(slot.words[0]), word(slot.words[1])]
+                let words = [hex(slot.words[0]), hex(slot.words[1])]
                 if let region = slot.region {
                     rows.append(["switch-in \(task)"] + regionCells(region, mpu: layout.mpu) + words)
                 } else {
@@ -60,7 +60,7 @@ public enum LayoutReport {
     }
 
     static func regionCells(_ region: MPURegion, mpu: MPUKind) -> [String] {
-        [String(region.number), address(region.base), String(region.size), subregionText(region, mpu: mpu),
+        [String(region.number), hex(region.base), String(region.size), subregionText(region, mpu: mpu),
          region.access.rawValue, region.purpose]
     }
 
@@ -108,7 +108,7 @@ public enum LayoutReport {
         for (task, switchIn) in zip(application.tasks.map(\.name), layout.switchRegions) + [("idle", layout.idleSwitchRegions)] {
             switches[task] = [
                 "regions": switchIn.regions.map { regionObject($0, mpu: layout.mpu) },
-                "words": switchIn.words.map(word),
+                "words": switchIn.words.map { hex($0) },
             ] as [String: Any]
         }
         let waste = layout.waste
@@ -118,19 +118,19 @@ public enum LayoutReport {
             "mpu": layout.mpu.rawValue,
             "mpu_regions": board.mpuRegions,
             "first_switch_region": layout.firstSwitchRegion,
-            "ram": ["start": address(layout.ramStart), "end": address(layout.ramEnd)],
-            "stack_area": ["start": address(layout.stackAreaStart), "bytes": Int(layout.stackAreaBytes)] as [String: Any],
+            "ram": ["start": hex(layout.ramStart), "end": hex(layout.ramEnd)],
+            "stack_area": ["start": hex(layout.stackAreaStart), "bytes": Int(layout.stackAreaBytes)] as [String: Any],
             "stacks": layout.allStacks.map { stack in
                 [
-                    "name": stack.name, "bottom": address(stack.bottom), "top": address(stack.top),
+                    "name": stack.name, "bottom": hex(stack.bottom), "top": hex(stack.top),
                     "bytes": Int(stack.bytes), "requested": Int(stack.requestedBytes),
-                    "guard_bottom": address(stack.guardBottom), "guard_bytes": Int(stack.guardBytes),
+                    "guard_bottom": hex(stack.guardBottom), "guard_bytes": Int(stack.guardBytes),
                 ] as [String: Any]
             },
             "blocks": layout.blocks.map { block in
                 [
-                    "kind": block.kind.rawValue, "label": block.label, "start": address(block.start),
-                    "end": address(block.end), "bytes": Int(block.bytes),
+                    "kind": block.kind.rawValue, "label": block.label, "start": hex(block.start),
+                    "end": hex(block.end), "bytes": Int(block.bytes),
                 ] as [String: Any]
             },
             "fixed_regions": layout.fixedRegions.map { regionObject($0, mpu: layout.mpu) },
@@ -139,17 +139,17 @@ public enum LayoutReport {
                 "padding": Int(waste.padding), "alignment": Int(waste.alignment), "coverage": Int(waste.coverage),
                 "total": Int(waste.total), "power_of_two_baseline": Int(waste.powerOfTwoBaseline),
             ],
-            "reset_record": address(layout.resetRecord),
-            "data": ["start": address(layout.dataStart), "end": address(layout.dataEnd)],
+            "reset_record": hex(layout.resetRecord),
+            "data": ["start": hex(layout.dataStart), "end": hex(layout.dataEnd)],
         ]
     }
 
     static func regionObject(_ region: MPURegion, mpu: MPUKind) -> [String: Any] {
         var object: [String: Any] = [
-            "number": region.number, "base": address(region.base), "size": Int(region.size),
-            "end": address(UInt64(region.base) + UInt64(region.size)),
+            "number": region.number, "base": hex(region.base), "size": Int(region.size),
+            "end": hex(UInt64(region.base) + UInt64(region.size)),
             "access": region.access.rawValue, "purpose": region.purpose,
-            "words": region.registerWords(for: mpu).map(word),
+            "words": region.registerWords(for: mpu).map { hex($0) },
         ]
         if mpu == .pmsav7 {
             object["enabled_subregions"] = (0..<8).filter { region.disabledSubregions & (1 << $0) == 0 }
@@ -186,7 +186,4 @@ public enum LayoutReport {
         return "subregions " + text.joined(separator: ",")
     }
 
-    static func address(_ value: UInt32) -> String { address(UInt64(value)) }
-    static func address(_ value: UInt64) -> String { String(format: "0x%08llx", value) }
-    static func word(_ value: UInt32) -> String { String(format: "0x%08x", value) }
 }

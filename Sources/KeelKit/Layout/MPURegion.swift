@@ -146,5 +146,3 @@ public enum MPUModel {
         }
     }
 }
-
-func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16, uppercase: true) }

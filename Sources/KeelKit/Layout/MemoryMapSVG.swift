@@ -48,7 +48,7 @@ public enum MemoryMapSVG {
         let labelAreaHeight = (outsideLabels.map { textWidth($0.text) }.max() ?? 0) + leaderRise + 20
         let barTop = 64 + labelAreaHeight
         let barBottom = barTop + barHeight
-        let rulerHeight = textWidth(address(0)) + leaderRise + 24
+        let rulerHeight = textWidth(hex(UInt32(0))) + leaderRise + 24
         let legendTop = barBottom + rulerHeight + 10
         let height = legendTop + 56
 
@@ -189,7 +189,7 @@ public enum MemoryMapSVG {
             let baseline = x + fontSize * 0.35
             parts.append("<path d='M\(number(boundary.x)) \(number(barBottom)) L\(number(boundary.x)) \(number(barBottom + 6)) L\(number(x)) \(number(bend)) L\(number(x)) \(number(bend + 4))' "
                 + "stroke='#333333' stroke-width='0.8' fill='none'/>")
-            parts.append(text(address(boundary.address), x: baseline, y: bend + 8,
+            parts.append(text(hex(boundary.address), x: baseline, y: bend + 8,
                               attributes: "text-anchor='end' fill='#333333' transform='rotate(-90 \(number(baseline)) \(number(bend + 8)))'"))
         }
         return parts
@@ -221,7 +221,7 @@ public enum MemoryMapSVG {
         case .pmsav7: "PMSAv7 MPU"
         case .pmsav8: "PMSAv8 MPU"
         }
-        return "\(mpu); RAM \(address(UInt64(layout.ramStart)))-\(address(layout.ramEnd)); address grows to the right. "
+        return "\(mpu); RAM \(hex(layout.ramStart))-\(hex(layout.ramEnd)); address grows to the right. "
             + "Stacks and gaps to scale (each at least \(Int(minimumSegmentWidth)) px); data and reset record not to scale."
     }
 
@@ -232,7 +232,7 @@ public enum MemoryMapSVG {
     static func outsideLabel(_ block: MemoryBlock) -> String { "\(block.label), \(block.bytes) B" }
 
     static func tooltip(_ block: MemoryBlock) -> String {
-        "\(block.label): \(address(UInt64(block.start)))-\(address(block.end)), \(block.bytes) bytes"
+        "\(block.label): \(hex(block.start))-\(hex(block.end)), \(block.bytes) bytes"
     }
 
     static func fitsInside(_ segment: Segment) -> Bool {
@@ -276,7 +276,6 @@ public enum MemoryMapSVG {
 
     static func number(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    static func address(_ value: UInt64) -> String { String(format: "0x%08llx", value) }
 
     static func escape(_ content: String) -> String {
         var escaped = ""

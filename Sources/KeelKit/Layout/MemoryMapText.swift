@@ -19,7 +19,7 @@ public enum MemoryMapText {
             case .record: "R"
             }
             let bar = String(repeating: glyph, count: min(length, width)).padding(toLength: width, withPad: " ", startingAt: 0)
-            return String(format: "0x%08X |", block.start) + bar + "| \(block.label) (\(block.bytes) B)"
+            return hex(block.start) + " |" + bar + "| \(block.label) (\(block.bytes) B)"
         }
     }
 }

@@ -73,11 +73,6 @@ public enum RunReport {
         return ([format(header), rule] + rows.dropFirst().map(format)).joined(separator: "\n")
     }
 
-    static func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-    }
-
     /// A record as one JSON object (for `--json`).
     public static func json(_ record: ConsoleRecord) -> String {
         let object: [String: Any]
