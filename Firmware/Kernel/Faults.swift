@@ -43,6 +43,22 @@ struct FaultReport {
     var registers = FaultRegisters()
     /// The hardware could not push the exception frame (MSTKERR, STKERR, STKOF on entry).
     var duringStacking = false
+
+    /// What is printed and kept across a reset, as plain numbers.
+    var stored: StoredFault {
+        StoredFault(kind: kind.rawValue, technique: technique.rawValue, pc: pc, sp: sp, limit: limit, registers: registers)
+    }
+}
+
+/// A fault as plain numbers: enums are kept as raw values because a reset record read back
+/// from RAM must never be trusted to hold a valid case.
+struct StoredFault {
+    var kind: UInt8
+    var technique: UInt8
+    var pc: UInt32
+    var sp: UInt32
+    var limit: UInt32
+    var registers: FaultRegisters
 }
 
 enum Faults {
@@ -65,10 +81,9 @@ enum Faults {
     /// The heap could not satisfy `bytes`: the asking task is stopped (its allocation would
     /// otherwise come back null); in a handler or at boot, the system resets.
     static func outOfMemory(bytes: UInt32) {
-        let fault = FaultReport(task: currentTask, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
-        guard !Processor.isInHandlerMode, let task = currentTask else {
-            FaultPolicy.resetSystem(FaultReport(task: nil, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes))
-        }
+        let task = Processor.isInHandlerMode ? nil : currentTask
+        let fault = FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
+        guard let task else { FaultPolicy.resetSystem(fault) }
         report(fault, action: "kill")
         Scheduler.stop(task, state: .killed)  // PendSV is taken inside: the task never returns here
     }
@@ -76,10 +91,21 @@ enum Faults {
     static func report(_ fault: FaultReport, action: StaticString) {
         Console.write("keel:fault task=")
         if let task = fault.task { Console.write(task.pointee.name) } else { Console.write("handler") }
+        writeFields(fault.stored)
+        Console.write(" stacking=")
+        Console.write(fault.duringStacking ? "failed" : "ok")
+        Console.write(" action=")
+        Console.write(action)
+        Console.write("\n")
+    }
+
+    /// The fields every fault record has, after the task's name: " kind=... bfar=0x...".
+    /// The same text for a fault now and for one kept across a reset (ResetRecord.swift).
+    static func writeFields(_ fault: StoredFault) {
         Console.write(" kind=")
-        Console.write(fault.kind.reportName)
+        Console.write(FaultKind(rawValue: fault.kind)?.reportName ?? "fault")
         Console.write(" technique=")
-        Console.write(fault.technique.reportName)
+        Console.write(Technique(rawValue: fault.technique)?.reportName ?? "none")
         Console.write(" pc=")
         Console.write(hex: fault.pc)
         Console.write(" sp=")
@@ -94,11 +120,6 @@ enum Faults {
         Console.write(hex: fault.registers.memManageAddress)
         Console.write(" bfar=")
         Console.write(hex: fault.registers.busFaultAddress)
-        Console.write(" stacking=")
-        Console.write(fault.duringStacking ? "failed" : "ok")
-        Console.write(" action=")
-        Console.write(action)
-        Console.write("\n")
     }
 }
 
@@ -109,8 +130,6 @@ private let memManageAddressValid: UInt32 = 1 << 7    // MMFSR.MMARVALID
 private let busFaultStacking: UInt32 = 1 << 12        // BFSR.STKERR
 private let busFaultAddressValid: UInt32 = 1 << 15    // BFSR.BFARVALID
 private let usageFaultStackOverflow: UInt32 = 1 << 20  // UFSR.STKOF
-
-@_extern(c, "keel_msp_bottom") func mainStackBottom()
 
 /// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
 /// Inputs: the stack the frame was pushed on, EXC_RETURN, the exception number.

@@ -13,25 +13,20 @@ struct ResetRecord {
     var magic: UInt32 = 0
     /// Resets the kernel has made since power-on.
     var resets: UInt32 = 0
-    var technique: UInt32 = 0
-    var kind: UInt32 = 0
-    var pc: UInt32 = 0
-    var sp: UInt32 = 0
-    var limit: UInt32 = 0
-    var status: UInt32 = 0
-    var hardFaultStatus: UInt32 = 0
-    var memManageAddress: UInt32 = 0
-    var busFaultAddress: UInt32 = 0
+    var fault = StoredFault(kind: 0, technique: 0, pc: 0, sp: 0, limit: 0, registers: FaultRegisters())
     /// The faulting task's name, NUL-padded ("handler" for the kernel's own faults).
     var name = InlineArray<32, UInt8>(repeating: 0)
+    /// Must stay the last member: the checksum covers every word before it.
     var check: UInt32 = 0
 
-    var checksum: UInt32 {
-        var sum = magic ^ 0x5A5A_5A5A
-        for word in [resets, technique, kind, pc, sp, limit, status, hardFaultStatus, memManageAddress, busFaultAddress] {
-            sum = (sum &<< 5 | sum &>> 27) ^ word
+    /// A rotate-and-xor over every word of the record in RAM but `check` (read in place, so
+    /// padding bytes count as they are and a copy cannot change the result).
+    static func checksum(at record: UnsafePointer<ResetRecord>) -> UInt32 {
+        let words = UnsafeRawPointer(record)
+        var sum: UInt32 = 0x5A5A_5A5A
+        for index in 0..<(MemoryLayout<ResetRecord>.offset(of: \.check)! / 4) {
+            sum = (sum &<< 5 | sum &>> 27) ^ words.load(fromByteOffset: index &* 4, as: UInt32.self)
         }
-        for index in 0..<32 { sum = (sum &<< 5 | sum &>> 27) ^ UInt32(name[index]) }
         return sum
     }
 }
@@ -47,7 +42,7 @@ enum PreviousBoot {
     static func reportAtBoot() {
         let record = self.record
         let valid = (record.pointee.magic == ResetRecord.pending || record.pointee.magic == ResetRecord.reported)
-            && record.pointee.check == record.pointee.checksum
+            && record.pointee.check == ResetRecord.checksum(at: record)
         guard valid else {
             record.initialize(to: ResetRecord())
             seal(magic: ResetRecord.reported)
@@ -60,46 +55,21 @@ enum PreviousBoot {
             var index = 0
             while index < 32 && bytes[index] != 0 { Console.put(bytes[index]); index &+= 1 }
         }
-        Console.write(" kind=")
-        Console.write(FaultKind(rawValue: UInt8(truncatingIfNeeded: record.pointee.kind))?.reportName ?? "fault")
-        Console.write(" technique=")
-        Console.write(Technique(rawValue: UInt8(truncatingIfNeeded: record.pointee.technique))?.reportName ?? "none")
-        Console.write(" pc=")
-        Console.write(hex: record.pointee.pc)
-        Console.write(" sp=")
-        Console.write(hex: record.pointee.sp)
-        Console.write(" limit=")
-        Console.write(hex: record.pointee.limit)
-        Console.write(" cfsr=")
-        Console.write(hex: record.pointee.status)
-        Console.write(" hfsr=")
-        Console.write(hex: record.pointee.hardFaultStatus)
-        Console.write(" mmfar=")
-        Console.write(hex: record.pointee.memManageAddress)
-        Console.write(" bfar=")
-        Console.write(hex: record.pointee.busFaultAddress)
+        Faults.writeFields(record.pointee.fault)
         Console.write(" resets=")
         Console.write(decimal: record.pointee.resets)
         Console.write("\n")
         seal(magic: ResetRecord.reported)
     }
 
-    /// Resets the kernel has made since power-on (0 after a cold boot).
+    /// Resets the kernel made since power-on (0 after a cold boot).
     static var resets: UInt32 { record.pointee.resets }
 
     /// Keeps `fault` for the next boot.
     static func keep(_ fault: FaultReport) {
         let record = self.record
         record.pointee.resets &+= 1
-        record.pointee.technique = UInt32(fault.technique.rawValue)
-        record.pointee.kind = UInt32(fault.kind.rawValue)
-        record.pointee.pc = fault.pc
-        record.pointee.sp = fault.sp
-        record.pointee.limit = fault.limit
-        record.pointee.status = fault.registers.status
-        record.pointee.hardFaultStatus = fault.registers.hardFaultStatus
-        record.pointee.memManageAddress = fault.registers.memManageAddress
-        record.pointee.busFaultAddress = fault.registers.busFaultAddress
+        record.pointee.fault = fault.stored
         record.pointee.name = InlineArray<32, UInt8>(repeating: 0)
         let name: StaticString = fault.task?.pointee.name ?? "handler"
         name.withUTF8Buffer { bytes in
@@ -110,6 +80,6 @@ enum PreviousBoot {
 
     private static func seal(magic: UInt32) {
         record.pointee.magic = magic
-        record.pointee.check = record.pointee.checksum
+        record.pointee.check = ResetRecord.checksum(at: record)
     }
 }

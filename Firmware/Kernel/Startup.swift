@@ -8,6 +8,7 @@
 typealias Handler = @convention(c) () -> Void
 
 @_extern(c, "keel_msp_top") func mainStackTop()
+@_extern(c, "keel_msp_bottom") func mainStackBottom()
 @_extern(c, "keel_data_load") func dataLoadAddress()
 @_extern(c, "keel_data_start") func dataStart()
 @_extern(c, "keel_data_end") func dataEnd()
