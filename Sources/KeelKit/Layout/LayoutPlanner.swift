@@ -88,10 +88,9 @@ private struct Planner {
     mutating func plan() throws(KeelError) -> RAMLayout {
         try checkFits()
         let handlerBytes = UInt64(application.handlerStackBytes)
-        var handler: StackPlacement
+        // No MPU: the handler stack goes first, so its overflow runs off the bottom of RAM.
+        var handler = StackPlacement(name: "handler", bottom: board.ram.origin, bytes: UInt32(handlerBytes))
         if mpu == .none {
-            // No MPU: the handler stack's overflow runs off the bottom of RAM.
-            handler = StackPlacement(name: "handler", bottom: UInt32(cursor), bytes: UInt32(handlerBytes))
             cursor += handlerBytes
             placeInOrder(Array(tasks.indices), granule: 8)
         } else {
@@ -118,8 +117,6 @@ private struct Planner {
                 fixedRegions.append(MPURegion(number: fixedRegions.count, base: handler.guardBottom, size: handlerGuard,
                                               access: .noAccess, purpose: "guard of the handler stack"))
             }
-        } else {
-            handler = StackPlacement(name: "handler", bottom: board.ram.origin, bytes: UInt32(handlerBytes))
         }
         let dataStart = roundUp(cursor, 8)
         let record = ramEnd - UInt64(RAMLayout.resetRecordBytes)
@@ -139,7 +136,6 @@ private struct Planner {
             stacksEnd: UInt32(stacksEnd),
             dataStart: UInt32(dataStart), dataEnd: UInt32(record), resetRecord: UInt32(record),
             ramStart: board.ram.origin, ramEnd: ramEnd, waste: waste)
-        if mpu == .none { layout.stacksStart = board.ram.origin }
         layout.waste.powerOfTwoBaseline = powerOfTwoBaseline()
         layout.switchRegions = tasks.indices.map { switchRegions(for: $0, layout: layout) }
         layout.idleSwitchRegions = disabledSwitch()
@@ -370,14 +366,11 @@ private struct Planner {
                                   access: .readWrite, purpose: "T2 stack of \(name), read-write while it runs")
             case .pmsav8:
                 // No overlap allowed: block what lies below and above the running stack separately.
+                // (The region below also covers the task's own T3 guard, if it has one.)
                 let low = layout.stacksStart, high = layout.stacksEnd
-                let belowEnd = stack.guardBottom
-                if belowEnd > low && slotA == nil {
+                if stack.guardBottom > low {
                     slotA = MPURegion(number: first, base: low, size: stack.bottom - low, access: .noAccess,
-                                      purpose: "T2: stacks below \(name)")
-                } else if belowEnd > low, let guardRegion = slotA {
-                    slotA = MPURegion(number: first, base: low, size: stack.bottom - low, access: .noAccess,
-                                      purpose: guardRegion.purpose)
+                                      purpose: slotA?.purpose ?? "T2: stacks below \(name)")
                 }
                 if stack.top < high {
                     slotB = MPURegion(number: first + 1, base: stack.top, size: high - stack.top, access: .noAccess,

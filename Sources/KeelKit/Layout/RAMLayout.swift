@@ -84,9 +84,9 @@ public struct RAMLayout: Sendable, Equatable {
     public var idleSwitchRegions: SwitchRegions
     /// The region number the first switch slot is written to (PMSAv8: MPU_RNR, set once).
     public var firstSwitchRegion: Int
-    /// Lowest address any stack or guard uses.
+    /// Lowest address any task stack (the idle task's included) or its guard uses.
     public var stacksStart: UInt32
-    /// One past the highest address any stack or guard uses.
+    /// One past the highest address any task stack uses.
     public var stacksEnd: UInt32
     /// .data, .bss and the heap live in [dataStart, dataEnd).
     public var dataStart: UInt32
