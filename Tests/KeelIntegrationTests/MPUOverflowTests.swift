@@ -11,13 +11,22 @@ final class MPUOverflowTests: XCTestCase {
     /// Every scenario task, in the order the checker runs them.
     static let scenarios = ["relapse", "deep", "wide", "memset", "preempted", "switching"]
 
-    func result(_ technique: Technique, on board: String) throws -> RunResult {
-        try TestFirmware.shared.run("mpu-overflow", board: board, variant: technique.rawValue) { application in
+    /// Every scenario task gets `technique`; one build per technique and board, shared by all tests.
+    static func variant(_ technique: Technique) -> (inout Application) -> Void {
+        { application in
             application.tasks = application.tasks.map { task in
                 task.name == "checker" ? task
                     : task.with(protections: [.paint, Protection(rawValue: technique.rawValue)!], guardBytes: 512)
             }
         }
+    }
+
+    static func image(_ technique: Technique, on board: String) throws -> FirmwareImage {
+        try TestFirmware.shared.image("mpu-overflow", board: board, variant: technique.rawValue, change: variant(technique))
+    }
+
+    func result(_ technique: Technique, on board: String) throws -> RunResult {
+        try TestFirmware.shared.run("mpu-overflow", board: board, variant: technique.rawValue, change: Self.variant(technique))
     }
 
     func scenarioLine(_ result: RunResult, _ name: String) -> String? {

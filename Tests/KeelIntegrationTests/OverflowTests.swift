@@ -11,8 +11,7 @@ final class OverflowTests: XCTestCase {
             let protection = Protection(rawValue: technique.rawValue)!
             application.tasks = application.tasks.map { task in
                 guard task.name == "deep" || task.name == "wide" else { return task }
-                return TaskSpec(name: task.name, entry: task.entry, priority: task.priority, stackBytes: task.stackBytes,
-                                protections: [.paint, protection], redZoneBytes: 16)
+                return task.with(protections: [.paint, protection], redZoneBytes: 16)
             }
         }
     }

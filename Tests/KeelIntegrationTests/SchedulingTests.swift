@@ -58,7 +58,7 @@ final class ImageTests: XCTestCase {
     /// prints is the script this image was linked with.
     func testLinkedMPUImageMatchesThePlan() throws {
         for board in ["mps2-an385", "mps2-an505"] {
-            let image = try TestFirmware.shared.image("mpu-overflow", board: board)
+            let image = try MPUOverflowTests.image(.t3, on: board)
             let elf = try ELFFile(contentsOf: image.elf)
             for stack in image.layout.taskStacks {
                 XCTAssertEqual(elf.address(ofSymbol: "keel_stack_\(stack.name)_bottom"), stack.bottom, "\(board) \(stack.name)")

@@ -39,7 +39,7 @@ func checkerTask() {
 func run(_ name: StaticString) {
     guard let index = Keel.taskIndex(named: name) else { return }
     let snapshot = Snapshot(excluding: index)
-    started[slot(name)] = true
+    started[index] = true
     var waited: UInt32 = 0
     while Keel.task(index).isRunning && waited < 200 {
         Keel.sleep(ticks: 1)
@@ -49,17 +49,11 @@ func run(_ name: StaticString) {
     print("keel-test:scenario=\(name) caught=\(Keel.task(index).wasKilled ? "yes" : "no") outside-changed=\(changed)")
 }
 
-func slot(_ name: StaticString) -> Int {
-    Keel.taskIndex(named: name) ?? 0
-}
-
 /// Scenario tasks wait (at the top of their stacks) until the checker starts them.
-func waitForStart() {
-    let me = Keel.taskIndex(named: currentName()) ?? 0
+func waitForStart(_ name: StaticString) {
+    let me = Keel.taskIndex(named: name) ?? 0
     while !started[me] { Keel.sleep(ticks: 1) }
 }
-
-func currentName() -> StaticString { currentTask.unsafelyUnwrapped.pointee.name }
 
 /// A copy of the stack area, for a byte-exact comparison after a scenario.
 struct Snapshot {
@@ -110,38 +104,38 @@ struct Snapshot {
 // MARK: The scenarios
 
 func relapseTask() {
-    waitForStart()
+    waitForStart("relapse")
     print("relapse: starting (again)")
     print("relapse: returned \(recurse(1)) (not caught)")
 }
 
 func deepTask() {
-    waitForStart()
+    waitForStart("deep")
     print("deep: \(recurse(1)) (not caught)")
 }
 
 func wideTask() {
-    waitForStart()
+    waitForStart("wide")
     print("wide: \(wide()) (not caught)")
 }
 
 func memsetTask() {
-    waitForStart()
+    waitForStart("memset")
     print("memset: \(memsetBelow()) (not caught)")
 }
 
 func preemptedTask() {
-    waitForStart()
+    waitForStart("preempted")
     print("preempted: not caught (\(fillUntilNearlyFull(Keel.stackBottom &+ 12)) levels)")
 }
 
 func switchingTask() {
-    waitForStart()
+    waitForStart("switching")
     print("switching: \(recurseYielding(1)) (not caught)")
 }
 
 func resetterTask() {
-    waitForStart()
+    waitForStart("resetter")
     print("resetter: \(recurse(1)) (not caught)")
 }
 

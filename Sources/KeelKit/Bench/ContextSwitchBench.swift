@@ -71,10 +71,7 @@ public struct ContextSwitchBench: Sendable {
         for variant in SwitchVariant.variants(for: board) {
             var application = base
             application.name = "bench-switch-" + variant.label.lowercased().filter { $0.isLetter || $0.isNumber }
-            application.tasks = base.tasks.map {
-                TaskSpec(name: $0.name, entry: $0.entry, priority: $0.priority, stackBytes: $0.stackBytes,
-                         protections: variant.protections, redZoneBytes: variant.redZoneBytes)
-            }
+            application.tasks = base.tasks.map { $0.with(protections: variant.protections, redZoneBytes: variant.redZoneBytes) }
             let image = try builder.build(application, for: board)
             let first = try count(image)
             let second = try count(image)
