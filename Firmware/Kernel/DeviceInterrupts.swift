@@ -46,7 +46,17 @@ enum DeviceInterrupts {
 func interruptDispatch() {
     let irq = Int(portExceptionNumber()) &- 16
     if irq >= 0 && irq < NVIC.lines, let handler = interruptHandlers[irq] {
+        #if KEEL_SPLIT_STACK
+        // The application's handler is split code running on the handler stack: give its
+        // prologue the handler stack's limit, so a handler that goes too deep is caught
+        // (a handler overflow, which resets) instead of asking for a task's segment.
+        let interrupted = stackLimitWord
+        stackLimitWord = linkerSymbol(mainStackBottom) &+ SegmentedStacks.slackBytes
         handler()
+        stackLimitWord = interrupted
+        #else
+        handler()
+        #endif
     } else {
         unexpectedInterrupt()
     }

@@ -47,7 +47,7 @@ enum FaultPolicy {
         Detectors.prepare(task)  // repaint: paint, red zone, limits as at the start
         if origin == .faultHandler {
             // PendSV saves PSP next; a PSP inside the stack keeps T5 from reporting the task again.
-            portSetProcessStack(task.pointee.stackTop)
+            portSetProcessStack(task.pointee.stackTop, task.pointee.context.stackLimit)
         }
     }
 
@@ -56,7 +56,7 @@ enum FaultPolicy {
         Kernel.startTask(task)
         if origin == .faultHandler {
             // Return from this fault straight into the fresh frame: the task starts over now.
-            portSetProcessStack(task.pointee.context.stackPointer)
+            portSetProcessStack(task.pointee.context.stackPointer, task.pointee.context.stackLimit)
         }
     }
 

@@ -16,6 +16,8 @@ struct FaultRegisters {
 enum FaultKind: UInt8 {
     case stackOverflow, foreignStackWrite, hardFault, memoryManagement, busFault, usageFault, unexpectedInterrupt, fault
     case outOfMemory
+    /// A segmented stack could not grow: the pool was empty or the task reached its `max`.
+    case stackExhausted
 
     var reportName: StaticString {
         switch self {
@@ -28,6 +30,7 @@ enum FaultKind: UInt8 {
         case .unexpectedInterrupt: "unexpected-interrupt"
         case .fault: "fault"
         case .outOfMemory: "out-of-memory"
+        case .stackExhausted: "stack-exhausted"
         }
     }
 }

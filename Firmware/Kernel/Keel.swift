@@ -60,6 +60,32 @@ enum Keel {
         a.withUTF8Buffer { x in b.withUTF8Buffer { y in x.count == y.count && (0..<x.count).allSatisfy { x[$0] == y[$0] } } }
     }
 
+    #if KEEL_SPLIT_STACK
+    /// The calling task's segments: what it holds now, its peaks, splits and pool allocations.
+    /// (Read with interrupts masked: one consistent snapshot, and the port call tells the
+    /// compiler that memory may have changed, which `__morestack` does behind its back.)
+    static var segments: SegmentInfo {
+        let interrupts = Interrupts.mask()
+        defer { Interrupts.restore(interrupts) }
+        return SegmentedStacks.info(currentTask.unsafelyUnwrapped)
+    }
+
+    /// Splits of the calling task so far, read without a call (so reading it cannot split).
+    @inline(__always)
+    static var splitCount: UInt32 { SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.splits) } }
+
+    /// Segments the calling task holds now (1: only its first), read without a call.
+    @inline(__always)
+    static var segmentCount: UInt32 { SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.segments) } }
+
+    /// The segment pool's accounting (free bytes, lowest free, allocations, spares held).
+    static var segmentPool: SegmentPoolInfo {
+        let interrupts = Interrupts.mask()
+        defer { Interrupts.restore(interrupts) }
+        return SegmentedStacks.poolInfo
+    }
+    #endif
+
     /// Ends the whole run now with `code` (after printing the stack report).
     static func shutdown(code: UInt32) -> Never { Shutdown.run(code: code) }
 }

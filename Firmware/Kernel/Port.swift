@@ -14,12 +14,19 @@ func portSemihostingCall(_ operation: UInt32, _ argument: UInt32) -> UInt32
 /// The active exception number (IPSR), 0 in thread mode.
 @_extern(c, "keel_exception_number")
 func portExceptionNumber() -> UInt32
-/// PSP = `stackPointer` (used to restart a task from its own fault handler).
+/// PSP = `stackPointer` (used to restart a task from its own fault handler); on ARMv8-M
+/// PSPLIM = `limit` too, set around the move so that neither value faults against the other.
 @_extern(c, "keel_set_process_stack")
-func portSetProcessStack(_ stackPointer: UInt32)
+func portSetProcessStack(_ stackPointer: UInt32, _ limit: UInt32)
+/// The current PSP.
+@_extern(c, "keel_process_stack")
+func portProcessStack() -> UInt32
 /// MSPLIM = `limit` on ARMv8-M; nothing elsewhere.
 @_extern(c, "keel_set_main_stack_limit")
 func portSetMainStackLimit(_ limit: UInt32)
+/// MSP = the top of the handler stack, then calls `function`, which must never return.
+@_extern(c, "keel_call_on_fresh_main_stack")
+func portCallOnFreshMainStack(_ function: @convention(c) () -> Void)
 /// Enters the first task through an SVC; never returns.
 @_extern(c, "keel_start_first_task")
 func portStartFirstTask()

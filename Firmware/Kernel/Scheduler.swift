@@ -77,6 +77,9 @@ enum Scheduler {
     /// Takes a task out of scheduling for good (exit or kill); switches away if it is running.
     static func stop(_ task: TaskPointer, state: TaskState) {
         let interrupts = Interrupts.mask()
+        #if KEEL_SPLIT_STACK
+        SegmentedStacks.reset(task)  // a stopped task holds no segments
+        #endif
         task.pointee.state = state
         scheduler.ready &= ~bit(task)
         scheduler.sleeping &= ~bit(task)
@@ -91,6 +94,9 @@ enum Scheduler {
 @_cdecl("keel_schedule")
 func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
     let task = outgoing.assumingMemoryBound(to: TaskControlBlock.self)
+    #if KEEL_SPLIT_STACK
+    if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
+    #endif
     let technique = Detectors.checkSwitchedOut(task)
     if technique != .none {
         Faults.overflowDetectedAtSwitch(task, technique: technique)

@@ -12,6 +12,9 @@ enum Shutdown {
             for index in 0..<(scheduler.taskCount &- 1) {
                 report(Scheduler.task(index))
             }
+            #if KEEL_SPLIT_STACK
+            SegmentedStacks.report()
+            #endif
         }
         Console.write("keel:end code=")
         Console.write(decimal: code)

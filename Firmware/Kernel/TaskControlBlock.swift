@@ -57,13 +57,15 @@ typealias TaskEntry = @convention(c) () -> Void
 /// The registers the port saves for a task that is not running, and the hardware state it
 /// loads at switch-in. Layout is ABI: offsets 0...28 hold r4...r11, 32 the process stack
 /// pointer, 36 the stack limit the port loads into PSPLIM on ARMv8-M, 40...52 the two MPU
-/// regions (`MPUSwitch`) it writes to the MPU when some task uses T2 or T3.
+/// regions (`MPUSwitch`) it writes to the MPU when some task uses T2 or T3, 56 the value
+/// of `__STACK_LIMIT` (the split-stack prologue's limit) when the image has split code.
 struct SavedContext {
     var r4: UInt32 = 0, r5: UInt32 = 0, r6: UInt32 = 0, r7: UInt32 = 0
     var r8: UInt32 = 0, r9: UInt32 = 0, r10: UInt32 = 0, r11: UInt32 = 0
     var stackPointer: UInt32 = 0
     var stackLimit: UInt32 = 0
     var switchRegions = MPUSwitch(0, 0, 0, 0)
+    var splitLimit: UInt32 = 0
 }
 
 enum TaskState: UInt8 {
@@ -104,9 +106,8 @@ struct TaskControlBlock {
     var restartWindowStart: UInt32 = 0
     /// Restarts since boot, for the report.
     var restartTotal: UInt32 = 0
-    /// Pads the block to 128 bytes so the scheduler indexes the table with a shift, not a
-    /// multiply (checked in `Kernel.start`). Shrink this when adding a field.
-    private var padding: UInt32 = 0
+    // The block is exactly 128 bytes, so the scheduler indexes the table with a shift, not a
+    // multiply (checked in `Kernel.start`). No word is spare: a new field needs an old one to go.
 
     var stackBytes: UInt32 { stackTop &- stackBottom }
 

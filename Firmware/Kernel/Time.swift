@@ -20,6 +20,9 @@ enum Time {
 @_cdecl("keel_systick_handler")
 func sysTickHandler() {
     tickCount &+= 1
+    #if KEEL_SPLIT_STACK
+    SegmentedStacks.countTickInsideMoreStack()
+    #endif
     var sleeping = scheduler.sleeping
     while sleeping != 0 {
         let task = Scheduler.task(sleeping.trailingZeroBitCount)

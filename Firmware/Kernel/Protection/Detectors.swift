@@ -6,6 +6,9 @@
 enum Detectors {
     /// Prepares a task's stack for every protection it asked for.
     static func prepare(_ task: TaskPointer) {
+        #if KEEL_SPLIT_STACK
+        SegmentedStacks.reset(task)  // first: it measures the old slack paint before painting anew
+        #endif
         let protections = task.pointee.protections
         if protections.contains(.painting) { StackPainting.prepare(task) }
         #if KEEL_RED_ZONE

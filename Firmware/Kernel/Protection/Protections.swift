@@ -28,6 +28,8 @@ enum Technique: UInt8 {
     case mpuGuard = 3
     case redZone = 4
     case stackPointerCheck = 5
+    /// The split-stack prologue's comparison with `__STACK_LIMIT` (segmented and split images).
+    case splitStack = 6
 
     var reportName: StaticString {
         switch self {
@@ -37,6 +39,7 @@ enum Technique: UInt8 {
         case .mpuGuard: "mpu-guard"
         case .redZone: "red-zone"
         case .stackPointerCheck: "sp-check"
+        case .splitStack: "split-stack"
         }
     }
 }

@@ -10,7 +10,8 @@
 @ Thumb-1 differences: stm/ldm take only r0-r7, so r8-r11 go through r4-r7; no IT blocks.
 @
 @ Task control block prefix: [tcb+0..28] r4..r11, [tcb+32] PSP, [tcb+36] limit and
-@ [tcb+40..52] MPU regions (both unused: no PSPLIM, no MPU).
+@ [tcb+40..52] MPU regions (both unused: no PSPLIM, no MPU), [tcb+56] the split-stack limit,
+@ stored into __STACK_LIMIT at switch-in when the image has split code (KEEL_SPLIT_STACK).
 
     .syntax unified
     .thumb
@@ -38,6 +39,11 @@ keel_pendsv_handler:
     bl    keel_schedule             @ r0 = keel_schedule(outgoing)
     str   r0, [r5]                  @ scheduler.current = next
     mov   lr, r4                    @ lr = EXC_RETURN
+#if defined(KEEL_SPLIT_STACK)
+    ldr   r2, [r0, #56]             @ r2 = next.context.splitLimit
+    ldr   r3, =__STACK_LIMIT        @ r3 = the word every split prologue compares SP with
+    str   r2, [r3]                  @ __STACK_LIMIT = the next task's segment limit
+#endif
     ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
     msr   psp, r1                   @ PSP = next task's stack
     adds  r0, #16                   @ r0 = &next.context.r8
@@ -57,6 +63,11 @@ keel_pendsv_handler:
 keel_svc_handler:
     ldr   r0, =keel_scheduler       @ r0 = &scheduler
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
+#if defined(KEEL_SPLIT_STACK)
+    ldr   r2, [r0, #56]             @ r2 = its split-stack limit
+    ldr   r3, =__STACK_LIMIT
+    str   r2, [r3]                  @ __STACK_LIMIT = r2
+#endif
     ldr   r1, [r0, #32]             @ r1 = its prepared exception frame
     msr   psp, r1                   @ PSP = that frame
     ldr   r0, =keel_msp_top         @ r0 = top of the handler stack
@@ -90,12 +101,21 @@ keel_fault_entry:
     bl    keel_fault                @ report and kill the task, or end the run
     pop   {r0, pc}                  @ exception return; the pending PendSV tail-chains
 
-@ keel_set_process_stack: PSP = r0 (a task restarted from its own fault handler).
+@ keel_set_process_stack: PSP = r0 (a task restarted from its own fault handler); r1, the
+@ limit, is for ARMv8-M's PSPLIM and unused here.
     .global keel_set_process_stack
     .type keel_set_process_stack, %function
     .thumb_func
 keel_set_process_stack:
     msr   psp, r0                   @ PSP = r0
+    bx    lr
+
+@ keel_process_stack: r0 = PSP.
+    .global keel_process_stack
+    .type keel_process_stack, %function
+    .thumb_func
+keel_process_stack:
+    mrs   r0, psp                   @ r0 = the process stack pointer
     bx    lr
 
 @ keel_set_main_stack_limit: ARMv6-M has no stack-limit register; nothing to do.
@@ -104,6 +124,16 @@ keel_set_process_stack:
     .thumb_func
 keel_set_main_stack_limit:
     bx    lr
+
+@ keel_call_on_fresh_main_stack: MSP = the top of the handler stack, then jump to r0 (which
+@ never returns). For a handler whose stack is spent: the report and the reset need room.
+    .global keel_call_on_fresh_main_stack
+    .type keel_call_on_fresh_main_stack, %function
+    .thumb_func
+keel_call_on_fresh_main_stack:
+    ldr   r1, =keel_msp_top
+    mov   sp, r1                    @ MSP = top of the handler stack (the handler's frames are abandoned)
+    bx    r0                        @ the function; it resets the system
 
 @ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
     .global keel_interrupts_mask

@@ -19,10 +19,13 @@
 @   [tcb + 32]       process stack pointer
 @   [tcb + 36]       stack limit, loaded into PSPLIM on ARMv8-M
 @   [tcb + 40 .. 52] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in
+@   [tcb + 56]       split-stack limit, stored into __STACK_LIMIT at switch-in
 @
 @ Defines set by `keel build`: KEEL_LIMIT_REGISTER (some task uses T1), KEEL_MPU (the board
 @ has an MPU: the fault path turns it off before touching a broken handler stack) and
-@ KEEL_MPU_SWITCH (some task uses T2 or T3: every switch-in loads the task's two regions).
+@ KEEL_MPU_SWITCH (some task uses T2 or T3: every switch-in loads the task's two regions)
+@ and KEEL_SPLIT_STACK (the image has split-stack code: every switch-in sets the word its
+@ prologue compares SP with; see Kernel/Segments/SegmentedStacks.swift).
 @
 @ ARMv8-M Mainline (Cortex-M33) uses this same file through armv8m/Port.S, which defines
 @ KEEL_HAS_PSPLIM: PSPLIM is loaded at every switch-in when some task uses T1, and MSPLIM
@@ -52,6 +55,15 @@
 #endif
     .endm
 
+@ LOAD_SPLIT_LIMIT tcb: __STACK_LIMIT = tcb.context.splitLimit. Clobbers r2, r3.
+    .macro LOAD_SPLIT_LIMIT tcb
+#if defined(KEEL_SPLIT_STACK)
+    ldr   r2, [\tcb, #56]           @ r2 = the task's split-stack limit (its segment's bottom + slack)
+    ldr   r3, =__STACK_LIMIT        @ r3 = the word every split prologue compares SP with
+    str   r2, [r3]                  @ __STACK_LIMIT = r2
+#endif
+    .endm
+
 @ keel_pendsv_handler: switch from the current task to the one keel_schedule picks.
 @ In: lr = EXC_RETURN (thread, PSP). Out: r4-r11, PSP of the next task. Clobbers: r0-r3, r12.
     .global keel_pendsv_handler
@@ -69,6 +81,7 @@ keel_pendsv_handler:
     str   r0, [r5]                  @ scheduler.current = next
     mov   lr, r4                    @ lr = EXC_RETURN
     LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
+    LOAD_SPLIT_LIMIT r0             @ the prologue checks against the next task's segment
     ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #36]             @ r2 = next.context.stackLimit (0 when the task has no T1)
@@ -87,6 +100,7 @@ keel_svc_handler:
     ldr   r0, =keel_scheduler       @ r0 = &scheduler
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
     LOAD_SWITCH_REGIONS r0          @ its MPU regions (T2, T3)
+    LOAD_SPLIT_LIMIT r0             @ its split-stack limit
     ldr   r1, [r0, #32]             @ r1 = its stack pointer (a prepared exception frame)
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #36]             @ r2 = its stack limit
@@ -145,13 +159,28 @@ keel_fault_entry:
     bl    keel_fault                @ apply the policy; returns only for a task's fault
     pop   {r0, pc}                  @ exception return; a pending PendSV tail-chains
 
-@ keel_set_process_stack: PSP = r0. A task restarted from its own fault handler returns
-@ through the fresh frame this points at.
+@ keel_set_process_stack: PSP = r0, and PSPLIM = r1 on ARMv8-M. A task restarted from its
+@ own fault handler returns through the fresh frame this points at.
     .global keel_set_process_stack
     .type keel_set_process_stack, %function
     .thumb_func
 keel_set_process_stack:
+#if defined(KEEL_HAS_PSPLIM)
+    movs  r2, #0
+    msr   psplim, r2                @ no limit while PSP moves (the new one may lie below the old limit)
+#endif
     msr   psp, r0                   @ PSP = r0
+#if defined(KEEL_HAS_PSPLIM)
+    msr   psplim, r1                @ PSPLIM = r1
+#endif
+    bx    lr
+
+@ keel_process_stack: r0 = PSP.
+    .global keel_process_stack
+    .type keel_process_stack, %function
+    .thumb_func
+keel_process_stack:
+    mrs   r0, psp                   @ r0 = the process stack pointer
     bx    lr
 
 @ keel_set_main_stack_limit: MSPLIM = r0 on ARMv8-M (the handler stack's hardware limit);
@@ -164,6 +193,16 @@ keel_set_main_stack_limit:
     msr   msplim, r0                @ MSPLIM = r0
 #endif
     bx    lr
+
+@ keel_call_on_fresh_main_stack: MSP = the top of the handler stack, then jump to r0 (which
+@ never returns). For a handler whose stack is spent: the report and the reset need room.
+    .global keel_call_on_fresh_main_stack
+    .type keel_call_on_fresh_main_stack, %function
+    .thumb_func
+keel_call_on_fresh_main_stack:
+    ldr   r1, =keel_msp_top
+    mov   sp, r1                    @ MSP = top of the handler stack (the handler's frames are abandoned)
+    bx    r0                        @ the function; it resets the system
 
 @ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
     .global keel_interrupts_mask

@@ -52,6 +52,9 @@ public struct TaskSpec: Sendable, Equatable {
     /// rules and to at least one exception frame; 0 when the task has none.
     public var guardBytes: Int
     public var faultPolicy: FaultPolicy
+    /// Set when the stack is segmented: `stackBytes` is then the first segment, and the task
+    /// takes more segments from the application's segment pool as it goes deeper.
+    public var segmented: SegmentedStack?
 
     /// The guard a T3 task gets when its manifest names no size (seed 003: "128 to 256 bytes
     /// of red zone should be sufficient"); never less than one exception frame.
@@ -59,7 +62,7 @@ public struct TaskSpec: Sendable, Equatable {
 
     public init(name: String, entry: String, priority: Int, stackBytes: Int,
                 protections: Set<Protection>, redZoneBytes: Int = 0, guardBytes: Int = 0,
-                faultPolicy: FaultPolicy = .kill) {
+                faultPolicy: FaultPolicy = .kill, segmented: SegmentedStack? = nil) {
         self.name = name
         self.entry = entry
         self.priority = priority
@@ -68,13 +71,54 @@ public struct TaskSpec: Sendable, Equatable {
         self.redZoneBytes = protections.contains(.redZone) ? (redZoneBytes == 0 ? 16 : redZoneBytes) : 0
         self.guardBytes = protections.contains(.mpuGuard) ? (guardBytes == 0 ? Self.defaultGuardBytes : guardBytes) : 0
         self.faultPolicy = faultPolicy
+        self.segmented = segmented
+        if let segmented { self.stackBytes = segmented.initialBytes }
     }
 
     /// The same task with other protections (the tests swap techniques on one application).
     public func with(protections: Set<Protection>, redZoneBytes: Int = 16, guardBytes: Int = 0) -> TaskSpec {
         TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stackBytes, protections: protections,
-                 redZoneBytes: redZoneBytes, guardBytes: guardBytes, faultPolicy: faultPolicy)
+                 redZoneBytes: redZoneBytes, guardBytes: guardBytes, faultPolicy: faultPolicy, segmented: segmented)
     }
+
+    /// The same task on a fixed stack of `bytes` (the benches compare the two strategies).
+    public func withFixedStack(_ bytes: Int) -> TaskSpec {
+        var task = self
+        task.segmented = nil
+        task.stackBytes = bytes
+        return task
+    }
+}
+
+/// A stack that grows on demand (issue 4): a first segment placed by the layout planner, more
+/// segments from the shared pool when a function's prologue finds too little room.
+public struct SegmentedStack: Sendable, Equatable, Codable {
+    /// Bytes of the first segment, which the task always holds.
+    public var initialBytes: Int
+    /// Most bytes the task may hold in all its segments together; one more is an exhaustion.
+    public var maximumBytes: Int
+    /// Bytes of each further segment (more when one frame needs more). Every segment loses
+    /// `slackBytes` below its limit, so larger segments waste less of themselves.
+    public var segmentBytes: Int
+
+    public init(initialBytes: Int, maximumBytes: Int, segmentBytes: Int? = nil) {
+        self.initialBytes = initialBytes
+        self.maximumBytes = maximumBytes
+        self.segmentBytes = segmentBytes ?? max(initialBytes, SegmentedStack.defaultSegmentBytes)
+    }
+
+    public static let defaultSegmentBytes = 1024
+
+    /// Bytes kept free at the bottom of every segment, below the limit the prologue compares
+    /// against. The prologue compares SP itself for frames under 256 bytes, so up to 256 bytes
+    /// of a checked frame land below the limit; code without a prologue (leaf functions, the
+    /// kernel's calls, `__morestack`'s own pushes) and an exception frame add to that. The
+    /// kernel paints this zone and reports the deepest use, so the figure is checked in QEMU.
+    public static let slackBytes = 384
+    /// The pool's allocation unit (a segment is a whole number of granules, 8-byte aligned).
+    public static let granuleBytes = 64
+    /// The smallest first segment: the slack plus 256 bytes above the limit.
+    public static let minimumInitialBytes = slackBytes + 256
 }
 
 /// What the kernel does with a task whose stack overflowed (or that faulted otherwise).
@@ -111,8 +155,11 @@ public struct Application: Sendable {
     /// A frame larger than the guard could step over it, so it is bigger than a task's default.
     public var handlerGuardBytes: Int = Application.defaultHandlerGuardBytes
     public var tasks: [TaskSpec]
+    /// Bytes of the segment pool every segmented task takes from; 0 when no task is segmented.
+    public var segmentPoolBytes: Int = 0
 
     public static let defaultHandlerGuardBytes = 256
+    public static let defaultSegmentPoolBytes = 8192
 
     public init(name: String, directory: URL, sources: [URL], tickHertz: Int, handlerStackBytes: Int, tasks: [TaskSpec]) {
         self.name = name
@@ -125,4 +172,7 @@ public struct Application: Sendable {
 
     /// All protections any task uses; each selects a detector compiled into the image.
     public var protectionsInUse: Set<Protection> { tasks.reduce(into: []) { $0.formUnion($1.protections) } }
+
+    /// True when some task's stack is segmented: the image then takes the split-stack route.
+    public var usesSegmentedStacks: Bool { tasks.contains { $0.segmented != nil } }
 }

@@ -18,12 +18,15 @@
 // "protection" may also be an object keyed by board name with a "default" entry, for a
 // task that should use PSPLIM where the board has it and something else elsewhere.
 // "on_fault" is "kill" (the default), "reset", or a restart object as above.
+// "stack" is bytes, or {"segmented": {"initial": 1024, "max": 8192}} for a stack that grows
+// on demand from the application's "segment_pool" (bytes, 8192 by default); "segment" (in
+// the segmented object) sets the size of each further segment, 1024 bytes by default.
 
 import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
-    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "tasks"]
+    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "tasks"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
@@ -76,6 +79,16 @@ public enum Manifest {
         var application = Application(name: name, directory: directory, sources: [], tickHertz: tickHertz,
                                       handlerStackBytes: handlerStack, tasks: tasks)
         application.handlerGuardBytes = handlerGuard
+        if tasks.contains(where: { $0.segmented != nil }) {
+            let pool = try integer(root, "segment_pool", default: Application.defaultSegmentPoolBytes,
+                                   in: SegmentedStack.minimumInitialBytes...65536, invalid)
+            guard pool % SegmentedStack.granuleBytes == 0 else {
+                throw invalid("'segment_pool' must be a multiple of \(SegmentedStack.granuleBytes) bytes (the pool's granule)")
+            }
+            application.segmentPoolBytes = pool
+        } else if root["segment_pool"] != nil {
+            throw invalid("'segment_pool' is set but no task has a segmented stack")
+        }
         return application
     }
 
@@ -98,8 +111,9 @@ public enum Manifest {
         guard task["priority"] != nil else { throw problem("'priority' is missing") }
         let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
         guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
-        guard let stack = (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
-            throw problem("'stack' must be a whole number of bytes")
+        let segmented = try parseSegmented(task["stack"], board: board, problem)
+        guard let stack = segmented?.initialBytes ?? (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
+            throw problem("'stack' must be a whole number of bytes or {\"segmented\": {\"initial\": N, \"max\": M}}")
         }
         if stack > Int(board.ram.length) {
             throw problem("a stack of \(stack) bytes is larger than \(board.name)'s RAM (\(board.ram.length) bytes)")
@@ -126,8 +140,48 @@ public enum Manifest {
             guard guardBytes % 32 == 0 else { throw problem("'guard' must be a multiple of 32 bytes (the MPU's granule)") }
         }
         let policy = try parseFaultPolicy(task["on_fault"], problem)
+        if segmented != nil {
+            // The prologue checks every frame against the segment's limit, and SP leaves the
+            // first segment, so the checks that compare with one fixed bottom do not apply.
+            if let other = protections.subtracting([.paint]).sorted().first {
+                throw problem("a segmented stack is checked by the function prologue (and PSPLIM where the board has it); "
+                    + "'\(other.rawValue)' cannot be combined with it (only 'paint' can)")
+            }
+        }
         return TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,
-                        protections: protections, redZoneBytes: redZone, guardBytes: guardBytes, faultPolicy: policy)
+                        protections: protections, redZoneBytes: redZone, guardBytes: guardBytes, faultPolicy: policy,
+                        segmented: segmented)
+    }
+
+    /// `{"segmented": {"initial": N, "max": M}}`, or nil when the stack is a plain number.
+    static func parseSegmented(_ value: Any?, board: Board, _ problem: (String) -> KeelError) throws(KeelError) -> SegmentedStack? {
+        guard let object = value as? [String: Any] else { return nil }
+        guard object.count == 1, let inner = object["segmented"] as? [String: Any] else {
+            throw problem("'stack' as an object must be {\"segmented\": {\"initial\": N, \"max\": M}}")
+        }
+        if let unknown = inner.keys.filter({ !["initial", "max", "segment"].contains($0) }).sorted().first {
+            throw problem("'stack.segmented' has unknown key '\(unknown)' (known: initial, max, segment)")
+        }
+        guard inner["initial"] != nil, inner["max"] != nil else {
+            throw problem("'stack.segmented' needs 'initial' (first segment bytes) and 'max' (most bytes in all segments)")
+        }
+        let ram = Int(board.ram.length)
+        for key in ["initial", "max", "segment"] {
+            if let bytes = (inner[key] as? NSNumber).flatMap({ exactInteger($0) }), bytes > ram {
+                throw problem("'stack.segmented.\(key)' of \(bytes) bytes is larger than \(board.name)'s RAM (\(ram) bytes)")
+            }
+        }
+        let minimum = SegmentedStack.minimumInitialBytes
+        let initial = try integer(inner, "initial", default: 1024, in: minimum...ram, problem)
+        let maximum = try integer(inner, "max", default: 8192, in: initial...ram, problem)
+        guard initial % 8 == 0 else { throw problem("'stack.segmented.initial' must be a multiple of 8 bytes") }
+        let granule = SegmentedStack.granuleBytes
+        let segment = try integer(inner, "segment", default: max(initial, SegmentedStack.defaultSegmentBytes),
+                                  in: minimum...maximum, problem)
+        guard segment % granule == 0 else {
+            throw problem("'stack.segmented.segment' must be a multiple of \(granule) bytes (the pool's granule)")
+        }
+        return SegmentedStack(initialBytes: initial, maximumBytes: maximum, segmentBytes: segment)
     }
 
     static func parseFaultPolicy(_ value: Any?, _ problem: (String) -> KeelError) throws(KeelError) -> FaultPolicy {

@@ -3,7 +3,14 @@
 // Kernel, application and generated table are one whole-module Embedded Swift compile, so
 // the kernel's switch path is optimised together with the code that calls it. swiftc emits
 // LLVM IR and clang turns it into an object: the same route gives `.stack_sizes` (frame
-// sizes for the static analysis) and, later, the split-stack prologue for segmented tasks.
+// sizes for the static analysis) and the split-stack prologue for segmented tasks.
+//
+// Code routes (`CodeRoute`): native Thumb-2 for the board's core (Thumb-1 on the M0); or,
+// when some task's stack is segmented, the split-stack route: the whole image as Thumb-1
+// for `thumbv6m-unknown-linux-gnueabi` (the only ARM triple LLVM emits the prologue for),
+// with the prologue on the code only tasks run (SplitStackIR.swift) and `__morestack` from
+// Port/armv6m/MoreStack.S. Thumb-1 runs on all three cores. The benches also build the
+// same Thumb-1 code without the prologue (`thumb1`) to price each step separately.
 // A build whose inputs have not changed is not redone (a hash of every input is kept).
 
 import Foundation
@@ -17,6 +24,17 @@ public struct FirmwareImage: Sendable {
     public var ramBytes: Int
     /// False when an identical earlier build was reused.
     public var rebuilt: Bool
+    public var route: CodeRoute
+}
+
+/// How the firmware's Swift code is compiled (see the top of this file).
+public enum CodeRoute: String, Sendable, CaseIterable {
+    /// The board's own instruction set (Thumb-2 on the M3 and M33).
+    case native
+    /// Thumb-1 on every board, no prologue: the split-stack route's code without its checks.
+    case thumb1
+    /// Thumb-1 with the split-stack prologue on task code; needed by segmented stacks.
+    case splitStack = "split-stack"
 }
 
 public struct FirmwareBuilder: Sendable {
@@ -29,31 +47,42 @@ public struct FirmwareBuilder: Sendable {
     }
 
     /// Builds `application` for `board`; the ELF goes to `output` or the application's .build folder.
-    public func build(_ application: Application, for board: Board, output: URL? = nil) throws(KeelError) -> FirmwareImage {
+    /// `route` nil: split-stack when a task is segmented, native otherwise.
+    public func build(_ application: Application, for board: Board, output: URL? = nil,
+                      route requestedRoute: CodeRoute? = nil) throws(KeelError) -> FirmwareImage {
+        let route = requestedRoute ?? (application.usesSegmentedStacks ? .splitStack : .native)
+        if application.usesSegmentedStacks && route != .splitStack {
+            throw .buildFailed(step: "choose the code route",
+                               output: "segmented stacks need the split-stack route, not '\(route.rawValue)'")
+        }
         let layout = try LayoutPlanner.plan(application, on: board)
-        let directory = application.directory.appendingPathComponent(".build/keel/\(application.name)-\(board.name)")
+        let suffix = route == .native || (route == .splitStack && requestedRoute == nil) ? "" : "-" + route.rawValue
+        let directory = application.directory.appendingPathComponent(".build/keel/\(application.name)-\(board.name)\(suffix)")
         let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
         try createDirectory(directory)
         try createDirectory(elf.deletingLastPathComponent())
 
-        let generated = TaskTableGenerator.source(for: application, layout: layout, board: board)
+        let generated = TaskTableGenerator.source(for: application, layout: layout, board: board, splitStack: route == .splitStack)
         let linkerScript = LinkerScriptGenerator.script(for: board, layout: layout)
         let kernelSources = try swiftFiles(under: firmwareRoot.appendingPathComponent("Kernel"))
         let port = firmwareRoot.appendingPathComponent("Port/\(board.architecture.rawValue)/Port.S")
-        let defines = compileConditions(application, board)
-        let swiftArguments = swiftFlags(board, defines)
+        let moreStack = firmwareRoot.appendingPathComponent("Port/armv6m/MoreStack.S")
+        let defines = compileConditions(application, board, route)
+        let swiftArguments = swiftFlags(board, defines, route)
         let clangArguments = clangFlags(board)
+        let codeArguments = route == .native ? clangArguments
+            : ["--target=\(SplitStackIR.triple)", "-mcpu=cortex-m0", "-mfloat-abi=soft", "-fno-pic"]
 
         // Reuse the last build when nothing that goes into it changed.
         var fingerprint = Fingerprint()
         fingerprint.add(generated); fingerprint.add(linkerScript)
-        fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(clangArguments.joined(separator: " "))
-        fingerprint.add(toolchain.swiftc.path)
-        for file in kernelSources + application.sources + portInputs(port) { fingerprint.add(file: file) }
+        fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
+        fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path)
+        for file in kernelSources + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
         let stamp = elf.appendingPathExtension("inputs")
         if FileManager.default.fileExists(atPath: elf.path),
            (try? String(contentsOf: stamp, encoding: .utf8)) == fingerprint.hex {
-            return try image(elf, board, application, layout, rebuilt: false)
+            return try image(elf, board, application, layout, rebuilt: false, route: route)
         }
 
         let generatedFile = directory.appendingPathComponent("KeelGenerated.swift")
@@ -66,15 +95,29 @@ public struct FirmwareBuilder: Sendable {
 
         try Subprocess.step("swiftc (kernel + \(application.name))", toolchain.swiftc,
             swiftArguments + (kernelSources + application.sources + [generatedFile]).map(\.path) + ["-emit-ir", "-o", ir.path])
+        var objects = [object.path, portObject.path]
+        if route != .native { try rewriteForThumb1(ir, splitStack: route == .splitStack) }
         try Subprocess.step("clang (IR -> object)", toolchain.clang,
-            clangArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
-                              "-Wno-override-module", "-c", ir.path, "-o", object.path])
+            codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
+                             "-Wno-override-module", "-c", ir.path, "-o", object.path])
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
+        if route == .splitStack {
+            let moreStackObject = directory.appendingPathComponent("morestack.o")
+            try Subprocess.step("clang (__morestack)", toolchain.clang,
+                clangArguments + defines.flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
+            // ld.lld refuses split code calling code without the note ("requires
+            // __morestack_non_split"); Keel decides which code is split, so the notes go.
+            guard let objcopy = toolchain.objcopy else {
+                throw .toolMissing(tool: "llvm-objcopy", hint: "expected beside \(toolchain.swiftc.path)")
+            }
+            try Subprocess.step("llvm-objcopy (drop split-stack notes)", objcopy,
+                ["--remove-section=.note.GNU-split-stack", "--remove-section=.note.GNU-no-split-stack", object.path])
+            objects.append(moreStackObject.path)
+        }
         let temporary = elf.appendingPathExtension("partial")
         try Subprocess.step("ld.lld", toolchain.linker,
-            ["-T", scriptFile.path, "--gc-sections", object.path, portObject.path,
-             try toolchain.libgcc(for: board).path, "-o", temporary.path])
+            ["-T", scriptFile.path, "--gc-sections"] + objects + [try toolchain.libgcc(for: board).path, "-o", temporary.path])
         _ = try? FileManager.default.removeItem(at: elf)
         do {
             try FileManager.default.moveItem(at: temporary, to: elf)
@@ -82,11 +125,22 @@ public struct FirmwareBuilder: Sendable {
             throw .buildFailed(step: "install \(elf.path)", output: error.localizedDescription)
         }
         try write(fingerprint.hex, to: stamp)
-        return try image(elf, board, application, layout, rebuilt: true)
+        return try image(elf, board, application, layout, rebuilt: true, route: route)
+    }
+
+    /// The Thumb-1 routes: retarget the IR and decide which functions keep the prologue.
+    func rewriteForThumb1(_ ir: URL, splitStack: Bool) throws(KeelError) {
+        let text: String
+        do { text = try String(contentsOf: ir, encoding: .utf8) } catch {
+            throw .buildFailed(step: "read \(ir.path)", output: error.localizedDescription)
+        }
+        let result = SplitStackIR.rewrite(text, splitStack: splitStack)
+        try write(result.text, to: ir)
+        try write(result.unsplit.joined(separator: "\n") + "\n", to: ir.deletingPathExtension().appendingPathExtension("unsplit.txt"))
     }
 
     /// -D conditions: the architecture, and one per detector some task uses.
-    func compileConditions(_ application: Application, _ board: Board) -> [String] {
+    func compileConditions(_ application: Application, _ board: Board, _ route: CodeRoute = .native) -> [String] {
         var defines = ["KEEL_\(board.architecture.rawValue.uppercased())"]
         let used = application.protectionsInUse
         if used.contains(.redZone) { defines.append("KEEL_RED_ZONE") }
@@ -96,17 +150,29 @@ public struct FirmwareBuilder: Sendable {
         // switch-in only when some task uses T2 or T3.
         if board.mpu != .none { defines.append("KEEL_MPU") }
         if used.contains(.mpuRegion) || used.contains(.mpuGuard) { defines.append("KEEL_MPU_SWITCH") }
+        if route != .native { defines.append("KEEL_THUMB1") }
+        if route == .splitStack {
+            // The prologue's limit word is loaded at every switch-in; segmented tasks on a core
+            // with PSPLIM also get it as the hardware backstop (the segment's bottom).
+            defines.append("KEEL_SPLIT_STACK")
+            if application.usesSegmentedStacks {
+                defines.append("KEEL_SEGMENTED")
+                if board.hasStackLimitRegisters && !defines.contains("KEEL_LIMIT_REGISTER") { defines.append("KEEL_LIMIT_REGISTER") }
+            }
+        }
         return defines
     }
 
-    func swiftFlags(_ board: Board, _ defines: [String]) -> [String] {
-        ["-target", board.swiftTarget, "-target-cpu", board.cpu,
+    func swiftFlags(_ board: Board, _ defines: [String], _ route: CodeRoute = .native) -> [String] {
+        let thumb1 = route != .native
+        return ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
          "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
          "-wmo", "-parse-as-library", "-O", "-module-name", "KeelFirmware",
          "-Xcc", "-fno-pic", "-Xcc", "-mfloat-abi=soft",
          "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
          "-Xllvm", "-disable-loop-idiom-all", "-suppress-warnings"]
             + defines.flatMap { ["-D", $0] }
+            + (route == .splitStack ? ["-Xcc", "-fsplit-stack"] : [])
     }
 
     func clangFlags(_ board: Board) -> [String] {
@@ -119,7 +185,8 @@ public struct FirmwareBuilder: Sendable {
         [port, firmwareRoot.appendingPathComponent("Port/armv7m/Port.S")]
     }
 
-    func image(_ elf: URL, _ board: Board, _ application: Application, _ layout: RAMLayout, rebuilt: Bool) throws(KeelError) -> FirmwareImage {
+    func image(_ elf: URL, _ board: Board, _ application: Application, _ layout: RAMLayout, rebuilt: Bool,
+               route: CodeRoute) throws(KeelError) -> FirmwareImage {
         let file: ELFFile
         do { file = try ELFFile(contentsOf: elf) } catch { throw .elf(error.description) }
         let flashEnd = board.flash.end
@@ -131,7 +198,7 @@ public struct FirmwareBuilder: Sendable {
             if section.name == ".bss" { data += Int(section.size) }
         }
         return FirmwareImage(elf: elf, board: board, application: application, layout: layout,
-                             flashBytes: flash, ramBytes: Int(layout.stackAreaBytes) + data, rebuilt: rebuilt)
+                             flashBytes: flash, ramBytes: Int(layout.stackAreaBytes) + data, rebuilt: rebuilt, route: route)
     }
 
     func swiftFiles(under directory: URL) throws(KeelError) -> [URL] {

@@ -24,7 +24,7 @@ public enum LinkerScriptGenerator {
         keel_msp_top = \(hex(layout.handlerStack.top));
         \(layout.taskStacks.map { stackSymbols($0) }.joined(separator: "\n"))
         keel_stack_idle_bottom = \(hex(layout.idleStack.bottom));
-        keel_reset_record = \(hex(layout.resetRecord));
+        keel_reset_record = \(hex(layout.resetRecord));\(poolSymbols(layout))
 
         SECTIONS
         {
@@ -49,6 +49,11 @@ public enum LinkerScriptGenerator {
         var lines = ["keel_stack_\(name)_bottom = \(hex(stack.bottom));", "keel_stack_\(name)_top = \(hex(stack.top));"]
         if stack.guardBytes > 0 { lines.append("keel_stack_\(name)_guard = \(hex(stack.guardBottom));") }
         return lines.joined(separator: "\n")
+    }
+
+    static func poolSymbols(_ layout: RAMLayout) -> String {
+        guard let pool = layout.segmentPool else { return "" }
+        return "\nkeel_segment_pool_start = \(hex(pool.bottom));\nkeel_segment_pool_end = \(hex(pool.top));"
     }
 
     static func symbolName(_ task: String) -> String { task.replacingOccurrences(of: "-", with: "_") }

@@ -11,6 +11,8 @@ public struct Toolchain: Sendable {
     public var clang: URL
     public var linker: URL
     public var objdump: URL?
+    /// llvm-objcopy: the split-stack route strips the split-stack note sections with it.
+    public var objcopy: URL?
     public var demangler: URL?
     /// Folder holding the per-multilib `libgcc.a` (…/gcc/arm-none-eabi/<version>).
     public var libgccRoot: URL
@@ -33,7 +35,7 @@ public struct Toolchain: Sendable {
         guard let version = versions.last else {
             throw .toolMissing(tool: "libgcc.a for arm-none-eabi", hint: setupHint)
         }
-        return Toolchain(swiftc: swiftc, clang: clang, linker: linker, objdump: beside("llvm-objdump"),
+        return Toolchain(swiftc: swiftc, clang: clang, linker: linker, objdump: beside("llvm-objdump"), objcopy: beside("llvm-objcopy"),
                          demangler: beside("swift-demangle"), libgccRoot: gccRoot.appendingPathComponent(version))
     }
 

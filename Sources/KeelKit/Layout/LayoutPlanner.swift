@@ -4,6 +4,7 @@
 // RAM, from the bottom, on a board with an MPU:
 //
 //   [T2 stacks: the "stack block", PMSAv7 only] [T3 guards + stacks, other stacks, idle]
+//   [segment pool (when a task's stack is segmented)]
 //   [handler guard (PMSAv7)] [handler stack] [data, bss, heap] [reset record]
 //
 // A guard only catches an overflow whose first write lands in it: a frame larger than the
@@ -97,6 +98,14 @@ private struct Planner {
             if mpu == .pmsav7 { try placeRegionStacks() }
             try placeGuardedAndPlainStacks()
         }
+        // The segment pool: segments are 8-byte aligned inside it (the granule is 64 bytes).
+        var pool: StackPlacement? = nil
+        if application.segmentPoolBytes > 0 {
+            let bottom = roundUp(cursor, UInt64(SegmentedStack.granuleBytes))
+            waste.alignment += UInt32(bottom - cursor)
+            pool = StackPlacement(name: "segment pool", bottom: UInt32(bottom), bytes: UInt32(application.segmentPoolBytes))
+            cursor = bottom + UInt64(application.segmentPoolBytes)
+        }
         let idleBottom = roundUp(cursor, mpu == .none ? 8 : 32)
         waste.alignment += UInt32(idleBottom - cursor)
         let idle = StackPlacement(name: "idle", bottom: UInt32(idleBottom), bytes: LayoutPlanner.idleStackBytes)
@@ -136,6 +145,7 @@ private struct Planner {
             stacksEnd: UInt32(stacksEnd),
             dataStart: UInt32(dataStart), dataEnd: UInt32(record), resetRecord: UInt32(record),
             ramStart: board.ram.origin, ramEnd: ramEnd, waste: waste)
+        layout.segmentPool = pool
         layout.waste.powerOfTwoBaseline = powerOfTwoBaseline()
         layout.switchRegions = tasks.indices.map { switchRegions(for: $0, layout: layout) }
         layout.idleSwitchRegions = disabledSwitch()
@@ -147,7 +157,7 @@ private struct Planner {
     func checkFits() throws(KeelError) {
         let requested = UInt64(application.handlerStackBytes)
             + tasks.reduce(UInt64(0)) { $0 + UInt64($1.stackBytes) + UInt64($1.guardBytes) }
-            + UInt64(LayoutPlanner.idleStackBytes)
+            + UInt64(LayoutPlanner.idleStackBytes) + UInt64(application.segmentPoolBytes)
         guard requested + LayoutPlanner.minimumDataBytes + UInt64(RAMLayout.resetRecordBytes) <= UInt64(board.ram.length) else {
             throw .layoutImpossible(
                 "stacks need \(requested) bytes and data at least \(LayoutPlanner.minimumDataBytes), but \(board.name) has \(board.ram.length) bytes of RAM")

@@ -67,7 +67,7 @@ public enum MemoryMapSVG {
         }
         svg += drawOutsideLabels(outsideLabels.map { (segments[$0.index], $0.text) }, barTop: barTop)
         svg += drawRuler(segments, ramEnd: layout.ramEnd, barTop: barTop, barBottom: barBottom)
-        svg += drawLegend(top: legendTop, waste: layout.waste)
+        svg += drawLegend(top: legendTop, waste: layout.waste, hasPool: layout.segmentPool != nil)
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
     }
@@ -130,6 +130,7 @@ public enum MemoryMapSVG {
         .unused: Style(fill: "#f1f1f1", text: "#333333"),
         .data: Style(fill: "#59a14f", text: "#ffffff"),
         .record: Style(fill: "#b07aa1", text: "#ffffff"),
+        .pool: Style(fill: "#f28e2b", text: "#ffffff"),
     ]
 
     static let definitions = """
@@ -195,11 +196,11 @@ public enum MemoryMapSVG {
         return parts
     }
 
-    static func drawLegend(top: Double, waste: LayoutWaste) -> [String] {
+    static func drawLegend(top: Double, waste: LayoutWaste, hasPool: Bool) -> [String] {
         let entries: [(MemoryBlock.Kind, String)] = [
             (.stack, "stack"), (.guardRegion, "guard (no access)"), (.padding, "padding (stack rounded up for the MPU)"),
             (.unused, "unused (alignment gap or MPU coverage)"), (.data, "data, bss, heap"), (.record, "reset record"),
-        ]
+        ] + (hasPool ? [(.pool, "segment pool")] : [])
         var parts: [String] = []
         var x = margin
         for (kind, name) in entries {

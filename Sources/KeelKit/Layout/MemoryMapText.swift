@@ -17,6 +17,7 @@ public enum MemoryMapText {
             case .padding, .unused: "."
             case .data: "~"
             case .record: "R"
+            case .pool: "S"
             }
             let bar = String(repeating: glyph, count: min(length, width)).padding(toLength: width, withPad: " ", startingAt: 0)
             return hex(block.start) + " |" + bar + "| \(block.label) (\(block.bytes) B)"

@@ -37,6 +37,8 @@ public struct StackPlacement: Sendable, Equatable, Codable {
 public struct MemoryBlock: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Codable {
         case stack, padding, guardRegion = "guard", unused, data, record
+        /// The segment pool segmented stacks grow into.
+        case pool
     }
     public var kind: Kind
     public var label: String
@@ -77,6 +79,8 @@ public struct RAMLayout: Sendable, Equatable {
     /// In the same order as the application's tasks.
     public var taskStacks: [StackPlacement]
     public var idleStack: StackPlacement
+    /// The pool segmented tasks take segments from, below the idle stack; nil when no task is segmented.
+    public var segmentPool: StackPlacement?
     /// Regions programmed once at boot, lowest number first.
     public var fixedRegions: [MPURegion]
     /// Per task, in the application's order: what its switch-in loads.
@@ -117,6 +121,9 @@ public struct RAMLayout: Sendable, Equatable {
             if stack.paddingBytes > 0 {
                 blocks.append(MemoryBlock(kind: .padding, label: "padding of \(stack.name)", start: stack.bottom &+ stack.requestedBytes, bytes: stack.paddingBytes))
             }
+        }
+        if let pool = segmentPool {
+            blocks.append(MemoryBlock(kind: .pool, label: "segment pool", start: pool.bottom, bytes: pool.bytes))
         }
         blocks.append(MemoryBlock(kind: .data, label: "data, bss, heap", start: dataStart, bytes: dataEnd &- dataStart))
         blocks.append(MemoryBlock(kind: .record, label: "reset record", start: resetRecord, bytes: Self.resetRecordBytes))

@@ -1,0 +1,97 @@
+// What segmented stacks cost, as tasks ask for it and as the shutdown report prints it.
+//
+//   keel:segments task=worker initial=1024 max=8192 current=1 current_bytes=1024 peak=5
+//                 peak_bytes=5120 splits=812 pool_allocations=4 spare_bytes=1024 slack_peak=136
+//   keel:segment-pool bytes=8192 free=8192 lowest_free=3072 allocations=9 releases=9
+//                     refusals=1 ticks_in_morestack=17 slack=384
+//
+// `keel run` turns these into the segment table; the tests check the pool's accounting
+// (free bytes back to the total once every task has stopped) from the same lines.
+
+#if KEEL_SPLIT_STACK
+
+/// One task's segments, for `Keel.segments`.
+struct SegmentInfo {
+    var heldBytes: UInt32
+    var segments: UInt32
+    var peakBytes: UInt32
+    var peakSegments: UInt32
+    var splits: UInt32
+    var poolAllocations: UInt32
+    /// Bytes of the released segment the task keeps for its next split (0: none).
+    var spareBytes: UInt32
+}
+
+/// The pool, for `Keel.segmentPool`.
+struct SegmentPoolInfo {
+    var totalBytes: UInt32
+    var freeBytes: UInt32
+    var lowestFreeBytes: UInt32
+    var allocations: UInt32
+    var releases: UInt32
+    var refusals: UInt32
+    /// Bytes held as spares by all tasks (counted as in use by `freeBytes`).
+    var spareBytes: UInt32
+    var ticksInsideMoreStack: UInt32
+}
+
+extension SegmentedStacks {
+    static func info(_ task: TaskPointer) -> SegmentInfo {
+        let chain = self.chain(task).pointee
+        return SegmentInfo(heldBytes: chain.heldBytes, segments: chain.segments, peakBytes: chain.peakBytes,
+                           peakSegments: chain.peakSegments, splits: chain.splits, poolAllocations: chain.poolAllocations,
+                           spareBytes: chain.spare == 0 ? 0 : SegmentHeader.at(chain.spare).bytes)
+    }
+
+    static var poolInfo: SegmentPoolInfo {
+        var spares: UInt32 = 0
+        for index in 0..<(scheduler.taskCount &- 1) { spares &+= info(Scheduler.task(index)).spareBytes }
+        return SegmentPoolInfo(totalBytes: pool.totalBytes, freeBytes: pool.freeBytes, lowestFreeBytes: pool.lowestFreeBytes,
+                               allocations: pool.allocations, releases: pool.releases, refusals: pool.refusals,
+                               spareBytes: spares, ticksInsideMoreStack: ticksInsideMoreStack)
+    }
+
+    /// The shutdown lines: one per segmented task, then the pool.
+    static func report() {
+        for index in 0..<(scheduler.taskCount &- 1) {
+            let task = Scheduler.task(index)
+            let chain = self.chain(task)
+            guard chain.pointee.maximumBytes != 0 else { continue }
+            if chain.pointee.current == 0 { measureSlack(chain, bottom: task.pointee.stackBottom) }
+            let info = self.info(task)
+            Console.write("keel:segments task=")
+            Console.write(task.pointee.name)
+            field(" initial=", task.pointee.stackBytes)
+            field(" max=", chain.pointee.maximumBytes)
+            field(" current=", info.segments)
+            field(" current_bytes=", info.heldBytes)
+            field(" peak=", info.peakSegments)
+            field(" peak_bytes=", info.peakBytes)
+            field(" splits=", info.splits)
+            field(" pool_allocations=", info.poolAllocations)
+            field(" spare_bytes=", info.spareBytes)
+            field(" slack_peak=", chain.pointee.slackPeak)
+            Console.write("\n")
+        }
+        guard pool.totalBytes > 0 else { return }
+        let pool = poolInfo
+        Console.write("keel:segment-pool")
+        field(" bytes=", pool.totalBytes)
+        field(" free=", pool.freeBytes)
+        field(" lowest_free=", pool.lowestFreeBytes)
+        field(" allocations=", pool.allocations)
+        field(" releases=", pool.releases)
+        field(" refusals=", pool.refusals)
+        field(" spare_bytes=", pool.spareBytes)
+        field(" ticks_in_morestack=", pool.ticksInsideMoreStack)
+        field(" slack=", slackBytes)
+        Console.write("\n")
+    }
+
+    private static func field(_ name: StaticString, _ value: UInt32) {
+        Console.write(name)
+        Console.write(decimal: value)
+    }
+}
+
+#endif

@@ -1,0 +1,385 @@
+// Segmented stacks: what `__morestack` (Port/armv6m/MoreStack.S) asks the kernel for.
+//
+// Every function of task code starts with LLVM's split-stack prologue: it compares SP (minus
+// its frame, for frames of 256 bytes and more) with the word `__STACK_LIMIT` and calls
+// `__morestack` when there is too little room. `__morestack` masks interrupts and calls
+// `keel_segment_grow`, which hands it a new segment; when the function returns, it calls
+// `keel_segment_release`, which takes the segment back and says where the old stack was.
+//
+// The limit word belongs to the running task: the port loads it from the task's context at
+// every switch-in (`SavedContext.splitLimit`), and grow and release change both. It lies
+// `slackBytes` above the segment's bottom, because a frame under 256 bytes is compared by
+// SP alone and code without the prologue (leaves, the kernel, `__morestack` itself, an
+// exception frame) runs below it. On the M33 PSPLIM holds the segment's true bottom: code
+// that runs off the slack faults in hardware (STKOF) instead of writing below it.
+//
+// A segment's top 16 bytes are its header: the previous segment, the SP to go back to, its
+// bottom and size. The chain of a task runs from the current segment back to its first
+// segment (the stack the layout planner placed), which is never released.
+//
+// No hot split: a released segment stays with its task as a spare, so a loop calling a
+// function exactly at a segment boundary takes the spare every time and never touches the
+// pool. A task holds at most one spare; spares go back to the pool when another task's
+// request would otherwise fail, and when the task stops.
+//
+// Exhaustion: when the pool cannot serve a request, or the task would hold more than its
+// `max`, the request is refused. Grow records why, pends PendSV and lets it run: the
+// switch-out path reports the task and applies its fault policy (kill or restart), and
+// every segment the task held goes back to the pool. The other tasks run on.
+
+#if KEEL_SPLIT_STACK
+
+@_extern(c, "__morestack") func moreStackStart()
+@_extern(c, "keel_morestack_end") func moreStackEnd()
+
+/// The word the split-stack prologue compares SP with: the running task's segment limit.
+@_silgen_name("__STACK_LIMIT")
+nonisolated(unsafe) var stackLimitWord: UInt32 = 0
+
+/// A segment's header, in its top 16 bytes.
+struct SegmentHeader {
+    /// Header address of the segment below in the chain; 0 when that is the first segment.
+    var previous: UInt32
+    /// SP of the old segment when `__morestack` left it.
+    var returnStackPointer: UInt32
+    var bottom: UInt32
+    var bytes: UInt32
+}
+
+/// One task's segments and what they cost; all zero for a task on a fixed stack.
+struct SegmentChain {
+    /// 0: the task's stack is fixed (not segmented).
+    var maximumBytes: UInt32 = 0
+    /// Bytes of each further segment (more when one frame needs more).
+    var segmentBytes: UInt32 = 0
+    /// Header address of the segment in use; 0 while the task runs on its first segment.
+    var current: UInt32 = 0
+    /// Header address of a released segment kept for the next split; 0 when there is none.
+    var spare: UInt32 = 0
+    var heldBytes: UInt32 = 0
+    var peakBytes: UInt32 = 0
+    /// Segments in use, the first included.
+    var segments: UInt32 = 1
+    var peakSegments: UInt32 = 1
+    /// Calls to `__morestack` that got a segment.
+    var splits: UInt32 = 0
+    /// Segments taken from the pool (a split served by the spare takes none).
+    var poolAllocations: UInt32 = 0
+    /// Deepest use of the slack below a limit seen so far, in bytes (read from paint).
+    var slackPeak: UInt32 = 0
+    /// Why the last request was refused (`Refusal`), read by the switch-out path.
+    var refusal: UInt8 = 0
+    /// Bytes the refused function asked for (frame plus stack arguments).
+    var refusedBytes: UInt32 = 0
+    /// Where the refused function was called from, and its SP then.
+    var refusedReturnAddress: UInt32 = 0
+    var refusedStackPointer: UInt32 = 0
+    /// False until the first segment's slack was painted (so there is something to measure).
+    var slackPainted = false
+}
+
+enum Refusal: UInt8 {
+    case none = 0
+    /// The pool had no free run large enough.
+    case pool
+    /// The task would hold more than its manifest's `max`.
+    case maximum
+    /// The task's stack is fixed: the prologue found it full (an overflow, caught early).
+    case fixedStack
+
+    var reportName: StaticString {
+        switch self {
+        case .none: "none"
+        case .pool: "pool-empty"
+        case .maximum: "task-max"
+        case .fixedStack: "fixed-stack-full"
+        }
+    }
+}
+
+enum SegmentedStacks {
+    /// Bytes between a segment's bottom and its limit (the same figure `keel` plans with).
+    nonisolated(unsafe) static var slackBytes: UInt32 = 384
+    nonisolated(unsafe) static var pool = SegmentPool()
+    nonisolated(unsafe) static var chains: UnsafeMutablePointer<SegmentChain>? = nil
+    /// The task whose request was refused, until PendSV has applied its policy.
+    nonisolated(unsafe) static var refusedTask: TaskPointer? = nil
+    /// Ticks that interrupted a task inside `__morestack` (the interrupt test reads this).
+    nonisolated(unsafe) static var ticksInsideMoreStack: UInt32 = 0
+
+    static let headerBytes: UInt32 = 16
+
+    /// Called by the generated start-up code before `Kernel.start`.
+    /// `sizes`: per task, its `max` and its segment size (both 0 for a fixed stack).
+    static func configure(chains: UnsafeMutablePointer<SegmentChain>, sizes: UnsafeBufferPointer<UInt32>,
+                          poolStart: UInt32, poolBytes: UInt32, slackBytes: UInt32) {
+        self.chains = chains
+        self.slackBytes = slackBytes
+        for index in 0..<(sizes.count / 2) {
+            chains[index] = SegmentChain()
+            chains[index].maximumBytes = sizes[2 &* index]
+            chains[index].segmentBytes = sizes[2 &* index &+ 1]
+        }
+        pool.configure(start: poolStart, bytes: poolBytes)
+    }
+
+    @inline(__always)
+    static func chain(_ task: TaskPointer) -> UnsafeMutablePointer<SegmentChain> {
+        chains.unsafelyUnwrapped + Int(task.pointee.index)
+    }
+
+    static func isSegmented(_ task: TaskPointer) -> Bool { chain(task).pointee.maximumBytes != 0 }
+
+    /// One field of the running task's chain, read with a volatile load. `__morestack` changes
+    /// the chain behind the compiler's back: to the task's code a call that split wrote
+    /// nothing, so a plain load before it could be reused after it.
+    @inline(__always)
+    static func observe(_ field: (UnsafeMutablePointer<SegmentChain>) -> UnsafeMutableRawPointer) -> UInt32 {
+        Register(address: UInt(bitPattern: field(chain(currentTask.unsafelyUnwrapped)))).read()
+    }
+
+    /// Points the task's limits at the segment whose lowest address is `bottom`.
+    @inline(__always)
+    static func setLimits(_ task: TaskPointer, segmentBottom bottom: UInt32, slack: UInt32) {
+        let limit = bottom &+ slack
+        task.pointee.context.splitLimit = limit
+        #if KEEL_LIMIT_REGISTER
+        task.pointee.context.stackLimit = bottom  // PSPLIM, loaded by the port
+        #endif
+        if task == currentTask { stackLimitWord = limit }
+    }
+
+    /// Before the task (re)starts, and when it stops: every segment back to the pool, the
+    /// limits on the first segment, whose slack is painted to measure its use.
+    static func reset(_ task: TaskPointer) {
+        let chain = self.chain(task)
+        guard chain.pointee.maximumBytes != 0 else {
+            // A fixed stack: its own bottom is the limit, so the prologue catches a frame
+            // that does not fit (reported as an overflow of that task).
+            task.pointee.context.splitLimit = task.pointee.stackBottom
+            if task == currentTask { stackLimitWord = task.pointee.stackBottom }
+            return
+        }
+        let interrupts = Interrupts.mask()
+        var header = chain.pointee.current
+        while header != 0 {
+            let segment = SegmentHeader.at(header)
+            returnToPool(chain, segment)
+            header = segment.previous
+        }
+        if chain.pointee.spare != 0 { returnToPool(chain, SegmentHeader.at(chain.pointee.spare)) }
+        chain.pointee.current = 0
+        chain.pointee.spare = 0
+        chain.pointee.segments = 1
+        chain.pointee.heldBytes = task.pointee.stackBytes
+        chain.pointee.peakBytes = max(chain.pointee.peakBytes, chain.pointee.heldBytes)
+        if chain.pointee.slackPainted { measureSlack(chain, bottom: task.pointee.stackBottom) }
+        paintSlack(bottom: task.pointee.stackBottom)
+        chain.pointee.slackPainted = true
+        setLimits(task, segmentBottom: task.pointee.stackBottom, slack: slackBytes)
+        Interrupts.restore(interrupts)
+    }
+
+    // MARK: Grow and release (called by __morestack with interrupts masked)
+
+    /// Finds a segment for a function that needs `frameBytes` below its stack arguments
+    /// (`argumentBytes`), records where the old stack was, moves the limits and returns the
+    /// new SP: room for the caller's r4, r5 and the arguments, which `__morestack` copies.
+    static func grow(frameBytes: UInt32, argumentBytes: UInt32, oldStackPointer: UInt32) -> UInt32 {
+        guard !Processor.isInHandlerMode else { handlerOverflow(oldStackPointer) }
+        let task = currentTask.unsafelyUnwrapped
+        let chain = self.chain(task)
+        let slack = slackBytes
+        guard chain.pointee.maximumBytes != 0 else { refuse(task, .fixedStack, frameBytes &+ argumentBytes, oldStackPointer) }
+        // Header, arguments (plus alignment), the frame, and the slack under the limit.
+        let needed = roundUpToGranule(headerBytes &+ argumentBytes &+ 4 &+ frameBytes &+ slack)
+        var segment: SegmentHeader
+        let spare = chain.pointee.spare
+        if spare != 0 && SegmentHeader.at(spare).bytes >= needed {
+            segment = SegmentHeader.at(spare)   // the hot path: no pool, no paint
+            chain.pointee.spare = 0
+        } else {
+            if spare != 0 {
+                returnToPool(chain, SegmentHeader.at(spare))
+                chain.pointee.spare = 0
+            }
+            let bytes = max(needed, chain.pointee.segmentBytes)
+            guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes else {
+                refuse(task, .maximum, frameBytes &+ argumentBytes, oldStackPointer)
+            }
+            var bottom = pool.allocate(bytes)
+            if bottom == nil && returnSparesToPool() { bottom = pool.allocate(bytes) }
+            guard let bottom else { refuse(task, .pool, frameBytes &+ argumentBytes, oldStackPointer) }
+            segment = SegmentHeader(previous: 0, returnStackPointer: 0, bottom: bottom, bytes: bytes)
+            chain.pointee.poolAllocations &+= 1
+            paintSlack(bottom: bottom)
+        }
+        segment.previous = chain.pointee.current
+        segment.returnStackPointer = oldStackPointer
+        let header = segment.bottom &+ segment.bytes &- headerBytes
+        SegmentHeader.store(segment, at: header)
+        chain.pointee.current = header
+        chain.pointee.heldBytes &+= segment.bytes
+        chain.pointee.segments &+= 1
+        chain.pointee.splits &+= 1
+        if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
+        if chain.pointee.segments > chain.pointee.peakSegments { chain.pointee.peakSegments = chain.pointee.segments }
+        setLimits(task, segmentBottom: segment.bottom, slack: slack)
+        // The arguments start 8-byte aligned below the header; r4 and r5 go just below them.
+        return ((header &- argumentBytes) & ~7) &- 8
+    }
+
+    /// The function that split has returned: its segment becomes the spare (or goes back to
+    /// the pool when there is one already), the limits move back, and the old SP is returned.
+    static func release() -> UInt32 {
+        let task = currentTask.unsafelyUnwrapped
+        let chain = self.chain(task)
+        let header = chain.pointee.current
+        let segment = SegmentHeader.at(header)
+        chain.pointee.current = segment.previous
+        chain.pointee.heldBytes &-= segment.bytes
+        chain.pointee.segments &-= 1
+        if chain.pointee.spare == 0 {
+            chain.pointee.spare = header
+        } else {
+            returnToPool(chain, segment)
+        }
+        let below = segment.previous == 0 ? task.pointee.stackBottom : SegmentHeader.at(segment.previous).bottom
+        setLimits(task, segmentBottom: below, slack: slackBytes)
+        return segment.returnStackPointer
+    }
+
+    // MARK: Refusal (exhaustion)
+
+    /// Records why the request failed and lets PendSV stop the task; never returns.
+    static func refuse(_ task: TaskPointer, _ reason: Refusal, _ bytes: UInt32, _ stackPointer: UInt32) -> Never {
+        let chain = self.chain(task)
+        chain.pointee.refusal = reason.rawValue
+        chain.pointee.refusedBytes = bytes
+        chain.pointee.refusedStackPointer = stackPointer
+        // __morestack pushed r0-r3 and its own return address on top of the function's.
+        chain.pointee.refusedReturnAddress = Memory.loadWord(stackPointer &+ 20)
+        refusedTask = task
+        Processor.requestContextSwitch()
+        Interrupts.restore(0)  // PendSV runs now and never comes back to this task's request
+        while true { Processor.waitForInterrupt() }
+    }
+
+    /// PendSV's switch-out check: applies the policy of a task whose request was refused.
+    @inline(never)
+    static func stopRefusedTask(_ task: TaskPointer) {
+        guard refusedTask == task else { return }
+        refusedTask = nil
+        let chain = self.chain(task)
+        let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
+        Console.write("keel:segments-refused task=")
+        Console.write(task.pointee.name)
+        Console.write(" reason=")
+        Console.write(reason.reportName)
+        Console.write(" asked=")
+        Console.write(decimal: chain.pointee.refusedBytes)
+        Console.write(" held=")
+        Console.write(decimal: chain.pointee.heldBytes)
+        Console.write(" segments=")
+        Console.write(decimal: chain.pointee.segments)
+        Console.write(" max=")
+        Console.write(decimal: chain.pointee.maximumBytes)
+        Console.write(" pool_free=")
+        Console.write(decimal: pool.freeBytes)
+        Console.write("\n")
+        let fault = FaultReport(task: task, kind: reason == .fixedStack ? .stackOverflow : .stackExhausted,
+                                technique: .splitStack, pc: chain.pointee.refusedReturnAddress,
+                                sp: chain.pointee.refusedStackPointer, limit: task.pointee.context.splitLimit)
+        chain.pointee.refusal = 0
+        FaultPolicy.apply(fault, to: task, from: .contextSwitch)
+    }
+
+    /// Split code of an interrupt handler ran out of the handler stack (the dispatcher gave
+    /// it the handler stack's limit): a handler overflow, which resets. The report runs on a
+    /// fresh handler stack: only the slack is left below this one, and the M0 has no guard.
+    static func handlerOverflow(_ stackPointer: UInt32) -> Never {
+        handlerFault = FaultReport(task: nil, kind: .stackOverflow, technique: .splitStack,
+                                   pc: Memory.loadWord(stackPointer &+ 20), sp: stackPointer, limit: stackLimitWord)
+        portCallOnFreshMainStack { FaultPolicy.resetSystem(SegmentedStacks.handlerFault) }
+        while true {}  // not reached: the call resets
+    }
+
+    nonisolated(unsafe) static var handlerFault = FaultReport(task: nil, kind: .stackOverflow, technique: .splitStack,
+                                                              pc: 0, sp: 0, limit: 0)
+
+    /// SysTick's probe: counts ticks that found the task inside `__morestack` (between its
+    /// masked sections), which the interrupt test asks for. SysTick only ever interrupts
+    /// thread mode (it is the least urgent exception), so the frame is on PSP.
+    static func countTickInsideMoreStack() {
+        let pc = Memory.loadWord(portProcessStack() &+ 24)
+        let start = linkerSymbol(moreStackStart) & ~1
+        if pc >= start && pc < linkerSymbol(moreStackEnd) & ~1 { ticksInsideMoreStack &+= 1 }
+    }
+
+    // MARK: Pool and accounting
+
+    static func returnToPool(_ chain: UnsafeMutablePointer<SegmentChain>, _ segment: SegmentHeader) {
+        measureSlack(chain, bottom: segment.bottom)
+        pool.free(segment.bottom, bytes: segment.bytes)
+    }
+
+    /// Gives every task's spare back; true when there was one.
+    static func returnSparesToPool() -> Bool {
+        var any = false
+        for index in 0..<(scheduler.taskCount &- 1) {
+            let chain = chains.unsafelyUnwrapped + index
+            if chain.pointee.spare != 0 {
+                returnToPool(chain, SegmentHeader.at(chain.pointee.spare))
+                chain.pointee.spare = 0
+                any = true
+            }
+        }
+        return any
+    }
+
+    static func roundUpToGranule(_ bytes: UInt32) -> UInt32 {
+        (bytes &+ SegmentPool.granuleBytes &- 1) & ~(SegmentPool.granuleBytes &- 1)
+    }
+
+    static func paintSlack(bottom: UInt32) {
+        Memory.fillWords(from: bottom, to: bottom &+ slackBytes, with: stackPaintWord)
+    }
+
+    /// How far below the limit the segment at `bottom` was ever written, from its paint.
+    static func measureSlack(_ chain: UnsafeMutablePointer<SegmentChain>, bottom: UInt32) {
+        var address = bottom
+        let limit = bottom &+ slackBytes
+        while address < limit && Memory.loadWord(address) == stackPaintWord { address &+= 4 }
+        let used = limit &- address
+        if used > chain.pointee.slackPeak { chain.pointee.slackPeak = used }
+    }
+
+    /// Bytes the pool holds for tasks, spares included.
+    static var poolBytesInUse: UInt32 { pool.totalBytes &- pool.freeBytes }
+}
+
+extension SegmentHeader {
+    static func at(_ address: UInt32) -> SegmentHeader {
+        SegmentHeader(previous: Memory.loadWord(address), returnStackPointer: Memory.loadWord(address &+ 4),
+                      bottom: Memory.loadWord(address &+ 8), bytes: Memory.loadWord(address &+ 12))
+    }
+
+    static func store(_ header: SegmentHeader, at address: UInt32) {
+        Memory.storeWord(address, header.previous)
+        Memory.storeWord(address &+ 4, header.returnStackPointer)
+        Memory.storeWord(address &+ 8, header.bottom)
+        Memory.storeWord(address &+ 12, header.bytes)
+    }
+}
+
+@_cdecl("keel_segment_grow")
+func segmentGrow(_ frameBytes: UInt32, _ argumentBytes: UInt32, _ oldStackPointer: UInt32) -> UInt32 {
+    SegmentedStacks.grow(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
+}
+
+@_cdecl("keel_segment_release")
+func segmentRelease() -> UInt32 {
+    SegmentedStacks.release()
+}
+
+#endif
