@@ -50,12 +50,20 @@ struct Run: ParsableCommand {
             case .output(let line): printLine(indent + line)
             case .fault(let fault): printLine(indent + RunReport.describe(fault))
             case .previousBoot(let fault): printLine(indent + "previous boot: " + RunReport.describe(fault))
-            case .boot, .stack, .end: break
+            case .segments(let record) where record.kind == .refused:
+                printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
+                    + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")
+            case .boot, .stack, .segments, .end: break
             }
         }
         if !json && !result.stacks.isEmpty {
             printLine()
             printLine(RunReport.stackTable(result.stacks).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+        }
+        let segments = RunReport.segmentTable(result.segments)
+        if !json && !segments.isEmpty {
+            printLine()
+            printLine(segments.split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
         }
         if !result.qemuErrors.isEmpty && !result.timedOut && result.exitCode != 0 && !json {
             printLine(indent + "qemu: " + result.qemuErrors)

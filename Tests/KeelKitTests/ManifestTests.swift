@@ -50,12 +50,12 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: handler_guard, handler_stack, name, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: handler_guard, handler_stack, name, segment_pool, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 1000.5}]}"#),
-                       "keel.json: task 'a': 'stack' must be a whole number of bytes")
+                       "keel.json: task 'a': 'stack' must be a whole number of bytes or {\"segmented\": {\"initial\": N, \"max\": M}}")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 100}]}"#),
                        "keel.json: task 'a': 'stack' must be at least 256 bytes and a multiple of 8")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "protection": ["mpu-magic"]}]}"#),
@@ -96,6 +96,38 @@ final class ManifestTests: XCTestCase {
         XCTAssertThrowsError(try parse(#"{"name": "x", "tasks": [{\#(task), "protection": ["mpu-region"]}]}"#, board: microbit)) {
             XCTAssertEqual("\($0)", "keel.json: task 'a': mpu-region needs an MPU, which microbit (cortex-m0) does not have")
         }
+    }
+
+    func testSegmentedStacks() throws {
+        let application = try parse("""
+        {"name": "s", "segment_pool": 4096, "tasks": [
+          {"name": "a", "entry": "taskA", "priority": 1, "stack": {"segmented": {"initial": 768, "max": 4096}}},
+          {"name": "b", "entry": "taskB", "priority": 1, "stack": {"segmented": {"initial": 1024, "max": 8192, "segment": 2048}}},
+          {"name": "c", "entry": "taskC", "priority": 1, "stack": 1024}]}
+        """)
+        XCTAssertEqual(application.segmentPoolBytes, 4096)
+        XCTAssertEqual(application.tasks[0].segmented, SegmentedStack(initialBytes: 768, maximumBytes: 4096, segmentBytes: 1024))
+        XCTAssertEqual(application.tasks[0].stackBytes, 768, "the first segment is what the planner places")
+        XCTAssertEqual(application.tasks[1].segmented?.segmentBytes, 2048)
+        XCTAssertNil(application.tasks[2].segmented)
+        let layout = try LayoutPlanner.plan(application, on: m3)
+        let pool = try XCTUnwrap(layout.segmentPool)
+        XCTAssertEqual(pool.bytes, 4096)
+        XCTAssertEqual(pool.bottom % 64, 0)
+        XCTAssertLessThan(pool.top, layout.handlerStack.guardBottom, "the pool lies among the stacks, below the handler stack")
+
+        func task(_ stack: String, _ extra: String = "") -> String {
+            "{\"name\": \"s\", \"tasks\": [{\"name\": \"a\", \"entry\": \"t\", \"priority\": 1, \"stack\": \(stack)\(extra)}]}"
+        }
+        XCTAssertTrue(problem(task(#"{"segmented": {"initial": 512, "max": 4096}}"#)).contains("'initial' must be a whole number from 640"))
+        XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024, "max": 512}}"#)).contains("'max' must be a whole number from 1024"))
+        XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024}}"#)).contains("needs 'initial'"))
+        XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024, "max": 99999999}}"#)).contains("larger than mps2-an385's RAM"))
+        XCTAssertTrue(problem(task(#"{"growing": 1}"#)).contains("must be {\"segmented\""))
+        XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024, "max": 4096}}"#, #", "protection": ["paint", "sp-check"]"#))
+            .contains("'sp-check' cannot be combined"))
+        XCTAssertTrue(problem(#"{"name": "s", "segment_pool": 4096, "tasks": [{"name": "a", "entry": "t", "priority": 1, "stack": 1024}]}"#)
+            .contains("no task has a segmented stack"))
     }
 
     func testTooManyTasks() {

@@ -34,6 +34,21 @@ public struct StackRecord: Sendable, Equatable, Codable {
     public var state: String
 }
 
+/// A segmented-stack record: one task's segments (`keel:segments`), the pool
+/// (`keel:segment-pool`), or a refused request (`keel:segments-refused`).
+public struct SegmentRecord: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case task, pool, refused }
+    public var kind: Kind
+    /// The task; nil for the pool.
+    public var task: String?
+    /// Every numeric field of the line (bytes, counts), by its key.
+    public var values: [String: Int]
+    /// Why a request was refused ("pool-empty", "task-max", "fixed-stack-full").
+    public var reason: String?
+
+    public subscript(_ key: String) -> Int? { values[key] }
+}
+
 public enum ConsoleRecord: Sendable, Equatable {
     case output(String)
     case boot
@@ -41,6 +56,7 @@ public enum ConsoleRecord: Sendable, Equatable {
     /// The fault that made the kernel reset, reported by the boot after it.
     case previousBoot(FaultRecord)
     case stack(StackRecord)
+    case segments(SegmentRecord)
     case end(code: Int)
 
     public static func parse(_ line: String) -> ConsoleRecord {
@@ -76,6 +92,11 @@ public enum ConsoleRecord: Sendable, Equatable {
             let protection = (fields["protection"] ?? "none").split(separator: ",").map(String.init)
             return .stack(StackRecord(task: task, size: Int(size), used: number("used").map(Int.init),
                                       protection: protection == ["none"] ? [] : protection, state: fields["state"] ?? "?"))
+        case "segments", "segment-pool", "segments-refused":
+            let kind: SegmentRecord.Kind = recordKind == "segments" ? .task : recordKind == "segment-pool" ? .pool : .refused
+            var values: [String: Int] = [:]
+            for key in fields.keys { if let value = number(key) { values[key] = Int(value) } }
+            return .segments(SegmentRecord(kind: kind, task: fields["task"], values: values, reason: fields["reason"]))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

@@ -34,6 +34,7 @@ public struct RunResult: Sendable {
     /// How many times the firmware booted in this run (resets included).
     public var boots: Int { records.filter { $0 == .boot }.count }
     public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0 { s } else { nil } } }
+    public var segments: [SegmentRecord] { records.compactMap { if case .segments(let s) = $0 { s } else { nil } } }
     /// The plain console lines, without records.
     public var output: [String] { records.compactMap { if case .output(let line) = $0 { line } else { nil } } }
 }

@@ -9,6 +9,7 @@ public enum RunReport {
         "mpu-guard": "T3 MPU guard below the stack",
         "red-zone": "T4 software red zone, at switch-out",
         "sp-check": "T5 stack-pointer check, at switch-out",
+        "split-stack": "the split-stack prologue's limit check",
         "none": "no stack technique",
     ]
 
@@ -59,6 +60,27 @@ public enum RunReport {
         return table(rows, rightAligned: [1, 2, 3])
     }
 
+    /// The segment table: per segmented task what it holds and held at most, its splits and
+    /// pool allocations; then the pool. Empty when the run had no segmented task.
+    public static func segmentTable(_ records: [SegmentRecord]) -> String {
+        let tasks = records.filter { $0.kind == .task }
+        guard !tasks.isEmpty else { return "" }
+        func value(_ record: SegmentRecord, _ key: String) -> String { record[key].map(String.init) ?? "?" }
+        var rows = [["segmented", "first", "max", "peak segs", "peak bytes", "splits", "pool allocs", "slack used"]]
+        for task in tasks {
+            rows.append([task.task ?? "?", value(task, "initial"), value(task, "max"), value(task, "peak"),
+                         value(task, "peak_bytes"), value(task, "splits"), value(task, "pool_allocations"), value(task, "slack_peak")])
+        }
+        var text = table(rows, rightAligned: Set(1...7))
+        if let pool = records.first(where: { $0.kind == .pool }) {
+            let total = pool["bytes"] ?? 0, lowest = pool["lowest_free"] ?? 0
+            text += "\npool: \(total) bytes, peak use \(total - lowest), free at the end \(value(pool, "free")), "
+                + "\(value(pool, "allocations")) allocations, \(value(pool, "refusals")) refused, "
+                + "slack \(value(pool, "slack")) bytes per segment"
+        }
+        return text
+    }
+
     public static func table(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
         guard let header = rows.first else { return "" }
         var widths = header.map(\.count)
@@ -89,6 +111,12 @@ public enum RunReport {
                                          "message": describe(f)]
             if let function = f.function { fields["function"] = function }
             if let resets = f.resets { fields["resets"] = resets }
+            object = fields
+        case .segments(let s):
+            var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
+            for (key, value) in s.values { fields[key] = value }
+            if let task = s.task { fields["task"] = task }
+            if let reason = s.reason { fields["reason"] = reason }
             object = fields
         case .stack(let s):
             var fields: [String: Any] = ["event": "stack", "task": s.task, "size": s.size, "protection": s.protection, "state": s.state]

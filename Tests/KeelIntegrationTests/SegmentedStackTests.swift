@@ -1,0 +1,128 @@
+// Segmented stacks on all three boards, from one run of `Firmware/Examples/segmented` each:
+// the deep recursion against the same code on a fixed stack, growers under a 20 kHz tick,
+// the hot split, exhaustion by `max` and by the pool, and the tick landing in __morestack.
+
+import KeelKit
+import XCTest
+
+final class SegmentedStackTests: XCTestCase {
+    func run(_ board: String) throws -> RunResult { try TestFirmware.shared.run("segmented", board: board) }
+
+    /// The `key=value` fields of the first output line starting with `prefix`.
+    func fields(_ result: RunResult, _ prefix: String) -> [String: String]? {
+        guard let line = result.output.first(where: { $0.hasPrefix(prefix) }) else { return nil }
+        var fields: [String: String] = [:]
+        for pair in line.split(separator: " ") {
+            guard let equals = pair.firstIndex(of: "=") else { continue }
+            fields[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return fields
+    }
+
+    func number(_ fields: [String: String]?, _ key: String) -> Int? { fields?[key].flatMap { Int($0) } }
+
+    func testDeepRecursionGivesTheFixedStacksResultAndGivesEveryByteBack() throws {
+        for board in allBoards {
+            let result = try run(board)
+            let log = "\(board):\n\(transcript(result))"
+            let fixed = try XCTUnwrap(fields(result, "keel-test:deep where=fixed"), log)
+            let segmented = try XCTUnwrap(fields(result, "keel-test:deep where=segmented"), log)
+            for key in ["checksum", "a", "f"] { XCTAssertEqual(segmented[key], fixed[key], "\(key); \(log)") }
+            // Far beyond the first segment: two more segments (2 KiB each) under a 640-byte first one.
+            XCTAssertGreaterThanOrEqual(number(segmented, "peak_segments") ?? 0, 3, log)
+            XCTAssertGreaterThanOrEqual(number(segmented, "peak_bytes") ?? 0, 4 * 640, log)
+            // The pool: full before; afterwards everything is back except the one spare the task keeps.
+            let total = try XCTUnwrap(number(segmented, "pool_bytes"), log)
+            XCTAssertEqual(number(segmented, "pool_free_before"), total, log)
+            XCTAssertEqual((number(segmented, "pool_free_after") ?? 0) + (number(segmented, "spare") ?? 0), total, log)
+            XCTAssertGreaterThan(number(segmented, "spare") ?? 0, 0, log)
+        }
+    }
+
+    func testGrowersUnderPreemptionKeepTheirChecksumsAndThePoolBalances() throws {
+        for board in allBoards {
+            let result = try run(board)
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 0, log)
+            for seed in ["11", "22"] {
+                let fixed = try XCTUnwrap(fields(result, "keel-test:grower seed=\(seed) where=fixed"), log)
+                let segmented = try XCTUnwrap(fields(result, "keel-test:grower seed=\(seed) where=segmented"), log)
+                XCTAssertEqual(segmented["checksum"], fixed["checksum"], "seed \(seed); \(log)")
+                // 60000 iterations, each growing by a segment and shrinking back.
+                XCTAssertGreaterThanOrEqual(number(segmented, "splits") ?? 0, 60_000, log)
+                // Thousands of ticks, each a switch among the ready growers.
+                XCTAssertGreaterThanOrEqual(number(segmented, "ticks") ?? 0, 2_000, log)
+            }
+            let pool = try XCTUnwrap(result.segments.first { $0.kind == .pool }, log)
+            XCTAssertEqual(pool["free"], pool["bytes"], "every segment back once every task stopped; \(log)")
+            XCTAssertEqual(pool["allocations"], pool["releases"], log)
+            XCTAssertEqual(pool["spare_bytes"], 0, log)
+            XCTAssertEqual(pool["lowest_free"], 0, "the hog emptied the pool; \(log)")
+            // Each task's slack below the limit was never used up (read back from its paint).
+            for task in result.segments where task.kind == .task {
+                XCTAssertLessThan(task["slack_peak"] ?? .max, pool["slack"] ?? 0, "\(task.task ?? "?"); \(log)")
+                XCTAssertEqual(task["current"], 1, "a stopped task holds only its first segment; \(log)")
+            }
+        }
+    }
+
+    func testTheTickLandsInsideMoreStackAndBreaksNothing() throws {
+        for board in allBoards {
+            let result = try run(board)
+            let log = "\(board):\n\(transcript(result))"
+            let pool = try XCTUnwrap(result.segments.first { $0.kind == .pool }, log)
+            // SysTick found the task inside __morestack this many times (between its masked
+            // windows); the checksums above came out right all the same.
+            XCTAssertGreaterThan(pool["ticks_in_morestack"] ?? 0, 100, log)
+            // The interrupt handler's split code ran on the handler stack every time it was asked.
+            XCTAssertEqual(number(fields(result, "keel-test:interrupts"), "runs"), 60, log)
+            let unexpected = result.faults.filter { $0.task != "runaway" && $0.task != "hog" }
+            XCTAssertEqual(unexpected.map(RunReport.describe), [], log)
+        }
+    }
+
+    func testHotSplitLoopTakesAtMostOneSegmentFromThePool() throws {
+        for board in allBoards {
+            let result = try run(board)
+            let log = "\(board):\n\(transcript(result))"
+            let hot = try XCTUnwrap(fields(result, "keel-test:hotsplit"), log)
+            XCTAssertEqual(hot["at_boundary"], "true", "the loop's call must split at the boundary; \(log)")
+            // Every one of the 20000 calls split, and the pool was asked at most once (the
+            // bound: one allocation per task, kept as its spare).
+            XCTAssertGreaterThanOrEqual(number(hot, "splits") ?? 0, 20_000, log)
+            XCTAssertLessThanOrEqual(number(hot, "pool_allocations") ?? .max, 1, log)
+        }
+    }
+
+    func testExhaustionStopsOnlyTheRunawayAndReclaimsItsSegments() throws {
+        for board in allBoards {
+            let result = try run(board)
+            let log = "\(board):\n\(transcript(result))"
+            let runaway = result.faults.filter { $0.task == "runaway" }
+            XCTAssertEqual(runaway.map(\.action), ["restart", "kill"], log)
+            let hog = result.faults.filter { $0.task == "hog" }
+            XCTAssertEqual(hog.map(\.action), ["kill"], log)
+            for fault in runaway + hog {
+                XCTAssertEqual(fault.kind, "stack-exhausted", log)
+                XCTAssertEqual(fault.technique, "split-stack", log)
+            }
+            let refused = result.segments.filter { $0.kind == .refused }
+            // The runaway reaches its max (1664 bytes: its first segment and one more) ...
+            let byMax = refused.filter { $0.task == "runaway" }
+            XCTAssertEqual(byMax.map(\.reason), ["task-max", "task-max"], log)
+            XCTAssertEqual(byMax.first?["held"], 1664, log)
+            XCTAssertGreaterThan(byMax.first?["asked"] ?? 0, 0, log)
+            // ... the hog empties the pool (4 KiB) long before its max of 16 KiB.
+            let byPool = try XCTUnwrap(refused.first { $0.task == "hog" }, log)
+            XCTAssertEqual(byPool.reason, "pool-empty", log)
+            XCTAssertEqual(byPool["pool_free"], 0, log)
+            XCTAssertEqual(byPool["held"], 640 + 4096, log)
+            // The growers, which ran beside the runaway, finished with the right checksums (above)
+            // and the task table shows who was stopped.
+            let states = Dictionary(uniqueKeysWithValues: result.stacks.map { ($0.task, $0.state) })
+            XCTAssertEqual(states["runaway"], "killed", log)
+            XCTAssertEqual(states["hog"], "killed", log)
+            for name in ["reference", "deep", "grower-a", "grower-b"] { XCTAssertEqual(states[name], "exited", log) }
+        }
+    }
+}
