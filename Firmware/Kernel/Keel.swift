@@ -70,14 +70,6 @@ enum Keel {
         return SegmentedStacks.info(currentTask.unsafelyUnwrapped)
     }
 
-    /// Splits of the calling task so far, read without a call (so reading it cannot split).
-    @inline(__always)
-    static var splitCount: UInt32 { SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.splits) } }
-
-    /// Segments the calling task holds now (1: only its first), read without a call.
-    @inline(__always)
-    static var segmentCount: UInt32 { SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.segments) } }
-
     /// The segment pool's accounting (free bytes, lowest free, allocations, spares held).
     static var segmentPool: SegmentPoolInfo {
         let interrupts = Interrupts.mask()
@@ -85,6 +77,27 @@ enum Keel {
         return SegmentedStacks.poolInfo
     }
     #endif
+
+    /// Splits of the calling task so far (0 in an image without split-stack code), read
+    /// without a call, so reading it cannot split.
+    @inline(__always)
+    static var splitCount: UInt32 {
+        #if KEEL_SPLIT_STACK
+        SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.splits) }
+        #else
+        0
+        #endif
+    }
+
+    /// Segments the calling task holds now (1: only its first), read without a call.
+    @inline(__always)
+    static var segmentCount: UInt32 {
+        #if KEEL_SPLIT_STACK
+        SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.segments) }
+        #else
+        1
+        #endif
+    }
 
     /// Ends the whole run now with `code` (after printing the stack report).
     static func shutdown(code: UInt32) -> Never { Shutdown.run(code: code) }

@@ -30,11 +30,14 @@ struct Bench: ParsableCommand {
             for board in boards { all += try bench.measure(on: board) }
             var waste: [LayoutWasteSummary] = []
             for board in boards where board.mpu != .none { waste.append(try LayoutWasteBench.measure(on: board).summary) }
+            let segmentedBench = SegmentedStackBench(bench: bench)
+            var segmented: [SegmentedBenchResult] = []
+            for board in boards { segmented.append(try segmentedBench.measure(on: board)) }
             if json {
-                struct Report: Encodable { var switches: [SwitchCost]; var layoutWaste: [LayoutWasteSummary] }
+                struct Report: Encodable { var switches: [SwitchCost]; var layoutWaste: [LayoutWasteSummary]; var segmented: [SegmentedBenchResult] }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                printLine(String(decoding: (try? encoder.encode(Report(switches: all, layoutWaste: waste))) ?? Data(), as: UTF8.self))
+                printLine(String(decoding: (try? encoder.encode(Report(switches: all, layoutWaste: waste, segmented: segmented))) ?? Data(), as: UTF8.self))
                 return
             }
             printLine("Instructions per context switch (two equal-priority tasks yielding, \(ContextSwitchBench.switches) switches, loops included)")
@@ -50,6 +53,7 @@ struct Bench: ParsableCommand {
                              cost.repeatable ? "yes" : "NO", target, reference])
             }
             printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+            Self.printSegmented(segmented)
             guard !waste.isEmpty else { return }
             printLine()
             printLine("RAM lost to MPU placement rules, \(LayoutWasteBench.sets) random sets of 3-10 T2 stacks (256-8192 B), planner vs plain power-of-two rounding")
@@ -62,5 +66,43 @@ struct Bench: ParsableCommand {
             }
             printLine(RunReport.table(wasteRows, rightAligned: [1, 2, 3, 4, 5, 6, 7]))
         }
+    }
+
+    static func printSegmented(_ results: [SegmentedBenchResult]) {
+        func percent(_ ratio: Double?) -> String { ratio.map { String(format: "%+.1f %%", ($0 - 1) * 100) } ?? "" }
+        func target(_ met: Bool) -> String { met ? "met" : "MISSED" }
+        printLine()
+        printLine("Segmented stacks: instructions between the markers (sort of 512 words with comparison calls; fib(18); "
+            + "\(SegmentedStackBench.hotCalls) calls at / away from a segment boundary)")
+        var rows = [["board", "load", "thumb-2 fixed", "thumb-1 fixed", "split fixed", "segmented", "segmented vs thumb-1", "thumb-1 vs thumb-2", "target"]]
+        for result in results {
+            for (name, table) in [("sort", result.sort), ("fib", result.fib)] {
+                let overhead = SegmentedBenchResult.ratio(table, "segmented", "thumb-1 fixed")
+                rows.append([result.board, name, table["thumb-2 fixed"].map(String.init) ?? "-", table["thumb-1 fixed"].map(String.init) ?? "",
+                             table["split fixed"].map(String.init) ?? "", table["segmented"].map(String.init) ?? "",
+                             percent(overhead), percent(SegmentedBenchResult.ratio(table, "thumb-1 fixed", "thumb-2 fixed")),
+                             name == "sort" ? "<= +10 %: " + target((overhead ?? 9) <= 1.10) : "worst case"])
+            }
+        }
+        printLine(RunReport.table(rows, rightAligned: Set(2...7)))
+        printLine()
+        var hot = [["board", "at boundary", "away", "ratio", "target", "round trip (instr)", "target", "exact"]]
+        for result in results {
+            hot.append([result.board, String(result.boundaryInstructions), String(result.awayInstructions),
+                        String(format: "%.2fx", result.hotSplitRatio), "<= 1.3x: " + target(result.hotSplitRatio <= 1.3),
+                        String(format: "%.1f", result.roundTrip), "<= 80: " + target(result.roundTrip <= 80), result.exact ? "yes" : "NO"])
+        }
+        printLine(RunReport.table(hot, rightAligned: [1, 2, 3, 5]))
+        let ram = results.compactMap { result in result.ram.map { (result.board, $0) } }
+        guard !ram.isEmpty else { return }
+        printLine()
+        printLine("RAM of a six-task application whose deep phases come at different times: segmented peak vs the fixed stacks it needs")
+        var ramRows = [["board", "first segments", "pool peak", "segmented peak", "fixed need", "ratio", "target"]]
+        for (board, figure) in ram {
+            ramRows.append([board, "\(figure.firstSegments) B", "\(figure.poolPeak) B", "\(figure.segmentedPeak) B",
+                            "\(figure.fixedNeed) B" + (figure.roundedToPowerOfTwo ? " (pow2)" : ""),
+                            String(format: "%.2fx", figure.ratio), "<= 0.5x: " + target(figure.ratio <= 0.5)])
+        }
+        printLine(RunReport.table(ramRows, rightAligned: [1, 2, 3, 4, 5]))
     }
 }

@@ -1,0 +1,127 @@
+// Segmented-stack benchmarks: `keel bench` swaps the worker's entry, its stack (segmented or
+// a large fixed one) and the code route (Thumb-2, Thumb-1, Thumb-1 with the prologue), and
+// counts the instructions between the two markers. No tick: nothing else runs.
+//
+//   sortTask      quicksort of 512 words whose comparisons are calls (the realistic load)
+//   fibTask       recursive fib(18): a call per node, the prologue's worst case
+//   boundaryTask  20000 calls placed exactly at a segment boundary (each one splits)
+//   awayTask      the same 20000 calls with room to spare (none splits)
+
+nonisolated(unsafe) var benchMarker: UInt32 = 0
+
+@_silgen_name("keel_bench_start") @inline(never)
+func benchStart() { benchMarker = 1 }
+
+@_silgen_name("keel_bench_stop") @inline(never)
+func benchStop() { benchMarker = 2 }
+
+// MARK: Sort
+
+/// The comparison, a call of its own (as a comparator passed to a sort is).
+@inline(never)
+func isOrdered(_ a: UInt32, _ b: UInt32) -> Bool { a <= b }
+
+@inline(never)
+func quicksort(_ words: UnsafeMutablePointer<UInt32>, _ low: Int, _ high: Int) {
+    guard low < high else { return }
+    let pivot = words[(low + high) / 2]
+    var i = low, j = high
+    while i <= j {
+        while !isOrdered(pivot, words[i]) || (words[i] != pivot && isOrdered(words[i], pivot)) { i += 1 }
+        while !isOrdered(words[j], pivot) || (words[j] != pivot && isOrdered(pivot, words[j])) { j -= 1 }
+        if i <= j {
+            let t = words[i]; words[i] = words[j]; words[j] = t
+            i += 1; j -= 1
+        }
+    }
+    quicksort(words, low, j)
+    quicksort(words, i, high)
+}
+
+nonisolated(unsafe) var sortData = InlineArray<512, UInt32>(repeating: 0)
+
+func sortTask() {
+    var seed: UInt32 = 12345
+    for index in 0..<512 { seed = seed &* 1_103_515_245 &+ 12345; sortData[index] = seed >> 8 }
+    benchStart()
+    withUnsafeMutablePointer(to: &sortData) { pointer in
+        quicksort(UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt32.self), 0, 511)
+    }
+    benchStop()
+    var sorted = true
+    for index in 1..<512 where sortData[index - 1] > sortData[index] { sorted = false }
+    print("keel-bench:sort sorted=\(sorted) first=\(sortData[0]) last=\(sortData[511])")
+    Keel.shutdown(code: sorted ? 0 : 1)
+}
+
+// MARK: Fib
+
+@inline(never)
+func fib(_ n: UInt32) -> UInt32 { n < 2 ? n : fib(n &- 1) &+ fib(n &- 2) }
+
+func fibTask() {
+    benchStart()
+    let value = fib(18)
+    benchStop()
+    print("keel-bench:fib value=\(value)")
+    Keel.shutdown(code: value == 2584 ? 0 : 1)
+}
+
+// MARK: Hot split
+
+@inline(never)
+func descend(_ levels: UInt32, _ iterations: UInt32, measure: Bool) -> UInt32 {
+    var frame = InlineArray<4, UInt32>(repeating: levels)
+    if levels == 0 { return hotLoop(iterations, measure: measure) }
+    return descend(levels &- 1, iterations, measure: measure) &+ withUnsafeMutablePointer(to: &frame) { $0.pointee[Int(levels % 4)] }
+}
+
+nonisolated(unsafe) var firstCallSplit = false
+
+/// A ~200-byte frame, then `iterations` calls; when `measure`, the markers bracket the loop.
+@inline(never)
+func hotLoop(_ iterations: UInt32, measure: Bool) -> UInt32 {
+    var frame = InlineArray<48, UInt32>(repeating: iterations)
+    var sum: UInt32 = 0
+    let before = Keel.splitCount
+    sum &+= boundaryCall(0)
+    firstCallSplit = Keel.splitCount > before
+    if measure { benchStart() }
+    for iteration in 0..<iterations { sum &+= boundaryCall(iteration) }
+    if measure { benchStop() }
+    return sum &+ withUnsafeMutablePointer(to: &frame) { $0.pointee[Int(iterations % 48)] }
+}
+
+@inline(never)
+func boundaryCall(_ value: UInt32) -> UInt32 {
+    var frame = InlineArray<24, UInt32>(repeating: value)
+    return withUnsafeMutablePointer(to: &frame) { $0.pointee[Int(value % 24)] &+ 1 }
+}
+
+let hotCalls: UInt32 = 20_000
+
+/// The depth where the loop's first call splits.
+func boundaryDepth() -> UInt32 {
+    var depth: UInt32 = 0
+    while depth < 64 {
+        _ = descend(depth, 0, measure: false)
+        if firstCallSplit { return depth }
+        depth &+= 1
+    }
+    return depth
+}
+
+func boundaryTask() {
+    let depth = boundaryDepth()
+    let splits = Keel.splitCount
+    _ = descend(depth, hotCalls, measure: true)
+    print("keel-bench:boundary depth=\(depth) splits=\(Keel.splitCount &- splits)")
+    Keel.shutdown(code: depth < 64 ? 0 : 1)
+}
+
+func awayTask() {
+    let splits = Keel.splitCount
+    _ = descend(0, hotCalls, measure: true)
+    print("keel-bench:away splits=\(Keel.splitCount &- splits)")
+    Keel.shutdown(code: 0)
+}

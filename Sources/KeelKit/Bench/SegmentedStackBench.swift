@@ -1,0 +1,127 @@
+// What segmented stacks cost, in executed instructions and in RAM, against fixed stacks.
+//
+// Instructions (Firmware/Examples/bench-segmented, one worker task, no tick; every figure is
+// counted between the two markers, twice, and must repeat exactly):
+//   sort and fib on a large fixed stack as Thumb-2 (the board's own code, M3/M33), as
+//   Thumb-1, and as Thumb-1 with the split prologue; then segmented (640-byte first segment).
+//   The hot split: 20000 calls at a segment boundary against the same calls with room (a
+//   2 KiB first segment); the difference per call is one grow + release round trip through
+//   __morestack, served by the task's spare segment.
+// RAM (Firmware/Examples/segmented-ram, six tasks with deep phases at different times):
+//   segmented peak = first segments + the pool's peak use; fixed = each task's high-water
+//   mark on a large painted stack (same Thumb-1 code), rounded up to a power of two on
+//   PMSAv7 (where an MPU region must cover each stack) and to 8 bytes elsewhere.
+
+import Foundation
+
+public struct SegmentedBenchResult: Sendable, Codable {
+    public var board: String
+    /// Instructions for the sort: "thumb-2 fixed", "thumb-1 fixed", "split fixed", "segmented".
+    public var sort: [String: UInt64] = [:]
+    public var fib: [String: UInt64] = [:]
+    public var boundaryInstructions: UInt64 = 0
+    public var awayInstructions: UInt64 = 0
+    public var boundaryCalls = 0
+    public var exact = true
+    public var ram: SegmentedRAM?
+
+    public var roundTrip: Double { Double(boundaryInstructions - min(awayInstructions, boundaryInstructions)) / Double(max(boundaryCalls, 1)) }
+    public var hotSplitRatio: Double { Double(boundaryInstructions) / Double(max(awayInstructions, 1)) }
+
+    public static func ratio(_ table: [String: UInt64], _ a: String, _ b: String) -> Double? {
+        guard let x = table[a], let y = table[b], y > 0 else { return nil }
+        return Double(x) / Double(y)
+    }
+}
+
+public struct SegmentedRAM: Sendable, Codable {
+    public var tasks: Int
+    public var firstSegments: Int
+    public var poolPeak: Int
+    public var fixedNeed: Int
+    public var roundedToPowerOfTwo: Bool
+    public var segmentedPeak: Int { firstSegments + poolPeak }
+    public var ratio: Double { Double(segmentedPeak) / Double(max(fixedNeed, 1)) }
+}
+
+public struct SegmentedStackBench: Sendable {
+    public var bench: ContextSwitchBench
+    public static let hotCalls = 20_000
+    public static let fixedBytes = 8192
+
+    public init(bench: ContextSwitchBench) { self.bench = bench }
+
+    public func measure(on board: Board) throws(KeelError) -> SegmentedBenchResult {
+        var result = SegmentedBenchResult(board: board.name, boundaryCalls: Self.hotCalls)
+        let directory = KeelRoot.examples.appendingPathComponent("bench-segmented")
+        let base = try Manifest.load(directory: directory, board: board)
+        var routes: [(String, CodeRoute, Bool)] = [("thumb-1 fixed", .thumb1, false), ("split fixed", .splitStack, false),
+                                                  ("segmented", .splitStack, true)]
+        if board.architecture != .armv6m { routes.insert(("thumb-2 fixed", .native, false), at: 0) }
+        for (entry, name) in [("sortTask", "sort"), ("fibTask", "fib")] {
+            for (label, route, segmented) in routes {
+                let count = try measure(base, entry: entry, label: name + "-" + label, segmented: segmented, route: route, on: board,
+                                        exact: &result.exact)
+                if name == "sort" { result.sort[label] = count } else { result.fib[label] = count }
+            }
+        }
+        result.boundaryInstructions = try measure(base, entry: "boundaryTask", label: "boundary", segmented: true,
+                                                  route: .splitStack, on: board, exact: &result.exact)
+        // Away: the same segmented image and loop, on a first segment with room for it.
+        var roomy = base
+        roomy.tasks = base.tasks.map { task in
+            var task = task
+            task.segmented = SegmentedStack(initialBytes: 2048, maximumBytes: 4736, segmentBytes: 2048)
+            task.stackBytes = 2048
+            return task
+        }
+        result.awayInstructions = try measure(roomy, entry: "awayTask", label: "away", segmented: true,
+                                              route: .splitStack, on: board, exact: &result.exact)
+        if board.name != "microbit" { result.ram = try ram(on: board) }
+        return result
+    }
+
+    func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, on board: Board,
+                 exact: inout Bool) throws(KeelError) -> UInt64 {
+        var application = base
+        application.name = "bench-segmented-" + label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" }
+            .replacingOccurrences(of: "-", with: "")
+        application.tasks[0].entry = entry
+        if !segmented {
+            application.tasks = application.tasks.map { $0.withFixedStack(Self.fixedBytes) }
+            application.segmentPoolBytes = 0
+        }
+        let image = try bench.builder.build(application, for: board, route: route)
+        let first = try bench.count(image)
+        let second = try bench.count(image)
+        if first != second { exact = false }
+        return first
+    }
+
+    /// The reference application's peak RAM, segmented against fixed.
+    func ram(on board: Board) throws(KeelError) -> SegmentedRAM {
+        let directory = KeelRoot.examples.appendingPathComponent("segmented-ram")
+        let base = try Manifest.load(directory: directory, board: board)
+        let segmentedRun = try bench.runner.run(try bench.builder.build(base, for: board), options: RunOptions(timeoutSeconds: 60))
+        guard segmentedRun.exitCode == 0, segmentedRun.faults.isEmpty,
+              let pool = segmentedRun.segments.first(where: { $0.kind == .pool }),
+              let total = pool["bytes"], let lowest = pool["lowest_free"] else {
+            throw .runFailed("segmented-ram (segmented) on \(board.name) did not finish cleanly")
+        }
+        var fixed = base
+        fixed.name += "-fixed"
+        fixed.tasks = base.tasks.map { $0.withFixedStack(Self.fixedBytes) }
+        fixed.segmentPoolBytes = 0
+        let fixedRun = try bench.runner.run(try bench.builder.build(fixed, for: board, route: .thumb1), options: RunOptions(timeoutSeconds: 60))
+        guard fixedRun.exitCode == 0, fixedRun.stacks.count == base.tasks.count else {
+            throw .runFailed("segmented-ram (fixed) on \(board.name) did not finish cleanly")
+        }
+        let powerOfTwo = board.mpu == .pmsav7
+        let need = fixedRun.stacks.reduce(0) { sum, stack in
+            let used = stack.used ?? Self.fixedBytes
+            return sum + (powerOfTwo ? max(32, 1 << (Int.bitWidth - (used - 1).leadingZeroBitCount)) : (used + 7) / 8 * 8)
+        }
+        return SegmentedRAM(tasks: base.tasks.count, firstSegments: base.tasks.reduce(0) { $0 + $1.stackBytes },
+                            poolPeak: total - lowest, fixedNeed: need, roundedToPowerOfTwo: powerOfTwo)
+    }
+}
