@@ -1,7 +1,9 @@
 // keel demo: the main job. Builds and runs the demo application on each board: tasks
 // interleave, one overflows its stack on purpose, the kernel catches it (by T2 on the M3,
 // T1 on the M33, T4/T5 on the M0), restarts it once, catches it again and stops it; the
-// others go on. Beside each run: the board's RAM map (and an SVG of it to scale).
+// others go on. Beside each run: the board's RAM map (and an SVG of it to scale). Then the
+// segmented-stack example on the same board: stacks that grow from a shared pool, two
+// tasks stopped when they ask for too much, and the segment table.
 
 import ArgumentParser
 import Foundation
@@ -41,8 +43,37 @@ struct Demo: ParsableCommand {
                 if result.timedOut || caught.isEmpty { failures += 1 }
                 printLine("  -> \(verdict)")
                 printLine()
+                if !segmented(board, builder) { failures += 1 }
+                printLine()
             }
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+
+    /// Runs Firmware/Examples/segmented and prints what segmented stacks did; false on a failure.
+    func segmented(_ board: Board, _ builder: FirmwareBuilder) -> Bool {
+        do {
+            let directory = KeelRoot.examples.appendingPathComponent("segmented")
+            let application = try Manifest.load(directory: directory, board: board)
+            let image = try builder.build(application, for: board)
+            printLine("  Segmented stacks (Firmware/Examples/segmented, Thumb-1 split-stack code, \(application.segmentPoolBytes)-byte pool):")
+            let runner = try QEMURunner.locate()
+            let symbolizer = (try? ELFFile(contentsOf: image.elf)).map { Symbolizer(elf: $0, demangler: builder.toolchain.demangler) }
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: timeout), symbolizer: symbolizer)
+            for fault in result.faults { printLine("    " + RunReport.describe(fault)) }
+            printLine()
+            for line in RunReport.segmentTable(result.segments).split(separator: "\n") { printLine("    " + line) }
+            let deep = result.output.filter { $0.hasPrefix("keel-test:deep ") }.map { line in
+                line.split(separator: " ").first { $0.hasPrefix("checksum=") }.map(String.init) ?? "" }
+            let same = deep.count == 2 && deep[0] == deep[1]
+            let pool = result.segments.first { $0.kind == .pool }
+            let balanced = pool != nil && pool?["free"] == pool?["bytes"]
+            printLine("  -> deep recursion \(same ? "matches" : "DIFFERS FROM") the fixed stack's result; "
+                + "pool \(balanced ? "balanced" : "NOT BALANCED") at the end; exit code \(result.exitCode ?? -1)")
+            return same && balanced && result.exitCode == 0
+        } catch {
+            printLine("  segmented stacks: \(error)")
+            return false
+        }
     }
 }
