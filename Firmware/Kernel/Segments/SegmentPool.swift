@@ -74,9 +74,6 @@ struct SegmentPool {
         releases &+= 1
     }
 
-    /// True when `address` lies inside the pool.
-    func contains(_ address: UInt32) -> Bool { address >= start && address &- start < totalBytes }
-
     private mutating func mark(_ first: Int, count: Int, used: Bool) {
         for granule in first..<(first &+ count) {
             let bit: UInt32 = 1 &<< UInt32(granule & 31)

@@ -128,8 +128,6 @@ enum SegmentedStacks {
         chains.unsafelyUnwrapped + Int(task.pointee.index)
     }
 
-    static func isSegmented(_ task: TaskPointer) -> Bool { chain(task).pointee.maximumBytes != 0 }
-
     /// One field of the running task's chain, read with a volatile load. `__morestack` changes
     /// the chain behind the compiler's back: to the task's code a call that split wrote
     /// nothing, so a plain load before it could be reused after it.
@@ -194,13 +192,14 @@ enum SegmentedStacks {
         // Header, arguments (plus alignment), the frame, and the slack under the limit.
         let needed = roundUpToGranule(headerBytes &+ argumentBytes &+ 4 &+ frameBytes &+ slack)
         var segment: SegmentHeader
-        let spare = chain.pointee.spare
-        if spare != 0 && SegmentHeader.at(spare).bytes >= needed {
-            segment = SegmentHeader.at(spare)   // the hot path: no pool, no paint
+        // The spare's header, read once (its links are rewritten below; bottom and size stay).
+        let spare = chain.pointee.spare == 0 ? nil : SegmentHeader.at(chain.pointee.spare)
+        if let spare, spare.bytes >= needed {
+            segment = spare   // the hot path: no pool, no paint
             chain.pointee.spare = 0
         } else {
-            if spare != 0 {
-                returnToPool(chain, SegmentHeader.at(spare))
+            if let spare {
+                returnToPool(chain, spare)
                 chain.pointee.spare = 0
             }
             let bytes = max(needed, chain.pointee.segmentBytes)
@@ -353,9 +352,6 @@ enum SegmentedStacks {
         let used = limit &- address
         if used > chain.pointee.slackPeak { chain.pointee.slackPeak = used }
     }
-
-    /// Bytes the pool holds for tasks, spares included.
-    static var poolBytesInUse: UInt32 { pool.totalBytes &- pool.freeBytes }
 }
 
 extension SegmentHeader {

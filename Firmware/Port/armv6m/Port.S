@@ -75,15 +75,6 @@ keel_svc_handler:
     ldr   r0, =0xFFFFFFFD           @ EXC_RETURN: thread mode, PSP
     bx    r0                        @ exception return pops the task's first frame (r4-r11 are 0)
 
-@ keel_start_first_task: unmask interrupts and enter the first task through SVC.
-    .global keel_start_first_task
-    .type keel_start_first_task, %function
-    .thumb_func
-keel_start_first_task:
-    cpsie i                         @ PRIMASK = 0
-    svc   #0                        @ -> keel_svc_handler
-1:  b     1b                        @ not reached
-
 @ keel_fault_entry: HardFault. Calls keel_fault(frame, EXC_RETURN, exception number).
     .global keel_fault_entry
     .type keel_fault_entry, %function
@@ -110,14 +101,6 @@ keel_set_process_stack:
     msr   psp, r0                   @ PSP = r0
     bx    lr
 
-@ keel_process_stack: r0 = PSP.
-    .global keel_process_stack
-    .type keel_process_stack, %function
-    .thumb_func
-keel_process_stack:
-    mrs   r0, psp                   @ r0 = the process stack pointer
-    bx    lr
-
 @ keel_set_main_stack_limit: ARMv6-M has no stack-limit register; nothing to do.
     .global keel_set_main_stack_limit
     .type keel_set_main_stack_limit, %function
@@ -125,47 +108,8 @@ keel_process_stack:
 keel_set_main_stack_limit:
     bx    lr
 
-@ keel_call_on_fresh_main_stack: MSP = the top of the handler stack, then jump to r0 (which
-@ never returns). For a handler whose stack is spent: the report and the reset need room.
-    .global keel_call_on_fresh_main_stack
-    .type keel_call_on_fresh_main_stack, %function
-    .thumb_func
-keel_call_on_fresh_main_stack:
-    ldr   r1, =keel_msp_top
-    mov   sp, r1                    @ MSP = top of the handler stack (the handler's frames are abandoned)
-    bx    r0                        @ the function; it resets the system
-
-@ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
-    .global keel_interrupts_mask
-    .type keel_interrupts_mask, %function
-    .thumb_func
-keel_interrupts_mask:
-    mrs   r0, primask               @ r0 = previous PRIMASK
-    cpsid i                         @ PRIMASK = 1
-    bx    lr
-
-@ keel_interrupts_restore: PRIMASK = r0.
-    .global keel_interrupts_restore
-    .type keel_interrupts_restore, %function
-    .thumb_func
-keel_interrupts_restore:
-    msr   primask, r0               @ PRIMASK = saved value
-    bx    lr
-
-@ keel_exception_number: r0 = IPSR.
-    .global keel_exception_number
-    .type keel_exception_number, %function
-    .thumb_func
-keel_exception_number:
-    mrs   r0, ipsr                  @ r0 = active exception number
-    bx    lr
-
-@ keel_semihosting_call: r0 = operation, r1 = argument; r0 = result.
-    .global keel_semihosting_call
-    .type keel_semihosting_call, %function
-    .thumb_func
-keel_semihosting_call:
-    bkpt  0xab                      @ semihosting trap
-    bx    lr
+@ Special-register accessors, first-task entry and semihosting: the same Thumb-1
+@ instructions on every port.
+#include "SpecialRegisters.S"
 
     .ltorg

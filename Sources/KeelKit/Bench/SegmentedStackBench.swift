@@ -84,8 +84,7 @@ public struct SegmentedStackBench: Sendable {
     func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, on board: Board,
                  exact: inout Bool) throws(KeelError) -> UInt64 {
         var application = base
-        application.name = "bench-segmented-" + label.lowercased().filter { $0.isLetter || $0.isNumber || $0 == "-" }
-            .replacingOccurrences(of: "-", with: "")
+        application.name = "bench-segmented-" + label.lowercased().filter { $0.isLetter || $0.isNumber }
         application.tasks[0].entry = entry
         if !segmented {
             application.tasks = application.tasks.map { $0.withFixedStack(Self.fixedBytes) }

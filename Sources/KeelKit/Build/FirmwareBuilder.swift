@@ -50,13 +50,15 @@ public struct FirmwareBuilder: Sendable {
     /// `route` nil: split-stack when a task is segmented, native otherwise.
     public func build(_ application: Application, for board: Board, output: URL? = nil,
                       route requestedRoute: CodeRoute? = nil) throws(KeelError) -> FirmwareImage {
-        let route = requestedRoute ?? (application.usesSegmentedStacks ? .splitStack : .native)
+        let automatic: CodeRoute = application.usesSegmentedStacks ? .splitStack : .native
+        let route = requestedRoute ?? automatic
         if application.usesSegmentedStacks && route != .splitStack {
             throw .buildFailed(step: "choose the code route",
                                output: "segmented stacks need the split-stack route, not '\(route.rawValue)'")
         }
         let layout = try LayoutPlanner.plan(application, on: board)
-        let suffix = route == .native || (route == .splitStack && requestedRoute == nil) ? "" : "-" + route.rawValue
+        // A route other than the application's own builds beside it, not over it.
+        let suffix = route == automatic ? "" : "-" + route.rawValue
         let directory = application.directory.appendingPathComponent(".build/keel/\(application.name)-\(board.name)\(suffix)")
         let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
         try createDirectory(directory)
@@ -134,9 +136,7 @@ public struct FirmwareBuilder: Sendable {
         do { text = try String(contentsOf: ir, encoding: .utf8) } catch {
             throw .buildFailed(step: "read \(ir.path)", output: error.localizedDescription)
         }
-        let result = SplitStackIR.rewrite(text, splitStack: splitStack)
-        try write(result.text, to: ir)
-        try write(result.unsplit.joined(separator: "\n") + "\n", to: ir.deletingPathExtension().appendingPathExtension("unsplit.txt"))
+        try write(SplitStackIR.rewrite(text, splitStack: splitStack).text, to: ir)
     }
 
     /// -D conditions: the architecture, and one per detector some task uses.
@@ -180,9 +180,11 @@ public struct FirmwareBuilder: Sendable {
         return ["--target=\(board.clangTarget)", "-mcpu=\(cpu)", "-mfloat-abi=soft", "-fno-pic"]
     }
 
-    /// The port file and what it includes (armv8m includes the armv7m file).
+    /// The port file and what it includes (armv8m includes the armv7m file; every port the
+    /// shared special-register routines).
     func portInputs(_ port: URL) -> [URL] {
-        [port, firmwareRoot.appendingPathComponent("Port/armv7m/Port.S")]
+        [port, firmwareRoot.appendingPathComponent("Port/armv7m/Port.S"),
+         firmwareRoot.appendingPathComponent("Port/armv6m/SpecialRegisters.S")]
     }
 
     func image(_ elf: URL, _ board: Board, _ application: Application, _ layout: RAMLayout, rebuilt: Bool,
