@@ -157,6 +157,9 @@ public struct Application: Sendable {
     public var tasks: [TaskSpec]
     /// Bytes of the segment pool every segmented task takes from; 0 when no task is segmented.
     public var segmentPoolBytes: Int = 0
+    /// What the manifest tells the stack analysis that the image cannot (bounds, recursion
+    /// depths, targets of jumps through a register).
+    public var analysisHints = AnalysisHints()
 
     public static let defaultHandlerGuardBytes = 256
     public static let defaultSegmentPoolBytes = 8192

@@ -52,9 +52,10 @@ public enum SplitStackIR {
             }
         }
 
-        // Everything reachable from a C-named function through direct calls stays unsplit.
+        // Everything reachable from a C-named function through direct calls stays unsplit,
+        // except from the task entries (`keel_entry_*`): they are where task code starts.
         var unsplit = Set<String>()
-        var work = order.filter { !isSwiftMangled($0) }
+        var work = order.filter { !isSwiftMangled($0) && !$0.hasPrefix(TaskTableGenerator.entryPrefix) }
         while let name = work.popLast() {
             guard functions[name] != nil, unsplit.insert(name).inserted else { continue }
             work.append(contentsOf: functions[name]!.callees)

@@ -14,11 +14,19 @@ public enum TaskTableGenerator {
         lines.append("nonisolated(unsafe) var keelTaskStorage = InlineArray<\(ordered.count + 1), TaskControlBlock>(repeating: TaskControlBlock())")
         lines.append("nonisolated(unsafe) var keelConsoleLines = InlineArray<\(ordered.count + 1), ConsoleLine>(repeating: ConsoleLine())")
         lines.append("")
+        // Each entry under a fixed C name (`keel_entry_<task>`), referenced through that name:
+        // the task table then holds exactly the symbol `keel stack` starts each task's analysis at.
+        lines.append("// Task entries under fixed C names, so the stack analysis finds each task's code in the image.")
+        for (task, function) in application.tasks.map({ ($0.entry, entrySymbol($0.name)) }) + [("idleTask", entrySymbol("idle"))] {
+            lines.append("@_cdecl(\"\(function)\") func \(function)_body() { \(task)() }")
+            lines.append("@_extern(c, \"\(function)\") func \(function)()")
+        }
+        lines.append("")
         lines.append("let keelTaskDescriptors: InlineArray<\(ordered.count), TaskDescriptor> = [")
         for index in ordered {
             let task = application.tasks[index]
             let stack = layout.taskStacks[index]
-            lines.append("    TaskDescriptor(name: \"\(task.name)\", entry: { \(task.entry)() }, priority: \(task.priority), "
+            lines.append("    TaskDescriptor(name: \"\(task.name)\", entry: \(entrySymbol(task.name)), priority: \(task.priority), "
                 + "stackBottom: \(hex(stack.bottom)), stackTop: \(hex(stack.top)), "
                 + "protections: \(protectionList(task.protections)), redZoneBytes: \(task.redZoneBytes), "
                 + "guardBottom: \(hex(stack.guardBottom)), switchRegions: \(words(layout.switchRegions[index])), "
@@ -67,7 +75,7 @@ public enum TaskTableGenerator {
         lines.append("                fixedRegions: UnsafeRawPointer(fixed).assumingMemoryBound(to: MPURegionWords.self),")
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
-        lines.append("                idle: TaskDescriptor(name: \"idle\", entry: { idleTask() }, priority: 0, "
+        lines.append("                idle: TaskDescriptor(name: \"idle\", entry: \(entrySymbol("idle")), priority: 0, "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
             + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions)), policy: FaultPolicyDescriptor()),")
         lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
@@ -78,6 +86,10 @@ public enum TaskTableGenerator {
         lines.append("}")
         return lines.joined(separator: "\n") + "\n"
     }
+
+    /// The C symbol a task's code starts at: `keel_entry_` and the task's name.
+    public static func entrySymbol(_ task: String) -> String { entryPrefix + LinkerScriptGenerator.symbolName(task) }
+    public static let entryPrefix = "keel_entry_"
 
     /// Task indices, most urgent first; equal priorities keep manifest order.
     public static func schedulingOrder(_ tasks: [TaskSpec]) -> [Int] {

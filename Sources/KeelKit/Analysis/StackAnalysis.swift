@@ -1,0 +1,286 @@
+// The worst case of every task stack and of the handler stack, from a linked image.
+//
+// A task's stack holds its deepest call path (from `keel_entry_<task>`, or from
+// `keel_task_returned` once the entry returns) plus one exception frame: the context
+// switch keeps r4-r11 in the task's control block, not on its stack, and an exception
+// taken from a task stacks 8 words on PSP (32 bytes) and up to 4 more to align SP to 8
+// (ARMv7-M B1.5.7); the handler then runs on MSP, so nested exceptions never land there.
+//
+// The handler stack (MSP) has three lives:
+// - boot: reset runs on it until the first task starts (the SVC frame and the SVC handler
+//   on top); the SVC handler then drops those frames.
+// - running: PendSV or SysTick (both least urgent: only one at a time), then the device
+//   interrupts, each of which may preempt the last if attached at a more urgent priority:
+//   every IRQ line counts once, each with its exception frame. An attached handler is a
+//   `@convention(c)` function whose address is taken: those are the dispatcher's targets.
+// - faults: on ARMv7-M/v8-M the fault entry restarts MSP from its top before it pushes, so
+//   the fault path starts from an empty stack; on ARMv6-M it lands on whatever is there.
+//   NMI can land on anything.
+
+import Foundation
+
+/// One task's result.
+public struct TaskStackResult: Sendable, Codable, Equatable {
+    public var task: String
+    public var entry: String
+    /// The deepest call path's bytes (unbounded: the visible part).
+    public var pathBytes: UInt32
+    /// The exception frame that can land on the stack.
+    public var exceptionFrameBytes: UInt32
+    /// pathBytes + exceptionFrameBytes; nil when unbounded.
+    public var worstBytes: UInt32?
+    public var path: [PathStep]
+    /// Why it is unbounded (empty when bounded).
+    public var unbounded: [String]
+    /// Declared stack (a segmented task: its maximum), when known.
+    public var declaredBytes: Int?
+    public var marginBytes: Int? { worstBytes.flatMap { worst in declaredBytes.map { $0 - Int(worst) } } }
+    public var largestFrame: PathStep?
+    /// The MPU guard below the stack (T3), 0 when none.
+    public var guardBytes: UInt32
+    public var protections: [String]
+    public var segmented: Bool
+    /// What the stack still needs once the bound is known.
+    public var stillNeeded: String
+}
+
+public struct HandlerStackResult: Sendable, Codable, Equatable {
+    public var worstBytes: UInt32?
+    public var bootBytes: UInt32
+    public var runningBytes: UInt32
+    public var faultBytes: UInt32
+    public var interruptLevels: Int
+    public var interruptHandlers: [String]
+    public var path: [PathStep]
+    public var unbounded: [String]
+    public var declaredBytes: Int?
+}
+
+public struct StackAnalysisReport: Sendable, Codable, Equatable {
+    public var image: String
+    public var board: String?
+    public var tasks: [TaskStackResult]
+    public var handlers: HandlerStackResult
+    /// Every function reached from a task or handler whose frame came from somewhere other
+    /// than the compiler, with where it came from.
+    public var helpers: [PathStep]
+}
+
+public enum StackAnalysis {
+    /// 8 words stacked on exception entry plus up to one word of alignment padding.
+    public static let exceptionFrameBytes: UInt32 = 36
+
+    /// Analyses `elf`. With an application (and its layout), tasks get their declared sizes,
+    /// guards and the manifest's hints; without one, tasks are found by their entry symbols.
+    public static func analyze(elf: ELFFile, path: String, board: Board?, application: Application?,
+                               layout: RAMLayout?, demangler: URL?) throws(KeelError) -> StackAnalysisReport {
+        let graph: CallGraph
+        do { graph = try CallGraph(elf: elf) } catch { throw .elf(error.description) }
+        guard graph.hasCompilerFrames else {
+            throw .elf("\(path) has no .stack_sizes section: build it with `keel build` (clang -fstack-size-section)")
+        }
+        let names = readableNames(graph.functions.map(\.name), demangler: demangler)
+        var hints = application?.analysisHints ?? AnalysisHints()
+        hints.indirectTargets.merge(builtInTargets(graph: graph, names: names)) { manifest, _ in manifest }
+        hints.recursionDepth.merge(SwiftRuntimeFacts.recursionDepth) { manifest, _ in manifest }
+        let analysis = WorstCaseStack(graph: graph, names: names, hints: hints)
+
+        // Tasks: from the manifest in its order, else every entry symbol in the image.
+        var entries: [(task: String, spec: TaskSpec?, placement: StackPlacement?)] = []
+        if let application {
+            for (index, task) in application.tasks.enumerated() { entries.append((task.name, task, layout?.taskStacks[index])) }
+        } else {
+            for function in graph.functions where function.name.hasPrefix(TaskTableGenerator.entryPrefix) {
+                let name = String(function.name.dropFirst(TaskTableGenerator.entryPrefix.count))
+                if name != "idle" { entries.append((name, nil, nil)) }
+            }
+        }
+        entries.append(("idle", nil, layout?.idleStack))
+        let returned = graph.index(named: "keel_task_returned").map { analysis.depth(of: $0) }
+
+        var tasks: [TaskStackResult] = []
+        for (name, spec, placement) in entries {
+            let symbol = TaskTableGenerator.entrySymbol(name)
+            guard let entry = graph.index(named: symbol) else {
+                throw .elf("\(path) has no \(symbol): the image was not built by this version of `keel build`")
+            }
+            var depth = analysis.depth(of: entry)
+            if let returned, returned.bytes > depth.bytes || !returned.isBounded {
+                let reasons = depth.unbounded + returned.unbounded.filter { !depth.unbounded.contains($0) }
+                if returned.bytes > depth.bytes { depth = returned }
+                depth.unbounded = reasons
+            }
+            let declared = spec.map { $0.segmented?.maximumBytes ?? $0.stackBytes } ?? placement.map { Int($0.bytes) }
+            let worst = depth.isBounded ? depth.bytes &+ exceptionFrameBytes : nil
+            let protections = (spec?.protections ?? (name == "idle" ? [.paint] : [])).sorted().map(\.rawValue)
+            var result = TaskStackResult(
+                task: name, entry: symbol, pathBytes: depth.bytes, exceptionFrameBytes: exceptionFrameBytes,
+                worstBytes: worst, path: depth.path, unbounded: depth.unbounded.map(\.description),
+                declaredBytes: declared, largestFrame: depth.largestFrame, guardBytes: placement?.guardBytes ?? 0,
+                protections: protections, segmented: spec?.segmented != nil, stillNeeded: "")
+            result.stillNeeded = stillNeeded(result, board: board)
+            tasks.append(result)
+        }
+
+        let handlers = handlerStack(graph: graph, analysis: analysis, names: names, board: board,
+                                    declared: application?.handlerStackBytes ?? layout.map { Int($0.handlerStack.bytes) })
+        // Helper frames actually reached, for the report's "where frames came from" list.
+        var reached = Set<Int>()
+        var work = tasks.compactMap { graph.index(named: $0.entry) } + graph.vectors.values
+        if let index = graph.index(named: "keel_task_returned") { work.append(index) }
+        while let next = work.popLast() {
+            guard reached.insert(next).inserted else { continue }
+            work += graph.functions[next].calls.map(\.callee)
+        }
+        let helpers = reached.sorted().compactMap { index -> PathStep? in
+            let function = graph.functions[index]
+            if case .compiler = function.frame { return nil }
+            return PathStep(function: names[index], bytes: function.frame.bytes ?? 0, source: function.frame.source)
+        }
+        return StackAnalysisReport(image: path, board: board?.name, tasks: tasks, handlers: handlers, helpers: helpers)
+    }
+
+    // MARK: Handler stack
+
+    static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
+                             declared: Int?) -> HandlerStackResult {
+        var problems: [UnboundedReason] = []
+        func depth(_ vector: Int) -> StackDepth? {
+            guard let index = graph.vectors[vector] else { return nil }
+            let result = analysis.depth(of: index)
+            problems += result.unbounded.filter { !problems.contains($0) }
+            return result
+        }
+        let frame = exceptionFrameBytes
+        let reset = depth(1), supervisor = depth(11)
+        let boot = (reset?.bytes ?? 0) &+ frame &+ (supervisor?.bytes ?? 0)
+        let lowest = [depth(14), depth(15)].compactMap { $0 }.max { $0.bytes < $1.bytes }
+        let irqVectors = graph.vectors.keys.filter { $0 >= 16 }.sorted()
+        let irq = irqVectors.compactMap { depth($0) }.max { $0.bytes < $1.bytes }
+        // The dispatcher's jumps may sit in the Swift body its C entry tail-calls.
+        let dispatchers = Set(irqVectors.compactMap { graph.vectors[$0] })
+        let owners = dispatchers.flatMap { [$0] + graph.functions[$0].calls.filter(\.isTail).map(\.callee) }
+        let handlerNames = Array(Set(owners.flatMap { targets(of: $0, in: analysis) ?? [] }.map { names[$0] })).sorted()
+        // Each IRQ line can preempt the one before it at most once; with no handler attached
+        // the dispatcher still runs (and reports an unexpected interrupt) on one level.
+        let levels = irqVectors.isEmpty ? 0 : min(irqVectors.count, max(1, handlerNames.count))
+        let running = (lowest?.bytes ?? 0) &+ UInt32(levels) &* (frame &+ (irq?.bytes ?? 0))
+        let fault = depth(3)
+        let faultRestartsStack = graph.vectors[3].map { graph.functions[$0].helper?.stackSwitch != nil
+            && board?.architecture != .armv6m } ?? false
+        let nmi = depth(2)
+        let faultOnTop = faultRestartsStack ? 0 : (fault?.bytes ?? 0) &+ frame
+        let anyTime = max(faultOnTop, (nmi?.bytes ?? 0) &+ frame)
+        let faultFresh = faultRestartsStack ? (fault?.bytes ?? 0) : 0
+        let worst = max(boot, running &+ anyTime, faultFresh)
+        let path: [PathStep]
+        if worst == boot, let reset {
+            path = reset.path + [PathStep(function: "SVC exception frame", bytes: frame, source: "hardware")] + (supervisor?.path ?? [])
+        } else if worst == faultFresh, let fault {
+            path = fault.path
+        } else {
+            var steps = lowest?.path ?? []
+            for _ in 0..<levels {
+                steps.append(PathStep(function: "IRQ exception frame", bytes: frame, source: "hardware"))
+                steps += irq?.path ?? []
+            }
+            let top = faultOnTop >= (nmi?.bytes ?? 0) &+ frame ? fault : nmi
+            if let top {
+                steps.append(PathStep(function: "exception frame", bytes: frame, source: "hardware"))
+                steps += top.path
+            }
+            path = steps
+        }
+        return HandlerStackResult(
+            worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime, faultBytes: max(faultFresh, faultOnTop),
+            interruptLevels: levels, interruptHandlers: handlerNames, path: path,
+            unbounded: problems.map(\.description), declaredBytes: declared)
+    }
+
+    static func targets(of function: Int, in analysis: WorstCaseStack) -> [Int]? {
+        for (key, targets) in analysis.hints.indirectTargets
+        where WorstCaseStack.name(key, matches: analysis.graph.functions[function].name, readable: analysis.names[function]) {
+            return targets.flatMap { analysis.functions(matching: $0) }
+        }
+        return nil
+    }
+
+    // MARK: Built-in resolution
+
+    /// The kernel's own jumps through a register that the image itself can resolve:
+    /// the device-interrupt dispatcher calls an attached handler, which can only be a
+    /// `@convention(c)` function (a C name or a Swift `To` thunk) whose address is taken —
+    /// not a task entry and not a vector.
+    static func builtInTargets(graph: CallGraph, names: [String]) -> [String: [String]] {
+        guard let dispatcher = graph.index(named: "keel_interrupt_dispatch") else { return [:] }
+        let excluded = Set(graph.vectors.values)
+        let handlers = graph.addressTaken.filter { index in
+            let name = graph.functions[index].name
+            guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned" else { return false }
+            return !name.hasPrefix("$") || name.hasSuffix("To")
+        }
+        // The dispatcher's body may be its own function (the C entry tail-calls it).
+        var owners = [dispatcher]
+        owners += graph.functions[dispatcher].calls.filter(\.isTail).map(\.callee)
+        var result: [String: [String]] = [:]
+        for owner in owners where !graph.functions[owner].registerJumps.isEmpty {
+            result[graph.functions[owner].name] = handlers.sorted().map { graph.functions[$0].name }
+        }
+        return result
+    }
+
+    // MARK: What is still needed
+
+    static func stillNeeded(_ result: TaskStackResult, board: Board?) -> String {
+        guard let worst = result.worstBytes else {
+            let detector: String
+            switch board?.architecture {
+            case .armv8m: detector = "limit-register"
+            case .armv7m: detector = "mpu-guard (with a guard larger than every frame) or mpu-region"
+            default: detector = "sp-check and red-zone (caught at the next switch, after the write)"
+            }
+            return "unbounded: keep a detector (\(detector)), or bound it in the manifest"
+        }
+        guard let declared = result.declaredBytes else { return "bound \(worst) bytes" }
+        if declared < Int(worst) { return "too small by \(Int(worst) - declared) bytes: the stack can overflow" }
+        if result.segmented { return "proven: a fixed stack of \(worst) bytes would do; segments are not needed" }
+        return "proven: no detector needed for this image (keep paint to confirm in the field)"
+    }
+
+    // MARK: Names
+
+    /// Readable names for symbols: Swift names demangled (simplified) in one process call.
+    static func readableNames(_ symbols: [String], demangler: URL?) -> [String] {
+        var names = symbols
+        let swift = symbols.indices.filter { symbols[$0].hasPrefix("$e") || symbols[$0].hasPrefix("$s") }
+        guard let demangler, !swift.isEmpty else { return names }
+        let bases = swift.map { index -> String in
+            let symbol = symbols[index]
+            return symbol.range(of: ".cold.").map { String(symbol[..<$0.lowerBound]) } ?? symbol
+        }
+        guard let result = try? Subprocess.run(demangler, ["--simplified", "--compact"] + bases), result.status == 0 else {
+            return names
+        }
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count >= swift.count else { return names }
+        for (position, index) in swift.enumerated() {
+            var name = lines[position]
+            if let cold = symbols[index].range(of: ".cold.") { name += " [cold " + symbols[index][cold.upperBound...] + "]" }
+            if let lastDot = symbols[index].range(of: "Tm", options: .backwards), lastDot.upperBound == symbols[index].endIndex {
+                name += " [merged]"
+            }
+            names[index] = name
+        }
+        return names
+    }
+}
+
+extension StackAnalysis {
+    /// Analyses an image `keel build` produced, with its application's sizes, guards and hints.
+    public static func analyze(image: FirmwareImage, demangler: URL?) throws(KeelError) -> StackAnalysisReport {
+        let elf: ELFFile
+        do { elf = try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
+        return try analyze(elf: elf, path: image.elf.path, board: image.board, application: image.application,
+                           layout: image.layout, demangler: demangler)
+    }
+}

@@ -1,0 +1,63 @@
+// The stack analysis as text: a table per task, each deepest path, every unbounded point.
+
+public enum StackReportText {
+    public static func render(_ report: StackAnalysisReport) -> String {
+        var lines: [String] = []
+        lines.append("Worst-case stacks of \(report.image)\(report.board.map { " (\($0))" } ?? "")")
+        lines.append("")
+        let header = ["task", "worst", "declared", "margin", "largest frame", "still needed"]
+        var rows: [[String]] = [header]
+        for task in report.tasks {
+            let worst = task.worstBytes.map { "\($0)" } ?? "unbounded (≥\(task.pathBytes &+ task.exceptionFrameBytes))"
+            let declared = task.declaredBytes.map { "\($0)\(task.segmented ? " max" : "")" } ?? "-"
+            let margin = task.marginBytes.map { $0 >= 0 ? "+\($0)" : "\($0)" } ?? "-"
+            let frame = task.largestFrame.map { "\($0.bytes)" + (task.guardBytes > 0 ? " (guard \(task.guardBytes))" : "") } ?? "-"
+            rows.append([task.task, worst, declared, margin, frame, task.stillNeeded])
+        }
+        lines += table(rows)
+        let handler = report.handlers
+        lines.append("")
+        lines.append("handler stack (MSP): worst " + (handler.worstBytes.map { "\($0)" } ?? "unbounded")
+            + (handler.declaredBytes.map { " of \($0) declared" } ?? "")
+            + "; boot \(handler.bootBytes), running \(handler.runningBytes) (\(handler.interruptLevels) interrupt level"
+            + (handler.interruptLevels == 1 ? "" : "s") + "), faults \(handler.faultBytes)")
+        if !handler.interruptHandlers.isEmpty {
+            lines.append("  interrupt handlers: " + handler.interruptHandlers.joined(separator: ", "))
+        }
+        for task in report.tasks {
+            lines.append("")
+            let total = task.worstBytes.map { "\($0) bytes" } ?? "unbounded; visible part \(task.pathBytes &+ task.exceptionFrameBytes) bytes"
+            lines.append("\(task.task): deepest path from \(task.entry) (\(total))")
+            lines += path(task.path)
+            lines.append(String(repeating: " ", count: 4) + pad("\(task.exceptionFrameBytes)", 6) + "  exception frame (hardware)")
+            for reason in task.unbounded { lines.append("  unbounded: \(reason)") }
+        }
+        lines.append("")
+        lines.append("handler stack: deepest path")
+        lines += path(handler.path)
+        for reason in handler.unbounded { lines.append("  unbounded: \(reason)") }
+        if !report.helpers.isEmpty {
+            lines.append("")
+            lines.append("frames not from the compiler (table: Keel's assembly, checked by hand; scanned: read from the pushes in the code):")
+            for helper in report.helpers { lines.append("  " + pad("\(helper.bytes)", 6) + "  \(helper.source)  \(helper.function)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func path(_ steps: [PathStep]) -> [String] {
+        steps.map { "    " + pad("\($0.bytes)", 6) + "  \($0.function) (\($0.source))" }
+    }
+
+    static func table(_ rows: [[String]]) -> [String] {
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+}
