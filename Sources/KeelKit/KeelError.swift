@@ -13,6 +13,7 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     case buildFailed(step: String, output: String)
     case runFailed(String)
     case elf(String)
+    case stackCheckFailed(String)
 
     public var description: String {
         switch self {
@@ -34,6 +35,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
             problem
         case .elf(let problem):
             "bad ELF image: \(problem)"
+        case .stackCheckFailed(let findings):
+            "the stack check failed (set \"stack_check\": \"warn\" in keel.json, or pass --no-check, to build anyway):\n\(findings)"
         }
     }
 
@@ -41,7 +44,7 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf: 2
-        case .toolMissing, .buildFailed, .runFailed: 1
+        case .toolMissing, .buildFailed, .runFailed, .stackCheckFailed: 1
         }
     }
 }

@@ -12,12 +12,26 @@ struct Build: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the ELF image (default: the app's .build/keel folder).")
     var output: String?
 
+    @Flag(help: "Skip the stack check (see `keel check`) that runs after linking.")
+    var noCheck = false
+
     func run() throws {
         try reportingErrors { () throws(KeelError) in
             let (board, application) = try target.resolve()
             let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
-            let image = try builder.build(application, for: board, output: output.map { URL(fileURLWithPath: $0) })
-            printLine(Self.summary(image))
+            let checked = try builder.buildChecked(application, for: board, output: output.map { URL(fileURLWithPath: $0) },
+                                                   mode: noCheck ? .off : nil)
+            printLine(Self.summary(checked.image))
+            for (task, bytes) in checked.automaticStacks.sorted(by: { $0.key < $1.key }) {
+                printLine("  stack \"auto\": \(task) gets \(bytes) bytes (worst case + margin, from the stack analysis)")
+            }
+            if noCheck || application.stackCheck == .off { return }
+            if checked.findings.isEmpty {
+                printLine("  stack check: every stack holds its worst case")
+            } else {
+                printLine("  stack check: \(checked.findings.count) warning(s) (\"stack_check\": \"warn\"):")
+                for finding in checked.findings { printLine("    " + finding.description) }
+            }
         }
     }
 

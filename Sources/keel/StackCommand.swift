@@ -51,7 +51,29 @@ struct Stack: ParsableCommand {
         let board = try BoardCatalog.board(named: boardName)
         let application = try Manifest.load(directory: URL(fileURLWithPath: app!).standardizedFileURL, board: board)
         let tools = try Toolchain.locate()
-        let built = try FirmwareBuilder(toolchain: tools).build(application, for: board)
-        return try StackAnalysis.analyze(image: built, demangler: tools.demangler)
+        return try FirmwareBuilder(toolchain: tools).buildChecked(application, for: board, mode: .off).report
+    }
+}
+
+/// keel check: build, analyse, and fail naming task and path when a stack can overflow.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fail when any stack can overflow: declared below its worst case, a frame larger than its guard, or unbounded.",
+        discussion: "Exit status 1 lists every finding. `keel build` runs the same check unless --no-check.")
+
+    @OptionGroup var target: TargetOptions
+
+    func run() throws {
+        try reportingErrors { () throws(KeelError) in
+            let (board, application) = try target.resolve()
+            let checked = try FirmwareBuilder(toolchain: try Toolchain.locate()).buildChecked(application, for: board, mode: .warn)
+            if checked.findings.isEmpty {
+                let tasks = checked.report.tasks.map { "\($0.task) \($0.worstBytes ?? 0)/\($0.declaredBytes ?? 0)" }
+                printLine("stack check passed on \(board.name): " + tasks.joined(separator: ", ")
+                          + "; handler \(checked.report.handlers.worstBytes ?? 0)/\(checked.report.handlers.declaredBytes ?? 0) (worst/declared bytes)")
+                return
+            }
+            throw KeelError.stackCheckFailed(checked.findings.map { "  " + $0.description }.joined(separator: "\n"))
+        }
     }
 }

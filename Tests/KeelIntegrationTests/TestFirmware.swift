@@ -11,6 +11,7 @@ final class TestFirmware: @unchecked Sendable {
     private let lock = NSLock()
     private var runs: [String: RunResult] = [:]
     private var images: [String: FirmwareImage] = [:]
+    private var reports: [String: StackAnalysisReport] = [:]
 
     lazy var builder: FirmwareBuilder? = (try? Toolchain.locate()).map { FirmwareBuilder(toolchain: $0) }
     lazy var runner: QEMURunner? = try? QEMURunner.locate()
@@ -25,9 +26,16 @@ final class TestFirmware: @unchecked Sendable {
         var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent(app), board: board)
         if let variant { application.name += "-" + variant }
         change(&application)
-        let image = try builder.build(application, for: board)
-        lock.withLock { images[key] = image }
-        return image
+        // Checked (check off): "auto" stacks are sized and the analysis kept for the tests.
+        let checked = try builder.buildChecked(application, for: board, mode: .off)
+        lock.withLock { images[key] = checked.image; reports[key] = checked.report }
+        return checked.image
+    }
+
+    /// The stack analysis of the image `image(...)` built for the same key.
+    func stackReport(_ app: String, board: String, variant: String? = nil) throws -> StackAnalysisReport {
+        _ = try image(app, board: board, variant: variant)
+        return try XCTUnwrap(lock.withLock { reports["\(app)/\(variant ?? "")/\(board)"] })
     }
 
     /// Builds and runs once; later calls with the same key get the same result.

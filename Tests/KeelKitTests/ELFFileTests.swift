@@ -562,6 +562,11 @@ final class ELFFileTests: XCTestCase {
                 for section in f.sections { _ = try? f.contents(of: section) }
                 _ = try? f.stackSizes()
                 _ = try? f.stackSizeEntries()
+                // The call graph and the analysis read the same damaged bytes: errors, no crash.
+                if let graph = try? CallGraph(elf: f) {
+                    let analysis = WorstCaseStack(graph: graph)
+                    for index in graph.functions.indices.prefix(64) { _ = analysis.depth(of: index) }
+                }
                 for probe in [0, f.entry, 0x0800_0000, 0x0800_0040, 0x2000_0000, UInt32.max,
                               UInt32(truncatingIfNeeded: next())] {
                     _ = f.symbol(containing: probe)

@@ -50,12 +50,12 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: handler_guard, handler_stack, name, segment_pool, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, handler_guard, handler_stack, name, segment_pool, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 1000.5}]}"#),
-                       "keel.json: task 'a': 'stack' must be a whole number of bytes or {\"segmented\": {\"initial\": N, \"max\": M}}")
+                       "keel.json: task 'a': 'stack' must be a whole number of bytes, \"auto\", or {\"segmented\": {\"initial\": N, \"max\": M}}")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 100}]}"#),
                        "keel.json: task 'a': 'stack' must be at least 256 bytes and a multiple of 8")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "protection": ["mpu-magic"]}]}"#),

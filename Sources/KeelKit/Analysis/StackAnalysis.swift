@@ -135,7 +135,7 @@ public enum StackAnalysis {
         let helpers = reached.sorted().compactMap { index -> PathStep? in
             let function = graph.functions[index]
             if case .compiler = function.frame { return nil }
-            return PathStep(function: names[index], bytes: function.frame.bytes ?? 0, source: function.frame.source)
+            return PathStep(function: names[index], bytes: function.frame.bytes ?? 0, source: function.frame.source, symbol: function.name)
         }
         return StackAnalysisReport(image: path, board: board?.name, tasks: tasks, handlers: handlers, helpers: helpers)
     }

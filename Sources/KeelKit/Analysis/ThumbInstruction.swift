@@ -134,8 +134,8 @@ public enum ThumbInstruction: Sendable, Equatable {
         }
         // MOVW / MOVT T3: 11110 i 10 x100 imm4 / 0 imm3 Rd imm8.
         if h1 & 0xFB70 == 0xF240 && h2 & 0x8000 == 0 {
-            let value = UInt16(h1 & 0xF) << 12 | UInt16(h1 >> 10 & 1) << 11 | UInt16(h2 >> 12 & 7) << 8 | UInt16(h2 & 0xFF)
-            return .moveHalf(register: UInt8(h2 >> 8 & 0xF), value: value, top: h1 & 0x0080 != 0)
+            let value = (h1 & 0xF) << 12 | ((h1 >> 10) & 1) << 11 | ((h2 >> 12) & 7) << 8 | (h2 & 0xFF)
+            return .moveHalf(register: UInt8((h2 >> 8) & 0xF), value: value, top: h1 & 0x0080 != 0)
         }
         // TBB/TBH: 1110 1000 1101 Rn / 1111 0000 000H Rm.
         if h1 & 0xFFF0 == 0xE8D0 && h2 & 0xFFE0 == 0xF000 { return .jumpTable }
@@ -152,6 +152,14 @@ public enum ThumbInstruction: Sendable, Equatable {
         if h1 == 0xF85D && h2 & 0x0FFF == 0x0B04 {
             return h2 >> 12 == 15 ? .functionReturn : .stackUp(bytes: 4)
         }
+        // STMIA SP! / LDMDB SP! (rare, but they move SP): 1110 1000 1010 1101 / 1110 1001 0011 1101.
+        if h1 == 0xE8AD { return .stackUp(bytes: 4 * UInt32(h2.nonzeroBitCount)) }
+        if h1 == 0xE93D { return .stackDown(bytes: 4 * UInt32(h2.nonzeroBitCount)) }
+        // STRD / LDRD with writeback on SP: 1110 100P U1W0 1101 (libgcc: strd r12, lr, [sp, #-16]!).
+        if h1 & 0xFE4F == 0xE84D && h1 & 0x0020 != 0 {
+            let bytes = UInt32(h2 & 0xFF) * 4
+            return h1 & 0x0080 != 0 ? .stackUp(bytes: bytes) : .stackDown(bytes: bytes)
+        }
         // Any other LDR with Rt = PC: a jump through memory (1111 1000 x101 Rn / 1111 ...).
         if h1 & 0xFF70 == 0xF850 && h2 >> 12 == 15 { return .indirectBranch(register: 15) }
         if h1 & 0xFFF0 == 0xF8D0 && h2 >> 12 == 15 { return .indirectBranch(register: 15) }
@@ -160,7 +168,7 @@ public enum ThumbInstruction: Sendable, Equatable {
         if h1 & 0xFFBF == 0xECBD && h2 & 0x0E00 == 0x0A00 { return .stackUp(bytes: UInt32(h2 & 0xFF) * 4) }
         // SUB.W / ADD.W SP, SP, #const (T3, modified immediate) and SUBW / ADDW SP, SP, #imm12 (T4).
         if h2 & 0x8F00 == 0x0D00 {
-            let imm12 = UInt32(h1 >> 10) & 1 << 11 | UInt32(h2 >> 12) & 7 << 8 | UInt32(h2 & 0xFF)
+            let imm12 = (UInt32(h1 >> 10) & 1) << 11 | (UInt32(h2 >> 12) & 7) << 8 | UInt32(h2 & 0xFF)
             switch h1 & 0xFBFF {
             case 0xF1AD: return .stackDown(bytes: expandImmediate(imm12))
             case 0xF10D: return .stackUp(bytes: expandImmediate(imm12))
@@ -172,6 +180,12 @@ public enum ThumbInstruction: Sendable, Equatable {
         // SUB.W / ADD.W SP, SP, Rm (register): 1110 1011 x01S 1101 / 0 imm3 1101 ...
         if h1 & 0xFFCF == 0xEB8D || h1 & 0xFFCF == 0xEBAD {
             if h2 & 0x0F00 == 0x0D00 { return .stackFromRegister }
+        }
+        // STR/STRB/STRH/LDR... (immediate, T4) with writeback on SP: 1111 100x xxx1 1101 / Rt 1PUW imm8.
+        if h1 & 0xFE0F == 0xF80D && h2 & 0x0900 == 0x0900 {
+            if h2 >> 12 == 15 && h1 & 0x0010 != 0 { return .functionReturn }
+            let bytes = UInt32(h2 & 0xFF)
+            return h2 & 0x0200 != 0 ? .stackUp(bytes: bytes) : .stackDown(bytes: bytes)
         }
         // MOV.W SP, Rm: 1110 1010 010S 1111 / 0000 1101 0000 Rm.
         if h1 & 0xFFEF == 0xEA4F && h2 & 0xFFF0 == 0x0D00 { return .stackFromRegister }

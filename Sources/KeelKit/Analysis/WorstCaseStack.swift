@@ -77,6 +77,8 @@ public struct PathStep: Sendable, Equatable, Codable {
     public var bytes: UInt32
     /// Where the bytes come from: compiler, table, scanned, bound, recursion×N.
     public var source: String
+    /// The ELF symbol ("" for the hardware's exception frames).
+    public var symbol: String = ""
 }
 
 /// The worst case from one function.
@@ -232,7 +234,7 @@ public struct WorstCaseStack: Sendable {
             }
             let bytes = function.frame.bytes ?? 0
             frameSum &+= bytes
-            if largest == nil || bytes > largest!.bytes { largest = PathStep(function: names[member], bytes: bytes, source: function.frame.source) }
+            if largest == nil || bytes > largest!.bytes { largest = PathStep(function: names[member], bytes: bytes, source: function.frame.source, symbol: function.name) }
             for stray in function.strayTargets {
                 problems.append(.unknownTarget(function: names[member], site: stray.site, target: stray.target))
             }
@@ -255,7 +257,7 @@ public struct WorstCaseStack: Sendable {
 
         // A bound from the manifest replaces everything below the function it names.
         if members.count == 1, let bound = boundOverride[members[0]] {
-            results[index] = StackDepth(bytes: bound, path: [PathStep(function: names[members[0]], bytes: bound, source: "bound")],
+            results[index] = StackDepth(bytes: bound, path: [PathStep(function: names[members[0]], bytes: bound, source: "bound", symbol: graph.functions[members[0]].name)],
                                         unbounded: hintProblems[members[0]] ?? [], largestFrame: largest)
             return
         }
@@ -266,17 +268,19 @@ public struct WorstCaseStack: Sendable {
             let cycle = members.map { names[$0] }
             if let depth = members.compactMap({ hintValue(hints.recursionDepth, for: $0) }).first {
                 ownBytes = frameSum &* depth
-                ownSteps = [PathStep(function: cycle.joined(separator: " -> "), bytes: ownBytes, source: "recursion×\(depth)")]
+                ownSteps = [PathStep(function: cycle.joined(separator: " -> "), bytes: ownBytes, source: "recursion×\(depth)",
+                                    symbol: graph.functions[members[0]].name)]
             } else {
                 problems.append(.recursion(cycle: cycle))
                 ownBytes = frameSum
                 ownSteps = members.map { PathStep(function: names[$0], bytes: graph.functions[$0].frame.bytes ?? 0,
-                                                  source: graph.functions[$0].frame.source) }
+                                                  source: graph.functions[$0].frame.source, symbol: graph.functions[$0].name) }
             }
         } else {
             let only = members[0]
             ownBytes = graph.functions[only].frame.bytes ?? 0
-            ownSteps = [PathStep(function: names[only], bytes: ownBytes, source: graph.functions[only].frame.source)]
+            ownSteps = [PathStep(function: names[only], bytes: ownBytes, source: graph.functions[only].frame.source,
+                                 symbol: graph.functions[only].name)]
         }
         var seen = Set<UnboundedReason>()
         problems = problems.filter { seen.insert($0).inserted }

@@ -55,6 +55,10 @@ public struct TaskSpec: Sendable, Equatable {
     /// Set when the stack is segmented: `stackBytes` is then the first segment, and the task
     /// takes more segments from the application's segment pool as it goes deeper.
     public var segmented: SegmentedStack?
+    /// The manifest said `"stack": "auto"`: the build sizes the stack from the analysis.
+    public var automaticStack = false
+    /// The stack an automatic task is laid out with for the first (analysis) build.
+    public static let automaticPlaceholderBytes = 2048
 
     /// The guard a T3 task gets when its manifest names no size (seed 003: "128 to 256 bytes
     /// of red zone should be sufficient"); never less than one exception frame.
@@ -77,8 +81,10 @@ public struct TaskSpec: Sendable, Equatable {
 
     /// The same task with other protections (the tests swap techniques on one application).
     public func with(protections: Set<Protection>, redZoneBytes: Int = 16, guardBytes: Int = 0) -> TaskSpec {
-        TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stackBytes, protections: protections,
-                 redZoneBytes: redZoneBytes, guardBytes: guardBytes, faultPolicy: faultPolicy, segmented: segmented)
+        var task = TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stackBytes, protections: protections,
+                            redZoneBytes: redZoneBytes, guardBytes: guardBytes, faultPolicy: faultPolicy, segmented: segmented)
+        task.automaticStack = automaticStack
+        return task
     }
 
     /// The same task on a fixed stack of `bytes` (the benches compare the two strategies).
@@ -160,6 +166,8 @@ public struct Application: Sendable {
     /// What the manifest tells the stack analysis that the image cannot (bounds, recursion
     /// depths, targets of jumps through a register).
     public var analysisHints = AnalysisHints()
+    /// What `keel build` does when the stack check finds a problem.
+    public var stackCheck: StackCheckMode = .error
 
     public static let defaultHandlerGuardBytes = 256
     public static let defaultSegmentPoolBytes = 8192
@@ -178,4 +186,14 @@ public struct Application: Sendable {
 
     /// True when some task's stack is segmented: the image then takes the split-stack route.
     public var usesSegmentedStacks: Bool { tasks.contains { $0.segmented != nil } }
+}
+
+/// `"stack_check"` in the manifest: whether a failed stack check stops `keel build`.
+public enum StackCheckMode: String, Sendable, Codable, CaseIterable {
+    /// The build fails (the default).
+    case error
+    /// The build prints the findings and goes on (for examples that overflow on purpose).
+    case warn
+    /// No check.
+    case off
 }

@@ -26,7 +26,9 @@ import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
-    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "tasks"]
+    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "tasks",
+                                              "stack_check", "analysis"]
+    static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
@@ -79,6 +81,13 @@ public enum Manifest {
         var application = Application(name: name, directory: directory, sources: [], tickHertz: tickHertz,
                                       handlerStackBytes: handlerStack, tasks: tasks)
         application.handlerGuardBytes = handlerGuard
+        if let mode = root["stack_check"] {
+            guard let text = mode as? String, let parsed = StackCheckMode(rawValue: text) else {
+                throw invalid("'stack_check' must be one of \(StackCheckMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            application.stackCheck = parsed
+        }
+        if let analysis = root["analysis"] { application.analysisHints = try parseAnalysis(analysis, board: board, invalid) }
         if tasks.contains(where: { $0.segmented != nil }) {
             let pool = try integer(root, "segment_pool", default: Application.defaultSegmentPoolBytes,
                                    in: SegmentedStack.minimumInitialBytes...65536, invalid)
@@ -90,6 +99,40 @@ public enum Manifest {
             throw invalid("'segment_pool' is set but no task has a segmented stack")
         }
         return application
+    }
+
+    /// `"analysis": {"bounds": {"f": bytes}, "recursion_depth": {"f": n}, "indirect_calls": {"f": ["g", ...]}}`:
+    /// what the image cannot tell the stack analysis. Functions are named as `keel stack` prints them.
+    static func parseAnalysis(_ object: Any, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> AnalysisHints {
+        guard let analysis = object as? [String: Any] else { throw invalid("'analysis' must be an object") }
+        if let unknown = analysis.keys.filter({ !analysisKeys.contains($0) }).sorted().first {
+            throw invalid("'analysis': unknown key '\(unknown)' (known: \(analysisKeys.sorted().joined(separator: ", ")))")
+        }
+        func numbers(_ key: String, in range: ClosedRange<Int>) throws(KeelError) -> [String: UInt32] {
+            guard let value = analysis[key] else { return [:] }
+            guard let table = value as? [String: Any] else { throw invalid("'analysis.\(key)' must map function names to numbers") }
+            var result: [String: UInt32] = [:]
+            for (function, number) in table {
+                guard let n = (number as? NSNumber).flatMap({ exactInteger($0) }), range.contains(n) else {
+                    throw invalid("'analysis.\(key).\(function)' must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+                }
+                result[function] = UInt32(n)
+            }
+            return result
+        }
+        var hints = AnalysisHints()
+        hints.bounds = try numbers("bounds", in: 0...Int(board.ram.length))
+        hints.recursionDepth = try numbers("recursion_depth", in: 1...1_000_000)
+        if let value = analysis["indirect_calls"] {
+            guard let table = value as? [String: Any] else { throw invalid("'analysis.indirect_calls' must map function names to arrays of names") }
+            for (function, targets) in table {
+                guard let names = targets as? [String] else {
+                    throw invalid("'analysis.indirect_calls.\(function)' must be an array of function names")
+                }
+                hints.indirectTargets[function] = names
+            }
+        }
+        return hints
     }
 
     static func parseTask(_ object: Any, index: Int, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> TaskSpec {
@@ -112,8 +155,11 @@ public enum Manifest {
         let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
         guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
         let segmented = try parseSegmented(task["stack"], board: board, problem)
-        guard let stack = segmented?.initialBytes ?? (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
-            throw problem("'stack' must be a whole number of bytes or {\"segmented\": {\"initial\": N, \"max\": M}}")
+        // "auto": sized by the stack analysis at build time; a placeholder until then.
+        let automatic = task["stack"] as? String == "auto"
+        guard let stack = segmented?.initialBytes ?? (automatic ? TaskSpec.automaticPlaceholderBytes : nil)
+                ?? (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
+            throw problem("'stack' must be a whole number of bytes, \"auto\", or {\"segmented\": {\"initial\": N, \"max\": M}}")
         }
         if stack > Int(board.ram.length) {
             throw problem("a stack of \(stack) bytes is larger than \(board.name)'s RAM (\(board.ram.length) bytes)")
@@ -148,9 +194,11 @@ public enum Manifest {
                     + "'\(other.rawValue)' cannot be combined with it (only 'paint' can)")
             }
         }
-        return TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,
-                        protections: protections, redZoneBytes: redZone, guardBytes: guardBytes, faultPolicy: policy,
-                        segmented: segmented)
+        var spec = TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,
+                            protections: protections, redZoneBytes: redZone, guardBytes: guardBytes, faultPolicy: policy,
+                            segmented: segmented)
+        spec.automaticStack = automatic
+        return spec
     }
 
     /// `{"segmented": {"initial": N, "max": M}}`, or nil when the stack is a plain number.

@@ -1,0 +1,51 @@
+// A build with its stack analysis: automatic stacks sized, the final image checked.
+//
+// Why a second build for "auto": a stack's size moves every address after it, but not the
+// code's frames or calls, so the first image (automatic stacks laid out at a placeholder
+// size) gives the worst cases, and the second is built with the stacks they call for. The
+// second image is analysed again and that analysis is the one checked and reported.
+
+import Foundation
+
+public struct CheckedImage: Sendable {
+    public var image: FirmwareImage
+    public var report: StackAnalysisReport
+    public var findings: [StackFinding]
+    /// Task name → the size "auto" gave it.
+    public var automaticStacks: [String: Int]
+}
+
+extension FirmwareBuilder {
+    /// Builds, sizes automatic stacks, analyses and checks. With `mode` `.error` a finding is
+    /// a `KeelError.stackCheckFailed`; with `.warn` or `.off` the findings are returned.
+    public func buildChecked(_ application: Application, for board: Board, output: URL? = nil,
+                             mode: StackCheckMode? = nil) throws(KeelError) -> CheckedImage {
+        var application = application
+        var automatic: [String: Int] = [:]
+        if application.tasks.contains(where: \.automaticStack) {
+            let first = try build(application, for: board, output: output)
+            let report = try StackAnalysis.analyze(image: first, demangler: toolchain.demangler)
+            for index in application.tasks.indices where application.tasks[index].automaticStack {
+                let task = application.tasks[index]
+                guard let result = report.tasks.first(where: { $0.task == task.name }), let worst = result.worstBytes else {
+                    let why = report.tasks.first { $0.task == task.name }?.unbounded.joined(separator: "; ") ?? "no result"
+                    throw .stackCheckFailed("task '\(task.name)' has \"stack\": \"auto\" but its worst case is unbounded (\(why)); "
+                        + "bound it in the manifest's \"analysis\" or give the stack in bytes")
+                }
+                let bytes = StackCheck.automaticBytes(worst: worst)
+                guard bytes <= Int(board.ram.length) else {
+                    throw .layoutImpossible("task '\(task.name)' needs \(bytes) bytes of stack, more than \(board.name)'s RAM")
+                }
+                application.tasks[index].stackBytes = bytes
+                automatic[task.name] = bytes
+            }
+        }
+        let image = try build(application, for: board, output: output)
+        let report = try StackAnalysis.analyze(image: image, demangler: toolchain.demangler)
+        let findings = StackCheck.findings(report)
+        if (mode ?? application.stackCheck) == .error && !findings.isEmpty {
+            throw .stackCheckFailed(findings.map { "  " + $0.description }.joined(separator: "\n"))
+        }
+        return CheckedImage(image: image, report: report, findings: findings, automaticStacks: automatic)
+    }
+}

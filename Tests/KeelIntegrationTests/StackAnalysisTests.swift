@@ -1,0 +1,132 @@
+// The static stack analysis against the images it analyses and the runs that measure them.
+
+import Foundation
+import KeelKit
+import XCTest
+
+final class StackAnalysisTests: XCTestCase {
+    /// Every application the suite runs anyway (so no extra QEMU time), on every board.
+    static let measuredApps = ["stack-shapes", "interleave", "high-water", "segmented"]
+
+    /// The bound is never below the painted high-water mark of the same image; the ratio is reported.
+    func testStaticBoundIsNeverBelowTheMeasuredHighWaterMark() throws {
+        var ratios: [Double] = []
+        var lines: [String] = []
+        for app in Self.measuredApps {
+            for board in allBoards {
+                let result = try TestFirmware.shared.run(app, board: board)
+                let report = try TestFirmware.shared.stackReport(app, board: board)
+                for record in result.stacks {
+                    guard let used = record.used else { continue }
+                    let task = try XCTUnwrap(report.tasks.first { $0.task == record.task }, "\(app) \(board): no result for \(record.task)")
+                    guard let worst = task.worstBytes else {
+                        lines.append("\(app) \(board) \(record.task): measured \(used), static unbounded")
+                        continue
+                    }
+                    XCTAssertGreaterThanOrEqual(Int(worst), used, "\(app) on \(board): \(record.task)'s bound is below what it used\n\(transcript(result))")
+                    ratios.append(Double(worst) / Double(max(used, 1)))
+                    lines.append("\(app) \(board) \(record.task): static \(worst) measured \(used) ratio "
+                                 + String(format: "%.2f", Double(worst) / Double(max(used, 1))))
+                }
+            }
+        }
+        XCTAssertGreaterThan(ratios.count, 20)
+        let sorted = ratios.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        print("static/measured, \(ratios.count) tasks, median " + String(format: "%.2f", median) + " (target ≤ 1.25)\n" + lines.joined(separator: "\n"))
+    }
+
+    /// The shapes of Firmware/Examples/stack-shapes, on a Thumb-2 and a Thumb-1 board.
+    func testKnownShapes() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let image = try TestFirmware.shared.image("stack-shapes", board: board)
+            let report = try TestFirmware.shared.stackReport("stack-shapes", board: board)
+            let elf = try ELFFile(contentsOf: image.elf)
+            let frames = try elf.stackSizes()
+            func task(_ name: String) throws -> TaskStackResult { try XCTUnwrap(report.tasks.first { $0.task == name }) }
+            func names(_ result: TaskStackResult) -> [String] { result.path.map(\.function) }
+
+            // A chain of known frames: exactly the sum of the compiler's frames.
+            let chain = try task("chain")
+            XCTAssertEqual(names(chain).filter { $0.contains("chain") && !$0.contains("keel_entry") }.count, 3, "\(board): \(names(chain))")
+            var sum: UInt32 = 0
+            for step in chain.path {
+                let symbol = try XCTUnwrap(elf.symbol(named: step.symbol), "\(board): no symbol for \(step.function)")
+                let frame = try XCTUnwrap(frames[symbol.address], "\(board): no .stack_sizes entry for \(step.function)")
+                XCTAssertEqual(step.bytes, frame, "\(board): \(step.function)")
+                sum += frame
+            }
+            XCTAssertEqual(chain.pathBytes, sum, board)
+            XCTAssertEqual(chain.worstBytes, sum + StackAnalysis.exceptionFrameBytes, board)
+
+            // A tail call is followed: tailSecond's frame is on tail's path.
+            let graph = try CallGraph(elf: elf)
+            let first = try XCTUnwrap(graph.indices { $0.contains("9tailFirst") }.first)
+            XCTAssertTrue(graph.functions[first].calls.contains { $0.isTail && graph.functions[$0.callee].name.contains("10tailSecond") },
+                          "\(board): tailFirst has no tail call to tailSecond")
+            XCTAssertTrue(names(try task("tail")).contains { $0.contains("tailSecond") }, board)
+
+            // A recursion: bounded by the manifest's depth, and reported with its cycle without it.
+            let recursive = try task("recursive")
+            XCTAssertNotNil(recursive.worstBytes, board)
+            XCTAssertTrue(recursive.path.contains { $0.source == "recursion×12" }, "\(board): \(recursive.path)")
+            let unhinted = WorstCaseStack(graph: graph)
+            let countdown = try XCTUnwrap(graph.indices { $0.contains("9countdown") }.first)
+            let open = unhinted.depth(of: countdown)
+            XCTAssertFalse(open.isBounded, board)
+            XCTAssertTrue(open.unbounded.contains { if case .recursion(let cycle) = $0 { cycle.contains { $0.contains("9countdown") } } else { false } },
+                          "\(board): \(open.unbounded)")
+
+            // A call through a closure: resolved to the closures whose address is taken.
+            let closure = try task("closure")
+            XCTAssertNotNil(closure.worstBytes, board)
+            XCTAssertTrue(names(closure).contains { $0.contains("closure #2 in variable initialization expression of transforms") },
+                          "\(board): \(names(closure))")
+
+            // A libgcc helper without .stack_sizes: counted by the bytes read from its code.
+            let divide = try task("divide")
+            let helper = try XCTUnwrap(divide.path.first { $0.function == "__aeabi_uldivmod" }, "\(board): \(names(divide))")
+            XCTAssertEqual(helper.source, "scanned")
+            XCTAssertNil(frames[try XCTUnwrap(elf.symbol(named: "__aeabi_uldivmod")).address])
+            XCTAssertTrue(report.helpers.contains { $0.function == "__aeabi_uldivmod" }, board)
+
+            // "auto" gave every task its worst case plus the stated margin.
+            for task in report.tasks where task.task != "idle" {
+                XCTAssertEqual(task.declaredBytes, StackCheck.automaticBytes(worst: try XCTUnwrap(task.worstBytes)), "\(board) \(task.task)")
+            }
+        }
+    }
+
+    /// keel check fails a stack one frame too small and passes it when it is enough.
+    func testCheckFailsAStackOneFrameTooSmall() throws {
+        guard let builder = TestFirmware.shared.builder else { throw XCTSkip("the firmware toolchain is not installed") }
+        let board = try BoardCatalog.board(named: "mps2-an385")
+        let report = try TestFirmware.shared.stackReport("stack-shapes", board: board.name)
+        let chain = try XCTUnwrap(report.tasks.first { $0.task == "chain" })
+        let worst = Int(try XCTUnwrap(chain.worstBytes))
+        let deepest = Int(try XCTUnwrap(chain.path.map(\.bytes).max()))
+        func check(_ bytes: Int, _ variant: String) throws -> [StackFinding] {
+            var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("stack-shapes"), board: board)
+            application.name += "-" + variant
+            let index = try XCTUnwrap(application.tasks.firstIndex { $0.name == "chain" })
+            application.tasks[index].automaticStack = false
+            application.tasks[index].stackBytes = bytes
+            return try builder.buildChecked(application, for: board, mode: .warn).findings.filter { $0.task == "chain" }
+        }
+        let enough = (worst + 7) / 8 * 8
+        XCTAssertEqual(try check(enough, "fits"), [])
+        let short = try check(enough - deepest, "short")
+        XCTAssertEqual(short.map(\.kind), [.stackTooSmall])
+        XCTAssertTrue(short.first?.message.contains("chainThree") ?? false, "\(short)")
+        XCTAssertThrowsError(try builder.buildChecked({
+            var application = try! Manifest.load(directory: KeelRoot.examples.appendingPathComponent("stack-shapes"), board: board)
+            application.name += "-short"
+            let index = application.tasks.firstIndex { $0.name == "chain" }!
+            application.tasks[index].automaticStack = false
+            application.tasks[index].stackBytes = enough - deepest
+            return application
+        }(), for: board, mode: .error)) { error in
+            XCTAssertTrue("\(error)".contains("chain: stack \(enough - deepest) bytes < worst case \(worst)"), "\(error)")
+        }
+    }
+}
