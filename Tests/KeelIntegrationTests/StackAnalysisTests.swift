@@ -59,11 +59,12 @@ final class StackAnalysisTests: XCTestCase {
             XCTAssertEqual(chain.pathBytes, sum, board)
             XCTAssertEqual(chain.worstBytes, sum + StackAnalysis.exceptionFrameBytes, board)
 
-            // A tail call is followed: tailSecond's frame is on tail's path.
+            // A tail call is followed: tailSecond's frame is on tail's path. (Thumb-2 code makes
+            // it a `b.w`; the ARMv6-M code calls with `bl`, as its `b` may not reach.)
             let graph = try CallGraph(elf: elf)
             let first = try XCTUnwrap(graph.indices { $0.contains("9tailFirst") }.first)
-            XCTAssertTrue(graph.functions[first].calls.contains { $0.isTail && graph.functions[$0.callee].name.contains("10tailSecond") },
-                          "\(board): tailFirst has no tail call to tailSecond")
+            if board != "microbit" { XCTAssertTrue(graph.functions[first].calls.contains { $0.isTail && graph.functions[$0.callee].name.contains("10tailSecond") },
+                          "\(board): tailFirst has no tail call to tailSecond") }
             XCTAssertTrue(names(try task("tail")).contains { $0.contains("tailSecond") }, board)
 
             // A recursion: bounded by the manifest's depth, and reported with its cycle without it.
