@@ -106,27 +106,25 @@ final class StackAnalysisTests: XCTestCase {
         let chain = try XCTUnwrap(report.tasks.first { $0.task == "chain" })
         let worst = Int(try XCTUnwrap(chain.worstBytes))
         let deepest = Int(try XCTUnwrap(chain.path.map(\.bytes).max()))
-        func check(_ bytes: Int, _ variant: String) throws -> [StackFinding] {
+        /// stack-shapes with the chain task on a fixed stack of `bytes`.
+        func application(chainBytes bytes: Int, _ variant: String) throws -> Application {
             var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("stack-shapes"), board: board)
             application.name += "-" + variant
             let index = try XCTUnwrap(application.tasks.firstIndex { $0.name == "chain" })
             application.tasks[index].automaticStack = false
             application.tasks[index].stackBytes = bytes
-            return try builder.buildChecked(application, for: board, mode: .warn).findings.filter { $0.task == "chain" }
+            return application
+        }
+        func check(_ bytes: Int, _ variant: String) throws -> [StackFinding] {
+            try builder.buildChecked(application(chainBytes: bytes, variant), for: board, mode: .warn).findings.filter { $0.task == "chain" }
         }
         let enough = (worst + 7) / 8 * 8
         XCTAssertEqual(try check(enough, "fits"), [])
         let short = try check(enough - deepest, "short")
         XCTAssertEqual(short.map(\.kind), [.stackTooSmall])
         XCTAssertTrue(short.first?.message.contains("chainThree") ?? false, "\(short)")
-        XCTAssertThrowsError(try builder.buildChecked({
-            var application = try! Manifest.load(directory: KeelRoot.examples.appendingPathComponent("stack-shapes"), board: board)
-            application.name += "-short"
-            let index = application.tasks.firstIndex { $0.name == "chain" }!
-            application.tasks[index].automaticStack = false
-            application.tasks[index].stackBytes = enough - deepest
-            return application
-        }(), for: board, mode: .error)) { error in
+        // The same image in .error mode (cached: no rebuild) throws the same finding.
+        XCTAssertThrowsError(try builder.buildChecked(application(chainBytes: enough - deepest, "short"), for: board, mode: .error)) { error in
             XCTAssertTrue("\(error)".contains("chain: stack \(enough - deepest) bytes < worst case \(worst)"), "\(error)")
         }
     }

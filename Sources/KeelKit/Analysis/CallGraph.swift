@@ -62,6 +62,8 @@ public struct CallGraph: Sendable {
         public var registerJumps: [RegisterJump]
         /// Calls or branches to addresses that are in no function (reported, never ignored).
         public var strayTargets: [(site: UInt32, target: UInt32)]
+        /// The first instruction that sets SP from a register (a computed frame, or a stack switch).
+        public var stackFromRegisterSite: UInt32?
         /// Facts from `HelperTable` when the function is listed there.
         public var helper: HelperFacts?
     }
@@ -132,7 +134,7 @@ public struct CallGraph: Sendable {
             indexByName[symbol.name] = functions.count
             functions.append(Function(name: symbol.name, address: address, size: size, frame: .scanned(0),
                                       scannedBytes: 0, calls: [], registerJumps: [], strayTargets: [],
-                                      helper: helpers[symbol.name]))
+                                      stackFromRegisterSite: nil, helper: helpers[symbol.name]))
         }
         // Aliases (several names at one address) resolve to the kept function.
         for symbol in elf.symbols where symbol.type == .function && symbol.isDefined {
@@ -204,6 +206,7 @@ public struct CallGraph: Sendable {
             functions[index].registerJumps = jumps
             functions[index].strayTargets = strays
             functions[index].scannedBytes = deepest
+            functions[index].stackFromRegisterSite = stackFromRegister
             if let bytes = compilerFrames[function.address] {
                 functions[index].frame = .compiler(bytes)
             } else if let helper = function.helper, let bytes = helper.bytes {
@@ -225,8 +228,7 @@ public struct CallGraph: Sendable {
             while offset + 4 <= bytes.count {
                 let address = section.address &+ UInt32(offset)
                 if !isCode || isData(address) {
-                    let word = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
-                        | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+                    let word = Self.word(bytes, at: offset)
                     if word & 1 == 1, let index = indexByAddress[word & ~1] { addressTaken.insert(index) }
                 }
                 offset += isCode ? 2 : 4
@@ -238,8 +240,7 @@ public struct CallGraph: Sendable {
             let bytes = Array(try elf.contents(of: table))
             var number = 1
             while number * 4 + 4 <= bytes.count {
-                let o = number * 4
-                let word = UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+                let word = Self.word(bytes, at: number * 4)
                 if word & 1 == 1, let index = indexByAddress[word & ~1] { vectors[number] = index }
                 number += 1
             }
@@ -269,15 +270,14 @@ public struct CallGraph: Sendable {
         return target < function.address &+ function.size ? index : nil
     }
 
-    /// Global names beat weak beat local; Swift's C entry points (`@_cdecl`) beat mangled names.
+    /// Little-endian word at `offset` (the caller has checked the bounds).
+    private static func word(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+    }
+
+    /// Global names beat weak beat local (as in `ELFFile`); Swift's C entry points
+    /// (`@_cdecl`) beat mangled names.
     private static func rank(_ symbol: ELFSymbol) -> Int {
-        let binding: Int
-        switch symbol.binding {
-        case .global: binding = 3
-        case .weak: binding = 2
-        case .local: binding = 1
-        case .other: binding = 0
-        }
-        return binding * 2 + (symbol.name.hasPrefix("$") ? 0 : 1)
+        ELFFile.bindingRank(symbol.binding) * 2 + (Symbolizer.isSwiftMangled(symbol.name) ? 0 : 1)
     }
 }

@@ -531,7 +531,7 @@ public struct ELFFile: Sendable {
     }
 
     /// Global beats weak beats local (and anything else) when names or addresses collide.
-    fileprivate static func bindingRank(_ binding: ELFSymbolBinding) -> Int {
+    static func bindingRank(_ binding: ELFSymbolBinding) -> Int {
         switch binding {
         case .global: return 3
         case .weak: return 2

@@ -157,17 +157,16 @@ public enum StackAnalysis {
         let lowest = [depth(14), depth(15)].compactMap { $0 }.max { $0.bytes < $1.bytes }
         let irqVectors = graph.vectors.keys.filter { $0 >= 16 }.sorted()
         let irq = irqVectors.compactMap { depth($0) }.max { $0.bytes < $1.bytes }
-        // The dispatcher's jumps may sit in the Swift body its C entry tail-calls.
-        let dispatchers = Set(irqVectors.compactMap { graph.vectors[$0] })
-        let owners = dispatchers.flatMap { [$0] + graph.functions[$0].calls.filter(\.isTail).map(\.callee) }
-        let handlerNames = Array(Set(owners.flatMap { targets(of: $0, in: analysis) ?? [] }.map { names[$0] })).sorted()
+        let handlerNames = Array(Set(dispatcherBodies(graph).flatMap { analysis.indirectTargets(of: $0) ?? [] }.map { names[$0] })).sorted()
         // Each IRQ line can preempt the one before it at most once; with no handler attached
         // the dispatcher still runs (and reports an unexpected interrupt) on one level.
         let levels = irqVectors.isEmpty ? 0 : min(irqVectors.count, max(1, handlerNames.count))
         let running = (lowest?.bytes ?? 0) &+ UInt32(levels) &* (frame &+ (irq?.bytes ?? 0))
         let fault = depth(3)
-        let faultRestartsStack = graph.vectors[3].map { graph.functions[$0].helper?.stackSwitch != nil
-            && board?.architecture != .armv6m } ?? false
+        // Read from the fault entry's code: the ARMv7-M/v8-M entry sets SP (and the table
+        // vouches for it); the ARMv6-M entry pushes onto whatever MSP holds.
+        let faultRestartsStack = graph.vectors[3].map { graph.functions[$0].stackFromRegisterSite != nil
+            && graph.functions[$0].helper?.stackSwitch != nil } ?? false
         let nmi = depth(2)
         let faultOnTop = faultRestartsStack ? 0 : (fault?.bytes ?? 0) &+ frame
         let anyTime = max(faultOnTop, (nmi?.bytes ?? 0) &+ frame)
@@ -197,14 +196,6 @@ public enum StackAnalysis {
             unbounded: problems.map(\.description), declaredBytes: declared)
     }
 
-    static func targets(of function: Int, in analysis: WorstCaseStack) -> [Int]? {
-        for (key, targets) in analysis.hints.indirectTargets
-        where WorstCaseStack.name(key, matches: analysis.graph.functions[function].name, readable: analysis.names[function]) {
-            return targets.flatMap { analysis.functions(matching: $0) }
-        }
-        return nil
-    }
-
     // MARK: Built-in resolution
 
     /// The kernel's own jumps through a register that the image itself can resolve:
@@ -212,21 +203,25 @@ public enum StackAnalysis {
     /// `@convention(c)` function (a C name or a Swift `To` thunk) whose address is taken —
     /// not a task entry and not a vector.
     static func builtInTargets(graph: CallGraph, names: [String]) -> [String: [String]] {
-        guard let dispatcher = graph.index(named: "keel_interrupt_dispatch") else { return [:] }
         let excluded = Set(graph.vectors.values)
         let handlers = graph.addressTaken.filter { index in
             let name = graph.functions[index].name
             guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned" else { return false }
             return !name.hasPrefix("$") || name.hasSuffix("To")
         }
-        // The dispatcher's body may be its own function (the C entry tail-calls it).
-        var owners = [dispatcher]
-        owners += graph.functions[dispatcher].calls.filter(\.isTail).map(\.callee)
         var result: [String: [String]] = [:]
-        for owner in owners where !graph.functions[owner].registerJumps.isEmpty {
-            result[graph.functions[owner].name] = handlers.sorted().map { graph.functions[$0].name }
+        for body in dispatcherBodies(graph) {
+            result[graph.functions[body].name] = handlers.sorted().map { graph.functions[$0].name }
         }
         return result
+    }
+
+    /// The functions that jump to an attached handler: what the IRQ vectors point at (the C
+    /// entry) or the Swift body that entry tail-calls, whichever holds the jump.
+    static func dispatcherBodies(_ graph: CallGraph) -> [Int] {
+        let entries = Set(graph.vectors.filter { $0.key >= 16 }.values)
+        let candidates = Set(entries.flatMap { [$0] + graph.functions[$0].calls.filter(\.isTail).map(\.callee) })
+        return candidates.filter { !graph.functions[$0].registerJumps.isEmpty }.sorted()
     }
 
     // MARK: What is still needed
@@ -252,7 +247,7 @@ public enum StackAnalysis {
     /// Readable names for symbols: Swift names demangled (simplified) in one process call.
     static func readableNames(_ symbols: [String], demangler: URL?) -> [String] {
         var names = symbols
-        let swift = symbols.indices.filter { symbols[$0].hasPrefix("$e") || symbols[$0].hasPrefix("$s") }
+        let swift = symbols.indices.filter { Symbolizer.isSwiftMangled(symbols[$0]) }
         guard let demangler, !swift.isEmpty else { return names }
         let bases = swift.map { index -> String in
             let symbol = symbols[index]

@@ -4,18 +4,17 @@
 // of it is only for strings Embedded Swift cannot have. Taken at face value the image shows
 // recursions through it (UTF-16 index conversion, foreign growth) in every task that
 // prints, and the only honest answer would be "unbounded" everywhere. These facts are the
-// standard library's, not the application's; the report lists them so nobody has to guess.
+// standard library's, not the application's; they are stated here (and in the README) so
+// nobody has to guess.
 
 enum SwiftRuntimeFacts {
     /// Code for foreign (bridged, UTF-16) strings and for indices in a foreign encoding.
     /// Embedded Swift has no Objective-C bridging: every string is native UTF-8, every index
     /// is a UTF-8 index, so these never run and are left out of every path.
     static func neverRuns(symbol: String, readable: String) -> Bool {
-        guard symbol.hasPrefix("$e") || symbol.hasPrefix("$s") else { return false }
+        guard Symbolizer.isSwiftMangled(symbol) else { return false }
         return readable.contains("_foreign") || readable.contains("_slowEnsureMatchingEncoding")
     }
-
-    static let neverRunsReason = "Embedded Swift strings are never foreign: foreign-string and index-transcoding code does not run"
 
     /// Destroying a String's storage releases its breadcrumbs, whose destruction releases an
     /// array of indices: at most two deinitialisers nest below a release. In the image the

@@ -1,12 +1,15 @@
 // Worst-case stack depth over the call graph: the longest path from a function, and why it may be unbounded.
 //
 // Why this shape: a bound is only useful if it is never too small. So every point the
-// analysis cannot see through — a recursion, a jump through a register it cannot resolve,
-// a frame the code sizes at run time, a branch into no known function — makes the result
+// analysis cannot see through — a recursion, a frame the code sizes at run time, a branch
+// into no known function — makes the result
 // unbounded, with the reason and the place, and is never counted as zero. The bytes
 // reported next to an unbounded result are what the visible part needs (each cycle walked
-// once): a floor, not a bound. The manifest can close each gap: a byte bound for a
-// function's whole tree, a recursion depth, or the targets of a register jump.
+// once): a floor, not a bound. A jump through a register goes to the functions the
+// manifest names for it, or else to every function whose address the image takes (the
+// only ones a register can hold in a statically linked image). The manifest can close
+// each gap: a byte bound for a function's whole tree, a recursion depth, or the targets
+// of a register jump.
 //
 // The graph is split into strongly connected components (Tarjan); a component with more
 // than one function, or one that calls itself, is a recursion. Depths are computed once
@@ -27,16 +30,12 @@ public struct AnalysisHints: Sendable, Equatable {
         self.recursionDepth = recursionDepth
         self.indirectTargets = indirectTargets
     }
-
-    public var isEmpty: Bool { bounds.isEmpty && recursionDepth.isEmpty && indirectTargets.isEmpty }
 }
 
 /// Why a depth is not a bound.
 public enum UnboundedReason: Sendable, Hashable, CustomStringConvertible {
     /// Functions that call each other (or one that calls itself), in call order.
     case recursion(cycle: [String])
-    /// A `blx rN` / `bx rN` whose targets are unknown.
-    case unresolvedJump(function: String, site: UInt32)
     /// SP set from a register: a frame sized at run time.
     case dynamicFrame(function: String, site: UInt32)
     /// A call or branch to an address in no function.
@@ -48,24 +47,12 @@ public enum UnboundedReason: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .recursion(let cycle):
             "recursion: " + (cycle + [cycle[0]]).joined(separator: " -> ")
-        case .unresolvedJump(let function, let site):
-            "unresolved jump through a register at 0x\(String(site, radix: 16)) in \(function)"
         case .dynamicFrame(let function, let site):
             "frame sized at run time (SP set from a register at 0x\(String(site, radix: 16))) in \(function)"
         case .unknownTarget(let function, let site, let target):
             "call at 0x\(String(site, radix: 16)) in \(function) goes to 0x\(String(target, radix: 16)), which is in no function"
         case .unknownHintTarget(let function, let target):
             "the manifest names \(target) as a target of \(function), but the image has no such function"
-        }
-    }
-
-    /// How the manifest can close this gap.
-    public var remedy: String {
-        switch self {
-        case .recursion: "give the recursion a depth (\"recursion_depth\") or its tree a bound (\"bounds\")"
-        case .unresolvedJump: "name the targets (\"indirect_calls\") or bound the function (\"bounds\")"
-        case .dynamicFrame, .unknownTarget: "bound the function (\"bounds\")"
-        case .unknownHintTarget: "fix the name in the manifest"
         }
     }
 }
@@ -100,10 +87,6 @@ public struct WorstCaseStack: Sendable {
     public let hints: AnalysisHints
 
     private var edges: [[Int]] = []
-    /// Functions whose register jumps were resolved to every address-taken function.
-    public private(set) var resolvedByAddressTaken: [Int] = []
-    /// Functions left out of every path because Embedded Swift never runs them.
-    public private(set) var neverRun: [Int] = []
     private var hintProblems: [Int: [UnboundedReason]] = [:]
     private var boundOverride: [Int: UInt32] = [:]
     private var component: [Int] = []
@@ -124,7 +107,6 @@ public struct WorstCaseStack: Sendable {
             !vectors.contains(index) && !graph.functions[index].name.hasPrefix(TaskTableGenerator.entryPrefix)
         }.sorted()
         let skipped = Set(graph.functions.indices.filter { SwiftRuntimeFacts.neverRuns(symbol: graph.functions[$0].name, readable: self.names[$0]) })
-        neverRun = skipped.sorted()
         for (index, function) in graph.functions.enumerated() {
             var targets = function.calls.map(\.callee)
             if !function.registerJumps.isEmpty, function.helper?.registerJumps == nil {
@@ -136,7 +118,6 @@ public struct WorstCaseStack: Sendable {
                     }
                 } else {
                     targets += addressTaken
-                    resolvedByAddressTaken.append(index)
                 }
             }
             edges[index] = Array(Set(targets).subtracting(skipped)).sorted()
@@ -160,6 +141,11 @@ public struct WorstCaseStack: Sendable {
         var plain = Substring(readable)
         for prefix in ["specialized ", "static ", "@objc "] where plain.hasPrefix(prefix) { plain = plain.dropFirst(prefix.count) }
         return plain == key || plain.hasPrefix(key + "(")
+    }
+
+    /// The functions `function`'s jumps through a register can reach, when the hints name them.
+    public func indirectTargets(of function: Int) -> [Int]? {
+        hintValue(hints.indirectTargets, for: function).map { $0.flatMap { functions(matching: $0) } }
     }
 
     private func hintValue<Value>(_ table: [String: Value], for index: Int) -> Value? {

@@ -3,7 +3,9 @@
 // Why a second build for "auto": a stack's size moves every address after it, but not the
 // code's frames or calls, so the first image (automatic stacks laid out at a placeholder
 // size) gives the worst cases, and the second is built with the stacks they call for. The
-// second image is analysed again and that analysis is the one checked and reported.
+// second image is analysed again and that analysis is the one checked and reported. The
+// first build has its own folder (`<name>-sizing`), so both stay cached and an unchanged
+// application is not rebuilt twice on every `keel build`.
 
 import Foundation
 
@@ -23,7 +25,9 @@ extension FirmwareBuilder {
         var application = application
         var automatic: [String: Int] = [:]
         if application.tasks.contains(where: \.automaticStack) {
-            let first = try build(application, for: board, output: output)
+            var sizing = application
+            sizing.name += "-sizing"
+            let first = try build(sizing, for: board)
             let report = try StackAnalysis.analyze(image: first, demangler: toolchain.demangler)
             for index in application.tasks.indices where application.tasks[index].automaticStack {
                 let task = application.tasks[index]

@@ -55,7 +55,7 @@ public enum SplitStackIR {
         // Everything reachable from a C-named function through direct calls stays unsplit,
         // except from the task entries (`keel_entry_*`): they are where task code starts.
         var unsplit = Set<String>()
-        var work = order.filter { !isSwiftMangled($0) && !$0.hasPrefix(TaskTableGenerator.entryPrefix) }
+        var work = order.filter { !Symbolizer.isSwiftMangled($0) && !$0.hasPrefix(TaskTableGenerator.entryPrefix) }
         while let name = work.popLast() {
             guard functions[name] != nil, unsplit.insert(name).inserted else { continue }
             work.append(contentsOf: functions[name]!.callees)
@@ -92,8 +92,6 @@ public enum SplitStackIR {
         var callees: [String]
     }
 
-    /// Swift symbols start with `$e`/`$s` (Embedded / full Swift mangling); C names do not.
-    static func isSwiftMangled(_ name: String) -> Bool { name.hasPrefix("$e") || name.hasPrefix("$s") }
 
     /// `define ... @name(` -> name (quotes removed).
     static func definedName(_ line: String) -> String? { symbol(after: line.range(of: " @")?.upperBound, in: line) }

@@ -19,8 +19,11 @@ public struct Symbolizer: Sendable {
         return offset == 0 ? name : "\(name) + 0x\(String(offset, radix: 16))"
     }
 
+    /// Swift symbols start with `$e`/`$s` (Embedded / full Swift mangling); C names do not.
+    static func isSwiftMangled(_ name: String) -> Bool { name.hasPrefix("$e") || name.hasPrefix("$s") }
+
     func demangle(_ symbol: String) -> String {
-        guard symbol.hasPrefix("$e") || symbol.hasPrefix("$s"), let demangler,
+        guard Self.isSwiftMangled(symbol), let demangler,
               let result = try? Subprocess.run(demangler, ["--simplified", "--compact", symbol]), result.status == 0 else {
             return symbol
         }
