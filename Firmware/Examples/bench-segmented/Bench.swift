@@ -4,6 +4,8 @@
 //
 //   sortTask      quicksort of 512 words whose comparisons are calls (the realistic load)
 //   fibTask       recursive fib(18): a call per node, the prologue's worst case
+//   filterTask    a moving average over 512 samples through small helpers (window ->
+//                 scale -> saturate): the everyday code nosplit takes the check off
 //   boundaryTask  20000 calls placed exactly at a segment boundary (each one splits)
 //   awayTask      the same 20000 calls with room to spare (none splits)
 
@@ -67,6 +69,42 @@ func fibTask() {
     Keel.shutdown(code: value == 2584 ? 0 : 1)
 }
 
+// MARK: Filter
+
+/// Clamps to the 16-bit range a DAC takes.
+@inline(never)
+func saturate(_ value: Int32) -> Int32 { value < -32768 ? -32768 : (value > 32767 ? 32767 : value) }
+
+/// Fixed-point gain, then the clamp.
+@inline(never)
+func scale(_ sample: Int32, gain: Int32) -> Int32 { saturate((sample &* gain) >> 4) }
+
+/// The mean of `count` scaled samples.
+@inline(never)
+func window(_ samples: UnsafePointer<Int32>, _ count: Int, gain: Int32) -> Int32 {
+    var sum: Int32 = 0
+    for index in 0..<count { sum &+= scale(samples[index], gain: gain &+ Int32(index)) }
+    return sum / Int32(count)
+}
+
+nonisolated(unsafe) var filterInput = InlineArray<512, Int32>(repeating: 0)
+nonisolated(unsafe) var filterOutput = InlineArray<512, Int32>(repeating: 0)
+
+func filterTask() {
+    var seed: UInt32 = 777
+    for index in 0..<512 { seed = seed &* 1_103_515_245 &+ 12345; filterInput[index] = Int32(bitPattern: seed >> 12) &- 0x40000 }
+    benchStart()
+    withUnsafePointer(to: &filterInput) { input in
+        let samples = UnsafeRawPointer(input).assumingMemoryBound(to: Int32.self)
+        for start in 0..<(512 - 8) { filterOutput[start] = window(samples + start, 8, gain: 20) }
+    }
+    benchStop()
+    var check: UInt32 = 0
+    for index in 0..<(512 - 8) { check = check &* 31 &+ UInt32(bitPattern: filterOutput[index]) }
+    print("keel-bench:filter check=\(check)")
+    Keel.shutdown(code: 0)
+}
+
 // MARK: Hot split
 
 @inline(never)
@@ -95,7 +133,16 @@ func hotLoop(_ iterations: UInt32, measure: Bool) -> UInt32 {
 @inline(never)
 func boundaryCall(_ value: UInt32) -> UInt32 {
     var frame = InlineArray<24, UInt32>(repeating: value)
+    if value == .max { return rareDeepPath(value) }
     return withUnsafeMutablePointer(to: &frame) { $0.pointee[Int(value % 24)] &+ 1 }
+}
+
+/// Never taken here; it makes `boundaryCall`'s whole tree larger than the slack, so the
+/// build keeps its check (nosplit takes the check off a function whose tree fits).
+@inline(never)
+func rareDeepPath(_ value: UInt32) -> UInt32 {
+    var frame = InlineArray<100, UInt32>(repeating: value)
+    return withUnsafeMutablePointer(to: &frame) { $0.pointee[Int(value % 100)] }
 }
 
 let hotCalls: UInt32 = 20_000

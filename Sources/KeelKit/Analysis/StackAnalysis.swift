@@ -64,6 +64,8 @@ public struct StackAnalysisReport: Sendable, Codable, Equatable {
     /// Every function reached from a task or handler whose frame came from somewhere other
     /// than the compiler, with where it came from.
     public var helpers: [PathStep]
+    /// Split-stack images: the unguarded runs below `__STACK_LIMIT` (nil for other images).
+    public var uncheckedChains: UncheckedChainReport?
 }
 
 public enum StackAnalysis {
@@ -74,16 +76,8 @@ public enum StackAnalysis {
     /// guards and the manifest's hints; without one, tasks are found by their entry symbols.
     public static func analyze(elf: ELFFile, path: String, board: Board?, application: Application?,
                                layout: RAMLayout?, demangler: URL?) throws(KeelError) -> StackAnalysisReport {
-        let graph: CallGraph
-        do { graph = try CallGraph(elf: elf) } catch { throw .elf(error.description) }
-        guard graph.hasCompilerFrames else {
-            throw .elf("\(path) has no .stack_sizes section: build it with `keel build` (clang -fstack-size-section)")
-        }
-        let names = readableNames(graph.functions.map(\.name), demangler: demangler)
-        var hints = application?.analysisHints ?? AnalysisHints()
-        hints.indirectTargets.merge(builtInTargets(graph: graph, names: names)) { manifest, _ in manifest }
-        hints.recursionDepth.merge(SwiftRuntimeFacts.recursionDepth) { manifest, _ in manifest }
-        let analysis = WorstCaseStack(graph: graph, names: names, hints: hints)
+        let analysis = try depths(elf: elf, path: path, application: application, demangler: demangler)
+        let graph = analysis.graph, names = analysis.names
 
         // Tasks: from the manifest in its order, else every entry symbol in the image.
         var entries: [(task: String, spec: TaskSpec?, placement: StackPlacement?)] = []
@@ -137,7 +131,24 @@ public enum StackAnalysis {
             if case .compiler = function.frame { return nil }
             return PathStep(function: names[index], bytes: function.frame.bytes ?? 0, source: function.frame.source, symbol: function.name)
         }
-        return StackAnalysisReport(image: path, board: board?.name, tasks: tasks, handlers: handlers, helpers: helpers)
+        let chains = UncheckedChains(analysis: analysis)
+        return StackAnalysisReport(image: path, board: board?.name, tasks: tasks, handlers: handlers, helpers: helpers,
+                                   uncheckedChains: chains.map { $0.report(slackBytes: UInt32(SegmentedStack.slackBytes)) })
+    }
+
+    /// The image's call graph and depths, with the manifest's hints and the built-in facts.
+    public static func depths(elf: ELFFile, path: String, application: Application?,
+                              demangler: URL?) throws(KeelError) -> WorstCaseStack {
+        let graph: CallGraph
+        do { graph = try CallGraph(elf: elf) } catch { throw .elf(error.description) }
+        guard graph.hasCompilerFrames else {
+            throw .elf("\(path) has no .stack_sizes section: build it with `keel build` (clang -fstack-size-section)")
+        }
+        let names = readableNames(graph.functions.map(\.name), demangler: demangler)
+        var hints = application?.analysisHints ?? AnalysisHints()
+        hints.indirectTargets.merge(builtInTargets(graph: graph, names: names)) { manifest, _ in manifest }
+        hints.recursionDepth.merge(SwiftRuntimeFacts.recursionDepth) { manifest, _ in manifest }
+        return WorstCaseStack(graph: graph, names: names, hints: hints)
     }
 
     // MARK: Handler stack

@@ -3,7 +3,9 @@
 // A finding is one of: a declared stack below its worst case; a single frame larger than
 // the MPU guard below the stack (a frame that large can put SP below the guard and write
 // past it without touching it); a result the analysis cannot bound and the manifest does
-// not bound; a handler stack below its worst case. `keel check` exits non-zero on any;
+// not bound; a handler stack below its worst case; in a split-stack image, a run of code
+// between two prologue checks that goes deeper below the limit than the slack kept there
+// (UncheckedChains.swift). `keel check` exits non-zero on any;
 // `keel build` runs it unless the manifest says `"stack_check": "warn"` or `"off"`.
 
 public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
@@ -12,6 +14,7 @@ public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
         case frameJumpsGuard = "frame jumps the guard"
         case unbounded = "unbounded"
         case handlerStackTooSmall = "handler stack too small"
+        case uncheckedRunTooLong = "unchecked run longer than the slack"
     }
 
     public var kind: Kind
@@ -55,6 +58,13 @@ public enum StackCheck {
                 message: "handler_stack \(declared) bytes < worst case \(worst) bytes; path: " + handler.path.map(\.function).joined(separator: " -> ")))
         } else if handler.worstBytes == nil {
             findings.append(StackFinding(kind: .unbounded, task: "handler", message: "unbounded: " + handler.unbounded.joined(separator: "; ")))
+        }
+        for chain in report.uncheckedChains?.tooLong ?? [] {
+            let slack = report.uncheckedChains!.slackBytes
+            let depth = chain.unbounded.isEmpty ? "\(chain.bytes) bytes" : "unbounded (\(chain.unbounded.joined(separator: "; ")))"
+            findings.append(StackFinding(kind: .uncheckedRunTooLong, task: "split-stack",
+                message: "after the check of \(chain.function), code without a check runs \(depth) below the limit, more than the "
+                    + "\(slack)-byte slack; path: " + chain.path.map(\.function).joined(separator: " -> ")))
         }
         return findings
     }

@@ -36,12 +36,31 @@ public enum StackReportText {
         lines.append("handler stack: deepest path")
         lines += path(handler.path)
         for reason in handler.unbounded { lines.append("  unbounded: \(reason)") }
+        if let chains = report.uncheckedChains {
+            lines.append("")
+            lines += uncheckedChains(chains)
+        }
         if !report.helpers.isEmpty {
             lines.append("")
             lines.append("frames not from the compiler (table: Keel's assembly, checked by hand; scanned: read from the pushes in the code):")
             for helper in report.helpers { lines.append("  " + pad("\(helper.bytes)", 6) + "  \(helper.source)  \(helper.function)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func uncheckedChains(_ report: UncheckedChainReport) -> [String] {
+        var lines = ["split-stack: \(report.checkedFunctions) functions check the limit; the slack below it is \(report.slackBytes) bytes"]
+        if let longest = report.longest {
+            let bytes = longest.unbounded.isEmpty ? "\(longest.bytes) bytes" : "unbounded (≥\(longest.bytes))"
+            lines.append("longest unchecked run below the limit: \(bytes), from the check of \(longest.function)")
+            lines += path(longest.path)
+        }
+        for chain in report.tooLong where chain != report.longest {
+            let bytes = chain.unbounded.isEmpty ? "\(chain.bytes) bytes" : "unbounded (\(chain.unbounded.joined(separator: "; ")))"
+            lines.append("  too long for the slack: from \(chain.function): \(bytes)")
+        }
+        if report.tooLong.isEmpty { lines.append("every unchecked run fits in the slack") }
+        return lines
     }
 
     static func path(_ steps: [PathStep]) -> [String] {

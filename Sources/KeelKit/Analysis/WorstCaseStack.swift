@@ -89,22 +89,30 @@ public struct WorstCaseStack: Sendable {
     private var edges: [[Int]] = []
     private var hintProblems: [Int: [UnboundedReason]] = [:]
     private var boundOverride: [Int: UInt32] = [:]
+    private var replaced: [Int: StackDepth] = [:]
     private var component: [Int] = []
     private var components: [[Int]] = []
     private var results: [StackDepth?] = []
 
     /// `names` are the readable names (same order as `graph.functions`); hints match either.
-    public init(graph: CallGraph, names: [String]? = nil, hints: AnalysisHints = AnalysisHints()) {
+    /// `replacing` gives some functions a fixed result instead of their tree (the split-stack
+    /// check cuts a chain at every function with a prologue; see UncheckedChains.swift).
+    public init(graph: CallGraph, names: [String]? = nil, hints: AnalysisHints = AnalysisHints(),
+                replacing: [Int: StackDepth] = [:]) {
         self.graph = graph
+        self.replaced = replacing
         self.names = names ?? graph.functions.map(\.name)
         self.hints = hints
         let count = graph.functions.count
         edges = Array(repeating: [], count: count)
         let vectors = Set(graph.vectors.values)
         // A jump through a register reaches a function whose address the code takes; task
-        // entries and vectors are only ever entered by the kernel and the hardware.
+        // entries and vectors are only ever entered by the kernel and the hardware, and the
+        // helper table's assembly only by direct calls (the kernel takes `__morestack`'s
+        // address to compare a PC with it, not to call it).
         let addressTaken = graph.addressTaken.filter { index in
             !vectors.contains(index) && !graph.functions[index].name.hasPrefix(TaskTableGenerator.entryPrefix)
+                && graph.functions[index].helper == nil
         }.sorted()
         let skipped = Set(graph.functions.indices.filter { SwiftRuntimeFacts.neverRuns(symbol: graph.functions[$0].name, readable: self.names[$0]) })
         for (index, function) in graph.functions.enumerated() {
@@ -120,7 +128,7 @@ public struct WorstCaseStack: Sendable {
                     targets += addressTaken
                 }
             }
-            edges[index] = Array(Set(targets).subtracting(skipped)).sorted()
+            edges[index] = replacing[index] != nil ? [] : Array(Set(targets).subtracting(skipped)).sorted()
             if let bound = hintValue(hints.bounds, for: index) { boundOverride[index] = bound }
         }
         findComponents()
@@ -130,6 +138,14 @@ public struct WorstCaseStack: Sendable {
 
     /// The worst case from `function`.
     public func depth(of function: Int) -> StackDepth { results[component[function]]! }
+
+    /// The functions `function` calls, jumps to or tail-calls, as the depths see them.
+    public func callees(of function: Int) -> [Int] { edges[function] }
+
+    /// True when `function` is part of a recursion (calls itself, or calls something that calls it).
+    public func isRecursive(_ function: Int) -> Bool {
+        components[component[function]].count > 1 || edges[function].contains(function)
+    }
 
     /// Functions whose symbol or readable name is `name` (or starts with `name(`).
     public func functions(matching name: String) -> [Int] {
@@ -203,6 +219,10 @@ public struct WorstCaseStack: Sendable {
     /// A component's result: for each member, its depth; shared by all members.
     private mutating func solve(_ index: Int) {
         let members = components[index]
+        if members.count == 1, let fixed = replaced[members[0]] {   // no edges: always its own component
+            results[index] = fixed
+            return
+        }
         let memberSet = Set(members)
         let recursive = members.count > 1 || edges[members[0]].contains(members[0])
 

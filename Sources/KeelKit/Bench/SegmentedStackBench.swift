@@ -2,8 +2,11 @@
 //
 // Instructions (Firmware/Examples/bench-segmented, one worker task, no tick; every figure is
 // counted between the two markers, twice, and must repeat exactly):
-//   sort and fib on a large fixed stack as Thumb-2 (the board's own code, M3/M33), as
+//   sort, fib and filter on a large fixed stack as Thumb-2 (the board's own code, M3/M33), as
 //   Thumb-1, and as Thumb-1 with the split prologue; then segmented (640-byte first segment).
+//   The split builds are measured twice: with the prologue on all task code ("all checked",
+//   the route before issue 5), and with it taken off what the analysis proved fits in the
+//   slack (nosplit, the default).
 //   The hot split: 20000 calls at a segment boundary against the same calls with room (a
 //   2 KiB first segment); the difference per call is one grow + release round trip through
 //   __morestack, served by the task's spare segment.
@@ -16,13 +19,17 @@ import Foundation
 
 public struct SegmentedBenchResult: Sendable, Codable {
     public var board: String
-    /// Instructions for the sort: "thumb-2 fixed", "thumb-1 fixed", "split fixed", "segmented".
+    /// Instructions for the sort: "thumb-2 fixed", "thumb-1 fixed", "split fixed", "segmented",
+    /// and "segmented all checked" (every task function keeps the prologue).
     public var sort: [String: UInt64] = [:]
     public var fib: [String: UInt64] = [:]
+    public var filter: [String: UInt64] = [:]
     public var boundaryInstructions: UInt64 = 0
     public var awayInstructions: UInt64 = 0
     public var boundaryCalls = 0
     public var exact = true
+    /// Functions the filter image's build took the check off (nosplit).
+    public var nosplitFunctions = 0
     public var ram: SegmentedRAM?
 
     public var roundTrip: Double { Double(boundaryInstructions - min(awayInstructions, boundaryInstructions)) / Double(max(boundaryCalls, 1)) }
@@ -55,18 +62,25 @@ public struct SegmentedStackBench: Sendable {
         var result = SegmentedBenchResult(board: board.name, boundaryCalls: Self.hotCalls)
         let directory = KeelRoot.examples.appendingPathComponent("bench-segmented")
         let base = try Manifest.load(directory: directory, board: board)
-        var routes: [(String, CodeRoute, Bool)] = [("thumb-1 fixed", .thumb1, false), ("split fixed", .splitStack, false),
-                                                  ("segmented", .splitStack, true)]
-        if board.architecture != .armv6m { routes.insert(("thumb-2 fixed", .native, false), at: 0) }
-        for (entry, name) in [("sortTask", "sort"), ("fibTask", "fib")] {
-            for (label, route, segmented) in routes {
-                let count = try measure(base, entry: entry, label: name + "-" + label, segmented: segmented, route: route, on: board,
-                                        exact: &result.exact)
-                if name == "sort" { result.sort[label] = count } else { result.fib[label] = count }
+        var routes: [(String, CodeRoute, Bool, Bool)] = [
+            ("thumb-1 fixed", .thumb1, false, true),
+            ("segmented all checked", .splitStack, true, false),
+            ("split fixed", .splitStack, false, true), ("segmented", .splitStack, true, true)]
+        if board.architecture != .armv6m { routes.insert(("thumb-2 fixed", .native, false, true), at: 0) }
+        for (entry, name) in [("sortTask", "sort"), ("fibTask", "fib"), ("filterTask", "filter")] {
+            for (label, route, segmented, nosplit) in routes {
+                let (count, image) = try measure(base, entry: entry, label: name + "-" + label, segmented: segmented, route: route,
+                                                 nosplit: nosplit, on: board, exact: &result.exact)
+                if name == "filter" && label == "segmented" { result.nosplitFunctions = image.nosplitFunctions.count }
+                switch name {
+                case "sort": result.sort[label] = count
+                case "fib": result.fib[label] = count
+                default: result.filter[label] = count
+                }
             }
         }
         result.boundaryInstructions = try measure(base, entry: "boundaryTask", label: "boundary", segmented: true,
-                                                  route: .splitStack, on: board, exact: &result.exact)
+                                                  route: .splitStack, on: board, exact: &result.exact).instructions
         // Away: the same segmented image and loop, on a first segment with room for it.
         var roomy = base
         roomy.tasks = base.tasks.map { task in
@@ -76,13 +90,13 @@ public struct SegmentedStackBench: Sendable {
             return task
         }
         result.awayInstructions = try measure(roomy, entry: "awayTask", label: "away", segmented: true,
-                                              route: .splitStack, on: board, exact: &result.exact)
+                                              route: .splitStack, on: board, exact: &result.exact).instructions
         if board.name != "microbit" { result.ram = try ram(on: board) }
         return result
     }
 
-    func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, on board: Board,
-                 exact: inout Bool) throws(KeelError) -> UInt64 {
+    func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, nosplit: Bool = true,
+                 on board: Board, exact: inout Bool) throws(KeelError) -> (instructions: UInt64, image: FirmwareImage) {
         var application = base
         application.name = "bench-segmented-" + label.lowercased().filter { $0.isLetter || $0.isNumber }
         application.tasks[0].entry = entry
@@ -90,11 +104,11 @@ public struct SegmentedStackBench: Sendable {
             application.tasks = application.tasks.map { $0.withFixedStack(Self.fixedBytes) }
             application.segmentPoolBytes = 0
         }
-        let image = try bench.builder.build(application, for: board, route: route)
+        let image = try bench.builder.build(application, for: board, route: route, nosplit: nosplit)
         let first = try bench.count(image)
         let second = try bench.count(image)
         if first != second { exact = false }
-        return first
+        return (first, image)
     }
 
     /// The reference application's peak RAM, segmented against fixed.

@@ -25,6 +25,9 @@ public struct FirmwareImage: Sendable {
     /// False when an identical earlier build was reused.
     public var rebuilt: Bool
     public var route: CodeRoute
+    /// Task code built without the split-stack check because the analysis proved it fits
+    /// in the slack (symbols; empty unless the route is split-stack).
+    public var nosplitFunctions: [String]
 }
 
 /// How the firmware's Swift code is compiled (see the top of this file).
@@ -38,6 +41,8 @@ public enum CodeRoute: String, Sendable, CaseIterable {
 }
 
 public struct FirmwareBuilder: Sendable {
+    /// Beside the image: the functions that lost the split-stack check, one per line.
+    static let nosplitExtension = "nosplit"
     public var toolchain: Toolchain
     public var firmwareRoot: URL
 
@@ -48,8 +53,9 @@ public struct FirmwareBuilder: Sendable {
 
     /// Builds `application` for `board`; the ELF goes to `output` or the application's .build folder.
     /// `route` nil: split-stack when a task is segmented, native otherwise.
+    /// `nosplit` false keeps the prologue on all task code (the bench's "before").
     public func build(_ application: Application, for board: Board, output: URL? = nil,
-                      route requestedRoute: CodeRoute? = nil) throws(KeelError) -> FirmwareImage {
+                      route requestedRoute: CodeRoute? = nil, nosplit: Bool = true) throws(KeelError) -> FirmwareImage {
         let automatic: CodeRoute = application.usesSegmentedStacks ? .splitStack : .native
         let route = requestedRoute ?? automatic
         if application.usesSegmentedStacks && route != .splitStack {
@@ -58,7 +64,7 @@ public struct FirmwareBuilder: Sendable {
         }
         let layout = try LayoutPlanner.plan(application, on: board)
         // A route other than the application's own builds beside it, not over it.
-        let suffix = route == automatic ? "" : "-" + route.rawValue
+        let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route == .splitStack && !nosplit ? "-checked" : "")
         let directory = application.directory.appendingPathComponent(".build/keel/\(application.name)-\(board.name)\(suffix)")
         let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
         try createDirectory(directory)
@@ -79,7 +85,7 @@ public struct FirmwareBuilder: Sendable {
         var fingerprint = Fingerprint()
         fingerprint.add(generated); fingerprint.add(linkerScript)
         fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
-        fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path)
+        fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path); fingerprint.add("nosplit \(nosplit)")
         for file in kernelSources + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
         let stamp = elf.appendingPathExtension("inputs")
         if FileManager.default.fileExists(atPath: elf.path),
@@ -91,35 +97,29 @@ public struct FirmwareBuilder: Sendable {
         let scriptFile = directory.appendingPathComponent("link.ld")
         try write(generated, to: generatedFile)
         try write(linkerScript, to: scriptFile)
-        let ir = directory.appendingPathComponent("firmware.ll")
-        let object = directory.appendingPathComponent("firmware.o")
+        let swiftIR = directory.appendingPathComponent("firmware.swift.ll")
         let portObject = directory.appendingPathComponent("port.o")
 
         try Subprocess.step("swiftc (kernel + \(application.name))", toolchain.swiftc,
-            swiftArguments + (kernelSources + application.sources + [generatedFile]).map(\.path) + ["-emit-ir", "-o", ir.path])
-        var objects = [object.path, portObject.path]
-        if route != .native { try rewriteForThumb1(ir, splitStack: route == .splitStack) }
-        try Subprocess.step("clang (IR -> object)", toolchain.clang,
-            codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
-                             "-Wno-override-module", "-c", ir.path, "-o", object.path])
+            swiftArguments + (kernelSources + application.sources + [generatedFile]).map(\.path) + ["-emit-ir", "-o", swiftIR.path])
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
+        var assembly = [portObject.path]
         if route == .splitStack {
             let moreStackObject = directory.appendingPathComponent("morestack.o")
             try Subprocess.step("clang (__morestack)", toolchain.clang,
                 clangArguments + defines.flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
-            // ld.lld refuses split code calling code without the note ("requires
-            // __morestack_non_split"); Keel decides which code is split, so the notes go.
-            guard let objcopy = toolchain.objcopy else {
-                throw .toolMissing(tool: "llvm-objcopy", hint: "expected beside \(toolchain.swiftc.path)")
-            }
-            try Subprocess.step("llvm-objcopy (drop split-stack notes)", objcopy,
-                ["--remove-section=.note.GNU-split-stack", "--remove-section=.note.GNU-no-split-stack", object.path])
-            objects.append(moreStackObject.path)
+            assembly.append(moreStackObject.path)
         }
         let temporary = elf.appendingPathExtension("partial")
-        try Subprocess.step("ld.lld", toolchain.linker,
-            ["-T", scriptFile.path, "--gc-sections"] + objects + [try toolchain.libgcc(for: board).path, "-o", temporary.path])
+        let link = Link(directory: directory, swiftIR: swiftIR, route: route, codeArguments: codeArguments,
+                        assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
+        let first = try compileAndLink(link, nosplit: [])
+        var nosplitFunctions: [String] = []
+        if route == .splitStack && nosplit, let split = first?.split {
+            nosplitFunctions = try dropProvenChecks(link, application: application, split: split)
+        }
+        try write(nosplitFunctions.map { $0 + "\n" }.joined(), to: elf.appendingPathExtension(Self.nosplitExtension))
         _ = try? FileManager.default.removeItem(at: elf)
         do {
             try FileManager.default.moveItem(at: temporary, to: elf)
@@ -130,13 +130,83 @@ public struct FirmwareBuilder: Sendable {
         return try image(elf, board, application, layout, rebuilt: true, route: route)
     }
 
-    /// The Thumb-1 routes: retarget the IR and decide which functions keep the prologue.
-    func rewriteForThumb1(_ ir: URL, splitStack: Bool) throws(KeelError) {
-        let text: String
-        do { text = try String(contentsOf: ir, encoding: .utf8) } catch {
-            throw .buildFailed(step: "read \(ir.path)", output: error.localizedDescription)
+    /// What one compile-and-link of the Swift code needs (the assembly is built once).
+    struct Link {
+        var directory: URL
+        var swiftIR: URL
+        var route: CodeRoute
+        var codeArguments: [String]
+        var assembly: [String]
+        var script: URL
+        var libgcc: URL
+        var output: URL
+    }
+
+    /// IR → object → linked image. The Thumb-1 routes rewrite the IR first (SplitStackIR);
+    /// returns that rewrite's result (nil on the native route).
+    func compileAndLink(_ link: Link, nosplit: Set<String>) throws(KeelError) -> SplitStackIR.Result? {
+        let object = link.directory.appendingPathComponent("firmware.o")
+        var ir = link.swiftIR
+        var rewrite: SplitStackIR.Result? = nil
+        if link.route != .native {
+            ir = link.directory.appendingPathComponent("firmware.ll")
+            let text: String
+            do { text = try String(contentsOf: link.swiftIR, encoding: .utf8) } catch {
+                throw .buildFailed(step: "read \(link.swiftIR.path)", output: error.localizedDescription)
+            }
+            rewrite = SplitStackIR.rewrite(text, splitStack: link.route == .splitStack, nosplit: nosplit)
+            try write(rewrite!.text, to: ir)
         }
-        try write(SplitStackIR.rewrite(text, splitStack: splitStack).text, to: ir)
+        try Subprocess.step("clang (IR -> object)", toolchain.clang,
+            link.codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
+                                  "-Wno-override-module", "-c", ir.path, "-o", object.path])
+        if link.route == .splitStack {
+            // ld.lld refuses split code calling code without the note ("requires
+            // __morestack_non_split"); Keel decides which code is split, so the notes go.
+            guard let objcopy = toolchain.objcopy else {
+                throw .toolMissing(tool: "llvm-objcopy", hint: "expected beside \(toolchain.swiftc.path)")
+            }
+            try Subprocess.step("llvm-objcopy (drop split-stack notes)", objcopy,
+                ["--remove-section=.note.GNU-split-stack", "--remove-section=.note.GNU-no-split-stack", object.path])
+        }
+        try Subprocess.step("ld.lld", toolchain.linker,
+            ["-T", link.script.path, "--gc-sections", object.path] + link.assembly + [link.libgcc.path, "-o", link.output.path])
+        return rewrite
+    }
+
+    /// Nosplit (issue 5): reads the first link's unchecked chains, takes the prologue off the
+    /// task code whose trees fit in the slack without lengthening any chain, links again and
+    /// verifies the new image the same way. Returns the functions that lost the prologue.
+    func dropProvenChecks(_ link: Link, application: Application, split: [String]) throws(KeelError) -> [String] {
+        let slack = UInt32(SegmentedStack.slackBytes)
+        func chains() throws(KeelError) -> UncheckedChains {
+            let elf: ELFFile
+            do { elf = try ELFFile(contentsOf: link.output) } catch { throw .elf(error.description) }
+            let analysis = try StackAnalysis.depths(elf: elf, path: link.output.path, application: application,
+                                                    demangler: toolchain.demangler)
+            guard let chains = UncheckedChains(analysis: analysis) else {
+                throw .buildFailed(step: "find the split-stack checks", output: "\(link.output.path) has no __morestack")
+            }
+            return chains
+        }
+        let before = try chains()
+        let candidates = Set(split.filter { !$0.hasPrefix(TaskTableGenerator.entryPrefix) })
+        let functions = before.analysis.graph.functions
+        let chosen = before.nosplitChoice(slackBytes: slack) { candidates.contains(functions[$0].name) }
+            .map { functions[$0].name }
+        guard !chosen.isEmpty else { return [] }
+        let beforeReport = before.report(slackBytes: slack)
+        guard let rewrite = try compileAndLink(link, nosplit: Set(chosen)) else { return [] }
+        // The proof is on the new image: no chain may be longer than the slack, or than the
+        // first image's longest chain when that one already was.
+        let after = try chains().report(slackBytes: slack)
+        let allowed = max(slack, beforeReport.longest?.bytes ?? 0)
+        if let longest = after.longest, longest.bytes > allowed || after.tooLong.count > beforeReport.tooLong.count {
+            throw .buildFailed(step: "verify the functions built without the split-stack check",
+                output: "after taking the check off \(rewrite.nosplit.count) functions, code runs \(longest.bytes) bytes below the limit "
+                    + "from the check of \(longest.function) (slack \(slack)): " + longest.path.map(\.function).joined(separator: " -> "))
+        }
+        return rewrite.nosplit
     }
 
     /// -D conditions: the architecture, and one per detector some task uses.
@@ -199,8 +269,11 @@ public struct FirmwareBuilder: Sendable {
             if section.name == ".data" { flash += Int(section.size); data += Int(section.size) }
             if section.name == ".bss" { data += Int(section.size) }
         }
+        let nosplit = (try? String(contentsOf: elf.appendingPathExtension(Self.nosplitExtension), encoding: .utf8))?
+            .split(separator: "\n").map(String.init) ?? []
         return FirmwareImage(elf: elf, board: board, application: application, layout: layout,
-                             flashBytes: flash, ramBytes: Int(layout.stackAreaBytes) + data, rebuilt: rebuilt, route: route)
+                             flashBytes: flash, ramBytes: Int(layout.stackAreaBytes) + data, rebuilt: rebuilt, route: route,
+                             nosplitFunctions: nosplit)
     }
 
     func swiftFiles(under directory: URL) throws(KeelError) -> [URL] {

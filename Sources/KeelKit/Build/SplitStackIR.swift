@@ -17,6 +17,9 @@
 // even though the kernel starts it; an application's interrupt handler is split code, and
 // the dispatcher gives it the handler stack's limit while it runs.
 //
+// A second pass (after a first link, see FirmwareBuilder) also takes the mark off the task
+// code the stack analysis proved needs no check (`nosplit`).
+//
 // Source-file debug info would be the obvious test, but the optimiser leaves many kernel
 // functions with `<compiler-generated>` as their file; reachability is exact.
 
@@ -29,11 +32,14 @@ public enum SplitStackIR {
         public var split: [String]
         /// Functions it was taken from (reached from a root).
         public var unsplit: [String]
+        /// Task code it was taken from because the analysis proved it needs none (`nosplit`).
+        public var nosplit: [String]
     }
 
     /// Rewrites `ir` (one module's textual IR). With `splitStack` false only the triple and
-    /// every "split-stack" mark go: the same Thumb-1 code without any prologue.
-    public static func rewrite(_ ir: String, splitStack: Bool) -> Result {
+    /// every "split-stack" mark go: the same Thumb-1 code without any prologue. `nosplit`
+    /// names task code that loses the prologue too (UncheckedChains.nosplitChoice).
+    public static func rewrite(_ ir: String, splitStack: Bool, nosplit: Set<String> = []) -> Result {
         var lines = ir.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var functions: [String: Function] = [:]
         var order: [String] = []
@@ -61,6 +67,7 @@ public enum SplitStackIR {
             work.append(contentsOf: functions[name]!.callees)
         }
         if !splitStack { unsplit = Set(order) }
+        let nosplitHere = Set(order).intersection(nosplit).subtracting(unsplit)
 
         // Each attribute group with "split-stack" gets a twin without it, for the unsplit functions.
         var twins: [String: String] = [:]
@@ -79,12 +86,13 @@ public enum SplitStackIR {
             lines.append("attributes #\(nextGroup) = " + group.body.replacingOccurrences(of: " \"split-stack\"", with: ""))
             nextGroup += 1
         }
-        for name in unsplit {
+        for name in unsplit.union(nosplitHere) {
             let number = functions[name]!.line
             lines[number] = replaceGroup(in: lines[number], twins)
         }
         return Result(text: lines.joined(separator: "\n"),
-                      split: order.filter { !unsplit.contains($0) }, unsplit: order.filter { unsplit.contains($0) })
+                      split: order.filter { !unsplit.contains($0) && !nosplitHere.contains($0) },
+                      unsplit: order.filter { unsplit.contains($0) }, nosplit: order.filter { nosplitHere.contains($0) })
     }
 
     struct Function {

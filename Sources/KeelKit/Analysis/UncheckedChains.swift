@@ -1,0 +1,189 @@
+// Split-stack images: how far code runs below `__STACK_LIMIT` between two prologue checks,
+// and which functions can go without the check (Go's "nosplit" rule, proven here instead
+// of trusted).
+//
+// Why the slack must be proven: a function with the split-stack prologue compares SP with
+// the limit before it builds its frame — SP itself for frames under 256 bytes, SP minus
+// the frame for larger ones (LLVM's ARMFrameLowering::adjustForSegmentedStacks) — so a
+// check that passed says only that SP was at or above the limit. From there until the next
+// check the stack runs unguarded below it:
+//   - the function's own frame, when it is under 256 bytes, less 8: the check compared SP
+//     after `push {r4, r5}`, which the function pops before it builds its frame;
+//   - every callee without the prologue, and their callees (the kernel, the runtime, leaves
+//     made nosplit);
+//   - the next checked callee's first pushes (`push {r4, r5}`, and `push {lr}` when its
+//     check fails), then `__morestack`'s pushes and `keel_segment_grow`'s tree, which run on
+//     the old stack before SP moves;
+//   - one exception frame on top of the deepest point, except under `keel_segment_grow`,
+//     which runs with interrupts masked: there the frame can only land before the mask
+//     (on `__morestack`'s pushes).
+// That is an unchecked chain. The slack kept below every limit must hold the longest one.
+//
+// Which functions are checked is read from the linked image (a function that calls
+// `__morestack` has the prologue), not from what the build meant to do, so the result holds
+// for the code that runs.
+//
+// Nosplit: a checked function whose whole call tree fits in the slack can lose its check,
+// provided no chain that passes through it gets longer. Taking the check away makes the
+// function, as a callee, cost its own unchecked tree instead of the failing-check cost
+// above; when that is no more, every chain through it stays as long or shorter, and its own
+// chain disappears. `nosplitChoice` picks such functions, smallest trees first (so a
+// caller is judged with its callees already nosplit); the build takes their prologue away,
+// links again, and verifies the new image with this same walk.
+
+/// An unguarded run below the limit, from one function's passed check.
+public struct UncheckedChain: Sendable, Codable, Equatable {
+    /// The checked function whose passed check starts the chain.
+    public var function: String
+    /// Bytes below the limit at the deepest point (for an unbounded chain: the visible part).
+    public var bytes: UInt32
+    public var path: [PathStep]
+    /// Why the chain is unbounded (empty when `bytes` is a bound).
+    public var unbounded: [String]
+}
+
+public struct UncheckedChainReport: Sendable, Codable, Equatable {
+    /// The slack below every segment's limit.
+    public var slackBytes: UInt32
+    /// Functions with the prologue in this image.
+    public var checkedFunctions: Int
+    /// The longest bounded chain (an unbounded one when no chain is bounded).
+    public var longest: UncheckedChain?
+    /// Chains longer than the slack, or unbounded.
+    public var tooLong: [UncheckedChain]
+}
+
+public struct UncheckedChains: Sendable {
+    /// `push {r4, r5}` before the compare, `push {lr}` before `bl __morestack`.
+    public static let prologueBytes: UInt32 = 12
+    /// Frames under this many bytes are checked by SP alone, so the whole frame can lie below the limit.
+    public static let comparedBySP: UInt32 = 256
+    /// The prologue compares after `push {r4, r5}`: 8 bytes below the function's entry SP.
+    public static let checkedBelowEntry: UInt32 = 8
+
+    /// The depths of the whole image (every tree followed to its leaves).
+    public let analysis: WorstCaseStack
+    /// Functions with the prologue.
+    public let checked: Set<Int>
+    let moreStack: Int
+    /// What a checked function costs as a callee: its pushes and a failing check.
+    let failingCheck: StackDepth
+    /// Depths that stop at every checked function (which costs `failingCheck`).
+    let cut: WorstCaseStack
+
+    /// nil for an image without `__morestack` (no split-stack code).
+    public init?(analysis: WorstCaseStack) {
+        let graph = analysis.graph
+        guard let moreStack = graph.index(named: "__morestack") else { return nil }
+        let checked = graph.functions.indices.filter { index in
+            index != moreStack && graph.functions[index].calls.contains { $0.callee == moreStack }
+        }
+        self.analysis = analysis
+        self.moreStack = moreStack
+        self.checked = Set(checked)
+        // The failing check: its pushes, `__morestack`'s, then grow's tree with interrupts
+        // masked. Its `bytes` leave out the exception frame every chain adds at the end, so
+        // they are the pushes plus whatever of grow's tree is deeper than that frame; the
+        // path keeps the real steps (chain(from:) shows the difference).
+        let moreStackDepth = analysis.depth(of: moreStack)
+        let pushes = graph.functions[moreStack].frame.bytes ?? 0
+        let masked = moreStackDepth.bytes &- min(moreStackDepth.bytes, pushes)
+        var failing = moreStackDepth
+        failing.bytes = Self.prologueBytes &+ pushes &+ (masked &- min(masked, StackAnalysis.exceptionFrameBytes))
+        failing.path.insert(PathStep(function: "prologue pushes; the check fails", bytes: Self.prologueBytes,
+                                     source: "prologue"), at: 0)
+        failingCheck = failing
+        var replacing: [Int: StackDepth] = [:]
+        for index in checked { replacing[index] = failing }
+        cut = WorstCaseStack(graph: graph, names: analysis.names, hints: analysis.hints, replacing: replacing)
+    }
+
+    /// The chain from `function`'s passed check.
+    public func chain(from function: Int) -> UncheckedChain {
+        let graph = analysis.graph, names = analysis.names
+        let frame = graph.functions[function].frame
+        var unbounded: [UnboundedReason] = []
+        if case .dynamic(let site) = frame { unbounded.append(.dynamicFrame(function: names[function], site: site)) }
+        let frameBytes = frame.bytes ?? 0
+        // Under 256 bytes the check compared SP - 8 (after `push {r4, r5}`) with the limit.
+        let own = frameBytes < Self.comparedBySP ? frameBytes &- min(frameBytes, Self.checkedBelowEntry) : 0
+        var deepest: StackDepth? = nil
+        for callee in analysis.callees(of: function) where callee != moreStack {
+            let result = cut.depth(of: callee)
+            unbounded += result.unbounded.filter { !unbounded.contains($0) }
+            if deepest == nil || result.bytes > deepest!.bytes { deepest = result }
+        }
+        let first = PathStep(function: names[function], bytes: own,
+                             source: frameBytes < Self.comparedBySP ? "\(frame.source) frame − 8: checked at SP − 8"
+                                                                     : "\(frame.source) frame \(frameBytes), checked whole: above the limit",
+                             symbol: graph.functions[function].name)
+        let steps = deepest?.path ?? []
+        let total = own &+ (deepest?.bytes ?? 0) &+ StackAnalysis.exceptionFrameBytes
+        // Through a failing check the steps add up to more than the depth: grow's masked tree
+        // stands in for the exception frame, which only lands where it is deeper.
+        let stepBytes = steps.reduce(own) { $0 &+ $1.bytes }
+        let exception = stepBytes &+ StackAnalysis.exceptionFrameBytes == total
+            ? PathStep(function: "exception frame", bytes: StackAnalysis.exceptionFrameBytes, source: "hardware")
+            : PathStep(function: "exception frame, before __morestack masks interrupts (none under keel_segment_grow)",
+                       bytes: total &- min(total, stepBytes), source: "hardware")
+        return UncheckedChain(function: names[function], bytes: total, path: [first] + steps + [exception],
+                              unbounded: unbounded.map(\.description))
+    }
+
+    /// Every chain against the slack.
+    public func report(slackBytes: UInt32) -> UncheckedChainReport {
+        let chains = checked.sorted().map(chain(from:))
+        let bounded = chains.filter(\.unbounded.isEmpty)
+        let longest = bounded.max { $0.bytes < $1.bytes } ?? chains.first
+        return UncheckedChainReport(slackBytes: slackBytes, checkedFunctions: checked.count, longest: longest,
+                                    tooLong: chains.filter { !$0.unbounded.isEmpty || $0.bytes > slackBytes })
+    }
+
+    /// Checked functions that can lose the prologue (indices), smallest trees first. A
+    /// function qualifies when it is not recursive, `eligible` admits it, its whole tree
+    /// plus an exception frame fits in the slack, and its unchecked tree costs its callers
+    /// no more than its failing check did.
+    public func nosplitChoice(slackBytes: UInt32, eligible: (Int) -> Bool) -> [Int] {
+        let graph = analysis.graph
+        // The whole tree without the function's own `__morestack` call, which goes with the prologue.
+        func wholeTree(_ function: Int) -> UInt32? {
+            guard let frame = graph.functions[function].frame.bytes else { return nil }
+            var deepest: UInt32 = 0
+            for callee in analysis.callees(of: function) where callee != moreStack {
+                let depth = analysis.depth(of: callee)
+                guard depth.isBounded else { return nil }
+                deepest = max(deepest, depth.bytes)
+            }
+            return frame &+ deepest
+        }
+        let budget = slackBytes &- min(slackBytes, StackAnalysis.exceptionFrameBytes)
+        let candidates = checked.compactMap { index -> (index: Int, tree: UInt32)? in
+            guard eligible(index), !analysis.isRecursive(index), let tree = wholeTree(index), tree <= budget else { return nil }
+            return (index, tree)
+        }.sorted { ($0.tree, $0.index) < ($1.tree, $1.index) }
+
+        // A callee's cost below the caller's frame; nil: unbounded. Values of functions that
+        // are not re-evaluated stay as they were, which can only overstate them.
+        var cost: [Int: UInt32?] = [:]
+        let failing: UInt32? = failingCheck.isBounded ? failingCheck.bytes : nil
+        func calleeCost(_ index: Int) -> UInt32? {
+            if let known = cost[index] { return known }
+            if checked.contains(index) { return failing }
+            let depth = cut.depth(of: index)
+            return depth.isBounded ? depth.bytes : nil
+        }
+        var chosen: [Int] = []
+        for candidate in candidates {
+            guard var unchecked = graph.functions[candidate.index].frame.bytes else { continue }
+            var bounded = true
+            for callee in analysis.callees(of: candidate.index) where callee != moreStack {
+                guard let bytes = calleeCost(callee) else { bounded = false; break }
+                unchecked = max(unchecked, graph.functions[candidate.index].frame.bytes! &+ bytes)
+            }
+            guard bounded, let failing, unchecked <= failing else { continue }
+            cost[candidate.index] = unchecked
+            chosen.append(candidate.index)
+        }
+        return chosen
+    }
+}
