@@ -23,7 +23,12 @@ struct Build: ParsableCommand {
                                                    mode: noCheck ? .off : nil)
             printLine(Self.summary(checked.image))
             for (task, bytes) in checked.automaticStacks.sorted(by: { $0.key < $1.key }) {
-                printLine("  stack \"auto\": \(task) gets \(bytes) bytes (worst case + margin, from the stack analysis)")
+                if application.tasks.first(where: { $0.name == task })?.segmented != nil {
+                    printLine("  \"initial\": \"auto\": \(task)'s first segment gets \(bytes) bytes "
+                              + "(its path with each recursion once + the exception frame + the \(SegmentedStack.slackBytes)-byte slack)")
+                } else {
+                    printLine("  stack \"auto\": \(task) gets \(bytes) bytes (worst case + margin, from the stack analysis)")
+                }
             }
             if noCheck || application.stackCheck == .off { return }
             if checked.findings.isEmpty {

@@ -122,6 +122,11 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(problem(task(#"{"segmented": {"initial": 512, "max": 4096}}"#)).contains("'initial' must be a whole number from 640"))
         XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024, "max": 512}}"#)).contains("'max' must be a whole number from 1024"))
         XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024}}"#)).contains("needs 'initial'"))
+        // "initial": "auto": the analysis sizes the first segment at build time; the smallest until then.
+        let automatic = try parse(task(#"{"segmented": {"initial": "auto", "max": 4096}}"#)).tasks[0]
+        XCTAssertTrue(automatic.automaticStack)
+        XCTAssertEqual(automatic.segmented?.initialBytes, SegmentedStack.minimumInitialBytes)
+        XCTAssertTrue(problem(task(#"{"segmented": {"initial": "big", "max": 4096}}"#)).contains("'initial' must be a whole number"))
         XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024, "max": 99999999}}"#)).contains("larger than mps2-an385's RAM"))
         XCTAssertTrue(problem(task(#"{"growing": 1}"#)).contains("must be {\"segmented\""))
         XCTAssertTrue(problem(task(#"{"segmented": {"initial": 1024, "max": 4096}}"#, #", "protection": ["paint", "sp-check"]"#))

@@ -35,6 +35,15 @@ public enum StackCheck {
         return max(256, (Int(worst) + margin + 7) / 8 * 8)
     }
 
+    /// A segmented task's automatic first segment: the path with each recursion walked once
+    /// (the visible part, which is the bound when there is no recursion), an exception frame,
+    /// and the slack kept below the limit, rounded up to 8; never less than the smallest
+    /// first segment. Deeper recursion takes segments from the pool.
+    public static func automaticFirstSegment(pathBytes: UInt32) -> Int {
+        let bytes = Int(pathBytes) + Int(StackAnalysis.exceptionFrameBytes) + SegmentedStack.slackBytes
+        return max(SegmentedStack.minimumInitialBytes, (bytes + 7) / 8 * 8)
+    }
+
     public static func findings(_ report: StackAnalysisReport) -> [StackFinding] {
         var findings: [StackFinding] = []
         for task in report.tasks {

@@ -55,7 +55,8 @@ public struct TaskSpec: Sendable, Equatable {
     /// Set when the stack is segmented: `stackBytes` is then the first segment, and the task
     /// takes more segments from the application's segment pool as it goes deeper.
     public var segmented: SegmentedStack?
-    /// The manifest said `"stack": "auto"`: the build sizes the stack from the analysis.
+    /// The manifest said `"stack": "auto"` (or, for a segmented stack, `"initial": "auto"`):
+    /// the build sizes the stack (the first segment) from the analysis.
     public var automaticStack = false
     /// The stack an automatic task is laid out with for the first (analysis) build.
     public static let automaticPlaceholderBytes = 2048

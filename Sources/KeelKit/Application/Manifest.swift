@@ -155,8 +155,10 @@ public enum Manifest {
         let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
         guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
         let segmented = try parseSegmented(task["stack"], board: board, problem)
-        // "auto": sized by the stack analysis at build time; a placeholder until then.
-        let automatic = task["stack"] as? String == "auto"
+        // "auto" (the stack, or a segmented stack's first segment): sized by the stack
+        // analysis at build time; a placeholder until then.
+        let automaticInitial = ((task["stack"] as? [String: Any])?["segmented"] as? [String: Any])?["initial"] as? String == "auto"
+        let automatic = task["stack"] as? String == "auto" || automaticInitial
         guard let stack = segmented?.initialBytes ?? (automatic ? TaskSpec.automaticPlaceholderBytes : nil)
                 ?? (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
             throw problem("'stack' must be a whole number of bytes, \"auto\", or {\"segmented\": {\"initial\": N, \"max\": M}}")
@@ -211,7 +213,7 @@ public enum Manifest {
             throw problem("'stack.segmented' has unknown key '\(unknown)' (known: initial, max, segment)")
         }
         guard inner["initial"] != nil, inner["max"] != nil else {
-            throw problem("'stack.segmented' needs 'initial' (first segment bytes) and 'max' (most bytes in all segments)")
+            throw problem("'stack.segmented' needs 'initial' (first segment bytes, or \"auto\") and 'max' (most bytes in all segments)")
         }
         let ram = Int(board.ram.length)
         for key in ["initial", "max", "segment"] {
@@ -220,7 +222,8 @@ public enum Manifest {
             }
         }
         let minimum = SegmentedStack.minimumInitialBytes
-        let initial = try integer(inner, "initial", default: 1024, in: minimum...ram, problem)
+        // "auto": the analysis sizes it at build time (Build/CheckedBuild.swift); the smallest until then.
+        let initial = inner["initial"] as? String == "auto" ? minimum : try integer(inner, "initial", default: 1024, in: minimum...ram, problem)
         let maximum = try integer(inner, "max", default: 8192, in: initial...ram, problem)
         guard initial % 8 == 0 else { throw problem("'stack.segmented.initial' must be a multiple of 8 bytes") }
         let granule = SegmentedStack.granuleBytes

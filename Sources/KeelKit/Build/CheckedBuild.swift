@@ -1,5 +1,10 @@
 // A build with its stack analysis: automatic stacks sized, the final image checked.
 //
+// "auto" sizes a fixed stack at its worst case plus a margin (StackCheck.automaticBytes),
+// and a segmented stack's first segment at the task's path with each recursion walked
+// once, plus the slack below its limit (StackCheck.automaticFirstSegment): the task then
+// runs everything but its recursions without a split.
+//
 // Why a second build for "auto": a stack's size moves every address after it, but not the
 // code's frames or calls, so the first image (automatic stacks laid out at a placeholder
 // size) gives the worst cases, and the second is built with the stacks they call for. The
@@ -31,6 +36,21 @@ extension FirmwareBuilder {
             let report = try StackAnalysis.analyze(image: first, demangler: toolchain.demangler)
             for index in application.tasks.indices where application.tasks[index].automaticStack {
                 let task = application.tasks[index]
+                if var segmented = task.segmented {
+                    guard let result = report.tasks.first(where: { $0.task == task.name }) else {
+                        throw .stackCheckFailed("task '\(task.name)' has no result in the stack analysis")
+                    }
+                    let bytes = StackCheck.automaticFirstSegment(pathBytes: result.pathBytes)
+                    guard bytes <= segmented.maximumBytes else {
+                        throw .stackCheckFailed("task '\(task.name)' has \"initial\": \"auto\"; the analysis asks for a first segment of "
+                            + "\(bytes) bytes, more than its \"max\" of \(segmented.maximumBytes)")
+                    }
+                    segmented.initialBytes = bytes
+                    application.tasks[index].segmented = segmented
+                    application.tasks[index].stackBytes = bytes
+                    automatic[task.name] = bytes
+                    continue
+                }
                 guard let result = report.tasks.first(where: { $0.task == task.name }), let worst = result.worstBytes else {
                     let why = report.tasks.first { $0.task == task.name }?.unbounded.joined(separator: "; ") ?? "no result"
                     throw .stackCheckFailed("task '\(task.name)' has \"stack\": \"auto\" but its worst case is unbounded (\(why)); "

@@ -1,12 +1,12 @@
-// The split-stack checks of a linked image: every unchecked run fits in the slack (and is
-// never below what the run painted there), and the functions nosplit took the check off
-// are exactly what the analysis allows.
+// The stack analysis of split-stack images: every unchecked run fits in the slack (and is
+// never below what the run painted there), the functions nosplit took the check off are
+// exactly what the analysis allows, and "initial": "auto" sizes a first segment.
 
 import Foundation
 import KeelKit
 import XCTest
 
-final class NosplitTests: XCTestCase {
+final class SplitStackAnalysisTests: XCTestCase {
     static let slack = UInt32(SegmentedStack.slackBytes)
 
     /// The longest unchecked run fits, its steps add up, and it is not below the slack use
@@ -83,5 +83,33 @@ final class NosplitTests: XCTestCase {
         XCTAssertTrue(findings.contains { $0.message.contains(longest.function) && $0.message.contains("\(longest.bytes) bytes") }, "\(findings)")
         report.uncheckedChains = chains.report(slackBytes: longest.bytes)
         XCTAssertEqual(StackCheck.findings(report).filter { $0.kind == .uncheckedRunTooLong }, [])
+    }
+
+    /// `"initial": "auto"`: the first segment holds the task's path with each recursion
+    /// once, an exception frame and the slack; the task runs to the same result.
+    func testAutomaticFirstSegmentHoldsThePathAndTheSlack() throws {
+        let board = "mps2-an385"
+        let image = try TestFirmware.shared.image("segmented", board: board, variant: "auto-first") { application in
+            let index = application.tasks.firstIndex { $0.name == "deep" }!
+            application.tasks[index].automaticStack = true
+        }
+        let report = try TestFirmware.shared.stackReport("segmented", board: board, variant: "auto-first")
+        let deep = try XCTUnwrap(report.tasks.first { $0.task == "deep" })
+        let expected = (Int(deep.pathBytes) + 36 + SegmentedStack.slackBytes + 7) / 8 * 8
+        let spec = try XCTUnwrap(image.application.tasks.first { $0.name == "deep" })
+        XCTAssertEqual(spec.segmented?.initialBytes, expected, "\(deep.path.map(\.function))")
+        XCTAssertEqual(spec.stackBytes, expected)
+        let index = try XCTUnwrap(image.application.tasks.firstIndex { $0.name == "deep" })
+        XCTAssertGreaterThanOrEqual(Int(image.layout.taskStacks[index].bytes), expected)
+        XCTAssertGreaterThan(expected, 640, "the analysis found more than the manifest's 640 bytes")
+
+        let result = try TestFirmware.shared.run("segmented", board: board, variant: "auto-first")
+        let lines = result.records.compactMap { record -> String? in if case .output(let line) = record { line } else { nil } }
+        let fixed = try XCTUnwrap(lines.first { $0.hasPrefix("keel-test:deep where=fixed") }, transcript(result))
+        let segmented = try XCTUnwrap(lines.first { $0.hasPrefix("keel-test:deep where=segmented") }, transcript(result))
+        let checksum = { (line: String) in line.split(separator: " ").first { $0.hasPrefix("checksum=") } }
+        XCTAssertEqual(checksum(fixed), checksum(segmented), transcript(result))
+        let first = try XCTUnwrap(result.segments.first { $0.kind == .task && $0.task == "deep" }, transcript(result))
+        XCTAssertEqual(first["initial"], expected, transcript(result))
     }
 }
