@@ -36,6 +36,24 @@ final class StackAnalysisTests: XCTestCase {
         print("static/measured, \(ratios.count) tasks, median " + String(format: "%.2f", median) + " (target ≤ 1.25)\n" + lines.joined(separator: "\n"))
     }
 
+    /// swift_release's jump through the metadata reaches the classes' deallocating deinits
+    /// only (ClassDestroyCall.swift), on Thumb-2 and Thumb-1 code alike.
+    func testReleaseReachesOnlyDeallocatingDeinits() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let image = try TestFirmware.shared.image("interleave", board: board)
+            let graph = try CallGraph(elf: try ELFFile(contentsOf: image.elf))
+            let release = try XCTUnwrap(graph.index(named: "swift_release"))
+            XCTAssertFalse(graph.functions[release].registerJumps.isEmpty, board)
+            XCTAssertTrue(graph.functions[release].registerJumps.allSatisfy(\.isClassDestroy), board)
+            let destroyers = Set(graph.classDestroyers.map { graph.functions[$0].name })
+            XCTAssertTrue(destroyers.contains("$es15__StringStorageCfD"), "\(board): \(destroyers)")
+            XCTAssertTrue(destroyers.allSatisfy { $0.contains("CfD") }, "\(board): \(destroyers)")
+            let analysis = WorstCaseStack(graph: graph)
+            XCTAssertEqual(Set(analysis.callees(of: release)).intersection(graph.classDestroyers), graph.classDestroyers)
+            XCTAssertFalse(analysis.callees(of: release).contains { graph.functions[$0].name.contains("posixMemalign") }, board)
+        }
+    }
+
     /// The shapes of Firmware/Examples/stack-shapes, on a Thumb-2 and a Thumb-1 board.
     func testKnownShapes() throws {
         for board in ["mps2-an385", "microbit"] {

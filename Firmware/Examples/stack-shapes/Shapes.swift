@@ -1,6 +1,8 @@
 // Call shapes the stack analysis must get right, each in its own task; no task prints, so
 // each task's measured high-water mark is its own code and the analysis can be compared
-// with it closely. Every stack is "auto": the build sizes it from the analysis.
+// with it closely. `touch`, at the bottom of every task but divide, yields, so the exception
+// frame the bound counts is really there when the stack is painted (divide's deepest point
+// is in libgcc). Every stack is "auto": the build sizes it from the analysis.
 //
 // - chain: three calls deep, each with a frame it must keep (a local buffer passed out).
 // - tail: a function whose last act is a call the optimiser turns into a branch.
@@ -15,11 +17,14 @@ func publish(_ value: UInt32) {
 }
 nonisolated(unsafe) var shapeResults: UInt32 = 0
 
-/// Keeps `words` words of the caller's frame alive and returns something from them.
+/// Keeps `words` words of the caller's frame alive and returns something from them; then
+/// yields, so PendSV's exception frame lands on the task stack at the deepest point and the
+/// painted high-water mark holds what the bound counts for it (a tick rarely comes there).
 @inline(never)
 func touch(_ words: UnsafeMutablePointer<UInt32>, _ count: Int) -> UInt32 {
     var total: UInt32 = 0
     for index in 0..<count { words[index] = UInt32(index) &* 2_654_435_761; total &+= words[index] }
+    Keel.yield()
     return total
 }
 

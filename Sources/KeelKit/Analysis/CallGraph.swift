@@ -49,6 +49,9 @@ public struct CallGraph: Sendable {
         public var register: UInt8
         /// `blx` (a call) rather than `bx`/`mov pc`/`ldr pc` (a jump, as in a tail call).
         public var isCall: Bool
+        /// A call through a class's destroy slot (ClassDestroyCall.swift): it reaches only
+        /// `classDestroyers`.
+        public var isClassDestroy = false
     }
 
     public struct Function: Sendable {
@@ -74,6 +77,8 @@ public struct CallGraph: Sendable {
     /// Functions whose address is stored somewhere as data (a literal pool, a table): the
     /// only functions a jump through a register can reach.
     public private(set) var addressTaken: Set<Int> = []
+    /// The functions in the destroy slot of every class metadata record in the image.
+    public private(set) var classDestroyers: Set<Int> = []
     /// Exception number → handler function, from the vector table at the start of flash.
     public private(set) var vectors: [Int: Int] = [:]
     /// True when the image has a `.stack_sizes` section.
@@ -158,6 +163,9 @@ public struct CallGraph: Sendable {
             var depth: UInt32 = 0, deepest: UInt32 = 0
             var stackFromRegister: UInt32? = nil
             var lowHalves: [UInt8: UInt16] = [:]
+            var steps: [ClassDestroyCall.Step] = []
+            var branchTargets = Set<UInt32>()
+            var hasJumpTable = false
             let end = function.address &+ function.size
             var pc = function.address
             while pc < end {
@@ -165,6 +173,7 @@ public struct CallGraph: Sendable {
                 guard let first = halfword(pc) else { break }
                 let second = ThumbInstruction.isWide(first) && pc &+ 2 < end ? halfword(pc &+ 2) : nil
                 let (instruction, length) = ThumbInstruction.decode(first, second, at: pc)
+                steps.append(ClassDestroyCall.Step(address: pc, first: first, second: length == 4 ? second : nil))
                 defer { pc &+= length }
                 let inside = function.address..<end
                 switch instruction {
@@ -173,7 +182,7 @@ public struct CallGraph: Sendable {
                     if case .call = instruction { isTail = false } else { isTail = true }
                     // Inside the function: a branch (Thumb-1 `bl` is also a far branch), except
                     // a `bl` to its own start, which is a recursion.
-                    if inside.contains(target) && (isTail || target != function.address) { continue }
+                    if inside.contains(target) && (isTail || target != function.address) { branchTargets.insert(target); continue }
                     if let callee = Self.function(containing: target, ordered: ordered, functions: functions, indexByAddress: indexByAddress) {
                         calls.append(Call(site: pc, callee: callee, isTail: isTail))
                     } else {
@@ -198,8 +207,20 @@ public struct CallGraph: Sendable {
                         let word = UInt32(value) << 16 | UInt32(low)
                         if word & 1 == 1 { materialized.append(word & ~1) }
                     }
-                case .compareBranch, .jumpTable, .functionReturn, .supervisorCall, .other:
+                case .compareBranch(let target):
+                    branchTargets.insert(target)
+                case .jumpTable:
+                    hasJumpTable = true
+                case .functionReturn, .supervisorCall, .other:
                     break
+                }
+            }
+            // A jump table's targets are unknown: no site in such a function is straight-line for sure.
+            if !hasJumpTable {
+                for (number, jump) in jumps.enumerated() {
+                    guard let site = steps.firstIndex(where: { $0.address == jump.site }) else { continue }
+                    jumps[number].isClassDestroy = ClassDestroyCall.matches(steps, site: site, register: jump.register,
+                                                                            branchTargets: branchTargets)
                 }
             }
             functions[index].calls = calls
@@ -233,6 +254,17 @@ public struct CallGraph: Sendable {
                 }
                 offset += isCode ? 2 : 4
             }
+        }
+
+        // Class metadata (Swift `...N` data symbols) whose destroy slot holds a function.
+        let data = elf.sections.filter { $0.flags.contains(.alloc) && $0.hasFileContents && !$0.flags.contains(.execInstr) }
+        for symbol in elf.symbols where symbol.isDefined && symbol.type == .object
+            && Symbolizer.isSwiftMangled(symbol.name) && symbol.name.hasSuffix("N") {
+            let slot = symbol.address &+ ClassDestroyCall.destroySlot
+            guard let section = data.first(where: { slot >= $0.address && UInt64(slot) + 4 <= UInt64($0.address) + UInt64($0.size) }) else { continue }
+            let bytes = Array(try elf.contents(of: section))
+            let word = Self.word(bytes, at: Int(slot &- section.address))
+            if word & 1 == 1, let index = indexByAddress[word & ~1] { classDestroyers.insert(index) }
         }
 
         // The vector table: the first allocated section at the lowest flash address.

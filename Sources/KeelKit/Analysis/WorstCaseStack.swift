@@ -6,8 +6,10 @@
 // unbounded, with the reason and the place, and is never counted as zero. The bytes
 // reported next to an unbounded result are what the visible part needs (each cycle walked
 // once): a floor, not a bound. A jump through a register goes to the functions the
-// manifest names for it, or else to every function whose address the image takes (the
-// only ones a register can hold in a statically linked image). The manifest can close
+// manifest names for it; a function whose every such jump is a class's destroy call
+// (ClassDestroyCall.swift) reaches the classes' deallocating deinits; any other reaches
+// every function whose address the image takes (the only ones a register can hold in a
+// statically linked image). The manifest can close
 // each gap: a byte bound for a function's whole tree, a recursion depth, or the targets
 // of a register jump.
 //
@@ -125,7 +127,10 @@ public struct WorstCaseStack: Sendable {
                         targets += found
                     }
                 } else {
-                    targets += addressTaken
+                    // A class's destroy call reaches the classes' deallocating deinits only.
+                    let destroyers = graph.classDestroyers.sorted()
+                    let onlyDestroys = !destroyers.isEmpty && function.registerJumps.allSatisfy(\.isClassDestroy)
+                    targets += onlyDestroys ? destroyers : addressTaken
                 }
             }
             edges[index] = replacing[index] != nil ? [] : Array(Set(targets).subtracting(skipped)).sorted()
