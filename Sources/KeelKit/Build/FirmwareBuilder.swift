@@ -10,7 +10,10 @@
 // for `thumbv6m-unknown-linux-gnueabi` (the only ARM triple LLVM emits the prologue for),
 // with the prologue on the code only tasks run (SplitStackIR.swift) and `__morestack` from
 // Port/armv6m/MoreStack.S. Thumb-1 runs on all three cores. The benches also build the
-// same Thumb-1 code without the prologue (`thumb1`) to price each step separately.
+// same Thumb-1 code without the prologue (`thumb1`) to price each step separately. A
+// split-stack build links twice: the stack analysis of the first image picks the task code
+// that needs no check (nosplit, Analysis/UncheckedChains.swift), and the second image is
+// verified by the same analysis before it is kept.
 // A build whose inputs have not changed is not redone (a hash of every input is kept).
 
 import Foundation
