@@ -164,6 +164,7 @@ public struct CallGraph: Sendable {
             var stackFromRegister: UInt32? = nil
             var lowHalves: [UInt8: UInt16] = [:]
             var steps: [ClassDestroyCall.Step] = []
+            var jumpSteps: [Int] = []   // each register jump's place in `steps`
             var branchTargets = Set<UInt32>()
             var hasJumpTable = false
             let end = function.address &+ function.size
@@ -190,10 +191,12 @@ public struct CallGraph: Sendable {
                     }
                 case .indirectCall(let register):
                     jumps.append(RegisterJump(site: pc, register: register, isCall: true))
+                    jumpSteps.append(steps.count - 1)
                 case .indirectBranch(let register):
                     // Thumb-1 jump tables are `mov pc, rN` with the table right after (as data).
                     if dataStarts(in: pc &+ 2..<pc &+ 8) { continue }
                     jumps.append(RegisterJump(site: pc, register: register, isCall: false))
+                    jumpSteps.append(steps.count - 1)
                 case .stackDown(let bytes):
                     depth &+= bytes
                     deepest = max(deepest, depth)
@@ -217,9 +220,8 @@ public struct CallGraph: Sendable {
             }
             // A jump table's targets are unknown: no site in such a function is straight-line for sure.
             if !hasJumpTable {
-                for (number, jump) in jumps.enumerated() {
-                    guard let site = steps.firstIndex(where: { $0.address == jump.site }) else { continue }
-                    jumps[number].isClassDestroy = ClassDestroyCall.matches(steps, site: site, register: jump.register,
+                for (number, site) in jumpSteps.enumerated() {
+                    jumps[number].isClassDestroy = ClassDestroyCall.matches(steps, site: site, register: jumps[number].register,
                                                                             branchTargets: branchTargets)
                 }
             }
@@ -240,8 +242,12 @@ public struct CallGraph: Sendable {
         }
 
         // Address-taken functions: a function's address with the Thumb bit set, built by a
-        // movw/movt pair or stored as a word in data (literal pools, .rodata, .data).
+        // movw/movt pair or stored as a word in data (literal pools, .rodata, .data). The
+        // same pass reads the destroy slot of class metadata (Swift `...N` data symbols).
         for address in materialized { if let index = indexByAddress[address] { addressTaken.insert(index) } }
+        let destroySlots = Set(elf.symbols.filter { symbol in
+            symbol.isDefined && symbol.type == .object && Symbolizer.isSwiftMangled(symbol.name) && symbol.name.hasSuffix("N")
+        }.map { $0.address &+ ClassDestroyCall.destroySlot })
         for section in elf.sections where section.flags.contains(.alloc) && section.hasFileContents {
             let bytes = Array(try elf.contents(of: section))
             let isCode = section.flags.contains(.execInstr)
@@ -250,21 +256,13 @@ public struct CallGraph: Sendable {
                 let address = section.address &+ UInt32(offset)
                 if !isCode || isData(address) {
                     let word = Self.word(bytes, at: offset)
-                    if word & 1 == 1, let index = indexByAddress[word & ~1] { addressTaken.insert(index) }
+                    if word & 1 == 1, let index = indexByAddress[word & ~1] {
+                        addressTaken.insert(index)
+                        if !isCode && destroySlots.contains(address) { classDestroyers.insert(index) }
+                    }
                 }
                 offset += isCode ? 2 : 4
             }
-        }
-
-        // Class metadata (Swift `...N` data symbols) whose destroy slot holds a function.
-        let data = elf.sections.filter { $0.flags.contains(.alloc) && $0.hasFileContents && !$0.flags.contains(.execInstr) }
-        for symbol in elf.symbols where symbol.isDefined && symbol.type == .object
-            && Symbolizer.isSwiftMangled(symbol.name) && symbol.name.hasSuffix("N") {
-            let slot = symbol.address &+ ClassDestroyCall.destroySlot
-            guard let section = data.first(where: { slot >= $0.address && UInt64(slot) + 4 <= UInt64($0.address) + UInt64($0.size) }) else { continue }
-            let bytes = Array(try elf.contents(of: section))
-            let word = Self.word(bytes, at: Int(slot &- section.address))
-            if word & 1 == 1, let index = indexByAddress[word & ~1] { classDestroyers.insert(index) }
         }
 
         // The vector table: the first allocated section at the lowest flash address.

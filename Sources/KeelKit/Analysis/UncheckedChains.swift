@@ -98,6 +98,12 @@ public struct UncheckedChains: Sendable {
         cut = WorstCaseStack(graph: graph, names: analysis.names, hints: analysis.hints, replacing: replacing)
     }
 
+    /// What `function` calls once its check has passed (its own `__morestack` call belongs
+    /// to the failing check, which its caller's chain counts).
+    func calleesAfterCheck(_ function: Int) -> [Int] {
+        analysis.callees(of: function).filter { $0 != moreStack }
+    }
+
     /// The chain from `function`'s passed check.
     public func chain(from function: Int) -> UncheckedChain {
         let graph = analysis.graph, names = analysis.names
@@ -108,7 +114,7 @@ public struct UncheckedChains: Sendable {
         // Under 256 bytes the check compared SP - 8 (after `push {r4, r5}`) with the limit.
         let own = frameBytes < Self.comparedBySP ? frameBytes &- min(frameBytes, Self.checkedBelowEntry) : 0
         var deepest: StackDepth? = nil
-        for callee in analysis.callees(of: function) where callee != moreStack {
+        for callee in calleesAfterCheck(function) {
             let result = cut.depth(of: callee)
             unbounded += result.unbounded.filter { !unbounded.contains($0) }
             if deepest == nil || result.bytes > deepest!.bytes { deepest = result }
@@ -149,7 +155,7 @@ public struct UncheckedChains: Sendable {
         func wholeTree(_ function: Int) -> UInt32? {
             guard let frame = graph.functions[function].frame.bytes else { return nil }
             var deepest: UInt32 = 0
-            for callee in analysis.callees(of: function) where callee != moreStack {
+            for callee in calleesAfterCheck(function) {
                 let depth = analysis.depth(of: callee)
                 guard depth.isBounded else { return nil }
                 deepest = max(deepest, depth.bytes)
@@ -162,26 +168,25 @@ public struct UncheckedChains: Sendable {
             return (index, tree)
         }.sorted { ($0.tree, $0.index) < ($1.tree, $1.index) }
 
-        // A callee's cost below the caller's frame; nil: unbounded. Values of functions that
-        // are not re-evaluated stay as they were, which can only overstate them.
-        var cost: [Int: UInt32?] = [:]
-        let failing: UInt32? = failingCheck.isBounded ? failingCheck.bytes : nil
+        // A callee's cost below the caller's frame (a checked one costs its failing check);
+        // nil: unbounded. Functions already chosen cost their unchecked tree; the others keep
+        // their first value, which can only overstate them.
+        var chosenCost: [Int: UInt32] = [:]
         func calleeCost(_ index: Int) -> UInt32? {
-            if let known = cost[index] { return known }
-            if checked.contains(index) { return failing }
+            if let known = chosenCost[index] { return known }
             let depth = cut.depth(of: index)
             return depth.isBounded ? depth.bytes : nil
         }
+        guard failingCheck.isBounded else { return [] }
         var chosen: [Int] = []
         for candidate in candidates {
-            guard var unchecked = graph.functions[candidate.index].frame.bytes else { continue }
-            var bounded = true
-            for callee in analysis.callees(of: candidate.index) where callee != moreStack {
-                guard let bytes = calleeCost(callee) else { bounded = false; break }
-                unchecked = max(unchecked, graph.functions[candidate.index].frame.bytes! &+ bytes)
+            guard let frame = graph.functions[candidate.index].frame.bytes else { continue }
+            var unchecked: UInt32? = frame
+            for callee in calleesAfterCheck(candidate.index) {
+                unchecked = calleeCost(callee).flatMap { bytes in unchecked.map { max($0, frame &+ bytes) } }
             }
-            guard bounded, let failing, unchecked <= failing else { continue }
-            cost[candidate.index] = unchecked
+            guard let unchecked, unchecked <= failingCheck.bytes else { continue }
+            chosenCost[candidate.index] = unchecked
             chosen.append(candidate.index)
         }
         return chosen

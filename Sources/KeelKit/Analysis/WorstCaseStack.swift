@@ -116,6 +116,7 @@ public struct WorstCaseStack: Sendable {
             !vectors.contains(index) && !graph.functions[index].name.hasPrefix(TaskTableGenerator.entryPrefix)
                 && graph.functions[index].helper == nil
         }.sorted()
+        let destroyers = graph.classDestroyers.sorted()
         let skipped = Set(graph.functions.indices.filter { SwiftRuntimeFacts.neverRuns(symbol: graph.functions[$0].name, readable: self.names[$0]) })
         for (index, function) in graph.functions.enumerated() {
             var targets = function.calls.map(\.callee)
@@ -128,7 +129,6 @@ public struct WorstCaseStack: Sendable {
                     }
                 } else {
                     // A class's destroy call reaches the classes' deallocating deinits only.
-                    let destroyers = graph.classDestroyers.sorted()
                     let onlyDestroys = !destroyers.isEmpty && function.registerJumps.allSatisfy(\.isClassDestroy)
                     targets += onlyDestroys ? destroyers : addressTaken
                 }

@@ -154,10 +154,9 @@ public enum Manifest {
         guard task["priority"] != nil else { throw problem("'priority' is missing") }
         let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
         guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
-        let segmented = try parseSegmented(task["stack"], board: board, problem)
+        let (segmented, automaticInitial) = try parseSegmented(task["stack"], board: board, problem) ?? (nil, false)
         // "auto" (the stack, or a segmented stack's first segment): sized by the stack
         // analysis at build time; a placeholder until then.
-        let automaticInitial = ((task["stack"] as? [String: Any])?["segmented"] as? [String: Any])?["initial"] as? String == "auto"
         let automatic = task["stack"] as? String == "auto" || automaticInitial
         guard let stack = segmented?.initialBytes ?? (automatic ? TaskSpec.automaticPlaceholderBytes : nil)
                 ?? (task["stack"] as? NSNumber).flatMap({ exactInteger($0) }) else {
@@ -203,8 +202,10 @@ public enum Manifest {
         return spec
     }
 
-    /// `{"segmented": {"initial": N, "max": M}}`, or nil when the stack is a plain number.
-    static func parseSegmented(_ value: Any?, board: Board, _ problem: (String) -> KeelError) throws(KeelError) -> SegmentedStack? {
+    /// `{"segmented": {"initial": N, "max": M}}`, or nil when the stack is a plain number;
+    /// `automaticInitial` when N is "auto".
+    static func parseSegmented(_ value: Any?, board: Board, _ problem: (String) -> KeelError) throws(KeelError)
+        -> (stack: SegmentedStack, automaticInitial: Bool)? {
         guard let object = value as? [String: Any] else { return nil }
         guard object.count == 1, let inner = object["segmented"] as? [String: Any] else {
             throw problem("'stack' as an object must be {\"segmented\": {\"initial\": N, \"max\": M}}")
@@ -223,7 +224,8 @@ public enum Manifest {
         }
         let minimum = SegmentedStack.minimumInitialBytes
         // "auto": the analysis sizes it at build time (Build/CheckedBuild.swift); the smallest until then.
-        let initial = inner["initial"] as? String == "auto" ? minimum : try integer(inner, "initial", default: 1024, in: minimum...ram, problem)
+        let automaticInitial = inner["initial"] as? String == "auto"
+        let initial = automaticInitial ? minimum : try integer(inner, "initial", default: 1024, in: minimum...ram, problem)
         let maximum = try integer(inner, "max", default: 8192, in: initial...ram, problem)
         guard initial % 8 == 0 else { throw problem("'stack.segmented.initial' must be a multiple of 8 bytes") }
         let granule = SegmentedStack.granuleBytes
@@ -232,7 +234,7 @@ public enum Manifest {
         guard segment % granule == 0 else {
             throw problem("'stack.segmented.segment' must be a multiple of \(granule) bytes (the pool's granule)")
         }
-        return SegmentedStack(initialBytes: initial, maximumBytes: maximum, segmentBytes: segment)
+        return (SegmentedStack(initialBytes: initial, maximumBytes: maximum, segmentBytes: segment), automaticInitial)
     }
 
     static func parseFaultPolicy(_ value: Any?, _ problem: (String) -> KeelError) throws(KeelError) -> FaultPolicy {

@@ -36,29 +36,27 @@ extension FirmwareBuilder {
             let report = try StackAnalysis.analyze(image: first, demangler: toolchain.demangler)
             for index in application.tasks.indices where application.tasks[index].automaticStack {
                 let task = application.tasks[index]
+                guard let result = report.tasks.first(where: { $0.task == task.name }) else {
+                    throw .stackCheckFailed("task '\(task.name)' has no result in the stack analysis")
+                }
+                let bytes: Int
                 if var segmented = task.segmented {
-                    guard let result = report.tasks.first(where: { $0.task == task.name }) else {
-                        throw .stackCheckFailed("task '\(task.name)' has no result in the stack analysis")
-                    }
-                    let bytes = StackCheck.automaticFirstSegment(pathBytes: result.pathBytes)
+                    bytes = StackCheck.automaticFirstSegment(pathBytes: result.pathBytes)
                     guard bytes <= segmented.maximumBytes else {
                         throw .stackCheckFailed("task '\(task.name)' has \"initial\": \"auto\"; the analysis asks for a first segment of "
                             + "\(bytes) bytes, more than its \"max\" of \(segmented.maximumBytes)")
                     }
                     segmented.initialBytes = bytes
                     application.tasks[index].segmented = segmented
-                    application.tasks[index].stackBytes = bytes
-                    automatic[task.name] = bytes
-                    continue
-                }
-                guard let result = report.tasks.first(where: { $0.task == task.name }), let worst = result.worstBytes else {
-                    let why = report.tasks.first { $0.task == task.name }?.unbounded.joined(separator: "; ") ?? "no result"
-                    throw .stackCheckFailed("task '\(task.name)' has \"stack\": \"auto\" but its worst case is unbounded (\(why)); "
-                        + "bound it in the manifest's \"analysis\" or give the stack in bytes")
-                }
-                let bytes = StackCheck.automaticBytes(worst: worst)
-                guard bytes <= Int(board.ram.length) else {
-                    throw .layoutImpossible("task '\(task.name)' needs \(bytes) bytes of stack, more than \(board.name)'s RAM")
+                } else {
+                    guard let worst = result.worstBytes else {
+                        throw .stackCheckFailed("task '\(task.name)' has \"stack\": \"auto\" but its worst case is unbounded ("
+                            + result.unbounded.joined(separator: "; ") + "); bound it in the manifest's \"analysis\" or give the stack in bytes")
+                    }
+                    bytes = StackCheck.automaticBytes(worst: worst)
+                    guard bytes <= Int(board.ram.length) else {
+                        throw .layoutImpossible("task '\(task.name)' needs \(bytes) bytes of stack, more than \(board.name)'s RAM")
+                    }
                 }
                 application.tasks[index].stackBytes = bytes
                 automatic[task.name] = bytes
