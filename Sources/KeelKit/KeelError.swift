@@ -78,10 +78,10 @@ extension KeelError {
     }
 
     /// A message that may quote typed text, made one line: escapes as in `excerpt`, every
-    /// space-separated word longer than `wordLimit` shortened to an excerpt (Keel's own words
-    /// are short, so only quoted input is cut), and the whole cut after 300 characters when
-    /// it is still longer than 360 (typed text with many spaces).
-    public static func oneLine(_ message: String, wordLimit: Int = excerptLimit) -> String {
+    /// space-separated word longer than `wordLimit` shortened to an excerpt (Keel's own words,
+    /// even a key path around an excerpt, are shorter, so only raw typed text is cut), and the
+    /// whole cut after 300 characters when it is still longer than 360 (text with many spaces).
+    public static func oneLine(_ message: String, wordLimit: Int = 100) -> String {
         let words = message.split(separator: " ", omittingEmptySubsequences: false)
             .map { excerpt(String($0), limit: wordLimit) }
             .joined(separator: " ")

@@ -55,16 +55,18 @@ public enum Manifest {
         }
         // Looked at before it is opened: a FIFO would block, a directory would say "permission".
         try FileKind.requireReadable(file.path, limit: maximumManifestBytes, what: "a manifest")
-        let object: Any
-        do {
-            let data = try Data(contentsOf: file)
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw .manifestUnreadable(path: file.path, reason: Self.describe(error))
-        }
-        var application = try parse(object, path: file.path, directory: directory, board: board)
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch { throw .manifestUnreadable(path: file.path, reason: Self.describe(error)) }
+        var application = try parse(try decode(data, path: file.path), path: file.path, directory: directory, board: board)
         application.sources = try sources(in: directory, manifestPath: file.path)
         return application
+    }
+
+    /// The manifest's bytes as JSON values (what `parse` checks).
+    static func decode(_ data: Data, path: String) throws(KeelError) -> Any {
+        do { return try JSONSerialization.jsonObject(with: data) } catch {
+            throw .manifestUnreadable(path: path, reason: Self.describe(error))
+        }
     }
 
     /// Checks a decoded manifest against the schema and the board.
