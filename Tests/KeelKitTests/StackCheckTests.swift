@@ -51,6 +51,8 @@ final class StackCheckTests: XCTestCase {
             "sensor: stack 1024 bytes < worst case 1000 bytes + 32-byte red zone (964 on the path + 36 exception frame); "
                 + #"path: \#(path); declare "stack": 1168 (worst + red zone + margin) or "stack": "auto" (1128 bytes)"#,
         ])
+        XCTAssertEqual(fits.marginBytes, -8)
+        XCTAssertEqual(StackAnalysis.stillNeeded(fits, board: nil), "too small by 8 bytes: the stack can overflow")
         XCTAssertEqual(messages(report([task(pathBytes: 964, declared: 1032, largestFrame: 16, redZoneBytes: 32)])), [])
         // A red zone larger than the margin: "auto" alone would not pass, so it is not offered.
         let wide = task(pathBytes: 964, declared: 1024, largestFrame: 16, redZoneBytes: 256)

@@ -36,7 +36,8 @@ public struct TaskStackResult: Sendable, Codable, Equatable {
     public var unboundedPoints: [UnboundedPoint]
     /// Declared stack (a segmented task: its maximum), when known.
     public var declaredBytes: Int?
-    public var marginBytes: Int? { worstBytes.flatMap { worst in declaredBytes.map { $0 - Int(worst) } } }
+    /// Declared bytes left over the worst case and the red zone (negative: too small).
+    public var marginBytes: Int? { StackCheck.neededBytes(self).flatMap { needed in declaredBytes.map { $0 - needed } } }
     public var largestFrame: PathStep?
     /// The MPU guard below the stack (T3), 0 when none.
     public var guardBytes: UInt32
@@ -323,7 +324,7 @@ public enum StackAnalysis {
         }
         guard let declared = result.declaredBytes, let needed = StackCheck.neededBytes(result) else { return "bound \(worst) bytes" }
         if declared < needed {
-            return result.segmented ? "\"max\" too small by \(needed - declared) bytes: the pool can be asked for more than it allows"
+            return result.segmented ? "\"max\" too small by \(needed - declared) bytes: the task can reach it and be stopped"
                 : "too small by \(needed - declared) bytes: the stack can overflow"
         }
         if result.segmented { return "proven: a fixed stack of \(worst) bytes would do; segments are not needed" }

@@ -82,7 +82,7 @@ public enum StackCheck {
             }
             if task.guardBytes > 0, let frame = task.largestFrame, frame.bytes > task.guardBytes {
                 let fix = guardBytes(holding: frame.bytes, mpu: report.mpu).map { "declare \"guard\": \($0) to hold it" }
-                    ?? "no guard can hold it (at most 65536 bytes): shrink the frame or use mpu-region or limit-register"
+                    ?? "no guard can hold it (at most 65536 bytes): shrink the frame or protect the task with mpu-region"
                 findings.append(StackFinding(kind: .frameJumpsGuard, task: task.task,
                     message: "the \(frame.bytes)-byte frame of \(frame.function) is larger than the \(task.guardBytes)-byte MPU guard "
                         + "below the stack: it can jump it; " + fix))
@@ -123,7 +123,7 @@ public enum StackCheck {
     /// What to declare instead of a stack that is too small.
     static func passingSize(_ task: TaskStackResult, worst: UInt32) -> String {
         if task.segmented {
-            return "raise \"max\" to at least \(Int(worst) + Int(task.redZoneBytes)) bytes, plus \(SegmentedStack.slackBytes) "
+            return "raise \"max\" to at least \(worst) bytes, plus \(SegmentedStack.slackBytes) "
                 + "for every segment after the first (each keeps that slack below its limit)"
         }
         let automatic = automaticBytes(worst: worst)
