@@ -285,14 +285,15 @@ private func classifyTaskFault(_ fault: inout FaultReport, task: TaskPointer, st
         return guardBottom
     }
     fault.kind = .stackOverflow
+    // What caught it is what refused the access; what it hit is where it went lowest.
+    let refuser = MemoryMap.owner(of: address)
     let owner = MemoryMap.owner(of: min(frame, address))
-    if case .guardRegion(let guarded) = owner, guarded == task {
-        fault.technique = .mpuGuard  // its own guard: the write was refused, nothing outside touched
-        return guardBottom
-    }
-    if byMPU && (protections.contains(.mpuRegion) || owner.task?.pointee.protections.contains(.mpuRegion) == true) {
+    if case .guardRegion(let guarded) = refuser, guarded == task, byMPU {
+        fault.technique = .mpuGuard
+        if min(frame, address) >= guardBottom { return guardBottom }  // all in its own guard: nothing outside touched
+    } else if byMPU && (protections.contains(.mpuRegion) || refuser.task?.pointee.protections.contains(.mpuRegion) == true) {
         fault.technique = .mpuRegion  // a T2 stack (its neighbour's or the block's), which the MPU keeps unwritable
-    } else if case .handlerGuard = owner {
+    } else if case .handlerGuard = refuser {
         fault.technique = .mpuGuard
     } else {
         fault.technique = .none  // caught by what it hit (outside RAM: a bus fault), not by a technique of its own
@@ -301,7 +302,7 @@ private func classifyTaskFault(_ fault: inout FaultReport, task: TaskPointer, st
     // The refused word was not written; a frame the hardware did push was.
     let lowestWritten = min(fault.duringStacking ? frame &+ 32 : frame, refused.map { ($0 & ~3) &+ 4 } ?? UInt32.max)
     if lowestWritten < guardBottom { fault.outsideBytes = guardBottom &- lowestWritten }
-    if guardBottom != bottom && address < guardBottom { fault.jumpedBytes = guardBottom &- address }
+    if guardBottom != bottom && min(frame, address) < guardBottom { fault.jumpedBytes = guardBottom &- min(frame, address) }
     return min(lowestWritten, guardBottom)
 }
 
