@@ -1,7 +1,9 @@
 // Every failure Keel reports to a person, each with one line that says what is wrong.
 //
-// Input problems (bad board, manifest, layout) are exit code 2; a tool or build step that
-// failed is exit code 1. The CLI prints `description` and never a stack trace.
+// Input problems (bad board, manifest, layout, path) are exit code 2; a tool or build step
+// that failed is exit code 1. The CLI prints `description` and never a stack trace.
+// A message that quotes what a person typed quotes an excerpt (`KeelError.excerpt`), so a
+// megabyte name or a name with a line break still gives one short line.
 
 public enum KeelError: Error, CustomStringConvertible, Equatable {
     case unknownBoard(String, known: [String])
@@ -14,17 +16,19 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     case runFailed(String)
     case elf(String)
     case stackCheckFailed(String)
+    /// A path that is missing, unreadable, too large, or not the kind of file expected.
+    case badPath(path: String, problem: String)
 
     public var description: String {
         switch self {
         case .unknownBoard(let name, let known):
-            "unknown board '\(name)'; known boards: \(known.joined(separator: ", "))"
+            "unknown board '\(Self.excerpt(name))'; known boards: \(known.joined(separator: ", "))"
         case .manifestMissing(let path):
             "no manifest: \(path) does not exist (an application folder needs a keel.json)"
         case .manifestUnreadable(let path, let reason):
-            "\(path): cannot be read as JSON: \(reason)"
+            "\(path): cannot be read as JSON: \(Self.oneLine(reason))"
         case .manifestInvalid(let path, let problem):
-            "\(path): \(problem)"
+            "\(path): \(Self.oneLine(problem))"
         case .layoutImpossible(let problem):
             "impossible layout: \(problem)"
         case .toolMissing(let tool, let hint):
@@ -37,14 +41,65 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
             "bad ELF image: \(problem)"
         case .stackCheckFailed(let findings):
             "the stack check failed (set \"stack_check\": \"warn\" in keel.json, or pass --no-check, to build anyway):\n\(findings)"
+        case .badPath(let path, let problem):
+            "\(Self.oneLine(path, wordLimit: 1024)) \(problem)"
         }
     }
 
     /// 2 for bad input, 1 for a failed tool or step.
     public var exitCode: Int32 {
         switch self {
-        case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf: 2
+        case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf, .badPath: 2
         case .toolMissing, .buildFailed, .runFailed, .stackCheckFailed: 1
+        }
+    }
+}
+
+extension KeelError {
+    /// Scalars of typed text a message quotes in full; longer text is cut to `excerptKeeps`.
+    public static let excerptLimit = 60
+    public static let excerptKeeps = 40
+
+    /// Typed text as a message quotes it: control and format characters (line breaks, tabs,
+    /// direction overrides) written as escapes, and text longer than `excerptLimit` cut to its
+    /// first `excerptKeeps` characters with its length, e.g. `aaaa… (1048576 characters)`.
+    /// Counted in Unicode scalars, so a megabyte of combining marks is cut too.
+    public static func excerpt(_ text: String, limit: Int = excerptLimit, keeps: Int = excerptKeeps) -> String {
+        var shown = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            count += 1
+            if count <= limit { shown += escaped(scalar) }
+        }
+        guard count > limit else { return shown }
+        var kept = ""
+        for scalar in text.unicodeScalars.prefix(keeps) { kept += escaped(scalar) }
+        return kept + "… (\(count) characters)"
+    }
+
+    /// A message that may quote typed text, made one line: escapes as in `excerpt`, every
+    /// space-separated word longer than `wordLimit` shortened to an excerpt (Keel's own words,
+    /// even a key path around an excerpt, are shorter, so only raw typed text is cut), and the
+    /// whole cut after 300 characters when it is still longer than 360 (text with many spaces).
+    public static func oneLine(_ message: String, wordLimit: Int = 100) -> String {
+        let words = message.split(separator: " ", omittingEmptySubsequences: false)
+            .map { excerpt(String($0), limit: wordLimit) }
+            .joined(separator: " ")
+        return excerpt(words, limit: max(360, wordLimit + 60), keeps: max(300, wordLimit))
+    }
+
+    static func escaped(_ scalar: Unicode.Scalar) -> String {
+        switch scalar {
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        default: break
+        }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            return "\\u{" + String(scalar.value, radix: 16) + "}"
+        default:
+            return String(scalar)
         }
     }
 }

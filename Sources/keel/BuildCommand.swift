@@ -17,6 +17,8 @@ struct Build: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(KeelError) in
+            // Before anything is built: the image replaces what is at --output, never a directory or a device.
+            if let output { try FileKind.requireWritable(output, creatingFolders: true) }
             let (board, application) = try target.resolve()
             let builder = FirmwareBuilder(toolchain: try Toolchain.locate())
             let checked = try builder.buildChecked(application, for: board, output: output.map { URL(fileURLWithPath: $0) },

@@ -31,6 +31,10 @@ struct Layout: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(KeelError) in
+            // Before anything is written: each file replaces a file, never a directory, FIFO or device.
+            for path in [svgPath, linkerScriptPath].compactMap({ $0 }) where path != "-" {
+                try FileKind.requireWritable(path)
+            }
             let (board, application) = try target.resolve()
             let layout = try LayoutPlanner.plan(application, on: board)
             var written: [String] = []

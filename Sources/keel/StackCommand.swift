@@ -43,6 +43,7 @@ struct Stack: ParsableCommand {
     static func analyze(image: String?, app: String?, board boardName: String) throws(KeelError) -> StackAnalysisReport {
         let toolchain = try? Toolchain.locate()
         if let image {
+            try FileKind.requireReadable(image, limit: ELFFile.maximumFileBytes, what: "an ELF image")
             let elf: ELFFile
             do { elf = try ELFFile(contentsOf: URL(fileURLWithPath: image)) } catch { throw .elf(error.description) }
             return try StackAnalysis.analyze(elf: elf, path: image, board: nil, application: nil, layout: nil,

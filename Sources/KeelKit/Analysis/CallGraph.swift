@@ -79,6 +79,11 @@ public struct CallGraph: Sendable {
     public private(set) var addressTaken: Set<Int> = []
     /// The functions in the destroy slot of every class metadata record in the image.
     public private(set) var classDestroyers: Set<Int> = []
+    /// The address-taken functions whose address is also somewhere other than a class
+    /// metadata record (code, a literal pool, other data). A function whose address is only in
+    /// metadata fills a vtable slot: a method call reaches it, but no code holds it as a
+    /// value it could pass on (to `DeviceInterrupts.attach`, say).
+    public private(set) var addressTakenOutsideClassMetadata: Set<Int> = []
     /// Exception number → handler function, from the vector table at the start of flash.
     public private(set) var vectors: [Int: Int] = [:]
     /// True when the image has a `.stack_sizes` section.
@@ -245,9 +250,16 @@ public struct CallGraph: Sendable {
         // movw/movt pair or stored as a word in data (literal pools, .rodata, .data). The
         // same pass reads the destroy slot of class metadata (Swift `...N` data symbols).
         for address in materialized { if let index = indexByAddress[address] { addressTaken.insert(index) } }
-        let destroySlots = Set(elf.symbols.filter { symbol in
+        let metadata = elf.symbols.filter { symbol in
             symbol.isDefined && symbol.type == .object && Symbolizer.isSwiftMangled(symbol.name) && symbol.name.hasSuffix("N")
-        }.map { $0.address &+ ClassDestroyCall.destroySlot })
+        }
+        let destroySlots = Set(metadata.map { $0.address &+ ClassDestroyCall.destroySlot })
+        // The words of every metadata record (a few hundred bytes in all).
+        var metadataWords = Set<UInt32>()
+        for record in metadata where record.size < 0x1_0000 {
+            for offset in stride(from: UInt32(0), to: UInt32(record.size), by: 4) { metadataWords.insert(record.address &+ offset) }
+        }
+        addressTakenOutsideClassMetadata = addressTaken
         for section in elf.sections where section.flags.contains(.alloc) && section.hasFileContents {
             let bytes = Array(try elf.contents(of: section))
             let isCode = section.flags.contains(.execInstr)
@@ -259,6 +271,7 @@ public struct CallGraph: Sendable {
                     if word & 1 == 1, let index = indexByAddress[word & ~1] {
                         addressTaken.insert(index)
                         if !isCode && destroySlots.contains(address) { classDestroyers.insert(index) }
+                        if isCode || !metadataWords.contains(address) { addressTakenOutsideClassMetadata.insert(index) }
                     }
                 }
                 offset += isCode ? 2 : 4

@@ -6,7 +6,8 @@
 // the user's build produced, so it is untrusted input: every read is
 // bounds-checked with overflow-checked arithmetic, and anything malformed
 // throws a specific `ELFError` instead of trapping. Only 32-bit little-endian
-// files are accepted (the only kind an ARMv6-M/v7-M/v8-M toolchain emits).
+// ARM files are accepted (the only kind an ARMv6-M/v7-M/v8-M toolchain emits):
+// an image for another machine is refused, never decoded as Thumb code.
 
 import Foundation
 
@@ -26,6 +27,8 @@ public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
     case unsupportedEncoding(UInt8)
     /// `EI_VERSION` or `e_version` is not `EV_CURRENT` (1).
     case unsupportedVersion(UInt32)
+    /// `e_machine` is not `EM_ARM` (40).
+    case unsupportedMachine(UInt16)
     /// A table, section or entry lies (partly) outside the file, or its end overflows.
     case outOfBounds(what: String, offset: UInt64, size: UInt64, fileSize: Int)
     /// `e_shentsize` / `e_phentsize` / a symbol table's `sh_entsize` is too small (or zero).
@@ -59,6 +62,9 @@ public enum ELFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "unsupported ELF data encoding \(value); only little-endian (ELFDATA2LSB = 1) is supported"
         case let .unsupportedVersion(value):
             return "unsupported ELF version \(value); expected 1"
+        case let .unsupportedMachine(value):
+            let name = ELFFile.machineNames[value].map { " (\($0))" } ?? ""
+            return "e_machine is \(value)\(name), not 40 (ARM): not an image for a Cortex-M"
         case let .outOfBounds(what, offset, size, fileSize):
             return "\(what) at offset 0x\(String(offset, radix: 16)) size 0x\(String(size, radix: 16)) "
                 + "lies outside the \(fileSize)-byte file"
@@ -312,6 +318,13 @@ public struct ELFFile: Sendable {
     public static let machineARM: UInt16 = 40        // EM_ARM
     public static let typeRelocatable: UInt16 = 1    // ET_REL
     public static let typeExecutable: UInt16 = 2     // ET_EXEC
+    /// A Cortex-M image with its debug information is a few megabytes; larger is not one.
+    public static let maximumFileBytes: UInt64 = 256 << 20
+    /// Names of the `e_machine` values an image for the wrong machine most likely has.
+    static let machineNames: [UInt16: String] = [
+        0: "none", 2: "SPARC", 3: "x86", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 40: "ARM",
+        62: "x86-64", 183: "AArch64", 243: "RISC-V",
+    ]
 
     /// `e_type`: 1 relocatable, 2 executable, ...
     public let fileType: UInt16
@@ -338,6 +351,17 @@ public struct ELFFile: Sendable {
     public var isExecutable: Bool { fileType == Self.typeExecutable }
 
     public init(contentsOf url: URL) throws(ELFError) {
+        // Looked at before it is opened: a FIFO would block, a directory would say "permission".
+        switch FileKind.status(of: url.path) {
+        case .success(let found) where found.kind != .file:
+            throw .unreadable(path: url.path, reason: "it is \(found.kind), not a file")
+        case .success(let found) where found.bytes > Self.maximumFileBytes:
+            throw .unreadable(path: url.path, reason: "it is \(found.bytes) bytes, more than an image can be (\(Self.maximumFileBytes))")
+        case .success:
+            break
+        case .failure(let error):
+            throw .unreadable(path: url.path, reason: FileKind.reason(error))
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -366,6 +390,7 @@ public struct ELFFile: Sendable {
 
         let eType = try reader.u16(16, "ELF header")
         let eMachine = try reader.u16(18, "ELF header")
+        guard eMachine == Self.machineARM else { throw .unsupportedMachine(eMachine) }
         let eVersion = try reader.u32(20, "ELF header")
         guard eVersion == 1 else { throw .unsupportedVersion(eVersion) }
         let eEntry = try reader.u32(24, "ELF header")
@@ -453,7 +478,7 @@ public struct ELFFile: Sendable {
                     let other = try reader.u8(at &+ 13, what)
                     let shndx = try reader.u16(at &+ 14, what)
                     let type = ELFSymbolType(raw: info & 0xF)
-                    let thumb = eMachine == Self.machineARM && type == .function && value & 1 != 0
+                    let thumb = type == .function && value & 1 != 0   // every file here is ARM
                     symbols.append(ELFSymbol(
                         index: Int(truncatingIfNeeded: i), name: try strtab.string(at: nameOffset),
                         value: value, address: thumb ? value & ~1 : value, isThumb: thumb, size: size,
@@ -633,9 +658,8 @@ public struct ELFFile: Sendable {
     /// to see every record.
     public func stackSizes() throws(ELFError) -> [UInt32: UInt32] {
         var result: [UInt32: UInt32] = [:]
-        let clearThumb = machine == Self.machineARM
         for entry in try stackSizeEntries() {
-            let key = clearThumb ? entry.address & ~1 : entry.address
+            let key = entry.address & ~1
             result[key] = max(result[key] ?? 0, entry.frameSize)
         }
         return result

@@ -32,12 +32,17 @@ public struct TaskStackResult: Sendable, Codable, Equatable {
     public var path: [PathStep]
     /// Why it is unbounded (empty when bounded).
     public var unbounded: [String]
+    /// Each reason with the calls that lead to it and what bounds it (the same order).
+    public var unboundedPoints: [UnboundedPoint]
     /// Declared stack (a segmented task: its maximum), when known.
     public var declaredBytes: Int?
     public var marginBytes: Int? { worstBytes.flatMap { worst in declaredBytes.map { $0 - Int(worst) } } }
     public var largestFrame: PathStep?
     /// The MPU guard below the stack (T3), 0 when none.
     public var guardBytes: UInt32
+    /// The red zone at the bottom of the stack (T4), 0 when none. It is part of the declared
+    /// stack, and a path that reaches into it is an overflow to T4.
+    public var redZoneBytes: UInt32
     public var protections: [String]
     public var segmented: Bool
     /// What the stack still needs once the bound is known.
@@ -53,12 +58,55 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     public var interruptHandlers: [String]
     public var path: [PathStep]
     public var unbounded: [String]
+    public var unboundedPoints: [UnboundedPoint]
     public var declaredBytes: Int?
+}
+
+/// One reason a result is unbounded, the calls that lead to it, and the manifest entry that
+/// closes it.
+public struct UnboundedPoint: Sendable, Codable, Equatable {
+    /// Why (as `UnboundedReason` words it).
+    public var reason: String
+    /// The calls from the task's entry (the handler stack: its exception's handler) down to
+    /// the place, entry first; for a recursion, down to the function of its cycle it meets first.
+    public var path: [String]
+    /// What to write in keel.json, ready to paste (an `N` or `BYTES` in it is for the user to give).
+    public var fix: String
+
+    public init(reason: String, path: [String], fix: String) {
+        self.reason = reason
+        self.path = path
+        self.fix = fix
+    }
+
+    /// The point for `reason`, reached by `path` (nil: not found below the entry).
+    public init(_ reason: UnboundedReason, path: [String]?) {
+        self.reason = reason.description
+        self.path = path ?? []
+        switch reason {
+        case .recursion(let cycle):
+            // Any function of the cycle bounds it; the one the path meets is the one shown.
+            let key = Self.quoted(path?.last ?? cycle[0])
+            fix = "\"analysis\": {\"recursion_depth\": {\(key): N}}, N being the most times the recursion nests"
+        case .dynamicFrame(let function, _), .unknownTarget(let function, _, _):
+            fix = "\"analysis\": {\"bounds\": {\(Self.quoted(function)): BYTES}}, BYTES being the most its whole call tree uses"
+        case .unknownHintTarget(let function, let target):
+            fix = "\"analysis\": {\"indirect_calls\": {\(Self.quoted(function)): [...]}} naming functions the image has "
+                + "(\(Self.quoted(target)) is not one; `keel stack` prints the image's names)"
+        }
+    }
+
+    /// `text` as a JSON string.
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
 }
 
 public struct StackAnalysisReport: Sendable, Codable, Equatable {
     public var image: String
     public var board: String?
+    /// The board's MPU, which decides how a guard is sized (nil: no board given).
+    public var mpu: MPUKind?
     public var tasks: [TaskStackResult]
     public var handlers: HandlerStackResult
     /// Every function reached from a task or handler whose frame came from somewhere other
@@ -90,7 +138,8 @@ public enum StackAnalysis {
             }
         }
         entries.append(("idle", nil, layout?.idleStack))
-        let returned = graph.index(named: "keel_task_returned").map { analysis.depth(of: $0) }
+        let returnedIndex = graph.index(named: "keel_task_returned")
+        let returned = returnedIndex.map { analysis.depth(of: $0) }
 
         var tasks: [TaskStackResult] = []
         for (name, spec, placement) in entries {
@@ -107,10 +156,15 @@ public enum StackAnalysis {
             let declared = spec.map { $0.segmented?.maximumBytes ?? $0.stackBytes } ?? placement.map { Int($0.bytes) }
             let worst = depth.isBounded ? depth.bytes &+ exceptionFrameBytes : nil
             let protections = (spec?.protections ?? (name == "idle" ? [.paint] : [])).sorted().map(\.rawValue)
+            let points = depth.unbounded.map { reason in
+                UnboundedPoint(reason, path: ([entry] + (returnedIndex.map { [$0] } ?? [])).lazy
+                    .compactMap { analysis.route(from: $0, to: reason) }.first.map { $0.map { names[$0] } })
+            }
             var result = TaskStackResult(
                 task: name, entry: symbol, pathBytes: depth.bytes, exceptionFrameBytes: exceptionFrameBytes,
-                worstBytes: worst, path: depth.path, unbounded: depth.unbounded.map(\.description),
+                worstBytes: worst, path: depth.path, unbounded: depth.unbounded.map(\.description), unboundedPoints: points,
                 declaredBytes: declared, largestFrame: depth.largestFrame, guardBytes: placement?.guardBytes ?? 0,
+                redZoneBytes: UInt32(spec?.redZoneBytes ?? 0),
                 protections: protections, segmented: spec?.segmented != nil, stillNeeded: "")
             result.stillNeeded = stillNeeded(result, board: board)
             tasks.append(result)
@@ -132,7 +186,7 @@ public enum StackAnalysis {
             return PathStep(function: names[index], bytes: function.frame.bytes ?? 0, source: function.frame.source, symbol: function.name)
         }
         let chains = UncheckedChains(analysis: analysis)
-        return StackAnalysisReport(image: path, board: board?.name, tasks: tasks, handlers: handlers, helpers: helpers,
+        return StackAnalysisReport(image: path, board: board?.name, mpu: board?.mpu, tasks: tasks, handlers: handlers, helpers: helpers,
                                    uncheckedChains: chains.map { $0.report(slackBytes: UInt32(SegmentedStack.slackBytes)) })
     }
 
@@ -156,10 +210,14 @@ public enum StackAnalysis {
     static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
                              declared: Int?) -> HandlerStackResult {
         var problems: [UnboundedReason] = []
+        var points: [UnboundedPoint] = []
         func depth(_ vector: Int) -> StackDepth? {
             guard let index = graph.vectors[vector] else { return nil }
             let result = analysis.depth(of: index)
-            problems += result.unbounded.filter { !problems.contains($0) }
+            for reason in result.unbounded where !problems.contains(reason) {
+                problems.append(reason)
+                points.append(UnboundedPoint(reason, path: analysis.route(from: index, to: reason)?.map { names[$0] }))
+            }
             return result
         }
         let frame = exceptionFrameBytes
@@ -204,7 +262,7 @@ public enum StackAnalysis {
         return HandlerStackResult(
             worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime, faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, interruptHandlers: handlerNames, path: path,
-            unbounded: problems.map(\.description), declaredBytes: declared)
+            unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared)
     }
 
     // MARK: Built-in resolution
@@ -212,10 +270,16 @@ public enum StackAnalysis {
     /// The kernel's own jumps through a register that the image itself can resolve:
     /// the device-interrupt dispatcher calls an attached handler, which can only be a
     /// `@convention(c)` function (a C name or a Swift `To` thunk) whose address is taken —
-    /// not a task entry and not a vector.
+    /// not a task entry and not a vector — and taken outside class metadata: the handler
+    /// reaches `DeviceInterrupts.attach` as a value, so code or plain data holds its address,
+    /// while a function whose address is only in metadata fills a vtable slot. That leaves
+    /// out the runtime's C-named placeholders: `swift_deletedMethodError` (the slot of every
+    /// method a class cannot call) and whatever the linker folded into a vtable method with
+    /// the same code (`swift_errorInMain` is a trap, like `canStoreElements(ofDynamicType:)`
+    /// of `__ContiguousArrayStorageBase`, and the global C name is the one kept).
     static func builtInTargets(graph: CallGraph, names: [String]) -> [String: [String]] {
         let excluded = Set(graph.vectors.values)
-        let handlers = graph.addressTaken.filter { index in
+        let handlers = graph.addressTakenOutsideClassMetadata.filter { index in
             let name = graph.functions[index].name
             guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned" else { return false }
             return !name.hasPrefix("$") || name.hasSuffix("To")
@@ -239,6 +303,11 @@ public enum StackAnalysis {
 
     static func stillNeeded(_ result: TaskStackResult, board: Board?) -> String {
         guard let worst = result.worstBytes else {
+            // A segmented stack takes no detector but its prologue (and paint): the manifest
+            // refuses the others on it, so none is suggested.
+            if result.segmented {
+                return "unbounded: the prologue checks every call and \"max\" caps the segments; bound it in the manifest to prove \"max\" holds it"
+            }
             let detector: String
             switch board?.architecture {
             case .armv8m: detector = "limit-register"
@@ -247,8 +316,11 @@ public enum StackAnalysis {
             }
             return "unbounded: keep a detector (\(detector)), or bound it in the manifest"
         }
-        guard let declared = result.declaredBytes else { return "bound \(worst) bytes" }
-        if declared < Int(worst) { return "too small by \(Int(worst) - declared) bytes: the stack can overflow" }
+        guard let declared = result.declaredBytes, let needed = StackCheck.neededBytes(result) else { return "bound \(worst) bytes" }
+        if declared < needed {
+            return result.segmented ? "\"max\" too small by \(needed - declared) bytes: the pool can be asked for more than it allows"
+                : "too small by \(needed - declared) bytes: the stack can overflow"
+        }
         if result.segmented { return "proven: a fixed stack of \(worst) bytes would do; segments are not needed" }
         return "proven: no detector needed for this image (keep paint to confirm in the field)"
     }

@@ -1,17 +1,24 @@
 // The stack check: every way the analysis says a stack can overflow, named by task and path.
 //
-// A finding is one of: a declared stack below its worst case; a single frame larger than
-// the MPU guard below the stack (a frame that large can put SP below the guard and write
-// past it without touching it); a result the analysis cannot bound and the manifest does
-// not bound; a handler stack below its worst case; in a split-stack image, a run of code
-// between two prologue checks that goes deeper below the limit than the slack kept there
-// (UncheckedChains.swift). `keel check` exits non-zero on any;
-// `keel build` runs it unless the manifest says `"stack_check": "warn"` or `"off"`.
+// A finding is one of: a declared stack below its worst case (plus its red zone, which a
+// path may not enter: T4 takes that for an overflow); a single frame larger than the MPU
+// guard below the stack (a frame that large can put SP below the guard and write past it
+// without touching it); a single frame larger than the red zone (it can write below the
+// stack before T4's check at the next switch, or skip the painted band); a result the
+// analysis cannot bound and the manifest does not bound; a handler stack below its worst
+// case; in a split-stack image, a run of code between two prologue checks that goes deeper
+// below the limit than the slack kept there (UncheckedChains.swift). `keel check` exits
+// non-zero on any; `keel build` runs it unless the manifest says `"stack_check": "warn"` or
+// `"off"`.
+//
+// Every finding ends with what to write in keel.json to clear it: the stack size that
+// passes, the guard or red zone that holds the frame, the bound that closes the gap.
 
 public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case stackTooSmall = "stack too small"
         case frameJumpsGuard = "frame jumps the guard"
+        case frameSkipsRedZone = "frame larger than the red zone"
         case unbounded = "unbounded"
         case handlerStackTooSmall = "handler stack too small"
         case uncheckedRunTooLong = "unchecked run longer than the slack"
@@ -44,29 +51,64 @@ public enum StackCheck {
         return max(SegmentedStack.minimumInitialBytes, (bytes + 7) / 8 * 8)
     }
 
+    /// The bytes a task's stack must hold: its worst case plus its red zone (nil: unbounded).
+    public static func neededBytes(_ task: TaskStackResult) -> Int? {
+        task.worstBytes.map { Int($0) + Int(task.redZoneBytes) }
+    }
+
+    /// The smallest `"guard"` that holds a frame of `frame` bytes: a whole number of the MPU's
+    /// 32-byte granules, and on PMSAv7 a power of two (the layout planner rounds a guard up to
+    /// one, aligned to its size). Nil when it is above the manifest's limit of 65536 bytes.
+    public static func guardBytes(holding frame: UInt32, mpu: MPUKind?) -> UInt32? {
+        let bytes = mpu == .pmsav7 ? PMSAv7.regionSize(for: frame) : (frame + PMSAv8.granule - 1) / PMSAv8.granule * PMSAv8.granule
+        return bytes <= 65536 ? bytes : nil
+    }
+
+    /// The smallest `"red_zone"` that holds a frame of `frame` bytes (a multiple of 16: T4
+    /// compares four words at a time).
+    public static func redZoneBytes(holding frame: UInt32) -> Int {
+        (Int(frame) + 15) / 16 * 16
+    }
+
     public static func findings(_ report: StackAnalysisReport) -> [StackFinding] {
         var findings: [StackFinding] = []
         for task in report.tasks {
             let path = task.path.map(\.function).joined(separator: " -> ")
-            if let worst = task.worstBytes, let declared = task.declaredBytes, declared < Int(worst) {
+            if let worst = task.worstBytes, let needed = neededBytes(task), let declared = task.declaredBytes, declared < needed {
+                let redZone = task.redZoneBytes > 0 ? " + \(task.redZoneBytes)-byte red zone" : ""
                 findings.append(StackFinding(kind: .stackTooSmall, task: task.task,
-                    message: "stack \(declared) bytes < worst case \(worst) bytes (\(task.pathBytes) on the path + \(task.exceptionFrameBytes) exception frame); path: \(path)"))
+                    message: "stack \(declared) bytes < worst case \(worst) bytes\(redZone) (\(task.pathBytes) on the path + "
+                        + "\(task.exceptionFrameBytes) exception frame); path: \(path); " + passingSize(task, worst: worst)))
             }
             if task.guardBytes > 0, let frame = task.largestFrame, frame.bytes > task.guardBytes {
+                let fix = guardBytes(holding: frame.bytes, mpu: report.mpu).map { "declare \"guard\": \($0) to hold it" }
+                    ?? "no guard can hold it (at most 65536 bytes): shrink the frame or use mpu-region or limit-register"
                 findings.append(StackFinding(kind: .frameJumpsGuard, task: task.task,
-                    message: "the \(frame.bytes)-byte frame of \(frame.function) is larger than the \(task.guardBytes)-byte MPU guard below the stack: it can jump it"))
+                    message: "the \(frame.bytes)-byte frame of \(frame.function) is larger than the \(task.guardBytes)-byte MPU guard "
+                        + "below the stack: it can jump it; " + fix))
             }
-            if task.worstBytes == nil {
-                findings.append(StackFinding(kind: .unbounded, task: task.task,
-                    message: "unbounded: " + task.unbounded.joined(separator: "; ") + "; path: \(path)"))
+            if task.redZoneBytes > 0, let frame = task.largestFrame, frame.bytes > task.redZoneBytes {
+                let redZone = redZoneBytes(holding: frame.bytes)
+                let stack = neededBytes(task).map { needed in
+                    let bigger = needed - Int(task.redZoneBytes) + redZone
+                    return " (part of the stack: it then needs at least \(max(bigger, 2 * redZone)) bytes)"
+                } ?? " (part of the stack, which must be at least twice as large)"
+                findings.append(StackFinding(kind: .frameSkipsRedZone, task: task.task,
+                    message: "the \(frame.bytes)-byte frame of \(frame.function) is larger than the \(task.redZoneBytes)-byte red zone: "
+                        + "it can write below the stack before T4 checks the band, or skip the band; declare \"red_zone\": \(redZone)" + stack))
+            }
+            for point in task.unboundedPoints {
+                findings.append(StackFinding(kind: .unbounded, task: task.task, message: unboundedMessage(point)))
             }
         }
         let handler = report.handlers
         if let worst = handler.worstBytes, let declared = handler.declaredBytes, declared < Int(worst) {
             findings.append(StackFinding(kind: .handlerStackTooSmall, task: "handler",
-                message: "handler_stack \(declared) bytes < worst case \(worst) bytes; path: " + handler.path.map(\.function).joined(separator: " -> ")))
-        } else if handler.worstBytes == nil {
-            findings.append(StackFinding(kind: .unbounded, task: "handler", message: "unbounded: " + handler.unbounded.joined(separator: "; ")))
+                message: "handler_stack \(declared) bytes < worst case \(worst) bytes; path: " + handler.path.map(\.function).joined(separator: " -> ")
+                    + "; declare \"handler_stack\": \(automaticBytes(worst: worst)) (worst + margin)"))
+        }
+        for point in handler.unboundedPoints {
+            findings.append(StackFinding(kind: .unbounded, task: "handler", message: unboundedMessage(point)))
         }
         for chain in report.uncheckedChains?.tooLong ?? [] {
             let slack = report.uncheckedChains!.slackBytes
@@ -76,5 +118,26 @@ public enum StackCheck {
                     + "\(slack)-byte slack; path: " + chain.path.map(\.function).joined(separator: " -> ")))
         }
         return findings
+    }
+
+    /// What to declare instead of a stack that is too small.
+    static func passingSize(_ task: TaskStackResult, worst: UInt32) -> String {
+        if task.segmented {
+            return "raise \"max\" to at least \(Int(worst) + Int(task.redZoneBytes)) bytes, plus \(SegmentedStack.slackBytes) "
+                + "for every segment after the first (each keeps that slack below its limit)"
+        }
+        let automatic = automaticBytes(worst: worst)
+        if task.redZoneBytes == 0 {
+            return "declare \"stack\": \(automatic) (worst + margin, what \"auto\" gives) or \"stack\": \"auto\""
+        }
+        // "auto" sizes from the worst case alone: it passes when the margin covers the red zone.
+        let withRedZone = automaticBytes(worst: worst + task.redZoneBytes)
+        return "declare \"stack\": \(withRedZone) (worst + red zone + margin)"
+            + (automatic >= neededBytes(task)! ? " or \"stack\": \"auto\" (\(automatic) bytes)" : "")
+    }
+
+    static func unboundedMessage(_ point: UnboundedPoint) -> String {
+        "unbounded: \(point.reason); path: " + (point.path.isEmpty ? "(not found below the entry)" : point.path.joined(separator: " -> "))
+            + "; bound it in keel.json: " + point.fix
     }
 }

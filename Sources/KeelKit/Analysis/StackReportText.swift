@@ -11,7 +11,8 @@ public enum StackReportText {
             let worst = task.worstBytes.map { "\($0)" } ?? "unbounded (≥\(task.pathBytes &+ task.exceptionFrameBytes))"
             let declared = task.declaredBytes.map { "\($0)\(task.segmented ? " max" : "")" } ?? "-"
             let margin = task.marginBytes.map { $0 >= 0 ? "+\($0)" : "\($0)" } ?? "-"
-            let frame = task.largestFrame.map { "\($0.bytes)" + (task.guardBytes > 0 ? " (guard \(task.guardBytes))" : "") } ?? "-"
+            let frame = task.largestFrame.map { "\($0.bytes)" + (task.guardBytes > 0 ? " (guard \(task.guardBytes))" : "")
+                + (task.redZoneBytes > 0 ? " (red zone \(task.redZoneBytes))" : "") } ?? "-"
             rows.append([task.task, worst, declared, margin, frame, task.stillNeeded])
         }
         lines += table(rows)
@@ -30,12 +31,12 @@ public enum StackReportText {
             lines.append("\(task.task): deepest path from \(task.entry) (\(total))")
             lines += path(task.path)
             lines.append(String(repeating: " ", count: 4) + pad("\(task.exceptionFrameBytes)", 6) + "  exception frame (hardware)")
-            for reason in task.unbounded { lines.append("  unbounded: \(reason)") }
+            lines += unboundedPoints(task.unboundedPoints)
         }
         lines.append("")
         lines.append("handler stack: deepest path")
         lines += path(handler.path)
-        for reason in handler.unbounded { lines.append("  unbounded: \(reason)") }
+        lines += unboundedPoints(handler.unboundedPoints)
         if let chains = report.uncheckedChains {
             lines.append("")
             lines += uncheckedChains(chains)
@@ -46,6 +47,15 @@ public enum StackReportText {
             for helper in report.helpers { lines.append("  " + pad("\(helper.bytes)", 6) + "  \(helper.source)  \(helper.function)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each reason, the calls that reach it (the deepest path need not) and what bounds it.
+    static func unboundedPoints(_ points: [UnboundedPoint]) -> [String] {
+        points.flatMap { point in
+            ["  unbounded: \(point.reason)"]
+                + (point.path.isEmpty ? [] : ["    reached by: " + point.path.joined(separator: " -> ")])
+                + ["    bound it in keel.json: " + point.fix]
+        }
     }
 
     static func uncheckedChains(_ report: UncheckedChainReport) -> [String] {

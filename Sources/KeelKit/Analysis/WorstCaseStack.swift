@@ -152,6 +152,40 @@ public struct WorstCaseStack: Sendable {
         components[component[function]].count > 1 || edges[function].contains(function)
     }
 
+    /// The shortest chain of calls from `function` to the place `reason` names, both ends
+    /// included: for a recursion, down to the first function of its cycle that the chain
+    /// meets. The deepest path need not pass there (it follows bytes, and the visible part
+    /// of a cycle can be shallower than another branch), so a report that names a reason
+    /// shows this chain with it. A function the manifest bounds hides its tree, as in the
+    /// depths. Nil when the place is not below `function`.
+    public func route(from function: Int, to reason: UnboundedReason) -> [Int]? {
+        let isPlace: (Int) -> Bool
+        switch reason {
+        case .recursion(let cycle):
+            isPlace = { cycle.contains(names[$0]) && isRecursive($0) }
+        case .dynamicFrame(let name, _), .unknownTarget(let name, _, _), .unknownHintTarget(let name, _):
+            isPlace = { names[$0] == name }
+        }
+        var caller: [Int: Int] = [function: function]
+        var queue = [function]
+        var next = 0
+        while next < queue.count {
+            let node = queue[next]
+            next += 1
+            if isPlace(node) {
+                var chain = [node]
+                while let previous = caller[chain[0]], previous != chain[0] { chain.insert(previous, at: 0) }
+                return chain
+            }
+            if boundOverride[node] != nil { continue }
+            for callee in edges[node] where caller[callee] == nil {
+                caller[callee] = node
+                queue.append(callee)
+            }
+        }
+        return nil
+    }
+
     /// Functions whose symbol or readable name is `name` (or starts with `name(`).
     public func functions(matching name: String) -> [Int] {
         graph.functions.indices.filter { Self.name(name, matches: graph.functions[$0].name, readable: names[$0]) }

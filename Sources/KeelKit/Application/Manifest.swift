@@ -17,6 +17,7 @@
 //
 // "protection" may also be an object keyed by board name with a "default" entry, for a
 // task that should use PSPLIM where the board has it and something else elsewhere.
+// "tick_hz" is ticks a second, 10 to 20000 (1000 by default), or 0 for no tick at all.
 // "on_fault" is "kill" (the default), "reset", or a restart object as above.
 // "stack" is bytes, or {"segmented": {"initial": 1024, "max": 8192}} for a stack that grows
 // on demand from the application's "segment_pool" (bytes, 8192 by default); "segment" (in
@@ -32,23 +33,40 @@ public enum Manifest {
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
+    /// A manifest is a few kilobytes; a larger file is a mistake, not something to parse.
+    public static let maximumManifestBytes: UInt64 = 16 << 20
+    /// The application's name names build folders and files; a task's name is printed in
+    /// tables and fault lines and names a C symbol; an entry is a Swift function name.
+    public static let maximumApplicationNameLength = 64
+    public static let maximumTaskNameLength = 24
+    public static let maximumEntryLength = 128
+    /// `tick_hz`: 0 is no tick at all (the kernel never starts SysTick; the benches count a
+    /// switch without one). Otherwise 10 Hz (a sleep of one tick is 100 ms) to 20 kHz (800
+    /// cycles between ticks on the 16 MHz micro:bit; the segmented example preempts at 20 kHz).
+    /// Both ends keep SysTick's 24-bit reload in range on every board.
+    public static let tickHertzRange = 10...20_000
 
     /// Reads `directory/keel.json` and the Swift sources beside it, for `board`.
     public static func load(directory: URL, board: Board) throws(KeelError) -> Application {
+        try FileKind.requireDirectoryIfPresent(directory.path, purpose: "an application is a folder with a \(fileName)")
         let file = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw .manifestMissing(path: file.path)
         }
-        let object: Any
-        do {
-            let data = try Data(contentsOf: file)
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw .manifestUnreadable(path: file.path, reason: Self.describe(error))
-        }
-        var application = try parse(object, path: file.path, directory: directory, board: board)
+        // Looked at before it is opened: a FIFO would block, a directory would say "permission".
+        try FileKind.requireReadable(file.path, limit: maximumManifestBytes, what: "a manifest")
+        let data: Data
+        do { data = try Data(contentsOf: file) } catch { throw .manifestUnreadable(path: file.path, reason: Self.describe(error)) }
+        var application = try parse(try decode(data, path: file.path), path: file.path, directory: directory, board: board)
         application.sources = try sources(in: directory, manifestPath: file.path)
         return application
+    }
+
+    /// The manifest's bytes as JSON values (what `parse` checks).
+    static func decode(_ data: Data, path: String) throws(KeelError) -> Any {
+        do { return try JSONSerialization.jsonObject(with: data) } catch {
+            throw .manifestUnreadable(path: path, reason: Self.describe(error))
+        }
     }
 
     /// Checks a decoded manifest against the schema and the board.
@@ -56,12 +74,19 @@ public enum Manifest {
         func invalid(_ problem: String) -> KeelError { .manifestInvalid(path: path, problem: problem) }
         guard let root = object as? [String: Any] else { throw invalid("the top level must be an object") }
         if let unknown = root.keys.filter({ !applicationKeys.contains($0) }).sorted().first {
-            throw invalid("unknown key '\(unknown)' (known: \(applicationKeys.sorted().joined(separator: ", ")))")
+            throw invalid("unknown key '\(KeelError.excerpt(unknown))' (known: \(applicationKeys.sorted().joined(separator: ", ")))")
         }
-        guard let name = root["name"] as? String, isIdentifier(name, allowDash: true) else {
-            throw invalid("'name' must be a string of letters, digits, '-' or '_'")
+        guard let name = root["name"] as? String, name.utf8.count <= maximumApplicationNameLength,
+              isIdentifier(name, allowDash: true) else {
+            throw invalid("'name' must be 1-\(maximumApplicationNameLength) letters, digits, '-' or '_'")
         }
-        let tickHertz = try integer(root, "tick_hz", default: 1000, in: 0...100_000, invalid)
+        var tickHertz = 1000
+        if let raw = root["tick_hz"] {
+            guard let value = (raw as? NSNumber).flatMap({ exactInteger($0) }), value == 0 || tickHertzRange.contains(value) else {
+                throw invalid("'tick_hz' must be 0 (no tick) or a whole number from \(tickHertzRange.lowerBound) to \(tickHertzRange.upperBound)")
+            }
+            tickHertz = value
+        }
         let handlerStack = try integer(root, "handler_stack", default: 2048, in: 512...Int(board.ram.length), invalid)
         guard handlerStack % 8 == 0 else { throw invalid("'handler_stack' must be a multiple of 8 bytes") }
         guard let taskObjects = root["tasks"] as? [Any], !taskObjects.isEmpty else {
@@ -112,7 +137,7 @@ public enum Manifest {
     static func parseAnalysis(_ object: Any, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> AnalysisHints {
         guard let analysis = object as? [String: Any] else { throw invalid("'analysis' must be an object") }
         if let unknown = analysis.keys.filter({ !analysisKeys.contains($0) }).sorted().first {
-            throw invalid("'analysis': unknown key '\(unknown)' (known: \(analysisKeys.sorted().joined(separator: ", ")))")
+            throw invalid("'analysis': unknown key '\(KeelError.excerpt(unknown))' (known: \(analysisKeys.sorted().joined(separator: ", ")))")
         }
         func numbers(_ key: String, in range: ClosedRange<Int>) throws(KeelError) -> [String: UInt32] {
             guard let value = analysis[key] else { return [:] }
@@ -120,7 +145,7 @@ public enum Manifest {
             var result: [String: UInt32] = [:]
             for (function, number) in table {
                 guard let n = (number as? NSNumber).flatMap({ exactInteger($0) }), range.contains(n) else {
-                    throw invalid("'analysis.\(key).\(function)' must be a whole number in \(range.lowerBound)...\(range.upperBound)")
+                    throw invalid("'analysis.\(key).\(KeelError.excerpt(function))' must be a whole number in \(range.lowerBound)...\(range.upperBound)")
                 }
                 result[function] = UInt32(n)
             }
@@ -133,7 +158,7 @@ public enum Manifest {
             guard let table = value as? [String: Any] else { throw invalid("'analysis.indirect_calls' must map function names to arrays of names") }
             for (function, targets) in table {
                 guard let names = targets as? [String] else {
-                    throw invalid("'analysis.indirect_calls.\(function)' must be an array of function names")
+                    throw invalid("'analysis.indirect_calls.\(KeelError.excerpt(function))' must be an array of function names")
                 }
                 hints.indirectTargets[function] = names
             }
@@ -143,19 +168,21 @@ public enum Manifest {
 
     static func parseTask(_ object: Any, index: Int, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> TaskSpec {
         guard let task = object as? [String: Any] else { throw invalid("tasks[\(index)] must be an object") }
-        let label = (task["name"] as? String).map { "task '\($0)'" } ?? "tasks[\(index)]"
+        let label = (task["name"] as? String).map { "task '\(KeelError.excerpt($0))'" } ?? "tasks[\(index)]"
         func problem(_ text: String) -> KeelError { invalid("\(label): \(text)") }
         if let unknown = task.keys.filter({ !taskKeys.contains($0) }).sorted().first {
-            throw problem("unknown key '\(unknown)' (known: \(taskKeys.sorted().joined(separator: ", ")))")
+            throw problem("unknown key '\(KeelError.excerpt(unknown))' (known: \(taskKeys.sorted().joined(separator: ", ")))")
         }
-        guard let name = task["name"] as? String, isIdentifier(name, allowDash: true), name.utf8.count <= 24 else {
-            throw problem("'name' is missing or not 1-24 letters, digits, '-' or '_'")
+        guard let name = task["name"] as? String, name.utf8.count <= maximumTaskNameLength,
+              isIdentifier(name, allowDash: true) else {
+            throw problem("'name' is missing or not 1-\(maximumTaskNameLength) letters, digits, '-' or '_'")
         }
         guard name != "idle" && name != "handler" else {
             throw problem("'\(name)' is the kernel's own (its idle task or handler stack); choose another name")
         }
-        guard let entry = task["entry"] as? String, isIdentifier(entry, allowDash: false) else {
-            throw problem("'entry' is missing or not a Swift function name")
+        guard let entry = task["entry"] as? String, entry.utf8.count <= maximumEntryLength,
+              isIdentifier(entry, allowDash: false) else {
+            throw problem("'entry' is missing or not a Swift function name of at most \(maximumEntryLength) characters")
         }
         guard task["priority"] != nil else { throw problem("'priority' is missing") }
         let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
@@ -227,7 +254,7 @@ public enum Manifest {
             throw problem("'stack' as an object must be {\"segmented\": {\"initial\": N, \"max\": M}}")
         }
         if let unknown = inner.keys.filter({ !["initial", "max", "segment"].contains($0) }).sorted().first {
-            throw problem("'stack.segmented' has unknown key '\(unknown)' (known: initial, max, segment)")
+            throw problem("'stack.segmented' has unknown key '\(KeelError.excerpt(unknown))' (known: initial, max, segment)")
         }
         guard inner["initial"] != nil, inner["max"] != nil else {
             throw problem("'stack.segmented' needs 'initial' (first segment bytes, or \"auto\") and 'max' (most bytes in all segments)")
@@ -267,7 +294,7 @@ public enum Manifest {
             throw problem("'on_fault' must be a string or a restart object")
         }
         if let unknown = object.keys.filter({ !restartKeys.contains($0) }).sorted().first {
-            throw problem("'on_fault' has unknown key '\(unknown)' (known: \(restartKeys.sorted().joined(separator: ", ")))")
+            throw problem("'on_fault' has unknown key '\(KeelError.excerpt(unknown))' (known: \(restartKeys.sorted().joined(separator: ", ")))")
         }
         guard object["restart"] != nil else { throw problem("'on_fault' object needs 'restart' (how many times)") }
         let times = try integer(object, "restart", default: 3, in: 1...255, problem)

@@ -65,6 +65,8 @@ public struct FirmwareBuilder: Sendable {
             throw .buildFailed(step: "choose the code route",
                                output: "segmented stacks need the split-stack route, not '\(route.rawValue)'")
         }
+        // The image replaces whatever file is at `output`; a directory there would be removed.
+        if let output { try FileKind.requireWritable(output.path, creatingFolders: true) }
         let layout = try LayoutPlanner.plan(application, on: board)
         // A route other than the application's own builds beside it, not over it.
         let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route == .splitStack && !nosplit ? "-checked" : "")

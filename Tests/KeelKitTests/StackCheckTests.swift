@@ -1,0 +1,129 @@
+// The stack check's findings on constructed reports: each names what to write in keel.json.
+//
+// Each test builds the analysis result a task would have and compares the whole finding, so
+// a message that stops saying what to type fails here, without a firmware build.
+
+import XCTest
+@testable import KeelKit
+
+final class StackCheckTests: XCTestCase {
+    /// A task result as the analysis gives it: `pathBytes` on the path, one exception frame.
+    func task(_ name: String = "sensor", pathBytes: UInt32 = 1160, bounded: Bool = true, declared: Int? = 1024,
+              largestFrame: UInt32 = 96, guardBytes: UInt32 = 0, redZoneBytes: UInt32 = 0,
+              segmented: Bool = false, points: [UnboundedPoint] = []) -> TaskStackResult {
+        let steps = [PathStep(function: "keel_entry_\(name)", bytes: 0, source: "compiler"),
+                     PathStep(function: "\(name)Task()", bytes: pathBytes - largestFrame, source: "compiler"),
+                     PathStep(function: "print(_:)", bytes: largestFrame, source: "compiler")]
+        return TaskStackResult(
+            task: name, entry: "keel_entry_\(name)", pathBytes: pathBytes, exceptionFrameBytes: 36,
+            worstBytes: bounded ? pathBytes + 36 : nil, path: steps, unbounded: points.map(\.reason), unboundedPoints: points,
+            declaredBytes: declared, largestFrame: steps[2], guardBytes: guardBytes, redZoneBytes: redZoneBytes,
+            protections: ["paint"], segmented: segmented, stillNeeded: "")
+    }
+
+    func report(_ tasks: [TaskStackResult], mpu: MPUKind? = .pmsav7) -> StackAnalysisReport {
+        StackAnalysisReport(
+            image: "app.elf", board: nil, mpu: mpu, tasks: tasks,
+            handlers: HandlerStackResult(worstBytes: 400, bootBytes: 200, runningBytes: 400, faultBytes: 100, interruptLevels: 1,
+                                         interruptHandlers: [], path: [], unbounded: [], unboundedPoints: [], declaredBytes: 2048),
+            helpers: [], uncheckedChains: nil)
+    }
+
+    func messages(_ report: StackAnalysisReport) -> [String] { StackCheck.findings(report).map(\.description) }
+
+    let path = "keel_entry_sensor -> sensorTask() -> print(_:)"
+
+    func testStackTooSmallNamesTheSizeThatPassesAndAuto() {
+        XCTAssertEqual(messages(report([task()])), [
+            "sensor: stack 1024 bytes < worst case 1196 bytes (1160 on the path + 36 exception frame); path: \(path); "
+                + #"declare "stack": 1352 (worst + margin, what "auto" gives) or "stack": "auto""#,
+        ])
+        XCTAssertEqual(StackCheck.automaticBytes(worst: 1196), 1352)
+        // The size it names passes.
+        XCTAssertEqual(messages(report([task(declared: 1352)])), [])
+    }
+
+    /// The red zone is part of the stack and a path may not enter it (T4 takes that for an
+    /// overflow), so it is counted on top of the worst case.
+    func testStackTooSmallCountsTheRedZone() {
+        let fits = task(pathBytes: 964, declared: 1024, largestFrame: 16, redZoneBytes: 32)   // worst 1000
+        XCTAssertEqual(messages(report([fits])), [
+            "sensor: stack 1024 bytes < worst case 1000 bytes + 32-byte red zone (964 on the path + 36 exception frame); "
+                + #"path: \#(path); declare "stack": 1168 (worst + red zone + margin) or "stack": "auto" (1128 bytes)"#,
+        ])
+        XCTAssertEqual(messages(report([task(pathBytes: 964, declared: 1032, largestFrame: 16, redZoneBytes: 32)])), [])
+        // A red zone larger than the margin: "auto" alone would not pass, so it is not offered.
+        let wide = task(pathBytes: 964, declared: 1024, largestFrame: 16, redZoneBytes: 256)
+        XCTAssertTrue(messages(report([wide]))[0].hasSuffix(#"declare "stack": 1416 (worst + red zone + margin)"#),
+                      messages(report([wide]))[0])
+    }
+
+    func testSegmentedStackTooSmallNamesMax() {
+        XCTAssertEqual(messages(report([task("worker", declared: 1024, segmented: true)])), [
+            "worker: stack 1024 bytes < worst case 1196 bytes (1160 on the path + 36 exception frame); "
+                + "path: keel_entry_worker -> workerTask() -> print(_:); "
+                + #"raise "max" to at least 1196 bytes, plus 384 for every segment after the first (each keeps that slack below its limit)"#,
+        ])
+    }
+
+    /// A frame larger than the guard names the guard that holds it, on the MPU's terms:
+    /// a power of two on PMSAv7 (the planner rounds it so), the 32-byte granule on PMSAv8.
+    func testFrameLargerThanTheGuardNamesTheGuardThatHoldsIt() {
+        let filter = task("filter", declared: 2048, largestFrame: 280, guardBytes: 128)
+        XCTAssertEqual(messages(report([filter], mpu: .pmsav7)), [
+            "filter: the 280-byte frame of print(_:) is larger than the 128-byte MPU guard below the stack: it can jump it; "
+                + #"declare "guard": 512 to hold it"#,
+        ])
+        XCTAssertTrue(messages(report([filter], mpu: .pmsav8))[0].hasSuffix(#"declare "guard": 288 to hold it"#))
+        XCTAssertEqual(messages(report([task("filter", declared: 2048, largestFrame: 128, guardBytes: 128)])), [])
+        XCTAssertEqual(StackCheck.guardBytes(holding: 1288, mpu: .pmsav7), 2048)
+        XCTAssertEqual(StackCheck.guardBytes(holding: 1288, mpu: .pmsav8), 1312)
+        XCTAssertEqual(StackCheck.guardBytes(holding: 32, mpu: .pmsav7), 32)
+        XCTAssertNil(StackCheck.guardBytes(holding: 70_000, mpu: .pmsav8))
+    }
+
+    func testFrameLargerThanTheRedZoneNamesTheRedZoneThatHoldsIt() {
+        let logger = task("logger", pathBytes: 1160, declared: 2048, largestFrame: 280, redZoneBytes: 16)
+        XCTAssertEqual(messages(report([logger])), [
+            "logger: the 280-byte frame of print(_:) is larger than the 16-byte red zone: it can write below the stack before T4 "
+                + #"checks the band, or skip the band; declare "red_zone": 288 (part of the stack: it then needs at least 1484 bytes)"#,
+        ])
+        XCTAssertEqual(messages(report([task("logger", pathBytes: 1160, declared: 2048, largestFrame: 280, redZoneBytes: 288)])), [])
+        // Without T4 there is no red zone to jump.
+        XCTAssertEqual(messages(report([task("logger", declared: 2048, largestFrame: 280)])), [])
+    }
+
+    /// An unbounded result prints the calls that reach the recursion it names, and the exact
+    /// manifest entry that bounds it.
+    func testUnboundedNamesTheRecursionItsPathReachesAndTheKeyToPaste() {
+        let point = UnboundedPoint(.recursion(cycle: ["quicksort(_:_:_:)"]),
+                                   path: ["keel_entry_worker", "sortTask()", "quicksort(_:_:_:)"])
+        XCTAssertEqual(messages(report([task("worker", bounded: false, declared: 4736, segmented: true, points: [point])])), [
+            "worker: unbounded: recursion: quicksort(_:_:_:) -> quicksort(_:_:_:); path: keel_entry_worker -> sortTask() -> "
+                + #"quicksort(_:_:_:); bound it in keel.json: "analysis": {"recursion_depth": {"quicksort(_:_:_:)": N}}, "#
+                + "N being the most times the recursion nests",
+        ])
+        // A cycle of two: the key is the function the path meets first, which the manifest matches.
+        let pair = UnboundedPoint(.recursion(cycle: ["even(_:)", "odd(_:)"]), path: ["keel_entry_a", "aTask()", "odd(_:)"])
+        XCTAssertEqual(pair.fix, #""analysis": {"recursion_depth": {"odd(_:)": N}}, N being the most times the recursion nests"#)
+        XCTAssertTrue(WorstCaseStack.name("odd(_:)", matches: "$e4main3oddyS2uF", readable: "odd(_:)"))
+        let dynamic = UnboundedPoint(.dynamicFrame(function: #"parse("x")"#, site: 0x1234), path: nil)
+        XCTAssertEqual(dynamic.fix, #""analysis": {"bounds": {"parse(\"x\")": BYTES}}, BYTES being the most its whole call tree uses"#)
+        XCTAssertEqual(dynamic.path, [])
+    }
+
+    /// A segmented task is checked by its prologue: `keel stack` never tells it to keep a
+    /// guard or a limit register, which its manifest may not combine with segments.
+    func testSegmentedTaskIsNeverToldToKeepAnotherDetector() {
+        for architecture in [Architecture.armv6m, .armv7m, .armv8m] {
+            let board = Board(name: "b", summary: "", cpu: "", architecture: architecture, swiftTarget: "", clangTarget: "",
+                              libgccMultilib: "", flash: MemoryRegion(origin: 0, length: 1), ram: MemoryRegion(origin: 0, length: 1),
+                              mpu: .none, mpuRegions: 0, hasStackLimitRegisters: false, qemuMachine: "", clockHertz: 1)
+            let segmented = StackAnalysis.stillNeeded(task("worker", bounded: false, declared: 4736, segmented: true), board: board)
+            XCTAssertEqual(segmented, #"unbounded: the prologue checks every call and "max" caps the segments; "#
+                           + #"bound it in the manifest to prove "max" holds it"#)
+            let fixed = StackAnalysis.stillNeeded(task("worker", bounded: false), board: board)
+            XCTAssertTrue(fixed.hasPrefix("unbounded: keep a detector"), fixed)
+        }
+    }
+}
