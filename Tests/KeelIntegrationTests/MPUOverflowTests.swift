@@ -47,7 +47,9 @@ final class MPUOverflowTests: XCTestCase {
             let faults = result.faults.filter { $0.task == scenario }
             XCTAssertFalse(faults.isEmpty, "\(scenario) reported no fault; \(log)", file: file, line: line)
             for fault in faults {
-                XCTAssertEqual(fault.kind, "stack-overflow", "\(scenario); \(log)", file: file, line: line)
+                // A memset through a pointer into another T2 stack is a stray write, and T2 says so.
+                let kind = scenario == "memset" && technique == .t2 ? "foreign-stack-write" : "stack-overflow"
+                XCTAssertEqual(fault.kind, kind, "\(scenario); \(log)", file: file, line: line)
                 XCTAssertEqual(fault.technique, technique.rawValue, "\(scenario); \(log)", file: file, line: line)
             }
         }

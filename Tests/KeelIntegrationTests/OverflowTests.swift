@@ -34,10 +34,9 @@ final class OverflowTests: XCTestCase {
             XCTAssertTrue(["deep", "wide"].contains(victim.cause ?? ""), log, file: file, line: line)
             XCTAssertEqual(result.stacks.first { $0.task == victim.task }?.harmedBy, victim.cause, log, file: file, line: line)
         }
-        // Evidence kept: a killed task's row says how far it went, never 0 %.
+        // Evidence kept: a killed task's row says how far it went (before the repaint), never 0 %.
         for task in ["deep", "wide"] {
-            let row = result.stacks.first { $0.task == task }
-            XCTAssertEqual(row?.used, row?.size, log, file: file, line: line)
+            XCTAssertGreaterThan(result.stacks.first { $0.task == task }?.used ?? 0, 0, log, file: file, line: line)
         }
         XCTAssertTrue(result.output.contains("steady: still running after the overflows"), log, file: file, line: line)
         XCTAssertEqual(result.output.filter { $0.hasPrefix("steady: round") }.count, 4, log, file: file, line: line)
