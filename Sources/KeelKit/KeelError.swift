@@ -42,7 +42,7 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
         case .stackCheckFailed(let findings):
             "the stack check failed (set \"stack_check\": \"warn\" in keel.json, or pass --no-check, to build anyway):\n\(findings)"
         case .badPath(let path, let problem):
-            "\(Self.oneLine(path, wordLimit: 1024)) \(problem)"
+            "\(path.isEmpty ? "the empty path" : Self.oneLine(path, wordLimit: 1024)) \(problem)"
         }
     }
 

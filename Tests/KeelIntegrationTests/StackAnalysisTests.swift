@@ -54,6 +54,30 @@ final class StackAnalysisTests: XCTestCase {
         }
     }
 
+    /// An interrupt handler reaches `DeviceInterrupts.attach` as a value, so its address is
+    /// somewhere other than class metadata; the runtime's C-named vtable placeholders
+    /// (`swift_deletedMethodError`, and `swift_errorInMain`, folded with a vtable method) are
+    /// only there, and are not taken for handlers; nor is assembly (`__morestack`,
+    /// `keel_morestack_end`). `segmented` attaches one closure; `interleave` none. Both
+    /// boards: the Thumb-1 dispatcher calls its body with `bl`, the Thumb-2 one tail-calls it.
+    func testOnlyFunctionsHeldAsValuesAreInterruptHandlers() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let image = try TestFirmware.shared.image("interleave", board: board)
+            let graph = try CallGraph(elf: try ELFFile(contentsOf: image.elf))
+            for name in ["swift_deletedMethodError", "swift_errorInMain"] {
+                let index = try XCTUnwrap(graph.index(named: name), "\(board): \(name)")
+                XCTAssertTrue(graph.addressTaken.contains(index), "\(board): \(name)")
+                XCTAssertFalse(graph.addressTakenOutsideClassMetadata.contains(index), "\(board): \(name)")
+            }
+            XCTAssertEqual(try TestFirmware.shared.stackReport("interleave", board: board).handlers.interruptHandlers, [], board)
+            // The split-stack kernel's closure for the fresh handler stack is a C function
+            // value too; it is counted (a level too many, never one too few).
+            let segmented = try TestFirmware.shared.stackReport("segmented", board: board).handlers.interruptHandlers
+            XCTAssertTrue(segmented.contains("@objc closure #1 in growerATask()"), "\(board): \(segmented)")
+            XCTAssertFalse(segmented.contains { $0.hasPrefix("swift_") || $0.contains("morestack") }, "\(board): \(segmented)")
+        }
+    }
+
     /// The shapes of Firmware/Examples/stack-shapes, on a Thumb-2 and a Thumb-1 board.
     func testKnownShapes() throws {
         for board in ["mps2-an385", "microbit"] {
@@ -95,6 +119,23 @@ final class StackAnalysisTests: XCTestCase {
             XCTAssertFalse(open.isBounded, board)
             XCTAssertTrue(open.unbounded.contains { if case .recursion(let cycle) = $0 { cycle.contains { $0.contains("9countdown") } } else { false } },
                           "\(board): \(open.unbounded)")
+            // Without the manifest's depth, the finding shows the calls that reach the
+            // recursion and the key that bounds it, and that key bounds it.
+            var application = image.application
+            application.analysisHints.recursionDepth = [:]
+            let withoutDepth = try StackAnalysis.analyze(elf: elf, path: image.elf.path, board: image.board, application: application,
+                                                     layout: image.layout, demangler: TestFirmware.shared.builder?.toolchain.demangler)
+            let point = try XCTUnwrap(try XCTUnwrap(withoutDepth.tasks.first { $0.task == "recursive" }).unboundedPoints.first, board)
+            XCTAssertEqual(point.path.first, "keel_entry_recursive", "\(board): \(point.path)")
+            XCTAssertEqual(point.path.last, "countdown(_:)", "\(board): \(point.path)")
+            XCTAssertEqual(point.fix, #""analysis": {"recursion_depth": {"countdown(_:)": N}}, N being the most times the recursion nests"#)
+            let finding = try XCTUnwrap(StackCheck.findings(withoutDepth).first { $0.task == "recursive" }, board)
+            XCTAssertEqual(finding.kind, .unbounded)
+            XCTAssertTrue(finding.message.contains("path: " + point.path.joined(separator: " -> ") + "; bound it in keel.json: "), finding.message)
+            application.analysisHints.recursionDepth = ["countdown(_:)": 12]
+            let bounded = try StackAnalysis.analyze(elf: elf, path: image.elf.path, board: image.board, application: application,
+                                                    layout: image.layout, demangler: TestFirmware.shared.builder?.toolchain.demangler)
+            XCTAssertEqual(bounded.tasks.first { $0.task == "recursive" }?.unboundedPoints, [], board)
 
             // A call through a closure: resolved to the closures whose address is taken.
             let closure = try task("closure")

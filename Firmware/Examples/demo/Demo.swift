@@ -5,6 +5,11 @@
 // level, so its overflow is caught at a switch (T4/T5, micro:bit), by the MPU before the
 // write (T2, M3) or at the faulting push (T1, M33). Its policy restarts it once, then stops
 // it. The others print that they are still running after it is stopped.
+//
+// `"stack_check": "warn"`: `runaway` recurses without end on purpose, and the other stacks
+// are the sizes a first try would give (below `print`'s worst case, one frame wider than a
+// 128-byte guard or a 16-byte red zone), so `keel check` shows what it says about them; the
+// build prints those findings and goes on.
 
 func sensorTask() {
     for sample in 1...5 {

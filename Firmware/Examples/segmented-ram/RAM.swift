@@ -3,6 +3,10 @@
 // bench` runs it twice: with these segmented stacks (peak RAM: the first segments plus the
 // pool's peak use) and with every task on a large painted fixed stack (what each needs at
 // its worst: its high-water mark, power-of-two rounded where an MPU region must cover it).
+//
+// `phase` nests at most 23 times (radio's depth 22 down to 0), the manifest's
+// `"recursion_depth"`, so `keel check` proves every task's `max` on both MPU boards (the
+// six tasks' first segments and the pool do not fit the micro:bit's 16 KiB).
 
 @inline(never)
 func phase(_ depth: UInt32, _ seed: UInt32) -> UInt32 {

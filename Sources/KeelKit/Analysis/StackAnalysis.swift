@@ -268,20 +268,23 @@ public enum StackAnalysis {
     // MARK: Built-in resolution
 
     /// The kernel's own jumps through a register that the image itself can resolve:
-    /// the device-interrupt dispatcher calls an attached handler, which can only be a
-    /// `@convention(c)` function (a C name or a Swift `To` thunk) whose address is taken —
-    /// not a task entry and not a vector — and taken outside class metadata: the handler
-    /// reaches `DeviceInterrupts.attach` as a value, so code or plain data holds its address,
-    /// while a function whose address is only in metadata fills a vtable slot. That leaves
-    /// out the runtime's C-named placeholders: `swift_deletedMethodError` (the slot of every
-    /// method a class cannot call) and whatever the linker folded into a vtable method with
-    /// the same code (`swift_errorInMain` is a trap, like `canStoreElements(ofDynamicType:)`
-    /// of `__ContiguousArrayStorageBase`, and the global C name is the one kept).
+    /// the device-interrupt dispatcher calls an attached handler, which is
+    /// - a `@convention(c)` function (a C name or a Swift `To` thunk) that Swift compiled
+    ///   (it has a `.stack_sizes` entry: no assembly label such as `keel_morestack_end`,
+    ///   no libgcc routine, no unnamed LLVM code), not a task entry and not a vector;
+    /// - whose address is taken outside class metadata: the handler reaches
+    ///   `DeviceInterrupts.attach` as a value, so code or plain data holds its address, while
+    ///   a function whose address is only in metadata fills a vtable slot. That leaves out the
+    ///   runtime's C-named placeholders: `swift_deletedMethodError` (the slot of every method
+    ///   a class cannot call) and whatever the linker folded into a vtable method with the
+    ///   same code (`swift_errorInMain` is a trap, like `canStoreElements(ofDynamicType:)` of
+    ///   `__ContiguousArrayStorageBase`, and the global C name is the one kept).
     static func builtInTargets(graph: CallGraph, names: [String]) -> [String: [String]] {
         let excluded = Set(graph.vectors.values)
         let handlers = graph.addressTakenOutsideClassMetadata.filter { index in
-            let name = graph.functions[index].name
-            guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned" else { return false }
+            let function = graph.functions[index], name = function.name
+            guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned",
+                  case .compiler = function.frame, !name.hasPrefix("code@") else { return false }
             return !name.hasPrefix("$") || name.hasSuffix("To")
         }
         var result: [String: [String]] = [:]
@@ -292,10 +295,12 @@ public enum StackAnalysis {
     }
 
     /// The functions that jump to an attached handler: what the IRQ vectors point at (the C
-    /// entry) or the Swift body that entry tail-calls, whichever holds the jump.
+    /// entry) or the Swift body that entry calls, whichever holds the jump. Thumb-2 code
+    /// tail-calls the body; Thumb-1 code (the micro:bit, every split-stack image) calls it
+    /// with `bl`, so both count.
     static func dispatcherBodies(_ graph: CallGraph) -> [Int] {
         let entries = Set(graph.vectors.filter { $0.key >= 16 }.values)
-        let candidates = Set(entries.flatMap { [$0] + graph.functions[$0].calls.filter(\.isTail).map(\.callee) })
+        let candidates = Set(entries.flatMap { [$0] + graph.functions[$0].calls.map(\.callee) })
         return candidates.filter { !graph.functions[$0].registerJumps.isEmpty }.sorted()
     }
 
