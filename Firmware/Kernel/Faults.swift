@@ -91,6 +91,9 @@ enum Faults {
     /// A switch-out check (T4, T5) found the outgoing task's stack overflowed. Runs in PendSV
     /// after the task's context was saved. Out of line, so the switch path stays a leaf
     /// (no frame, no saved registers) when nothing is found.
+    /// Compiled only with a switch-out detector: otherwise nothing calls it, and the
+    /// split-stack route would take uncalled code for task code and give it a prologue.
+    #if KEEL_SP_CHECK || KEEL_RED_ZONE
     @inline(never)
     static func overflowDetectedAtSwitch(_ task: TaskPointer, technique: Technique) {
         // The saved exception frame's PC is where the task was when it was switched out, but
@@ -115,6 +118,7 @@ enum Faults {
         FaultPolicy.apply(fault, to: task, from: .contextSwitch)
         Containment.contain(fault, culprit: task, lowest: lowest)
     }
+    #endif
 
     /// The heap could not satisfy `bytes`: the asking task is stopped (its allocation would
     /// otherwise come back null); in a handler or at boot, the system resets.

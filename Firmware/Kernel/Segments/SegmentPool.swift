@@ -25,7 +25,7 @@ struct SegmentPool {
     var allocations: UInt32 = 0
     var releases: UInt32 = 0
     /// Tasks' requests for a segment that were refused, by the pool or by the task's `max`
-    /// (counted by `SegmentedStacks.refuse`).
+    /// (counted by `SegmentedStacks.stopRefusedTask`).
     var refusals: UInt32 = 0
 
     var totalBytes: UInt32 { UInt32(granules) &<< SegmentPool.granuleShift }

@@ -253,9 +253,6 @@ enum SegmentedStacks {
     /// Records why the request failed and lets PendSV stop the task; never returns.
     static func refuse(_ task: TaskPointer, _ reason: Refusal, _ bytes: UInt32, _ stackPointer: UInt32) -> Never {
         let chain = self.chain(task)
-        // One count per refused request, whatever refused it (the pool, the task's `max`, a
-        // fixed stack): the pool's report is then the number of tasks' requests turned down.
-        pool.refusals &+= 1
         chain.pointee.refusal = reason.rawValue
         chain.pointee.refusedBytes = bytes
         chain.pointee.refusedStackPointer = stackPointer
@@ -272,6 +269,9 @@ enum SegmentedStacks {
     static func stopRefusedTask(_ task: TaskPointer) {
         guard refusedTask == task else { return }
         refusedTask = nil
+        // One count per refused request, whatever refused it (the pool, the task's `max`, a
+        // fixed stack). Counted here, in PendSV, not in grow: grow's tree runs in the slack.
+        pool.refusals &+= 1
         let chain = self.chain(task)
         let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
         Console.write("keel:segments-refused task=")
