@@ -10,14 +10,17 @@
 
 enum FaultPolicy {
     /// Where the fault was handled: the fault handler (the task's hardware frame is on its
-    /// stack, PSP points at it) or PendSV's switch-out check (its context is saved already).
-    enum Origin { case faultHandler, contextSwitch }
+    /// stack, PSP points at it), PendSV's switch-out check (its context is saved already), or
+    /// the containment of another task's overflow (the task is not running; its stack is
+    /// evidence and is not repainted when it is killed).
+    enum Origin { case faultHandler, contextSwitch, bystander }
 
     /// Resets since power-on after which the kernel stops instead: under QEMU a fault that
     /// recurs at every boot would otherwise loop until the host's timeout.
     static let maximumResets: UInt32 = 8
 
     static func apply(_ fault: FaultReport, to task: TaskPointer, from origin: Origin) {
+        Containment.remember(fault, of: task)  // before a repaint erases how far the stack went
         var action = task.pointee.policy.action
         if action == .restart {
             let now = tickCount
@@ -44,6 +47,7 @@ enum FaultPolicy {
 
     static func kill(_ task: TaskPointer, from origin: Origin) {
         Scheduler.stop(task, state: .killed)
+        if origin == .bystander { return }  // what the overflow wrote stays for the post-mortem
         Detectors.prepare(task)  // repaint: paint, red zone, limits as at the start
         if origin == .faultHandler {
             // PendSV saves PSP next; a PSP inside the stack keeps T5 from reporting the task again.

@@ -18,6 +18,10 @@ enum FaultKind: UInt8 {
     case outOfMemory
     /// A segmented stack could not grow: the pool was empty or the task reached its `max`.
     case stackExhausted
+    /// Another task's overflow wrote this task's stack (`cause`); the task did nothing wrong.
+    case stackOverwritten
+    /// A fault while the kernel was already handling one: the kernel resets.
+    case faultInFaultPath
 
     var reportName: StaticString {
         switch self {
@@ -31,6 +35,8 @@ enum FaultKind: UInt8 {
         case .fault: "fault"
         case .outOfMemory: "out-of-memory"
         case .stackExhausted: "stack-exhausted"
+        case .stackOverwritten: "stack-overwritten"
+        case .faultInFaultPath: "fault-in-fault-path"
         }
     }
 }
@@ -46,10 +52,21 @@ struct FaultReport {
     var registers = FaultRegisters()
     /// The hardware could not push the exception frame (MSTKERR, STKERR, STKOF on entry).
     var duringStacking = false
+    /// What the overflow's lowest known address belongs to; `.none` when it stayed in the
+    /// task's own stack and guard.
+    var hit = MemoryOwner.none
+    /// Bytes below the stack (and its guard) the overflow reached, at least.
+    var outsideBytes: UInt32 = 0
+    /// For a task with an MPU guard: how far below the guard the overflow's refused access was.
+    var jumpedBytes: UInt32 = 0
+    /// The task whose overflow wrote this task's stack (a victim's report, or a later fault
+    /// of a task that lay below such an overflow).
+    var cause: TaskPointer? = nil
 
     /// What is printed and kept across a reset, as plain numbers.
     var stored: StoredFault {
-        StoredFault(kind: kind.rawValue, technique: technique.rawValue, pc: pc, sp: sp, limit: limit, registers: registers)
+        StoredFault(kind: kind.rawValue, technique: technique.rawValue, hit: hit.code, pc: pc, sp: sp, limit: limit,
+                    outside: outsideBytes, jumped: jumpedBytes, registers: registers)
     }
 }
 
@@ -58,28 +75,50 @@ struct FaultReport {
 struct StoredFault {
     var kind: UInt8
     var technique: UInt8
+    var hit: UInt8
     var pc: UInt32
     var sp: UInt32
     var limit: UInt32
+    var outside: UInt32
+    var jumped: UInt32
     var registers: FaultRegisters
 }
 
 enum Faults {
+    /// Set while the fault handler runs: a fault then is a fault of the fault path itself.
+    nonisolated(unsafe) static var handling = false
+
     /// A switch-out check (T4, T5) found the outgoing task's stack overflowed. Runs in PendSV
     /// after the task's context was saved. Out of line, so the switch path stays a leaf
     /// (no frame, no saved registers) when nothing is found.
+    /// Compiled only with a switch-out detector: otherwise nothing calls it, and the
+    /// split-stack route would take uncalled code for task code and give it a prologue.
+    #if KEEL_SP_CHECK || KEEL_RED_ZONE
     @inline(never)
     static func overflowDetectedAtSwitch(_ task: TaskPointer, technique: Technique) {
         // The saved exception frame's PC is where the task was when it was switched out, but
         // only a frame inside the stack is trustworthy: one pushed below it lies in memory that
         // others (the handler stack, a neighbour) have written since. Its PC is reported as 0.
         let sp = task.pointee.context.stackPointer
-        let framePlausible = sp >= task.pointee.stackBottom && sp &+ 32 <= task.pointee.stackTop
+        let bottom = task.pointee.stackBottom
+        let framePlausible = sp >= bottom && sp &+ 32 <= task.pointee.stackTop
         let pc = framePlausible ? Memory.loadWord(sp &+ 24) : 0
-        let fault = FaultReport(task: task, kind: .stackOverflow, technique: technique, pc: pc, sp: sp,
-                                limit: task.pointee.stackBottom)
+        var fault = FaultReport(task: task, kind: .stackOverflow, technique: technique, pc: pc, sp: sp, limit: bottom)
+        // What was written below the stack: at least everything from the saved SP up (the
+        // hardware pushed its frame there). A red zone whose lowest word changed was written
+        // down to the bottom: the word below may have been written too.
+        var lowest = bottom
+        if sp < bottom {
+            lowest = sp
+            fault.outsideBytes = bottom &- sp
+        } else if technique == .redZone && Memory.loadWord(bottom) != stackPaintWord {
+            lowest = bottom &- 4
+        }
+        if lowest < bottom { fault.hit = MemoryMap.owner(of: lowest) }
         FaultPolicy.apply(fault, to: task, from: .contextSwitch)
+        Containment.contain(fault, culprit: task, lowest: lowest)
     }
+    #endif
 
     /// The heap could not satisfy `bytes`: the asking task is stopped (its allocation would
     /// otherwise come back null); in a handler or at boot, the system resets.
@@ -94,7 +133,11 @@ enum Faults {
     static func report(_ fault: FaultReport, action: StaticString) {
         Console.write("keel:fault task=")
         if let task = fault.task { Console.write(task.pointee.name) } else { Console.write("handler") }
-        writeFields(fault.stored)
+        writeFields(fault.stored, hitTask: fault.hit.task)
+        if let cause = fault.cause {
+            Console.write(" by=")
+            Console.write(cause.pointee.name)
+        }
         Console.write(" stacking=")
         Console.write(fault.duringStacking ? "failed" : "ok")
         Console.write(" action=")
@@ -102,9 +145,10 @@ enum Faults {
         Console.write("\n")
     }
 
-    /// The fields every fault record has, after the task's name: " kind=... bfar=0x...".
-    /// The same text for a fault now and for one kept across a reset (ResetRecord.swift).
-    static func writeFields(_ fault: StoredFault) {
+    /// The fields every fault record has, after the task's name: " kind=... jumped=N".
+    /// The same text for a fault now and for one kept across a reset (ResetRecord.swift),
+    /// which keeps no pointers: there the hit names its kind only.
+    static func writeFields(_ fault: StoredFault, hitTask: TaskPointer? = nil) {
         Console.write(" kind=")
         Console.write(FaultKind(rawValue: fault.kind)?.reportName ?? "fault")
         Console.write(" technique=")
@@ -123,6 +167,23 @@ enum Faults {
         Console.write(hex: fault.registers.memManageAddress)
         Console.write(" bfar=")
         Console.write(hex: fault.registers.busFaultAddress)
+        Console.write(" hit=")
+        Console.write(MemoryOwner.name(ofCode: fault.hit))
+        if let hitTask {
+            Console.write(":")
+            Console.write(hitTask.pointee.name)
+        }
+        Console.write(" outside=")
+        Console.write(decimal: fault.outside)
+        Console.write(" jumped=")
+        Console.write(decimal: fault.jumped)
+    }
+
+    /// A fault while the fault path was running: nothing the kernel holds can be trusted any
+    /// more, so it resets at once with the bare facts.
+    static func faultInFaultPath(frame: UInt32, exception: UInt32) -> Never {
+        FaultPolicy.resetSystem(FaultReport(task: nil, kind: .faultInFaultPath, technique: .none, pc: 0, sp: frame,
+                                            limit: exception))
     }
 }
 
@@ -137,8 +198,12 @@ private let usageFaultStackOverflow: UInt32 = 1 << 20  // UFSR.STKOF
 /// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
 /// Inputs: the stack the frame was pushed on, EXC_RETURN, the exception number.
 /// Returns only when the policy let the system go on (kill or restart of a task).
+/// Never reads memory outside RAM: on the M0 a read there would fault inside HardFault,
+/// which locks the core up.
 @_cdecl("keel_fault")
 func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt32) {
+    if Faults.handling { Faults.faultInFaultPath(frame: frame, exception: exception) }
+    Faults.handling = true
     var registers = FaultRegisters()
     #if !KEEL_ARMV6M
     registers.status = SystemControl.configurableFaultStatus.read()
@@ -159,51 +224,90 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     // under a limit register the hardware leaves SP at the limit; the MPU moves SP anyway.
     let limit = task?.pointee.context.stackLimit ?? linkerSymbol(mainStackBottom)
     let duringStacking = status & (memManageStacking | busFaultStacking) != 0 || (stackOverflowed && frame <= limit)
+    let bottom = task?.pointee.stackBottom ?? linkerSymbol(mainStackBottom)
     var fault = FaultReport(task: task, kind: faultKind(exception), technique: .none, pc: 0, sp: frame,
-                            limit: task?.pointee.stackBottom ?? linkerSymbol(mainStackBottom),
-                            registers: registers, duringStacking: duringStacking)
-    // The address the MPU refused: the fault address, or for a failed stacking the frame.
+                            limit: bottom, registers: registers, duringStacking: duringStacking)
+    // The address that was refused: the MPU's or the bus's fault address, or for a failed
+    // stacking the frame itself.
+    let addressValid = status & (memManageAddressValid | busFaultAddressValid | memManageStacking | busFaultStacking) != 0
     let refused = status & memManageAddressValid != 0 ? registers.memManageAddress
-        : (status & memManageStacking != 0 ? frame : 0)
+        : status & busFaultAddressValid != 0 ? registers.busFaultAddress : frame
     let byMPU = status & (memManageDataAccess | memManageStacking) != 0
+    // A frame that was pushed and lies in RAM can be read (a garbage PC is better than none).
+    if !duringStacking && MemoryMap.isRAM(frame, bytes: 32) { fault.pc = Memory.loadWord(frame &+ 24) }
 
     if let task {
-        if stackOverflowed {
-            fault.kind = .stackOverflow
-            fault.technique = .limitRegister
-        } else if byMPU {
-            classifyMPUFault(&fault, task: task, address: refused)
-        }
-        if !duringStacking { fault.pc = Memory.loadWord(frame &+ 24) }
+        let lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
+                                       refused: addressValid ? refused : nil, frame: frame)
         FaultPolicy.apply(fault, to: task, from: .faultHandler)
+        Containment.contain(fault, culprit: task, lowest: lowest)
+        Faults.handling = false
         return
     }
-    // The kernel's own fault. Its stack overflowed when the limit tripped (MSPLIM) or the MPU
-    // refused an address in the handler stack's guard (PMSAv7).
-    let handlerBottom = linkerSymbol(mainStackBottom)
+    // The kernel's own fault. Its stack overflowed when the limit tripped (MSPLIM), when the
+    // refused address is below the handler stack (its guard on PMSAv7, or outside RAM on the
+    // M0, where the handler stack sits at the bottom of RAM), or when MSP is below it.
+    let address = addressValid ? refused : frame
     if stackOverflowed {
         fault.kind = .stackOverflow
         fault.technique = .limitRegister
-    } else if byMPU && refused < handlerBottom && refused &+ 256 >= handlerBottom {
+    } else if frame < bottom || (address < bottom && address >= bottom &- 4096) {
         fault.kind = .stackOverflow
-        fault.technique = .mpuGuard
+        fault.hit = MemoryMap.owner(of: min(frame, address))
+        if case .handlerGuard = fault.hit { fault.technique = .mpuGuard }
     }
-    if !duringStacking && frame >= handlerBottom { fault.pc = Memory.loadWord(frame &+ 24) }
     FaultPolicy.resetSystem(fault)
 }
 
-/// Which MPU technique refused the access, and whether it was the task's own overflow.
-private func classifyMPUFault(_ fault: inout FaultReport, task: TaskPointer, address: UInt32) {
+/// Names a task's fault: its own overflow (and which technique caught it, what it hit, how
+/// far it reached), a write into another task's stack, or a fault caused by an earlier
+/// overflow. Returns the lowest address the overflow may have written (the bottom of the
+/// stack's guard when it wrote nothing outside).
+private func classifyTaskFault(_ fault: inout FaultReport, task: TaskPointer, stackOverflowed: Bool, byMPU: Bool,
+                               refused: UInt32?, frame: UInt32) -> UInt32 {
     let protections = task.pointee.protections
-    if address < task.pointee.stackBottom {
-        // Below the running stack: its guard (T3), or a stack T2 keeps unwritable.
+    let bottom = task.pointee.stackBottom
+    let guardBottom = task.pointee.guardBottom
+    if stackOverflowed {
+        // PSPLIM refused the move itself: nothing below the limit was written.
         fault.kind = .stackOverflow
-        let inGuard = address >= task.pointee.guardBottom && protections.contains(.mpuGuard)
-        fault.technique = inGuard || !protections.contains(.mpuRegion) ? .mpuGuard : .mpuRegion
-    } else if address >= task.pointee.stackTop && protections.contains(.mpuRegion) {
-        fault.kind = .foreignStackWrite
-        fault.technique = .mpuRegion
+        fault.technique = .limitRegister
+        return guardBottom
     }
+    let address = refused ?? frame
+    // The stack overflowed when SP itself left it, or an access was refused in its guard.
+    guard frame < bottom || (address < bottom && address >= guardBottom) else {
+        let owner = MemoryMap.owner(of: address)
+        if byMPU, let other = owner.task, other != task {
+            // A write into another task's stack (not an overflow of this one): T2 refused it.
+            fault.kind = .foreignStackWrite
+            fault.technique = .mpuRegion
+            fault.hit = owner
+        } else if let cause = Containment.probableCause(of: task) {
+            fault.cause = cause
+        }
+        return guardBottom
+    }
+    fault.kind = .stackOverflow
+    // What caught it is what refused the access; what it hit is where it went lowest.
+    let refuser = MemoryMap.owner(of: address)
+    let owner = MemoryMap.owner(of: min(frame, address))
+    if case .guardRegion(let guarded) = refuser, guarded == task, byMPU {
+        fault.technique = .mpuGuard
+        if min(frame, address) >= guardBottom { return guardBottom }  // all in its own guard: nothing outside touched
+    } else if byMPU && (protections.contains(.mpuRegion) || refuser.task?.pointee.protections.contains(.mpuRegion) == true) {
+        fault.technique = .mpuRegion  // a T2 stack (its neighbour's or the block's), which the MPU keeps unwritable
+    } else if case .handlerGuard = refuser {
+        fault.technique = .mpuGuard
+    } else {
+        fault.technique = .none  // caught by what it hit (outside RAM: a bus fault), not by a technique of its own
+    }
+    fault.hit = owner
+    // The refused word was not written; a frame the hardware did push was.
+    let lowestWritten = min(fault.duringStacking ? frame &+ 32 : frame, refused.map { ($0 & ~3) &+ 4 } ?? UInt32.max)
+    if lowestWritten < guardBottom { fault.outsideBytes = guardBottom &- lowestWritten }
+    if guardBottom != bottom && min(frame, address) < guardBottom { fault.jumpedBytes = guardBottom &- min(frame, address) }
+    return min(lowestWritten, guardBottom)
 }
 
 private func faultKind(_ exception: UInt32) -> FaultKind {

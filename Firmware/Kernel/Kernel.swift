@@ -22,6 +22,7 @@ enum Kernel {
         tasks: TaskPointer,
         fixedRegions: UnsafePointer<MPURegionWords>,
         consoleLines: UnsafeMutablePointer<ConsoleLine>,
+        histories: UnsafeMutablePointer<TaskHistory>,
         descriptors: UnsafeBufferPointer<TaskDescriptor>,
         idle: TaskDescriptor,
         configuration: KernelConfiguration
@@ -30,12 +31,14 @@ enum Kernel {
         // Folded away when true; traps at boot if a field change broke the table's stride.
         precondition(MemoryLayout<TaskControlBlock>.stride == 128, "TaskControlBlock must be 128 bytes")
         Console.taskLines = consoleLines
+        Containment.histories = histories
         scheduler.tasks = tasks
         scheduler.taskCount = descriptors.count &+ 1
         for index in 0..<scheduler.taskCount {
             let descriptor = index < descriptors.count ? descriptors[index] : idle
             let task = tasks + index
             task.initialize(to: TaskControlBlock())
+            (histories + index).initialize(to: TaskHistory())
             task.pointee.index = UInt8(truncatingIfNeeded: index)
             task.pointee.bit = 1 &<< UInt32(index)
             task.pointee.name = descriptor.name

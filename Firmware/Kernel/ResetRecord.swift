@@ -13,9 +13,12 @@ struct ResetRecord {
     var magic: UInt32 = 0
     /// Resets the kernel has made since power-on.
     var resets: UInt32 = 0
-    var fault = StoredFault(kind: 0, technique: 0, pc: 0, sp: 0, limit: 0, registers: FaultRegisters())
+    var fault = StoredFault(kind: 0, technique: 0, hit: 0, pc: 0, sp: 0, limit: 0, outside: 0, jumped: 0,
+                            registers: FaultRegisters())
     /// The faulting task's name, NUL-padded ("handler" for the kernel's own faults).
-    var name = InlineArray<32, UInt8>(repeating: 0)
+    var name = InlineArray<28, UInt8>(repeating: 0)
+    /// The task whose overflow caused the fault, NUL-padded; empty when none did.
+    var cause = InlineArray<28, UInt8>(repeating: 0)
     /// Must stay the last member: the checksum covers every word before it.
     var check: UInt32 = 0
 
@@ -40,6 +43,8 @@ enum PreviousBoot {
 
     /// At boot: report a pending record once; a cold boot (no valid record) starts the count at 0.
     static func reportAtBoot() {
+        // Folded away when true: the layout planner reserves 128 bytes for the record.
+        precondition(MemoryLayout<ResetRecord>.size <= 128, "the reset record must fit its 128 bytes")
         let record = self.record
         let valid = (record.pointee.magic == ResetRecord.pending || record.pointee.magic == ResetRecord.reported)
             && record.pointee.check == ResetRecord.checksum(at: record)
@@ -50,12 +55,12 @@ enum PreviousBoot {
         }
         guard record.pointee.magic == ResetRecord.pending else { return }
         Console.write("keel:previous-boot task=")
-        withUnsafePointer(to: &record.pointee.name) { name in
-            let bytes = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
-            var index = 0
-            while index < 32 && bytes[index] != 0 { Console.put(bytes[index]); index &+= 1 }
-        }
+        writeName(&record.pointee.name)
         Faults.writeFields(record.pointee.fault)
+        if record.pointee.cause[0] != 0 {
+            Console.write(" by=")
+            writeName(&record.pointee.cause)
+        }
         Console.write(" resets=")
         Console.write(decimal: record.pointee.resets)
         Console.write("\n")
@@ -70,12 +75,24 @@ enum PreviousBoot {
         let record = self.record
         record.pointee.resets &+= 1
         record.pointee.fault = fault.stored
-        record.pointee.name = InlineArray<32, UInt8>(repeating: 0)
-        let name: StaticString = fault.task?.pointee.name ?? "handler"
-        name.withUTF8Buffer { bytes in
-            for index in 0..<min(bytes.count, 31) { record.pointee.name[index] = bytes[index] }
-        }
+        copy(fault.task?.pointee.name ?? "handler", to: &record.pointee.name)
+        copy(fault.cause?.pointee.name ?? "", to: &record.pointee.cause)
         seal(magic: ResetRecord.pending)
+    }
+
+    private static func copy(_ name: StaticString, to field: inout InlineArray<28, UInt8>) {
+        field = InlineArray<28, UInt8>(repeating: 0)
+        name.withUTF8Buffer { bytes in
+            for index in 0..<min(bytes.count, 27) { field[index] = bytes[index] }
+        }
+    }
+
+    private static func writeName(_ field: inout InlineArray<28, UInt8>) {
+        withUnsafePointer(to: &field) { name in
+            let bytes = UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self)
+            var index = 0
+            while index < 28 && bytes[index] != 0 { Console.put(bytes[index]); index &+= 1 }
+        }
     }
 
     private static func seal(magic: UInt32) {

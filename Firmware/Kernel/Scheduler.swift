@@ -97,9 +97,11 @@ func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
     #if KEEL_SPLIT_STACK
     if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
     #endif
+    #if KEEL_SP_CHECK || KEEL_RED_ZONE
     let technique = Detectors.checkSwitchedOut(task)
     if technique != .none {
         Faults.overflowDetectedAtSwitch(task, technique: technique)
     }
+    #endif
     return UnsafeMutableRawPointer(Scheduler.pickNext())
 }

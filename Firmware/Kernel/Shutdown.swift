@@ -27,11 +27,25 @@ enum Shutdown {
         Console.write(task.pointee.name)
         Console.write(" size=")
         Console.write(decimal: task.pointee.stackBytes)
+        // The most the stack was ever used: now, or before a restart or kill repainted it.
+        let history = Containment.history(task).pointee
         Console.write(" used=")
         if task.pointee.protections.contains(.painting) {
-            Console.write(decimal: StackPainting.highWaterMark(task))
+            Console.write(decimal: max(StackPainting.highWaterMark(task), history.highWater))
         } else {
             Console.write("?")
+        }
+        if history.overflowBytes > 0 {
+            Console.write(" overflow=")
+            Console.write(decimal: history.overflowBytes)
+        }
+        if history.harmedBy != 0 {
+            Console.write(" by=")
+            Console.write(Scheduler.task(Int(history.harmedBy &- 1)).pointee.name)
+        }
+        if history.faults > 0 {
+            Console.write(" faults=")
+            Console.write(decimal: UInt32(history.faults))
         }
         Console.write(" protection=")
         writeProtections(task.pointee.protections)

@@ -7,7 +7,9 @@ import KeelKit
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build (if needed) and run an application under QEMU; exits with the firmware's exit code.",
-        discussion: "Exit code 124 means QEMU was stopped by --timeout.")
+        discussion: """
+        Exit codes: the firmware's own code when it is not 0; 4 when it ended with 0 but a fault         happened that the manifest does not declare ("expect" on the task, "handler_expect");         124 when QEMU was stopped by --timeout; 1 when a tool or the build failed; 2 for bad input.
+        """)
 
     @OptionGroup var target: TargetOptions
 
@@ -33,6 +35,11 @@ struct Run: ParsableCommand {
                 exitCode = Self.timeoutExitCode
             } else {
                 exitCode = result.exitCode ?? 1
+                let verdict = RunVerdict.evaluate(result, application: application)
+                if exitCode == 0 && !verdict.unexpected.isEmpty {
+                    for line in verdict.explanation { FileHandle.standardError.write(Data("keel: \(line)\n".utf8)) }
+                    exitCode = RunVerdict.unexpectedFaultExitCode
+                }
             }
         }
         if exitCode != 0 { throw ExitCode(exitCode) }

@@ -69,6 +69,9 @@ struct Check: ParsableCommand {
             let (board, application) = try target.resolve()
             // In .error mode any finding is thrown, with every finding listed.
             let checked = try FirmwareBuilder(toolchain: try Toolchain.locate()).buildChecked(application, for: board, mode: .error)
+            for warning in ProtectionWarnings.warnings(checked.image.layout, application: application, board: board) {
+                printLine("warning: " + warning)
+            }
             let tasks = checked.report.tasks.map { "\($0.task) \($0.worstBytes ?? 0)/\($0.declaredBytes ?? 0)" }
             printLine("stack check passed on \(board.name): " + tasks.joined(separator: ", ")
                       + "; handler \(checked.report.handlers.worstBytes ?? 0)/\(checked.report.handlers.declaredBytes ?? 0) (worst/declared bytes)")

@@ -1,6 +1,6 @@
 // T1, T2 and T3 against every overflow shape, on both MPU boards, with a byte-exact check
 // that nothing outside the faulting stack changed (the firmware compares a copy of the whole
-// stack area and prints the count); restart five times; reset with a record, twice.
+// stack area and prints the count); restart ten times; reset with a record, twice.
 
 import KeelKit
 import XCTest
@@ -47,7 +47,9 @@ final class MPUOverflowTests: XCTestCase {
             let faults = result.faults.filter { $0.task == scenario }
             XCTAssertFalse(faults.isEmpty, "\(scenario) reported no fault; \(log)", file: file, line: line)
             for fault in faults {
-                XCTAssertEqual(fault.kind, "stack-overflow", "\(scenario); \(log)", file: file, line: line)
+                // A memset through a pointer into another T2 stack is a stray write, and T2 says so.
+                let kind = scenario == "memset" && technique == .t2 ? "foreign-stack-write" : "stack-overflow"
+                XCTAssertEqual(fault.kind, kind, "\(scenario); \(log)", file: file, line: line)
                 XCTAssertEqual(fault.technique, technique.rawValue, "\(scenario); \(log)", file: file, line: line)
             }
         }
@@ -72,13 +74,13 @@ final class MPUOverflowTests: XCTestCase {
         XCTAssertNotEqual(line, "keel-test:scenario=memset caught=no outside-changed=0", "the write did land below")
     }
 
-    /// A restart policy of 5: the same task overflows six times; five restarts, then killed.
+    /// A restart policy of 10: the same task overflows eleven times; ten restarts, then killed.
     func testRestartedTaskIsCaughtEveryTime() throws {
         for (technique, board) in [(Technique.t2, "mps2-an385"), (.t3, "mps2-an505")] {
             let result = try result(technique, on: board)
             let faults = result.faults.filter { $0.task == "relapse" }
-            XCTAssertEqual(faults.map(\.action), Array(repeating: "restart", count: 5) + ["kill"], transcript(result))
-            XCTAssertEqual(result.output.filter { $0 == "relapse: starting (again)" }.count, 6, transcript(result))
+            XCTAssertEqual(faults.map(\.action), Array(repeating: "restart", count: 10) + ["kill"], transcript(result))
+            XCTAssertEqual(result.output.filter { $0 == "relapse: starting (again)" }.count, 11, transcript(result))
         }
     }
 

@@ -27,8 +27,17 @@ final class OverflowTests: XCTestCase {
             XCTAssertEqual(fault?.action, "kill", log, file: file, line: line)
             XCTAssertEqual(result.stacks.first { $0.task == task }?.state, "killed", log, file: file, line: line)
         }
-        // Nothing else faulted, and the other tasks kept going.
-        XCTAssertEqual(Set(result.faults.map(\.task)), ["deep", "wide"], log, file: file, line: line)
+        // Nothing else faulted on its own: a task whose stack an overflow wrote was stopped with
+        // that cause (never blamed), and the other tasks kept going.
+        XCTAssertEqual(Set(result.faults.filter { !$0.isVictim }.map(\.task)), ["deep", "wide"], log, file: file, line: line)
+        for victim in result.faults where victim.isVictim {
+            XCTAssertTrue(["deep", "wide"].contains(victim.cause ?? ""), log, file: file, line: line)
+            XCTAssertEqual(result.stacks.first { $0.task == victim.task }?.harmedBy, victim.cause, log, file: file, line: line)
+        }
+        // Evidence kept: a killed task's row says how far it went (before the repaint), never 0 %.
+        for task in ["deep", "wide"] {
+            XCTAssertGreaterThan(result.stacks.first { $0.task == task }?.used ?? 0, 0, log, file: file, line: line)
+        }
         XCTAssertTrue(result.output.contains("steady: still running after the overflows"), log, file: file, line: line)
         XCTAssertEqual(result.output.filter { $0.hasPrefix("steady: round") }.count, 4, log, file: file, line: line)
         XCTAssertFalse(result.output.contains { $0.contains("(not caught)") }, log, file: file, line: line)
@@ -55,6 +64,29 @@ final class OverflowTests: XCTestCase {
         let fault = try XCTUnwrap(result.faults.first { $0.task == "deep" })
         XCTAssertGreaterThanOrEqual(fault.sp, fault.limit, "PSP never went below PSPLIM")
         XCTAssertNotEqual(fault.cfsr & (1 << 20), 0, "UFSR.STKOF is set")
+    }
+
+    /// Software-only on the micro:bit: `deep` sits right above `sentinel`, so its overflow
+    /// writes `sentinel`'s stack; `sentinel` is stopped with that cause before it runs again.
+    func testNeighbourOfASoftwareOnlyOverflowIsStoppedWithTheTrueCause() throws {
+        for technique in [Technique.t4, .t5] {
+            let result = try result(technique, on: "microbit")
+            let victim = try XCTUnwrap(result.faults.first { $0.task == "sentinel" }, transcript(result))
+            XCTAssertEqual(victim.kind, "stack-overwritten", transcript(result))
+            XCTAssertEqual(victim.cause, "deep", transcript(result))
+            XCTAssertTrue(RunReport.describe(victim).contains("stack overwritten by the overflow of 'deep'"), RunReport.describe(victim))
+            let culprit = try XCTUnwrap(result.faults.first { $0.task == "deep" })
+            XCTAssertEqual(culprit.hit, "stack:sentinel", transcript(result))
+        }
+    }
+
+    /// T4 alone: the large frame's report says how many bytes below the stack were overwritten.
+    func testRedZoneReportsBytesWrittenBelow() throws {
+        let result = try result(.t4, on: "mps2-an385")
+        let wide = try XCTUnwrap(result.faults.first { $0.task == "wide" }, transcript(result))
+        XCTAssertGreaterThan(wide.outside, 0, transcript(result))
+        XCTAssertTrue(RunReport.describe(wide).contains("\(wide.outside) bytes below the stack were overwritten"), RunReport.describe(wide))
+        XCTAssertEqual(result.stacks.first { $0.task == "wide" }?.overflow, Int(wide.outside), transcript(result))
     }
 
     /// The after-the-fact techniques let some bytes be written first; the count is reported.

@@ -34,7 +34,7 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(application.tasks.map(\.name), ["a", "b"])
         XCTAssertEqual(application.tasks[0].protections, [.paint, .redZone])
         XCTAssertEqual(application.tasks[0].redZoneBytes, 32)
-        XCTAssertEqual(application.tasks[1].protections, [.paint], "painting is the default")
+        XCTAssertEqual(application.tasks[1].protections, [.paint, .mpuRegion], "the board's strongest is the default")
         XCTAssertEqual(application.tasks[1].redZoneBytes, 0)
     }
 
@@ -50,7 +50,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, handler_guard, handler_stack, name, segment_pool, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, name, segment_pool, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
@@ -139,5 +139,43 @@ final class ManifestTests: XCTestCase {
         let tasks = (0..<32).map { #"{"name": "t\#($0)", "entry": "t", "priority": 1, "stack": 256}"# }
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [\#(tasks.joined(separator: ","))]}"#),
                        "keel.json: 32 tasks; the kernel supports at most 31")
+    }
+
+    /// Safe by default: no "protection" key gives the board's strongest; [] gives none, and
+    /// `keel layout` says so naming the task; "expect" is parsed and checked.
+    func testDefaultProtectionIsTheBoardsStrongest() throws {
+        let m0 = try BoardCatalog.board(named: "microbit")
+        let json = #"{"name": "d", "tasks": [{"name": "a", "entry": "f", "priority": 1, "stack": 1024}, "#
+            + #"{"name": "b", "entry": "g", "priority": 1, "stack": 1024, "protection": [], "expect": "overflow"}]}"#
+        XCTAssertEqual(try parse(json, board: m33).tasks[0].protections, [.paint, .limitRegister, .mpuRegion])
+        XCTAssertEqual(try parse(json, board: m3).tasks[0].protections, [.paint, .mpuRegion])
+        let onM0 = try parse(json, board: m0)
+        XCTAssertEqual(onM0.tasks[0].protections, [.paint, .redZone, .stackPointerCheck])
+        XCTAssertTrue(onM0.tasks[0].protectionIsDefault)
+        XCTAssertEqual(onM0.tasks[1].protections, [])
+        XCTAssertEqual(onM0.tasks[1].expectedFault, .overflow)
+        let layout = try LayoutPlanner.plan(onM0, on: m0)
+        let warnings = ProtectionWarnings.warnings(layout, application: onM0, board: m0)
+        XCTAssertTrue(warnings.contains { $0.hasPrefix("task 'b' has no overflow protection") }, "\(warnings)")
+        XCTAssertTrue(warnings.contains { $0.hasPrefix("task 'a' is protected by software only") }, "\(warnings)")
+        XCTAssertTrue(LayoutReport.text(layout, application: onM0, board: m0).contains("paint, red-zone, sp-check (default)"))
+        XCTAssertTrue(problem(#"{"name": "d", "tasks": [{"name": "a", "entry": "f", "priority": 1, "stack": 1024, "expect": "maybe"}]}"#)
+            .contains("'expect' must be one of"))
+    }
+
+    /// `keel run`'s verdict: a fault the manifest does not declare fails the run; a declared one does not.
+    func testUndeclaredFaultsFailTheRun() throws {
+        let application = try parse(#"{"name": "d", "tasks": [{"name": "a", "entry": "f", "priority": 1, "stack": 1024, "expect": "overflow"}, "#
+            + #"{"name": "b", "entry": "g", "priority": 1, "stack": 1024}]}"#)
+        func record(_ task: String, _ kind: String) -> ConsoleRecord {
+            .fault(FaultRecord(task: task, kind: kind, technique: "sp-check", pc: 0, sp: 0, limit: 0, cfsr: 0, hfsr: 0, mmfar: 0,
+                               bfar: 0, action: "kill"))
+        }
+        let expected = RunResult(records: [record("a", "stack-overflow"), .end(code: 0)], exitCode: 0, qemuErrors: "")
+        XCTAssertTrue(RunVerdict.evaluate(expected, application: application).unexpected.isEmpty)
+        let victim = RunResult(records: [record("a", "stack-overflow"), record("b", "stack-overwritten")], exitCode: 0, qemuErrors: "")
+        XCTAssertEqual(RunVerdict.evaluate(victim, application: application).unexpected.map(\.task), ["b"])
+        let handler = RunResult(records: [record("handler", "stack-overflow")], exitCode: 0, qemuErrors: "")
+        XCTAssertEqual(RunVerdict.evaluate(handler, application: application).explanation.first?.contains("handler_expect"), true)
     }
 }

@@ -24,7 +24,8 @@ struct SegmentPool {
     /// Segments handed out and taken back since boot.
     var allocations: UInt32 = 0
     var releases: UInt32 = 0
-    /// Requests the pool could not satisfy.
+    /// Tasks' requests for a segment that were refused, by the pool or by the task's `max`
+    /// (counted by `SegmentedStacks.stopRefusedTask`).
     var refusals: UInt32 = 0
 
     var totalBytes: UInt32 { UInt32(granules) &<< SegmentPool.granuleShift }
@@ -63,7 +64,6 @@ struct SegmentPool {
             }
             granule &+= 1
         }
-        refusals &+= 1
         return nil
     }
 

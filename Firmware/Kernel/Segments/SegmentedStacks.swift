@@ -269,6 +269,9 @@ enum SegmentedStacks {
     static func stopRefusedTask(_ task: TaskPointer) {
         guard refusedTask == task else { return }
         refusedTask = nil
+        // One count per refused request, whatever refused it (the pool, the task's `max`, a
+        // fixed stack). Counted here, in PendSV, not in grow: grow's tree runs in the slack.
+        pool.refusals &+= 1
         let chain = self.chain(task)
         let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
         Console.write("keel:segments-refused task=")

@@ -76,6 +76,12 @@ keel_svc_handler:
     bx    r0                        @ exception return pops the task's first frame (r4-r11 are 0)
 
 @ keel_fault_entry: HardFault. Calls keel_fault(frame, EXC_RETURN, exception number).
+@ In: lr = EXC_RETURN. Clobbers: r0-r3, r12.
+@ A frame on the main stack may come from a handler that ran the handler stack off the
+@ bottom of RAM (on the micro:bit it sits there, with nothing below): MSP then points
+@ outside RAM, and the first push here would fault inside HardFault, which locks the core
+@ up. So MSP is restarted from its top before anything is pushed; that path never returns
+@ (a kernel fault resets), so the handler stack's old contents no longer matter.
     .global keel_fault_entry
     .type keel_fault_entry, %function
     .thumb_func
@@ -86,7 +92,9 @@ keel_fault_entry:
     beq   1f
     mrs   r0, psp                   @ r0 = frame on the process stack
     b     2f
-1:  mrs   r0, msp                   @ r0 = frame on the main stack
+1:  mrs   r0, msp                   @ r0 = frame on the main stack (maybe never written)
+    ldr   r2, =keel_msp_top         @ r2 = top of the handler stack
+    mov   sp, r2                    @ MSP = its top: room for the report and the reset
 2:  mrs   r2, ipsr                  @ r2 = exception number
     push  {r0, lr}                  @ keep EXC_RETURN
     bl    keel_fault                @ report and kill the task, or end the run

@@ -58,6 +58,10 @@ public struct TaskSpec: Sendable, Equatable {
     /// The manifest said `"stack": "auto"` (or, for a segmented stack, `"initial": "auto"`):
     /// the build sizes the stack (the first segment) from the analysis.
     public var automaticStack = false
+    /// The manifest named no protection: the task has the board's default.
+    public var protectionIsDefault = false
+    /// The fault a run may show for this task without `keel run` failing (nil: none).
+    public var expectedFault: ExpectedFault? = nil
     /// The stack an automatic task is laid out with for the first (analysis) build.
     public static let automaticPlaceholderBytes = 2048
 
@@ -85,6 +89,7 @@ public struct TaskSpec: Sendable, Equatable {
         var task = TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stackBytes, protections: protections,
                             redZoneBytes: redZoneBytes, guardBytes: guardBytes, faultPolicy: faultPolicy, segmented: segmented)
         task.automaticStack = automaticStack
+        task.expectedFault = expectedFault
         return task
     }
 
@@ -169,6 +174,8 @@ public struct Application: Sendable {
     public var analysisHints = AnalysisHints()
     /// What `keel build` does when the stack check finds a problem.
     public var stackCheck: StackCheckMode = .error
+    /// A fault of the handler stack (the kernel, an interrupt handler) the application causes on purpose.
+    public var expectedHandlerFault: ExpectedFault? = nil
 
     public static let defaultHandlerGuardBytes = 256
     public static let defaultSegmentPoolBytes = 8192
@@ -187,6 +194,24 @@ public struct Application: Sendable {
 
     /// True when some task's stack is segmented: the image then takes the split-stack route.
     public var usesSegmentedStacks: Bool { tasks.contains { $0.segmented != nil } }
+}
+
+/// `"expect"` on a task (and `"handler_expect"` for the handler stack): a fault the
+/// application causes on purpose (a demo, a fault-injection test), which then does not make
+/// `keel run` exit non-zero.
+public enum ExpectedFault: String, Sendable, Codable, CaseIterable {
+    /// The task's own stack overflow (or a segmented stack refused more).
+    case overflow
+    /// Any fault of the task, including its stack being overwritten by another's overflow.
+    case fault
+
+    /// Whether this expectation covers a fault record of the task.
+    public func covers(_ fault: FaultRecord) -> Bool {
+        switch self {
+        case .fault: true
+        case .overflow: fault.isStackOverflow || fault.kind == "stack-exhausted"
+        }
+    }
 }
 
 /// `"stack_check"` in the manifest: whether a failed stack check stops `keel build`.

@@ -28,9 +28,9 @@ import Foundation
 public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "tasks",
-                                              "stack_check", "analysis"]
+                                              "stack_check", "analysis", "handler_expect"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
-    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault"]
+    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
     /// A manifest is a few kilobytes; a larger file is a mistake, not something to parse.
@@ -111,6 +111,12 @@ public enum Manifest {
                 throw invalid("'stack_check' must be one of \(StackCheckMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }
             application.stackCheck = parsed
+        }
+        if let expect = root["handler_expect"] {
+            guard let text = expect as? String, let parsed = ExpectedFault(rawValue: text) else {
+                throw invalid("'handler_expect' must be one of \(ExpectedFault.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            application.expectedHandlerFault = parsed
         }
         if let analysis = root["analysis"] { application.analysisHints = try parseAnalysis(analysis, board: board, invalid) }
         if tasks.contains(where: { $0.segmented != nil }) {
@@ -193,7 +199,9 @@ public enum Manifest {
             throw problem("a stack of \(stack) bytes is larger than \(board.name)'s RAM (\(board.ram.length) bytes)")
         }
         guard stack >= 256, stack % 8 == 0 else { throw problem("'stack' must be at least 256 bytes and a multiple of 8") }
-        let protections = try parseProtections(task["protection"], board: board, problem)
+        // A segmented stack takes painting only; without a "protection" key it gets just that.
+        let protections = task["protection"] == nil && segmented != nil
+            ? [.paint] : try parseProtections(task["protection"], board: board, problem)
         var redZone = 0
         if task["red_zone"] != nil {
             // A per-board protection may use the red zone on some boards only.
@@ -226,6 +234,14 @@ public enum Manifest {
                             protections: protections, redZoneBytes: redZone, guardBytes: guardBytes, faultPolicy: policy,
                             segmented: segmented)
         spec.automaticStack = automatic
+        spec.protectionIsDefault = task["protection"] == nil
+        if let expect = task["expect"] {
+            guard let text = expect as? String, let parsed = ExpectedFault(rawValue: text) else {
+                throw problem("'expect' must be one of \(ExpectedFault.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")) "
+                    + "(the faults a run of this application may show without failing)")
+            }
+            spec.expectedFault = parsed
+        }
         return spec
     }
 
@@ -298,7 +314,8 @@ public enum Manifest {
             }
             list = perBoard[board.name] ?? perBoard["default"]
         }
-        guard let list else { return [.paint] }
+        // No key: the strongest protection the board has (README: "Safe by default").
+        guard let list else { return board.defaultProtections }
         guard let names = list as? [String] else {
             throw problem("'protection' must be a list such as [\"paint\", \"sp-check\"]")
         }

@@ -20,6 +20,9 @@ public enum LinkerScriptGenerator {
           RAM (rwx)   : ORIGIN = \(hex(layout.dataStart)), LENGTH = \(hex(dataLength))
         }
 
+        keel_ram_start = \(hex(board.ram.origin));
+        keel_ram_end = \(hex(UInt32(truncatingIfNeeded: board.ram.end)));
+        keel_msp_guard = \(hex(layout.handlerStack.guardBottom));
         keel_msp_bottom = \(hex(layout.handlerStack.bottom));
         keel_msp_top = \(hex(layout.handlerStack.top));
         \(layout.taskStacks.map { stackSymbols($0) }.joined(separator: "\n"))

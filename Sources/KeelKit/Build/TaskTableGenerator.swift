@@ -13,6 +13,7 @@ public enum TaskTableGenerator {
         lines.append("")
         lines.append("nonisolated(unsafe) var keelTaskStorage = InlineArray<\(ordered.count + 1), TaskControlBlock>(repeating: TaskControlBlock())")
         lines.append("nonisolated(unsafe) var keelConsoleLines = InlineArray<\(ordered.count + 1), ConsoleLine>(repeating: ConsoleLine())")
+        lines.append("nonisolated(unsafe) var keelTaskHistories = InlineArray<\(ordered.count + 1), TaskHistory>(repeating: TaskHistory())")
         lines.append("")
         // Each entry under a fixed C name (`keel_entry_<task>`), referenced through that name:
         // the task table then holds exactly the symbol `keel stack` starts each task's analysis at.
@@ -74,6 +75,7 @@ public enum TaskTableGenerator {
         lines.append("                tasks: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: TaskControlBlock.self),")
         lines.append("                fixedRegions: UnsafeRawPointer(fixed).assumingMemoryBound(to: MPURegionWords.self),")
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
+        lines.append("                histories: withUnsafeMutablePointer(to: &keelTaskHistories) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: TaskHistory.self) },")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", entry: \(entrySymbol("idle")), priority: 0, "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "

@@ -13,10 +13,16 @@ public enum LayoutReport {
     public static func text(_ layout: RAMLayout, application: Application, board: Board) -> String {
         [
             header(layout, application: application, board: board),
+            "Tasks\n" + taskTable(layout, application: application),
             "RAM, in address order\n" + blockTable(layout),
             "MPU regions\n" + regionTable(layout, application: application),
             "What the MPU's rules cost\n" + wasteSummary(layout),
-        ].joined(separator: "\n\n")
+        ].joined(separator: "\n\n") + warningText(layout, application: application, board: board)
+    }
+
+    static func warningText(_ layout: RAMLayout, application: Application, board: Board) -> String {
+        let warnings = ProtectionWarnings.warnings(layout, application: application, board: board)
+        return warnings.isEmpty ? "" : "\n\nWarnings\n" + warnings.map { "  warning: " + $0 }.joined(separator: "\n")
     }
 
     static func header(_ layout: RAMLayout, application: Application, board: Board) -> String {
@@ -24,6 +30,16 @@ public enum LayoutReport {
         let ramBytes = layout.ramEnd - UInt64(layout.ramStart)
         return "\(application.name) on \(board.name) (\(board.cpu)): \(mpu); "
             + "RAM \(hex(layout.ramStart))-\(hex(layout.ramEnd)) (\(ramBytes / 1024) KiB)"
+    }
+
+    /// Each task's stack and protection; "(default)" marks the board's default.
+    static func taskTable(_ layout: RAMLayout, application: Application) -> String {
+        var rows = [["task", "stack", "protection"]]
+        for (task, placement) in zip(application.tasks, layout.taskStacks) {
+            let techniques = task.protections.isEmpty ? "none" : task.protections.sorted().map(\.rawValue).joined(separator: ", ")
+            rows.append([task.name, String(placement.bytes), techniques + (task.protectionIsDefault ? " (default)" : "")])
+        }
+        return RunReport.table(rows, rightAligned: [1])
     }
 
     static func blockTable(_ layout: RAMLayout) -> String {
@@ -113,6 +129,10 @@ public enum LayoutReport {
         }
         let waste = layout.waste
         return [
+            "warnings": ProtectionWarnings.warnings(layout, application: application, board: board),
+            "protections": Dictionary(uniqueKeysWithValues: application.tasks.map {
+                ($0.name, ["techniques": $0.protections.sorted().map(\.rawValue), "default": $0.protectionIsDefault] as [String: Any])
+            }),
             "application": application.name,
             "board": board.name,
             "mpu": layout.mpu.rawValue,

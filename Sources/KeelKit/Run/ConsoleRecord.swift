@@ -21,8 +21,20 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     public var stackingFailed: Bool = false
     /// For a record from the previous boot: resets the kernel made since power-on.
     public var resets: Int? = nil
+    /// What the overflow's lowest known address belonged to: "none" (its own stack and guard),
+    /// "stack:NAME", "guard:NAME", "handler-stack", "handler-guard", "segment-pool", "data",
+    /// "reset-record", "gap" or "outside-ram".
+    public var hit: String = "none"
+    /// Bytes below the stack (and its guard) the overflow reached, at least.
+    public var outside: UInt32 = 0
+    /// How far below its MPU guard the overflow's refused access was (a frame that jumped it).
+    public var jumped: UInt32 = 0
+    /// The task whose overflow caused this fault (this task's stack was overwritten by it).
+    public var cause: String? = nil
 
     public var isStackOverflow: Bool { kind == "stack-overflow" }
+    /// This task did nothing wrong: another task's overflow wrote its stack.
+    public var isVictim: Bool { kind == "stack-overwritten" }
 }
 
 public struct StackRecord: Sendable, Equatable, Codable {
@@ -32,6 +44,12 @@ public struct StackRecord: Sendable, Equatable, Codable {
     public var used: Int?
     public var protection: [String]
     public var state: String
+    /// Bytes past the bottom its overflows reached, at least (0: none seen).
+    public var overflow: Int = 0
+    /// The task whose overflow wrote this task's stack.
+    public var harmedBy: String? = nil
+    /// Faults of this task during the run (its own and the ones it suffered).
+    public var faults: Int = 0
 }
 
 /// A segmented-stack record: one task's segments (`keel:segments`), the pool
@@ -82,6 +100,10 @@ public enum ConsoleRecord: Sendable, Equatable {
                                     cfsr: number("cfsr") ?? 0, hfsr: number("hfsr") ?? 0, mmfar: number("mmfar") ?? 0,
                                     bfar: number("bfar") ?? 0, action: fields["action"] ?? "reset", function: nil)
             fault.stackingFailed = fields["stacking"] == "failed"
+            fault.hit = fields["hit"] ?? "none"
+            fault.outside = number("outside") ?? 0
+            fault.jumped = number("jumped") ?? 0
+            fault.cause = fields["by"]
             if recordKind == "previous-boot" {
                 fault.resets = number("resets").map(Int.init)
                 return .previousBoot(fault)
@@ -90,8 +112,12 @@ public enum ConsoleRecord: Sendable, Equatable {
         case "stack":
             guard let task = fields["task"], let size = number("size") else { return .output(line) }
             let protection = (fields["protection"] ?? "none").split(separator: ",").map(String.init)
-            return .stack(StackRecord(task: task, size: Int(size), used: number("used").map(Int.init),
-                                      protection: protection == ["none"] ? [] : protection, state: fields["state"] ?? "?"))
+            var stack = StackRecord(task: task, size: Int(size), used: number("used").map(Int.init),
+                                    protection: protection == ["none"] ? [] : protection, state: fields["state"] ?? "?")
+            stack.overflow = Int(number("overflow") ?? 0)
+            stack.harmedBy = fields["by"]
+            stack.faults = Int(number("faults") ?? 0)
+            return .stack(stack)
         case "segments", "segment-pool", "segments-refused":
             let kind: SegmentRecord.Kind = recordKind == "segments" ? .task : recordKind == "segment-pool" ? .pool : .refused
             var values: [String: Int] = [:]

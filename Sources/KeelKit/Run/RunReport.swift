@@ -13,12 +13,33 @@ public enum RunReport {
         "none": "no stack technique",
     ]
 
-    /// One readable line for a fault record.
+    /// One readable line for a fault record: who, what (and, for an overflow, what caught it,
+    /// how far below the stack it reached and whose memory that was), where, what was done.
     public static func describe(_ fault: FaultRecord) -> String {
         let who = fault.task == "handler" ? "handler (kernel)" : "task '\(fault.task)'"
-        let what = fault.isStackOverflow
-            ? "stack overflow caught by \(techniqueNames[fault.technique] ?? fault.technique)"
-            : "\(fault.kind.replacingOccurrences(of: "-", with: " "))"
+        let technique = techniqueNames[fault.technique] ?? fault.technique
+        var what: String
+        if fault.isVictim {
+            what = "stack overwritten by the overflow of '\(fault.cause ?? "?")' (found by \(technique)); "
+                + "stopped before it could run on it, through no fault of its own"
+        } else if fault.isStackOverflow {
+            what = fault.technique == "none"
+                ? "stack overflow, caught by no stack technique: stopped by the \(faultName(fault)) it caused"
+                : "stack overflow caught by \(technique)"
+            if fault.jumped > 0 { what += "; a frame jumped its MPU guard by \(fault.jumped) bytes" }
+            if fault.outside > 0 {
+                let afterTheFact = fault.technique == "red-zone" || fault.technique == "sp-check"
+                what += afterTheFact ? "; \(fault.outside) bytes below the stack were overwritten"
+                                     : "; it reached \(fault.outside) bytes below the stack"
+            }
+            if fault.hit != "none" { what += (fault.outside > 0 ? ", into " : "; it reached ") + hitDescription(fault.hit) }
+        } else {
+            what = faultName(fault)
+            if fault.kind == "foreign-stack-write" { what = "write into \(hitDescription(fault.hit)), refused by \(technique)" }
+            if let cause = fault.cause {
+                what += " (most likely caused by the earlier overflow of '\(cause)', whose stack lies above this one)"
+            }
+        }
         var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
         if let function = fault.function { where_ += " in \(function)" }
         var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
@@ -36,6 +57,40 @@ public enum RunReport {
         return line
     }
 
+    /// The fault's kind in words ("bus fault", "fault in the fault path").
+    static func faultName(_ fault: FaultRecord) -> String {
+        switch fault.kind {
+        case "fault-in-fault-path": "fault inside the kernel's fault handling"
+        case "stack-overflow", "stack-overwritten": fault.cfsr != 0 || fault.hfsr != 0 ? faultFromRegisters(fault) : "fault"
+        default: fault.kind.replacingOccurrences(of: "-", with: " ")
+        }
+    }
+
+    /// Which fault an overflow that no technique caught raised, from the status registers.
+    static func faultFromRegisters(_ fault: FaultRecord) -> String {
+        if fault.cfsr & 0xFF != 0 { return "memory management fault" }
+        if fault.cfsr & 0xFF00 != 0 { return "bus fault" }
+        if fault.cfsr & 0xFFFF_0000 != 0 { return "usage fault" }
+        return "hard fault"
+    }
+
+    /// A record's `hit=` value in words.
+    public static func hitDescription(_ hit: String) -> String {
+        let parts = hit.split(separator: ":", maxSplits: 1).map(String.init)
+        switch parts.first ?? "" {
+        case "stack": return "the stack of '\(parts.count > 1 ? parts[1] : "?")'"
+        case "guard": return "the MPU guard of '\(parts.count > 1 ? parts[1] : "?")'"
+        case "handler-stack": return "the handler stack (nothing live there while a task runs)"
+        case "handler-guard": return "the handler stack's MPU guard"
+        case "segment-pool": return "the segment pool"
+        case "data": return "kernel and application data"
+        case "reset-record": return "the reset record"
+        case "gap": return "unused RAM"
+        case "outside-ram": return "memory outside RAM"
+        default: return hit
+        }
+    }
+
     /// The names of the CFSR bits that are set (ARMv7-M B3.2.15; STKOF from ARMv8-M).
     public static func decodeCFSR(_ value: UInt32) -> String {
         let names: [(Int, String)] = [
@@ -48,14 +103,19 @@ public enum RunReport {
         return set.isEmpty ? "" : " (" + set.joined(separator: " ") + ")"
     }
 
-    /// The stack table: task, size, high-water mark, share used, protection, final state.
+    /// The stack table: task, size, high-water mark, share used, protection, final state. A
+    /// task that overflowed shows how far past its bottom it went; one whose stack another
+    /// overflow wrote says whose.
     public static func stackTable(_ stacks: [StackRecord]) -> String {
         var rows = [["task", "stack", "used", "%", "protection", "state"]]
         for stack in stacks {
             let used = stack.used.map(String.init) ?? "?"
             let percent = stack.used.map { String(Int((Double($0) / Double(max(stack.size, 1)) * 100).rounded())) } ?? "?"
+            var state = stack.state
+            if stack.overflow > 0 { state += ", overflow, at least \(stack.overflow) bytes past the bottom" }
+            if let culprit = stack.harmedBy { state += ", stack overwritten by '\(culprit)'" }
             rows.append([stack.task, String(stack.size), used, percent,
-                         stack.protection.isEmpty ? "none" : stack.protection.joined(separator: ", "), stack.state])
+                         stack.protection.isEmpty ? "none" : stack.protection.joined(separator: ", "), state])
         }
         return table(rows, rightAligned: [1, 2, 3])
     }
@@ -110,6 +170,10 @@ public enum RunReport {
                                          "hfsr": hex(f.hfsr), "mmfar": hex(f.mmfar), "bfar": hex(f.bfar), "action": f.action,
                                          "message": describe(f)]
             if let function = f.function { fields["function"] = function }
+            fields["hit"] = f.hit
+            fields["outside"] = f.outside
+            fields["jumped"] = f.jumped
+            if let cause = f.cause { fields["by"] = cause }
             if let resets = f.resets { fields["resets"] = resets }
             object = fields
         case .segments(let s):
@@ -121,6 +185,9 @@ public enum RunReport {
         case .stack(let s):
             var fields: [String: Any] = ["event": "stack", "task": s.task, "size": s.size, "protection": s.protection, "state": s.state]
             if let used = s.used { fields["used"] = used }
+            fields["overflow"] = s.overflow
+            fields["faults"] = s.faults
+            if let culprit = s.harmedBy { fields["by"] = culprit }
             object = fields
         }
         return jsonLine(object)

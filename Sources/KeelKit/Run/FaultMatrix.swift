@@ -1,0 +1,180 @@
+// The fault-injection matrix: every technique against every overflow site on every board.
+//
+// One image per (board, technique) of Firmware/Examples/mpu-overflow, every scenario task
+// protected by that technique alone (plus paint). Its checker starts one scenario at a time,
+// copies every byte of the stack area beforehand and prints how many bytes outside the
+// scenario's own stack changed. The matrix reads that, the fault records and the boots:
+// caught or not, by what, which task was blamed, bytes changed outside, bystanders stopped
+// (with the true cause or not), and whether the kernel went on or reset with a record.
+// A technique "claims" a site when it is meant to catch it; the totals count claims.
+
+import Foundation
+
+public struct FaultCell: Sendable, Codable, Equatable {
+    public var board: String
+    public var technique: String
+    public var site: String
+    /// The technique is meant to catch this site (T1 does not watch stores through a
+    /// pointer; T4 and T5 only look at a task when it is switched out).
+    public var claimed: Bool
+    public var caught: Bool
+    /// What the fault record says caught it ("none" when nothing did).
+    public var caughtBy: String
+    /// The tasks the fault records name as having faulted (victims not included).
+    public var blamed: [String]
+    /// Bytes outside the scenario's stack that changed; nil when the scenario did not run.
+    public var bytesOutside: Int?
+    /// Tasks stopped because the overflow wrote their stacks, with the true cause.
+    public var bystandersStopped: [String]
+    /// Tasks other than the scenario's reported as faulting on their own (wrongly blamed).
+    public var bystandersBlamed: [String]
+    /// "alive", "reset with record", or "lost" (hang, lockup, no record).
+    public var kernel: String
+    /// Overflows of this site (the restart site overflows eleven times), and how many were caught.
+    public var overflows: Int
+}
+
+public struct FaultMatrixSummary: Sendable, Codable {
+    public var board: String
+    public var claimed: Int
+    public var detected: Int
+    public var bytesOutsideUnderT1T2: Int
+    public var bystandersBlamed: Int
+    public var lockups: Int
+    public var seconds: Double
+}
+
+public struct FaultMatrix: Sendable {
+    public let builder: FirmwareBuilder
+    public let runner: QEMURunner
+
+    public init(builder: FirmwareBuilder, runner: QEMURunner) {
+        self.builder = builder
+        self.runner = runner
+    }
+
+    /// The sites, in the order the checker runs them, with what each stands for.
+    public static let sites: [(task: String, site: String)] = [
+        ("relapse", "restart x10, then kill"), ("deep", "deep recursion"), ("wide", "one large frame"),
+        ("memset", "memset below the stack"), ("preempted", "tick pushes its frame"),
+        ("switching", "inside a kernel call"), ("handler", "interrupt handler"), ("resetter", "reset policy"),
+    ]
+
+    /// The techniques a board has, by their manifest names.
+    public static func techniques(on board: Board) -> [Protection] {
+        var list: [Protection] = []
+        if board.hasStackLimitRegisters { list.append(.limitRegister) }
+        if board.mpu != .none { list += [.mpuRegion, .mpuGuard] }
+        return list + [.redZone, .stackPointerCheck]
+    }
+
+    /// Whether `technique` is meant to catch the scenario `task`.
+    public static func claims(_ technique: Protection, _ task: String) -> Bool {
+        switch (technique, task) {
+        case (.limitRegister, "memset"): false          // a store through a pointer moves no SP
+        case (.redZone, "deep"), (.stackPointerCheck, "deep"),
+             (.redZone, "resetter"), (.stackPointerCheck, "resetter"):
+            false                                       // no switch while it runs: checked too late
+        case (.redZone, "memset"), (.stackPointerCheck, "memset"): false  // below the stack, not in it
+        case (.stackPointerCheck, "wide"): false        // SP is back in the stack by the next switch
+        default: true
+        }
+    }
+
+    /// The scenario image's manifest for one technique: every scenario task protected by it.
+    public static func variant(_ technique: Protection, board: Board) -> (inout Application) -> Void {
+        { application in
+            application.name += "-" + technique.rawValue
+            // The micro:bit has 16 KiB: smaller stacks, a smaller handler stack.
+            let small = board.ram.length <= 64 * 1024
+            if small { application.handlerStackBytes = 1024 }
+            application.tasks = application.tasks.map { task in
+                var changed = task.name == "checker" || task.name == "floor" ? task
+                    : task.with(protections: [.paint, technique], redZoneBytes: 16, guardBytes: 512)
+                if small { changed.stackBytes = task.name == "checker" ? 1024 : 512 }
+                return changed
+            }
+        }
+    }
+
+    public func run(on board: Board, only: Protection? = nil) throws(KeelError) -> (cells: [FaultCell], summary: FaultMatrixSummary) {
+        let started = Date()
+        let directory = KeelRoot.examples.appendingPathComponent("mpu-overflow")
+        var cells: [FaultCell] = []
+        for technique in Self.techniques(on: board) where only == nil || only == technique {
+            var application = try Manifest.load(directory: directory, board: board)
+            Self.variant(technique, board: board)(&application)
+            let image = try builder.build(application, for: board)
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
+            cells += Self.cells(result, board: board.name, technique: technique)
+        }
+        let claimed = cells.filter(\.claimed)
+        let summary = FaultMatrixSummary(
+            board: board.name, claimed: claimed.count, detected: claimed.filter(\.caught).count,
+            bytesOutsideUnderT1T2: claimed.filter { $0.technique == "limit-register" || $0.technique == "mpu-region" }
+                .reduce(0) { $0 + ($1.bytesOutside ?? 0) },
+            bystandersBlamed: cells.reduce(0) { $0 + $1.bystandersBlamed.count },
+            lockups: cells.filter { $0.kernel == "lost" }.count,
+            seconds: Date().timeIntervalSince(started))
+        return (cells, summary)
+    }
+
+    /// Reads one run of the scenario image into its cells.
+    static func cells(_ result: RunResult, board: String, technique: Protection) -> [FaultCell] {
+        let lost = result.timedOut || result.exitCode != 0 || !result.qemuErrors.isEmpty && result.exitCode != 0
+        return sites.map { task, site in
+            let own = result.faults.filter { $0.task == task }  // the next boot's report of a reset repeats one of these
+            let line = result.output.first { $0.hasPrefix("keel-test:scenario=\(task) ") }
+            var bytes: Int? = line.flatMap { text in
+                text.split(separator: " ").first { $0.hasPrefix("outside-changed=") }.flatMap { Int($0.dropFirst(16)) }
+            }
+            var faults = own.filter { !$0.isVictim }
+            var kernel = lost ? "lost" : "alive"
+            if task == "handler" {
+                // Reported twice: as it happens and by the next boot; one overflow.
+                faults = Array(result.faults.filter { $0.task == "handler" }.prefix(1))
+                bytes = nil
+                kernel = lost ? "lost" : faults.contains { $0.action == "reset" } ? "reset with record" : "alive"
+            } else if task == "resetter" {
+                kernel = lost ? "lost" : result.previousBoots.contains { $0.task == "resetter" } ? "reset with record" : "alive"
+            }
+            let caughtBy = faults.first?.technique ?? "none"
+            // The fault the technique names must be its own; an overflow caught by what it ran into is not.
+            let expected = task == "handler" ? nil : technique.rawValue
+            // A memset through a pointer is a stray write, rightly reported as one (T2 refuses writes into other stacks).
+            let caught = !faults.isEmpty && faults.allSatisfy {
+                ($0.isStackOverflow || (task == "memset" && $0.kind == "foreign-stack-write")) && (expected == nil || $0.technique == expected)
+            }
+            // Faults in this scenario's window that name other tasks: victims (stopped with the
+            // cause) or tasks wrongly blamed.
+            let window = scenarioFaults(result, task)
+            let victims = window.filter { $0.isVictim && $0.cause == task }.map(\.task)
+            let blamed = window.filter { !$0.isVictim && $0.task != task && $0.task != "handler" }.map(\.task)
+            return FaultCell(board: board, technique: technique.rawValue, site: site, claimed: claims(technique, task),
+                             caught: caught, caughtBy: caughtBy, blamed: Array(Set(faults.map(\.task))).sorted(),
+                             bytesOutside: bytes, bystandersStopped: victims, bystandersBlamed: blamed,
+                             kernel: kernel, overflows: faults.count)
+        }
+    }
+
+    /// The fault records of one scenario's window: since the checker's previous line up to
+    /// its own (the handler's: up to the reset it causes; the resetter's: after that reset).
+    static func scenarioFaults(_ result: RunResult, _ task: String) -> [FaultRecord] {
+        var faults: [FaultRecord] = []
+        var boots = 0
+        for record in result.records {
+            switch record {
+            case .boot:
+                boots += 1
+                if task == "handler" && boots == 2 { return faults }
+                if boots > 1 { faults = [] }
+            case .output(let line) where line.hasPrefix("keel-test:scenario="):
+                if line.hasPrefix("keel-test:scenario=\(task) ") { return faults }
+                faults = []
+            case .fault(let fault): faults.append(fault)
+            default: break
+            }
+        }
+        return faults
+    }
+}

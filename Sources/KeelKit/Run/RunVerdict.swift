@@ -1,0 +1,34 @@
+// Whether a run went as the application meant: every fault it showed was declared expected.
+//
+// A firmware that faulted and still ended with code 0 is not a success: `keel run` exits
+// non-zero unless the manifest declares that fault (`"expect"` on the task, or
+// `"handler_expect"` for the handler stack). A task stopped because another's overflow wrote
+// its stack lost its work, so that is a fault of its own unless it expects faults too.
+
+public struct RunVerdict: Sendable {
+    /// Faults of this run (and those the boots reported from before a reset) nobody declared.
+    public var unexpected: [FaultRecord]
+
+    /// `keel run`'s exit code when the firmware ended with 0 but showed an undeclared fault.
+    public static let unexpectedFaultExitCode: Int32 = 4
+
+    public static func evaluate(_ result: RunResult, application: Application) -> RunVerdict {
+        let unexpected = (result.faults + result.previousBoots).filter { fault in
+            let expectation = fault.task == "handler"
+                ? application.expectedHandlerFault
+                : application.tasks.first { $0.name == fault.task }?.expectedFault
+            return !(expectation?.covers(fault) ?? false)
+        }
+        return RunVerdict(unexpected: unexpected)
+    }
+
+    /// One line per undeclared fault, saying how to declare it if it is meant.
+    public var explanation: [String] {
+        unexpected.map { fault in
+            let key = fault.task == "handler" ? "\"handler_expect\": \"fault\" in the manifest"
+                : "\"expect\": \"\(fault.isStackOverflow ? "overflow" : "fault")\" on task '\(fault.task)'"
+            return "unexpected \(fault.kind.replacingOccurrences(of: "-", with: " ")) of \(fault.task == "handler" ? "the handler stack" : "task '\(fault.task)'")"
+                + " (declare \(key) if the application does this on purpose)"
+        }
+    }
+}

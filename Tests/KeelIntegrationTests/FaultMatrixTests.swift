@@ -1,0 +1,58 @@
+// The fault matrix on one board per architecture: every claimed site caught, nothing written
+// outside under T1 and T2, no bystander blamed, no lockup; a handler overflow on the M0 resets
+// with a record; a frame that jumps a small guard is that task's overflow.
+
+import KeelKit
+import XCTest
+
+final class FaultMatrixTests: XCTestCase {
+    func matrix(_ board: String) throws -> (cells: [FaultCell], summary: FaultMatrixSummary) {
+        guard let builder = TestFirmware.shared.builder, let runner = TestFirmware.shared.runner else {
+            throw XCTSkip("the firmware toolchain or QEMU is not installed (run ./Scripts/setup)")
+        }
+        return try FaultMatrix(builder: builder, runner: runner).run(on: try BoardCatalog.board(named: board))
+    }
+
+    func assertTotals(_ board: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let (cells, summary) = try matrix(board)
+        let log = cells.map { "\($0.technique) \($0.site): caught \($0.caught) by \($0.caughtBy) outside \($0.bytesOutside ?? -1) "
+            + "stopped \($0.bystandersStopped) blamed \($0.bystandersBlamed) kernel \($0.kernel)" }.joined(separator: "\n")
+        print("keel faults \(board): detected \(summary.detected)/\(summary.claimed), T1/T2 outside \(summary.bytesOutsideUnderT1T2), "
+              + "blamed \(summary.bystandersBlamed), lockups \(summary.lockups), \(Int(summary.seconds)) s")
+        XCTAssertGreaterThan(summary.claimed, 0, log, file: file, line: line)
+        XCTAssertEqual(summary.detected, summary.claimed, "every claimed site is caught; \(log)", file: file, line: line)
+        XCTAssertEqual(summary.bytesOutsideUnderT1T2, 0, log, file: file, line: line)
+        XCTAssertEqual(summary.bystandersBlamed, 0, log, file: file, line: line)
+        XCTAssertEqual(summary.lockups, 0, log, file: file, line: line)
+        // The handler's overflow resets with a record the next boot prints, on every board.
+        for cell in cells where cell.site == "interrupt handler" {
+            XCTAssertEqual(cell.kernel, "reset with record", "\(cell.technique); \(log)", file: file, line: line)
+            XCTAssertTrue(cell.caught, log, file: file, line: line)
+        }
+        // After-the-fact techniques: the first restart's overflow wrote into `floor`, which
+        // was stopped with the true cause, not blamed.
+        for cell in cells where cell.site.hasPrefix("restart") && (cell.technique == "red-zone" || cell.technique == "sp-check") {
+            XCTAssertEqual(cell.bystandersStopped, ["floor"], log, file: file, line: line)
+            XCTAssertEqual(cell.overflows, 11, "ten restarts, then killed; \(log)", file: file, line: line)
+        }
+    }
+
+    func testMatrixOnTheM0() throws { try assertTotals("microbit") }
+    func testMatrixOnTheM3() throws { try assertTotals("mps2-an385") }
+    func testMatrixOnTheM33() throws { try assertTotals("mps2-an505") }
+
+    /// A 1280-byte frame and a 32-byte guard on the M33: the frame jumps the guard; the fault is
+    /// reported as that task's overflow, by how many bytes it jumped and what it hit.
+    func testJumpedGuardIsTheTasksOverflow() throws {
+        let result = try TestFirmware.shared.run("mpu-overflow", board: "mps2-an505", variant: "small-guard") { application in
+            application.tasks = application.tasks.map { task in
+                task.name == "checker" || task.name == "floor" ? task : task.with(protections: [.paint, .mpuGuard], guardBytes: 32)
+            }
+        }
+        let fault = try XCTUnwrap(result.faults.first { $0.task == "wide" }, transcript(result))
+        XCTAssertEqual(fault.kind, "stack-overflow", transcript(result))
+        XCTAssertGreaterThan(fault.jumped, 0, transcript(result))
+        XCTAssertTrue(RunReport.describe(fault).contains("jumped its MPU guard by \(fault.jumped) bytes"), RunReport.describe(fault))
+        XCTAssertFalse(result.faults.contains { $0.task != "wide" && !$0.isVictim && $0.cause == "wide" }, transcript(result))
+    }
+}
