@@ -121,13 +121,33 @@ enum Faults {
     #endif
 
     /// The heap could not satisfy `bytes`: the asking task is stopped (its allocation would
-    /// otherwise come back null); in a handler or at boot, the system resets.
-    static func outOfMemory(bytes: UInt32) {
-        let task = Processor.isInHandlerMode ? nil : currentTask
-        let fault = FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
-        guard let task else { FaultPolicy.resetSystem(fault) }
+    /// otherwise come back null); in a handler or at boot, the system resets. Nothing is
+    /// reported on the asking stack: a task's report waits for PendSV (on the handler
+    /// stack), a handler's reset runs from the top of the handler stack. The allocation may
+    /// be deep in task code whose prologue checks passed, with only the slack left below.
+    static func outOfMemory(bytes: UInt32) -> Never {
+        pendingFault = FaultReport(task: nil, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
+        guard !Processor.isInHandlerMode, let task = currentTask else {
+            portCallOnFreshMainStack { FaultPolicy.resetSystem(Faults.pendingFault) }
+            while true {}  // not reached: the call resets
+        }
+        pendingFault.task = task
+        Processor.requestContextSwitch()
+        Interrupts.restore(0)  // PendSV runs now and stops the task; it never comes back here
+        while true { Processor.waitForInterrupt() }
+    }
+
+    /// A fault found on a task's own stack, applied by PendSV (`stopPendingTask`).
+    nonisolated(unsafe) static var pendingFault = FaultReport(task: nil, kind: .fault, technique: .none, pc: 0, sp: 0, limit: 0)
+
+    /// PendSV's switch-out step: the task that asked for more heap than there was stops here.
+    static func stopPendingTask(_ outgoing: TaskPointer) {
+        guard let task = pendingFault.task, task == outgoing else { return }
+        pendingFault.task = nil
+        var fault = pendingFault
+        fault.task = task
         report(fault, action: "kill")
-        Scheduler.stop(task, state: .killed)  // PendSV is taken inside: the task never returns here
+        FaultPolicy.kill(task, from: .contextSwitch)
     }
 
     static func report(_ fault: FaultReport, action: StaticString) {

@@ -99,8 +99,7 @@ func posixMemalign(_ result: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ a
     guard alignment > 0, alignment & (alignment - 1) == 0, alignment <= 4096 else { return 22 }  // EINVAL
     let address = Heap.allocate(UInt32(truncatingIfNeeded: size), alignment: UInt32(alignment))
     guard address != 0 else {
-        Faults.outOfMemory(bytes: UInt32(truncatingIfNeeded: size))
-        return 12  // ENOMEM (not reached from a task: the task was stopped)
+        Faults.outOfMemory(bytes: UInt32(truncatingIfNeeded: size))  // stops the task or resets
     }
     result.pointee = UnsafeMutableRawPointer(bitPattern: UInt(address))
     return 0

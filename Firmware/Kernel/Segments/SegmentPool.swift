@@ -25,7 +25,7 @@ struct SegmentPool {
     var allocations: UInt32 = 0
     var releases: UInt32 = 0
     /// Tasks' requests for a segment that were refused, by the pool or by the task's `max`
-    /// (counted by `SegmentedStacks.stopRefusedTask`).
+    /// (the pool's own here; those at a task's `max` in `SegmentedStacks.stopRefusedTask`).
     var refusals: UInt32 = 0
 
     var totalBytes: UInt32 { UInt32(granules) &<< SegmentPool.granuleShift }
@@ -64,6 +64,7 @@ struct SegmentPool {
             }
             granule &+= 1
         }
+        refusals &+= 1
         return nil
     }
 

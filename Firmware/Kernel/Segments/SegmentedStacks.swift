@@ -269,11 +269,11 @@ enum SegmentedStacks {
     static func stopRefusedTask(_ task: TaskPointer) {
         guard refusedTask == task else { return }
         refusedTask = nil
-        // One count per refused request, whatever refused it (the pool, the task's `max`, a
-        // fixed stack). Counted here, in PendSV, not in grow: grow's tree runs in the slack.
-        pool.refusals &+= 1
         let chain = self.chain(task)
         let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
+        // The pool counts its own refusals; one at a task's `max` (or a fixed stack) is
+        // counted here, in PendSV, not in grow, whose tree runs in the slack.
+        if reason != .pool { pool.refusals &+= 1 }
         Console.write("keel:segments-refused task=")
         Console.write(task.pointee.name)
         Console.write(" reason=")
