@@ -3,8 +3,9 @@
 // A finding is one of: a declared stack below its worst case (plus its red zone, which a
 // path may not enter: T4 takes that for an overflow); a single frame larger than the MPU
 // guard below the stack (a frame that large can put SP below the guard and write past it
-// without touching it); a single frame larger than the red zone (it can write below the
-// stack before T4's check at the next switch, or skip the painted band); a result the
+// without touching it); on a stack not proven to hold its worst case, a frame larger than
+// the red zone (it can write below the stack before T4's check at the next switch, or skip
+// the painted band); a result the
 // analysis cannot bound and the manifest does not bound; a handler stack below its worst
 // case; in a split-stack image, a run of code between two prologue checks that goes deeper
 // below the limit than the slack kept there (UncheckedChains.swift). `keel check` exits
@@ -87,7 +88,10 @@ public enum StackCheck {
                     message: "the \(frame.bytes)-byte frame of \(frame.function) is larger than the \(task.guardBytes)-byte MPU guard "
                         + "below the stack: it can jump it; " + fix))
             }
-            if task.redZoneBytes > 0, let frame = task.largestFrame, frame.bytes > task.redZoneBytes {
+            // A stack proven to hold its worst case above the red zone never reaches the band,
+            // so no frame can skip it; only an unproven stack needs a band that holds its frames.
+            let proven = neededBytes(task).map { needed in task.declaredBytes.map { $0 >= needed } ?? false } ?? false
+            if task.redZoneBytes > 0, !proven, let frame = task.largestFrame, frame.bytes > task.redZoneBytes {
                 let redZone = redZoneBytes(holding: frame.bytes)
                 let stack = neededBytes(task).map { needed in
                     let bigger = needed - Int(task.redZoneBytes) + redZone
