@@ -40,7 +40,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
         case .elf(let problem):
             "bad ELF image: \(problem)"
         case .stackCheckFailed(let findings):
-            "the stack check failed (set \"stack_check\": \"warn\" in keel.json, or pass --no-check, to build anyway):\n\(findings)"
+            "the stack check failed (each finding says what to declare; `keel build --no-check`, "
+                + "or \"stack_check\": \"warn\" in keel.json, to go on anyway):\n\(findings)"
         case .badPath(let path, let problem):
             "\(path.isEmpty ? "the empty path" : Self.oneLine(path, wordLimit: 1024)) \(problem)"
         }
