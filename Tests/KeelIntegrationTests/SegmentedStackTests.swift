@@ -117,6 +117,9 @@ final class SegmentedStackTests: XCTestCase {
             XCTAssertEqual(byPool.reason, "pool-empty", log)
             XCTAssertEqual(byPool["pool_free"], 0, log)
             XCTAssertEqual(byPool["held"], 640 + 4096, log)
+            // The pool's refusal count includes the refusals at a task's max, not only its own.
+            let pool = try XCTUnwrap(result.segments.first { $0.kind == .pool }, log)
+            XCTAssertGreaterThanOrEqual(pool["refusals"] ?? 0, refused.count, log)
             // The growers, which ran beside the runaway, finished with the right checksums (above)
             // and the task table shows who was stopped.
             let states = Dictionary(uniqueKeysWithValues: result.stacks.map { ($0.task, $0.state) })
