@@ -126,18 +126,33 @@ enum Faults {
     /// stack), a handler's reset runs from the top of the handler stack. The allocation may
     /// be deep in task code whose prologue checks passed, with only the slack left below.
     static func outOfMemory(bytes: UInt32) -> Never {
-        pendingFault = FaultReport(task: nil, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
+        let fault = FaultReport(task: nil, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
         guard !Processor.isInHandlerMode, let task = currentTask else {
-            portCallOnFreshMainStack { FaultPolicy.resetSystem(Faults.pendingFault) }
-            while true {}  // not reached: the call resets
+            #if KEEL_SPLIT_STACK
+            resetOnFreshMainStack(fault)  // a handler's split code may be deep in the slack
+            #else
+            FaultPolicy.resetSystem(fault)
+            #endif
         }
+        pendingFault = fault
         pendingFault.task = task
         Processor.requestContextSwitch()
         Interrupts.restore(0)  // PendSV runs now and stops the task; it never comes back here
         while true { Processor.waitForInterrupt() }
     }
 
-    /// A fault found on a task's own stack, applied by PendSV (`stopPendingTask`).
+    #if KEEL_SPLIT_STACK
+    /// Resets with `fault` from the top of the handler stack: the caller may be split code
+    /// with only the slack left below its limit, too little for the report.
+    static func resetOnFreshMainStack(_ fault: FaultReport) -> Never {
+        pendingFault = fault
+        portCallOnFreshMainStack { FaultPolicy.resetSystem(Faults.pendingFault) }
+        while true {}  // not reached: the call resets
+    }
+    #endif
+
+    /// A fault found on a task's own stack, applied by PendSV (`stopPendingTask`); or the
+    /// fault `resetOnFreshMainStack` resets with.
     nonisolated(unsafe) static var pendingFault = FaultReport(task: nil, kind: .fault, technique: .none, pc: 0, sp: 0, limit: 0)
 
     /// PendSV's switch-out step: the task that asked for more heap than there was stops here.

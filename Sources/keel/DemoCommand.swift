@@ -40,8 +40,10 @@ struct Demo: ParsableCommand {
                 let caught = Array(Set(result.faults.filter(\.isStackOverflow).map(\.task))).sorted()
                 let verdict = result.timedOut ? "TIMED OUT"
                     : caught.isEmpty ? "NO OVERFLOW CAUGHT" : "overflow in \(caught.joined(separator: ", ")) caught; exit code \(result.exitCode ?? -1)"
-                if result.timedOut || caught.isEmpty { failures += 1 }
+                let unexpected = RunVerdict.evaluate(result, application: application).explanation
+                if result.timedOut || caught.isEmpty || !unexpected.isEmpty { failures += 1 }
                 printLine("  -> \(verdict)")
+                for line in unexpected { printLine("  -> " + line.uppercased(with: nil).prefix(1) + line.dropFirst()) }
                 printLine()
                 if !segmented(board, builder) { failures += 1 }
                 printLine()

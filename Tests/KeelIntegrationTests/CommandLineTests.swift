@@ -103,4 +103,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(events.last?["event"] as? String, "exit")
         XCTAssertEqual(events.last?["code"] as? Int, 0)
     }
+
+    /// `keel run` exits 4 when the firmware ended with 0 but a fault happened that the
+    /// manifest does not declare, naming it; with every fault declared it exits 0.
+    func testRunFailsOnAnUndeclaredFault() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keel-expect-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: KeelRoot.examples.appendingPathComponent("overflow"), to: directory)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(".build"))
+        let declared = try keel("run", "--board", "mps2-an505", "--app", directory.path)
+        XCTAssertEqual(declared.status, 0, declared.errors)
+        let manifest = directory.appendingPathComponent("keel.json")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        try text.replacingOccurrences(of: #", "expect": "overflow""#, with: "").write(to: manifest, atomically: true, encoding: .utf8)
+        let undeclared = try keel("run", "--board", "mps2-an505", "--app", directory.path)
+        XCTAssertEqual(undeclared.status, 4, undeclared.errors)
+        XCTAssertTrue(undeclared.errors.contains("unexpected stack overflow of task 'deep'"), undeclared.errors)
+        XCTAssertTrue(undeclared.errors.contains(#"declare "expect": "overflow" on task 'deep'"#), undeclared.errors)
+    }
 }

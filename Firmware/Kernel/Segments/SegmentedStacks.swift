@@ -300,14 +300,9 @@ enum SegmentedStacks {
     /// it the handler stack's limit): a handler overflow, which resets. The report runs on a
     /// fresh handler stack: only the slack is left below this one, and the M0 has no guard.
     static func handlerOverflow(_ stackPointer: UInt32) -> Never {
-        handlerFault = FaultReport(task: nil, kind: .stackOverflow, technique: .splitStack,
-                                   pc: Memory.loadWord(stackPointer &+ 20), sp: stackPointer, limit: stackLimitWord)
-        portCallOnFreshMainStack { FaultPolicy.resetSystem(SegmentedStacks.handlerFault) }
-        while true {}  // not reached: the call resets
+        Faults.resetOnFreshMainStack(FaultReport(task: nil, kind: .stackOverflow, technique: .splitStack,
+                                                 pc: Memory.loadWord(stackPointer &+ 20), sp: stackPointer, limit: stackLimitWord))
     }
-
-    nonisolated(unsafe) static var handlerFault = FaultReport(task: nil, kind: .stackOverflow, technique: .splitStack,
-                                                              pc: 0, sp: 0, limit: 0)
 
     /// SysTick's probe: counts ticks that found the task inside `__morestack` (between its
     /// masked sections), which the interrupt test asks for. SysTick only ever interrupts
