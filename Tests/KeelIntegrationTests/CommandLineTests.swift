@@ -14,20 +14,8 @@ final class CommandLineTests: XCTestCase {
         return directory.appendingPathComponent("keel")
     }
 
-    func keel(_ arguments: String...) throws -> Outcome {
-        let process = Process()
-        process.executableURL = keel
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                       errors: String(decoding: err, as: UTF8.self))
-    }
+    /// Runs `keel` and collects what it printed (a build and run take a while; a hang still ends).
+    func keel(_ arguments: String...) throws -> Outcome { try keelPromptly(arguments, seconds: 600) }
 
     func application(_ manifest: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keel-cli-\(UUID().uuidString)")

@@ -2,15 +2,22 @@
 // outside under T1 and T2, no bystander blamed, no lockup; a handler overflow on the M0 resets
 // with a record; a frame that jumps a small guard is that task's overflow.
 
+import Foundation
 import KeelKit
 import XCTest
 
 final class FaultMatrixTests: XCTestCase {
-    func matrix(_ board: String) throws -> (cells: [FaultCell], summary: FaultMatrixSummary) {
-        guard let builder = TestFirmware.shared.builder, let runner = TestFirmware.shared.runner else {
-            throw XCTSkip("the firmware toolchain or QEMU is not installed (run ./Scripts/setup)")
+    /// What `keel faults --board B` computes, from the same shared builds MPUOverflowTests uses.
+    func matrix(_ name: String) throws -> (cells: [FaultCell], summary: FaultMatrixSummary) {
+        let board = try BoardCatalog.board(named: name)
+        let started = Date()
+        var cells: [FaultCell] = []
+        for technique in FaultMatrix.techniques(on: board) {
+            let result = try TestFirmware.shared.run("mpu-overflow", board: name, variant: technique.rawValue,
+                                                     change: FaultMatrix.variant(technique, board: board))
+            cells += FaultMatrix.cells(result, board: name, technique: technique)
         }
-        return try FaultMatrix(builder: builder, runner: runner).run(on: try BoardCatalog.board(named: board))
+        return (cells, FaultMatrix.summarize(cells, board: name, seconds: Date().timeIntervalSince(started)))
     }
 
     func assertTotals(_ board: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -11,22 +11,16 @@ final class MPUOverflowTests: XCTestCase {
     /// Every scenario task, in the order the checker runs them.
     static let scenarios = ["relapse", "deep", "wide", "memset", "preempted", "switching"]
 
-    /// Every scenario task gets `technique`; one build per technique and board, shared by all tests.
-    static func variant(_ technique: Technique) -> (inout Application) -> Void {
-        { application in
-            application.tasks = application.tasks.map { task in
-                task.name == "checker" ? task
-                    : task.with(protections: [.paint, Protection(rawValue: technique.rawValue)!], guardBytes: 512)
-            }
-        }
-    }
-
+    /// Every scenario task gets `technique` (the fault matrix's variant); one build per
+    /// technique and board, shared by all tests and by FaultMatrixTests.
     static func image(_ technique: Technique, on board: String) throws -> FirmwareImage {
-        try TestFirmware.shared.image("mpu-overflow", board: board, variant: technique.rawValue, change: variant(technique))
+        try TestFirmware.shared.image("mpu-overflow", board: board, variant: technique.rawValue,
+                                      change: FaultMatrix.variant(Protection(rawValue: technique.rawValue)!, board: try BoardCatalog.board(named: board)))
     }
 
     func result(_ technique: Technique, on board: String) throws -> RunResult {
-        try TestFirmware.shared.run("mpu-overflow", board: board, variant: technique.rawValue, change: Self.variant(technique))
+        try TestFirmware.shared.run("mpu-overflow", board: board, variant: technique.rawValue,
+                                    change: FaultMatrix.variant(Protection(rawValue: technique.rawValue)!, board: try BoardCatalog.board(named: board)))
     }
 
     func scenarioLine(_ result: RunResult, _ name: String) -> String? {

@@ -84,7 +84,6 @@ public struct FaultMatrix: Sendable {
     /// The scenario image's manifest for one technique: every scenario task protected by it.
     public static func variant(_ technique: Protection, board: Board) -> (inout Application) -> Void {
         { application in
-            application.name += "-" + technique.rawValue
             // The micro:bit has 16 KiB: smaller stacks, a smaller handler stack.
             let small = board.ram.length <= 64 * 1024
             if small { application.handlerStackBytes = 1024 }
@@ -103,25 +102,32 @@ public struct FaultMatrix: Sendable {
         var cells: [FaultCell] = []
         for technique in Self.techniques(on: board) where only == nil || only == technique {
             var application = try Manifest.load(directory: directory, board: board)
+            application.name += "-" + technique.rawValue
             Self.variant(technique, board: board)(&application)
             let image = try builder.build(application, for: board)
             let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
             cells += Self.cells(result, board: board.name, technique: technique)
         }
+        return (cells, Self.summarize(cells, board: board.name, seconds: Date().timeIntervalSince(started)))
+    }
+
+    /// The totals of one board's cells: claimed sites detected, bytes written outside under
+    /// T1 and T2 (which stop the write), bystanders blamed, runs in which the kernel was lost.
+    public static func summarize(_ cells: [FaultCell], board: String, seconds: Double) -> FaultMatrixSummary {
         let claimed = cells.filter(\.claimed)
-        let summary = FaultMatrixSummary(
-            board: board.name, claimed: claimed.count, detected: claimed.filter(\.caught).count,
+        return FaultMatrixSummary(
+            board: board, claimed: claimed.count, detected: claimed.filter(\.caught).count,
             bytesOutsideUnderT1T2: claimed.filter { $0.technique == "limit-register" || $0.technique == "mpu-region" }
                 .reduce(0) { $0 + ($1.bytesOutside ?? 0) },
             bystandersBlamed: cells.reduce(0) { $0 + $1.bystandersBlamed.count },
             lockups: cells.filter { $0.kernel == "lost" }.count,
-            seconds: Date().timeIntervalSince(started))
-        return (cells, summary)
+            seconds: seconds)
     }
 
     /// Reads one run of the scenario image into its cells.
-    static func cells(_ result: RunResult, board: String, technique: Protection) -> [FaultCell] {
-        let lost = result.timedOut || result.exitCode != 0 || !result.qemuErrors.isEmpty && result.exitCode != 0
+    public static func cells(_ result: RunResult, board: String, technique: Protection) -> [FaultCell] {
+        // A hang (timeout), a lockup (QEMU aborts) or a run that never reached its end.
+        let lost = result.timedOut || result.exitCode != 0
         return sites.map { task, site in
             let own = result.faults.filter { $0.task == task }  // the next boot's report of a reset repeats one of these
             let line = result.output.first { $0.hasPrefix("keel-test:scenario=\(task) ") }
