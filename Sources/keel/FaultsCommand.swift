@@ -8,7 +8,7 @@ struct Faults: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inject every kind of stack overflow under every technique and show what caught it and what it harmed.",
         discussion: """
-        One image per board and technique (Firmware/Examples/mpu-overflow), each site run in turn with a \
+        One image per board and technique (Firmware/Examples/mpu-overflow, and segmented for segmented stacks), each site run in turn with a \
         byte-exact copy of the stack area: caught or not and by what, the task blamed, bytes changed outside \
         the faulting stack, bystanders stopped with the true cause, whether the kernel went on or reset with \
         a record. Exits 1 when a technique missed a site it claims, a bystander was blamed, or the kernel was lost.

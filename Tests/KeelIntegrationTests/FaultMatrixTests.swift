@@ -17,6 +17,7 @@ final class FaultMatrixTests: XCTestCase {
                                                      change: FaultMatrix.variant(technique, board: board))
             cells += FaultMatrix.cells(result, board: name, technique: technique)
         }
+        cells += FaultMatrix.segmentedCells(try TestFirmware.shared.run("segmented", board: name), board: name)
         return (cells, FaultMatrix.summarize(cells, board: name, seconds: Date().timeIntervalSince(started)))
     }
 
@@ -31,6 +32,8 @@ final class FaultMatrixTests: XCTestCase {
         XCTAssertEqual(summary.bytesOutsideUnderT1T2, 0, log, file: file, line: line)
         XCTAssertEqual(summary.bystandersBlamed, 0, log, file: file, line: line)
         XCTAssertEqual(summary.lockups, 0, log, file: file, line: line)
+        XCTAssertEqual(cells.filter { $0.technique == "segmented" }.map(\.overflows), [2, 1], "runaway: restart, kill; hog: kill; \(log)",
+                       file: file, line: line)
         // The handler's overflow resets with a record the next boot prints, on every board.
         for cell in cells where cell.site == "interrupt handler" {
             XCTAssertEqual(cell.kernel, "reset with record", "\(cell.technique); \(log)", file: file, line: line)

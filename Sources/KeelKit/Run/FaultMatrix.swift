@@ -1,7 +1,8 @@
 // The fault-injection matrix: every technique against every overflow site on every board.
 //
 // One image per (board, technique) of Firmware/Examples/mpu-overflow, every scenario task
-// protected by that technique alone (plus paint). Its checker starts one scenario at a time,
+// protected by that technique alone (plus paint), and Firmware/Examples/segmented for
+// segmented stacks. Its checker starts one scenario at a time,
 // copies every byte of the stack area beforehand and prints how many bytes outside the
 // scenario's own stack changed. The matrix reads that, the fault records and the boots:
 // caught or not, by what, which task was blamed, bytes changed outside, bystanders stopped
@@ -108,7 +109,28 @@ public struct FaultMatrix: Sendable {
             let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
             cells += Self.cells(result, board: board.name, technique: technique)
         }
+        if only == nil {
+            let segmented = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("segmented"), board: board)
+            let result = try runner.run(try builder.build(segmented, for: board), options: RunOptions(timeoutSeconds: 60))
+            cells += Self.segmentedCells(result, board: board.name)
+        }
         return (cells, Self.summarize(cells, board: board.name, seconds: Date().timeIntervalSince(started)))
+    }
+
+    /// Segmented stacks (Firmware/Examples/segmented): `runaway` recurses until it reaches its
+    /// `max` (restarted once, then killed), `hog` until the pool is empty. Both are caught by
+    /// the split-stack prologue before a byte below a segment is written; nothing else faults.
+    public static func segmentedCells(_ result: RunResult, board: String) -> [FaultCell] {
+        [("runaway", "deep recursion to its max"), ("hog", "pool exhausted")].map { task, site in
+            let faults = result.faults.filter { $0.task == task }
+            let others = result.faults.filter { $0.task != "runaway" && $0.task != "hog" }
+            return FaultCell(board: board, technique: "segmented", site: site, claimed: true,
+                             caught: !faults.isEmpty && faults.allSatisfy { $0.kind == "stack-exhausted" && $0.technique == "split-stack" },
+                             caughtBy: faults.first?.technique ?? "none", blamed: faults.isEmpty ? [] : [task], bytesOutside: nil,
+                             bystandersStopped: others.filter(\.isVictim).map(\.task),
+                             bystandersBlamed: others.filter { !$0.isVictim }.map(\.task),
+                             kernel: result.timedOut || result.exitCode != 0 ? "lost" : "alive", overflows: faults.count)
+        }
     }
 
     /// The totals of one board's cells: claimed sites detected, bytes written outside under
