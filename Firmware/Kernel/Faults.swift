@@ -121,49 +121,37 @@ enum Faults {
     #endif
 
     /// The heap could not satisfy `bytes`: the asking task is stopped (its allocation would
-    /// otherwise come back null); in a handler or at boot, the system resets. Nothing is
-    /// reported on the asking stack: a task's report waits for PendSV (on the handler
-    /// stack), a handler's reset runs from the top of the handler stack. The allocation may
-    /// be deep in task code whose prologue checks passed, with only the slack left below.
+    /// otherwise come back null); in a handler or at boot, the system resets. In a split-stack
+    /// image the allocation may be deep in task code whose prologue checks passed, with only
+    /// the slack below: nothing is reported on that stack. A task's stop then takes the way
+    /// of a refused segment (PendSV reports it), a handler's reset runs from the top of the
+    /// handler stack. Elsewhere the report runs where the allocation failed.
     static func outOfMemory(bytes: UInt32) -> Never {
-        let fault = FaultReport(task: nil, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
-        guard !Processor.isInHandlerMode, let task = currentTask else {
-            #if KEEL_SPLIT_STACK
-            resetOnFreshMainStack(fault)  // a handler's split code may be deep in the slack
-            #else
-            FaultPolicy.resetSystem(fault)
-            #endif
-        }
-        pendingFault = fault
-        pendingFault.task = task
-        Processor.requestContextSwitch()
-        Interrupts.restore(0)  // PendSV runs now and stops the task; it never comes back here
-        while true { Processor.waitForInterrupt() }
+        let task = Processor.isInHandlerMode ? nil : currentTask
+        let fault = FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0, limit: bytes)
+        #if KEEL_SPLIT_STACK
+        guard let task else { resetOnFreshMainStack(fault) }
+        SegmentedStacks.refuse(task, .heap, bytes, portProcessStack())
+        #else
+        guard let task else { FaultPolicy.resetSystem(fault) }
+        report(fault, action: "kill")
+        Scheduler.stop(task, state: .killed)  // PendSV is taken inside: the task never returns here
+        while true { Processor.waitForInterrupt() }  // not reached
+        #endif
     }
 
     #if KEEL_SPLIT_STACK
     /// Resets with `fault` from the top of the handler stack: the caller may be split code
     /// with only the slack left below its limit, too little for the report.
     static func resetOnFreshMainStack(_ fault: FaultReport) -> Never {
-        pendingFault = fault
-        portCallOnFreshMainStack { FaultPolicy.resetSystem(Faults.pendingFault) }
+        pendingReset = fault
+        portCallOnFreshMainStack { FaultPolicy.resetSystem(Faults.pendingReset) }
         while true {}  // not reached: the call resets
     }
+
+    /// The fault `resetOnFreshMainStack` resets with (a static: the new stack cannot see the old).
+    nonisolated(unsafe) static var pendingReset = FaultReport(task: nil, kind: .fault, technique: .none, pc: 0, sp: 0, limit: 0)
     #endif
-
-    /// A fault found on a task's own stack, applied by PendSV (`stopPendingTask`); or the
-    /// fault `resetOnFreshMainStack` resets with.
-    nonisolated(unsafe) static var pendingFault = FaultReport(task: nil, kind: .fault, technique: .none, pc: 0, sp: 0, limit: 0)
-
-    /// PendSV's switch-out step: the task that asked for more heap than there was stops here.
-    static func stopPendingTask(_ outgoing: TaskPointer) {
-        guard let task = pendingFault.task, task == outgoing else { return }
-        pendingFault.task = nil
-        var fault = pendingFault
-        fault.task = task
-        report(fault, action: "kill")
-        FaultPolicy.kill(task, from: .contextSwitch)
-    }
 
     static func report(_ fault: FaultReport, action: StaticString) {
         Console.write("keel:fault task=")

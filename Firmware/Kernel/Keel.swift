@@ -1,57 +1,73 @@
-// The API tasks call: yield, sleep, exit, and what a task may ask about itself.
+// The API tasks call: yield, sleep, exit, time, interrupts, and what a task may ask about itself.
+//
+// Every declaration says whether it blocks, where it may be called from (a task, an
+// interrupt handler attached with `attachInterrupt`, or both), and its stack cost class:
+// "leaf" (no call beyond a few instructions), "switch" (may switch tasks: the hardware
+// pushes one exception frame, 32 bytes, on the caller's stack) or the bytes it adds.
+// Public already, so that the module boundary of issue 13 (Docs/library-plan.md) changes
+// only where the declarations live, not what they say.
 
-enum Keel {
-    /// Gives the CPU to the next ready task of the same priority (or keeps it if none).
+public enum Keel {
+    /// Gives the CPU to the next ready task of the same priority (keeps it when there is none).
+    /// Blocks: no (the task stays ready). From: a task. Stack: switch.
     @inline(__always)
-    static func yield() { Processor.requestContextSwitch() }
+    public static func yield() { Processor.requestContextSwitch() }
 
-    /// Sleeps for at least `ticks` ticks of the kernel's tick.
-    static func sleep(ticks: UInt32) { Time.sleep(ticks: ticks) }
+    /// Sleeps for at least `ticks` ticks of the kernel's tick (0 only yields).
+    /// Blocks: yes. From: a task. Stack: switch.
+    public static func sleep(ticks: UInt32) { Time.sleep(ticks: ticks) }
 
-    /// Ends the calling task; the others keep running.
-    static func exit() -> Never {
+    /// Ends the calling task; the others keep running. Never returns.
+    /// From: a task. Stack: switch.
+    public static func exit() -> Never {
         Scheduler.stop(currentTask.unsafelyUnwrapped, state: .exited)
         while true { Processor.waitForInterrupt() }  // not reached: the task is never resumed
     }
 
-    /// Ticks since the kernel started.
-    static var ticks: UInt32 { tickCount }
+    /// Ticks since the kernel started (wraps after 2^32). Blocks: no. From: anywhere. Stack: leaf.
+    public static var ticks: UInt32 { tickCount }
 
-    /// Bytes of the calling task's stack written so far (needs painting).
-    static var highWaterMark: UInt32 { StackPainting.highWaterMark(currentTask.unsafelyUnwrapped) }
+    /// Bytes of the calling task's stack written so far (its paint must be on).
+    /// Blocks: no. From: a task. Stack: leaf (reads the paint word by word).
+    public static var highWaterMark: UInt32 { StackPainting.highWaterMark(currentTask.unsafelyUnwrapped) }
 
-    /// Lowest address of the calling task's stack.
-    static var stackBottom: UInt32 { currentTask.unsafelyUnwrapped.pointee.stackBottom }
+    /// Lowest address of the calling task's stack. Blocks: no. From: a task. Stack: leaf.
+    public static var stackBottom: UInt32 { currentTask.unsafelyUnwrapped.pointee.stackBottom }
 
-    /// Resets the kernel made since power-on (after a fault whose policy is `reset`); 0 after a cold boot.
-    static var resetsSincePowerOn: UInt32 { PreviousBoot.resets }
+    /// Resets the kernel made since power-on (after a fault whose policy is `reset`); 0 after
+    /// a cold boot. Blocks: no. From: anywhere. Stack: leaf.
+    public static var resetsSincePowerOn: UInt32 { PreviousBoot.resets }
 
-    /// Runs `handler` for device interrupt line `irq` (0...7) at `priority` (1...254; lower is
-    /// more urgent; faults are 0, the kernel's tick and switch 255).
-    static func attachInterrupt(_ irq: Int, priority: UInt8 = 0x80, _ handler: @escaping @convention(c) () -> Void) {
+    /// Runs `handler` for device interrupt line `irq` (0...7) at `priority`: 1...254, lower
+    /// is more urgent (the faults are 0, the kernel's tick and switch 255). The handler runs
+    /// on the handler stack. Blocks: no. From: a task. Stack: leaf.
+    public static func attachInterrupt(_ irq: Int, priority: UInt8 = 0x80, _ handler: @escaping @convention(c) () -> Void) {
         DeviceInterrupts.attach(irq, priority: priority, handler)
     }
 
-    /// Makes interrupt `irq` pending, as its device would.
-    static func triggerInterrupt(_ irq: Int) { DeviceInterrupts.pend(irq) }
+    /// Makes interrupt `irq` pending, as its device would. Blocks: no. From: anywhere. Stack: leaf.
+    public static func triggerInterrupt(_ irq: Int) { DeviceInterrupts.pend(irq) }
 
     /// Runs `body` with memory protection off and interrupts masked. For diagnostics that must
     /// read other tasks' stacks (which T2 makes unreadable); never for normal work.
-    static func withMemoryProtectionOff<Result>(_ body: () -> Result) -> Result { MPU.withProtectionOff(body) }
+    /// Blocks: no (and `body` must not). From: a task. Stack: `body`'s.
+    public static func withMemoryProtectionOff<Result>(_ body: () -> Result) -> Result { MPU.withProtectionOff(body) }
 
     /// The application's tasks (the idle task excluded), most urgent first.
-    static var taskCount: Int { scheduler.taskCount &- 1 }
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static var taskCount: Int { scheduler.taskCount &- 1 }
 
     /// Where a task's stack is and whether it still runs; for diagnostics and tests.
-    static func task(_ index: Int) -> TaskInfo {
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static func task(_ index: Int) -> TaskInfo {
         let task = Scheduler.task(index)
         return TaskInfo(name: task.pointee.name, guardBottom: task.pointee.guardBottom, stackBottom: task.pointee.stackBottom,
                         stackTop: task.pointee.stackTop, isRunning: task.pointee.isLive,
                         wasKilled: task.pointee.state == .killed)
     }
 
-    /// The index of the task called `name`, if there is one.
-    static func taskIndex(named name: StaticString) -> Int? {
+    /// The index of the task called `name`, if there is one. Blocks: no. From: anywhere. Stack: leaf.
+    public static func taskIndex(named name: StaticString) -> Int? {
         for index in 0..<taskCount where equal(Scheduler.task(index).pointee.name, name) { return index }
         return nil
     }
@@ -64,14 +80,16 @@ enum Keel {
     /// The calling task's segments: what it holds now, its peaks, splits and pool allocations.
     /// (Read with interrupts masked: one consistent snapshot, and the port call tells the
     /// compiler that memory may have changed, which `__morestack` does behind its back.)
-    static var segments: SegmentInfo {
+    /// Blocks: no. From: a task. Stack: leaf.
+    public static var segments: SegmentInfo {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         return SegmentedStacks.info(currentTask.unsafelyUnwrapped)
     }
 
     /// The segment pool's accounting (free bytes, lowest free, allocations, spares held).
-    static var segmentPool: SegmentPoolInfo {
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static var segmentPool: SegmentPoolInfo {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         return SegmentedStacks.poolInfo
@@ -79,9 +97,9 @@ enum Keel {
     #endif
 
     /// Splits of the calling task so far (0 in an image without split-stack code), read
-    /// without a call, so reading it cannot split.
+    /// without a call, so reading it cannot split. Blocks: no. From: a task. Stack: leaf.
     @inline(__always)
-    static var splitCount: UInt32 {
+    public static var splitCount: UInt32 {
         #if KEEL_SPLIT_STACK
         SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.splits) }
         #else
@@ -90,8 +108,9 @@ enum Keel {
     }
 
     /// Segments the calling task holds now (1: only its first), read without a call.
+    /// Blocks: no. From: a task. Stack: leaf.
     @inline(__always)
-    static var segmentCount: UInt32 {
+    public static var segmentCount: UInt32 {
         #if KEEL_SPLIT_STACK
         SegmentedStacks.observe { UnsafeMutableRawPointer(&$0.pointee.segments) }
         #else
@@ -99,18 +118,20 @@ enum Keel {
         #endif
     }
 
-    /// Ends the whole run now with `code` (after printing the stack report).
-    static func shutdown(code: UInt32) -> Never { Shutdown.run(code: code) }
+    /// Ends the whole run now with `code` (after printing the stack report). Never returns.
+    /// From: a task. Stack: the report's (on the caller's stack, with interrupts masked).
+    public static func shutdown(code: UInt32) -> Never { Shutdown.run(code: code) }
 }
 
-struct TaskInfo {
-    var name: StaticString
+/// One task as `Keel.task(_:)` describes it.
+public struct TaskInfo {
+    public var name: StaticString
     /// Lowest address of the task's MPU guard (T3); equal to `stackBottom` without one.
-    var guardBottom: UInt32
-    var stackBottom: UInt32
-    var stackTop: UInt32
+    public var guardBottom: UInt32
+    public var stackBottom: UInt32
+    public var stackTop: UInt32
     /// False once the task exited or was killed.
-    var isRunning: Bool
+    public var isRunning: Bool
     /// True when the kernel stopped the task after a fault.
-    var wasKilled: Bool
+    public var wasKilled: Bool
 }

@@ -94,7 +94,6 @@ enum Scheduler {
 @_cdecl("keel_schedule")
 func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
     let task = outgoing.assumingMemoryBound(to: TaskControlBlock.self)
-    if Faults.pendingFault.task != nil { Faults.stopPendingTask(task) }
     #if KEEL_SPLIT_STACK
     if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
     #endif

@@ -11,28 +11,28 @@
 #if KEEL_SPLIT_STACK
 
 /// One task's segments, for `Keel.segments`.
-struct SegmentInfo {
-    var heldBytes: UInt32
-    var segments: UInt32
-    var peakBytes: UInt32
-    var peakSegments: UInt32
-    var splits: UInt32
-    var poolAllocations: UInt32
+public struct SegmentInfo {
+    public var heldBytes: UInt32
+    public var segments: UInt32
+    public var peakBytes: UInt32
+    public var peakSegments: UInt32
+    public var splits: UInt32
+    public var poolAllocations: UInt32
     /// Bytes of the released segment the task keeps for its next split (0: none).
-    var spareBytes: UInt32
+    public var spareBytes: UInt32
 }
 
 /// The pool, for `Keel.segmentPool`.
-struct SegmentPoolInfo {
-    var totalBytes: UInt32
-    var freeBytes: UInt32
-    var lowestFreeBytes: UInt32
-    var allocations: UInt32
-    var releases: UInt32
-    var refusals: UInt32
+public struct SegmentPoolInfo {
+    public var totalBytes: UInt32
+    public var freeBytes: UInt32
+    public var lowestFreeBytes: UInt32
+    public var allocations: UInt32
+    public var releases: UInt32
+    public var refusals: UInt32
     /// Bytes held as spares by all tasks (counted as in use by `freeBytes`).
-    var spareBytes: UInt32
-    var ticksInsideMoreStack: UInt32
+    public var spareBytes: UInt32
+    public var ticksInsideMoreStack: UInt32
 }
 
 extension SegmentedStacks {

@@ -86,6 +86,9 @@ enum Refusal: UInt8 {
     case maximum
     /// The task's stack is fixed: the prologue found it full (an overflow, caught early).
     case fixedStack
+    /// Not a segment: the heap could not satisfy an allocation (`Faults.outOfMemory`). It
+    /// takes the same way out, so that nothing is reported from the slack it may run in.
+    case heap
 
     var reportName: StaticString {
         switch self {
@@ -93,6 +96,7 @@ enum Refusal: UInt8 {
         case .pool: "pool-empty"
         case .maximum: "task-max"
         case .fixedStack: "fixed-stack-full"
+        case .heap: "heap"
         }
     }
 }
@@ -271,6 +275,13 @@ enum SegmentedStacks {
         refusedTask = nil
         let chain = self.chain(task)
         let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
+        if reason == .heap {
+            chain.pointee.refusal = 0
+            Faults.report(FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0,
+                                      limit: chain.pointee.refusedBytes), action: "kill")
+            FaultPolicy.kill(task, from: .contextSwitch)
+            return
+        }
         // The pool counts its own refusals; one at a task's `max` (or a fixed stack) is
         // counted here, in PendSV, not in grow, whose tree runs in the slack.
         if reason != .pool { pool.refusals &+= 1 }
