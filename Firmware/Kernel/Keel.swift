@@ -24,8 +24,12 @@ public enum Keel {
         while true { Processor.waitForInterrupt() }  // not reached: the task is never resumed
     }
 
-    /// Ticks since the kernel started (wraps after 2^32). Blocks: no. From: anywhere. Stack: leaf.
-    public static var ticks: UInt32 { tickCount }
+    /// Ticks since the kernel started (wraps after 2^32), read with one volatile load: the
+    /// tick changes it behind the caller's back, so a loop waiting for it sees every change.
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static var ticks: UInt32 {
+        Register(address: withUnsafeMutablePointer(to: &tickCount) { UInt(bitPattern: $0) }).read()
+    }
 
     /// Bytes of the calling task's stack written so far (its paint must be on).
     /// Blocks: no. From: a task. Stack: leaf (reads the paint word by word).

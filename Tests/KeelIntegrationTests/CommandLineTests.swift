@@ -109,4 +109,14 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(undeclared.errors.contains("unexpected stack overflow of task 'deep'"), undeclared.errors)
         XCTAssertTrue(undeclared.errors.contains(#"declare "expect": "overflow" on task 'deep'"#), undeclared.errors)
     }
+
+    /// The application is its own module: it sees `import Keel`'s public API and nothing else.
+    func testApplicationCannotReachKernelInternals() throws {
+        let app = try application(#"{"name": "x", "tasks": [{"name": "a", "entry": "work", "priority": 1, "stack": 1024}]}"#)
+        try "import Keel\nfunc work() { Keel.sleep(ticks: 1); _ = tickCount }\n"
+            .write(toFile: app + "/App.swift", atomically: true, encoding: .utf8)
+        let outcome = try keel("build", "--board", "mps2-an385", "--app", app, "--no-check")
+        XCTAssertEqual(outcome.status, 1, outcome.errors)
+        XCTAssertTrue(outcome.errors.contains("'tickCount' is inaccessible due to 'internal' protection level"), outcome.errors)
+    }
 }

@@ -14,6 +14,8 @@
 // below them that returns at once; worked out from the same seed and pivots), which is the
 // manifest's `"recursion_depth"`. The other entries are the bench's, built without the check.
 
+import Keel
+
 nonisolated(unsafe) var benchMarker: UInt32 = 0
 
 @_silgen_name("keel_bench_start") @inline(never)

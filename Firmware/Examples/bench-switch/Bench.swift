@@ -5,6 +5,8 @@
 // 2000 switches with both loops included (the shape FreeRTOS was measured in). The
 // manifest's protections are replaced by each benchmark variant.
 
+import Keel
+
 let benchRounds = 1000
 
 nonisolated(unsafe) var benchMarker: UInt32 = 0

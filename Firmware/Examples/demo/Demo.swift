@@ -11,6 +11,8 @@
 // 128-byte guard or a 16-byte red zone), so `keel check` shows what it says about them; the
 // build prints those findings and goes on.
 
+import Keel
+
 func sensorTask() {
     for sample in 1...5 {
         print("sensor: sample \(sample) at tick \(Keel.ticks)")

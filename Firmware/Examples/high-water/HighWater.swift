@@ -3,6 +3,8 @@
 // The mark is read before anything else touches the stack (print needs far more than 600
 // bytes), so it is the buffer plus the frames of the calls that hold it.
 
+import Keel
+
 let bufferWords = 150  // 600 bytes
 
 func fillerTask() {

@@ -10,6 +10,8 @@
 // default. Stacks are 1792 bytes: `print`'s worst case (about 1.2 KiB, 1.3 on the micro:bit)
 // plus that red zone, so `keel check` passes on every board.
 
+import Keel
+
 func highTask() { run("H", every: 3) }
 func middleTask() { run("M", every: 2) }
 func lowTask() { run("L", every: 1) }

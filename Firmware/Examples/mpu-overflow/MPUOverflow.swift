@@ -20,6 +20,8 @@
 // fails here by design; the build prints the findings and goes on. T3 needs an MPU: the
 // example builds for the two MPS2 boards only.
 
+import Keel
+
 nonisolated(unsafe) var started = InlineArray<8, Bool>(repeating: false)
 
 /// Bytes at the top of every other running stack that may change while a scenario runs
@@ -195,6 +197,10 @@ func wide() -> UInt32 {
     }
 }
 
+/// The C library's memset (the kernel provides it).
+@_extern(c, "memset")
+func memset(_ destination: UnsafeMutableRawPointer, _ value: Int32, _ count: Int) -> UnsafeMutableRawPointer
+
 /// memset from a local buffer 64 bytes past the stack's bottom.
 @inline(never)
 func memsetBelow() -> UInt32 {
@@ -214,9 +220,8 @@ func fillUntilNearlyFull(_ stop: UInt32) -> UInt32 {
         return fillUntilNearlyFull(stop) &+ withUnsafeMutablePointer(to: &here) { observe($0) }
     } else {
         // Spin on the tick count with volatile loads and no stack use until the tick comes.
-        let ticks = Register(address: withUnsafeMutablePointer(to: &tickCount) { UInt(bitPattern: $0) })
-        let tick = ticks.read()
-        while ticks.read() == tick {}
+        let tick = Keel.ticks
+        while Keel.ticks == tick {}
         return 0
     }
 }

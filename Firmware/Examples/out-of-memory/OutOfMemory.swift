@@ -3,6 +3,8 @@
 // it once more with `hungry` segmented, where the stop takes PendSV's way (nothing is reported
 // from the slack the allocation may run in). Allocates on purpose: "stack_check" is "warn".
 
+import Keel
+
 /// Blocks kept alive, as a linked list through the first word of each.
 nonisolated(unsafe) var kept: UnsafeMutableRawPointer? = nil
 

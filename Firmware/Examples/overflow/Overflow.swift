@@ -10,6 +10,8 @@
 // buffer is larger than its stack), so `keel check` fails here by design; the build prints
 // the findings and goes on.
 
+import Keel
+
 let witnessBytes = 64
 nonisolated(unsafe) var witness = InlineArray<64, UInt8>(repeating: 0)
 nonisolated(unsafe) var witnessAddress: UInt32 = 0

@@ -8,6 +8,8 @@
 // `"recursion_depth"`, so `keel check` proves every task's `max` on both MPU boards (the
 // six tasks' first segments and the pool do not fit the micro:bit's 16 KiB).
 
+import Keel
+
 @inline(never)
 func phase(_ depth: UInt32, _ seed: UInt32) -> UInt32 {
     var frame = InlineArray<40, UInt32>(repeating: seed)

@@ -16,6 +16,8 @@
 // and the pool stop them), so `keel check` fails here by design; the build prints the
 // findings and goes on.
 
+import Keel
+
 /// Six words: returned through memory (an indirect result), not in r0-r3.
 struct Sextet: Equatable {
     var a, b, c, d, e, f: UInt32

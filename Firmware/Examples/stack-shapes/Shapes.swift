@@ -10,10 +10,12 @@
 // - closure: a call through a `@convention(c)` function value kept in a global.
 // - divide: a 64-bit division, which calls libgcc's __aeabi_uldivmod (no .stack_sizes entry).
 
-/// Results go here so the optimiser cannot drop the work (a volatile store).
+import Keel
+
+/// Results go here so the optimiser cannot drop the work (a store to a global).
 @inline(never)
 func publish(_ value: UInt32) {
-    withUnsafeMutablePointer(to: &shapeResults) { Memory.storeWord(UInt32(UInt(bitPattern: $0)), value) }
+    shapeResults = value
 }
 nonisolated(unsafe) var shapeResults: UInt32 = 0
 

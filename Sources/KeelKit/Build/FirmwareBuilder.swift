@@ -87,8 +87,9 @@ public struct FirmwareBuilder: Sendable {
             : ["--target=\(SplitStackIR.triple)", "-mcpu=cortex-m0", "-mfloat-abi=soft", "-fno-pic"]
 
         // Reuse the last build when nothing that goes into it changed.
+        let entries = TaskTableGenerator.entries(for: application)
         var fingerprint = Fingerprint()
-        fingerprint.add(generated); fingerprint.add(linkerScript)
+        fingerprint.add(generated); fingerprint.add(entries); fingerprint.add(linkerScript)
         fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
         fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path); fingerprint.add("nosplit \(nosplit)")
         for file in kernelSources + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
@@ -99,14 +100,38 @@ public struct FirmwareBuilder: Sendable {
         }
 
         let generatedFile = directory.appendingPathComponent("KeelGenerated.swift")
+        let entriesFile = directory.appendingPathComponent("KeelEntries.swift")
         let scriptFile = directory.appendingPathComponent("link.ld")
         try write(generated, to: generatedFile)
+        try write(entries, to: entriesFile)
         try write(linkerScript, to: scriptFile)
-        let swiftIR = directory.appendingPathComponent("firmware.swift.ll")
+        let modules = directory.appendingPathComponent("modules")
+        try createDirectory(modules)
+        let kernelIR = directory.appendingPathComponent("kernel.swift.ll")
+        let applicationIR = directory.appendingPathComponent("application.swift.ll")
         let portObject = directory.appendingPathComponent("port.o")
 
-        try Subprocess.step("swiftc (kernel + \(application.name))", toolchain.swiftc,
-            swiftArguments + (kernelSources + application.sources + [generatedFile]).map(\.path) + ["-emit-ir", "-o", swiftIR.path])
+        // The kernel is its own module (`Keel`, with the generated task table, which needs its
+        // internals); it is compiled again only when its sources, the table or the flags change.
+        let kernelArguments = swiftArguments + ["-module-name", Self.kernelModule]
+        var kernelFingerprint = Fingerprint()
+        kernelFingerprint.add(generated); kernelFingerprint.add(kernelArguments.joined(separator: " "))
+        kernelFingerprint.add(toolchain.swiftc.path)
+        for file in kernelSources { kernelFingerprint.add(file: file) }
+        let kernelStamp = kernelIR.appendingPathExtension("inputs")
+        let kernelModuleFile = modules.appendingPathComponent("\(Self.kernelModule).swiftmodule")
+        if (try? String(contentsOf: kernelStamp, encoding: .utf8)) != kernelFingerprint.hex
+            || !FileManager.default.fileExists(atPath: kernelIR.path) || !FileManager.default.fileExists(atPath: kernelModuleFile.path) {
+            try Subprocess.step("swiftc (kernel)", toolchain.swiftc,
+                kernelArguments + (kernelSources + [generatedFile]).map(\.path)
+                    + ["-emit-module", "-emit-module-path", kernelModuleFile.path, "-emit-ir", "-o", kernelIR.path])
+            try write(kernelFingerprint.hex, to: kernelStamp)
+        }
+        // The application imports it and sees its public API only.
+        try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
+            swiftArguments + (route == .splitStack ? ["-Xcc", "-fsplit-stack"] : [])
+                + ["-module-name", Self.applicationModule, "-I", modules.path]
+                + (application.sources + [entriesFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
@@ -117,7 +142,7 @@ public struct FirmwareBuilder: Sendable {
             assembly.append(moreStackObject.path)
         }
         let temporary = elf.appendingPathExtension("partial")
-        let link = Link(directory: directory, swiftIR: swiftIR, route: route, codeArguments: codeArguments,
+        let link = Link(directory: directory, kernelIR: kernelIR, applicationIR: applicationIR, route: route, codeArguments: codeArguments,
                         assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
         let first = try compileAndLink(link, nosplit: [])
         var nosplitFunctions: [String] = []
@@ -138,7 +163,9 @@ public struct FirmwareBuilder: Sendable {
     /// What one compile-and-link of the Swift code needs (the assembly is built once).
     struct Link {
         var directory: URL
-        var swiftIR: URL
+        /// The kernel's module (never split) and the application's (split on the split-stack route).
+        var kernelIR: URL
+        var applicationIR: URL
         var route: CodeRoute
         var codeArguments: [String]
         var assembly: [String]
@@ -147,36 +174,44 @@ public struct FirmwareBuilder: Sendable {
         var output: URL
     }
 
-    /// IR → object → linked image. The Thumb-1 routes rewrite the IR first (SplitStackIR);
-    /// returns that rewrite's result (nil on the native route).
+    /// IR → objects → linked image. The Thumb-1 routes rewrite the IR first (SplitStackIR):
+    /// the application's keeps its split-stack marks on the split-stack route, the kernel's
+    /// never has any. Returns the application's rewrite (nil on the native route).
     func compileAndLink(_ link: Link, nosplit: Set<String>) throws(KeelError) -> SplitStackIR.Result? {
-        let object = link.directory.appendingPathComponent("firmware.o")
-        var ir = link.swiftIR
-        var rewrite: SplitStackIR.Result? = nil
-        if link.route != .native {
-            ir = link.directory.appendingPathComponent("firmware.ll")
-            let text: String
-            do { text = try String(contentsOf: link.swiftIR, encoding: .utf8) } catch {
-                throw .buildFailed(step: "read \(link.swiftIR.path)", output: error.localizedDescription)
+        var objects: [String] = []
+        var applicationRewrite: SplitStackIR.Result? = nil
+        for (name, source) in [("kernel", link.kernelIR), ("application", link.applicationIR)] {
+            let object = link.directory.appendingPathComponent("\(name).o")
+            var ir = source
+            if link.route != .native {
+                ir = link.directory.appendingPathComponent("\(name).ll")
+                let text: String
+                do { text = try String(contentsOf: source, encoding: .utf8) } catch {
+                    throw .buildFailed(step: "read \(source.path)", output: error.localizedDescription)
+                }
+                let isApplication = name == "application"
+                let rewrite = SplitStackIR.rewrite(text, splitStack: isApplication && link.route == .splitStack,
+                                                   nosplit: isApplication ? nosplit : [])
+                if isApplication { applicationRewrite = rewrite }
+                try write(rewrite.text, to: ir)
             }
-            rewrite = SplitStackIR.rewrite(text, splitStack: link.route == .splitStack, nosplit: nosplit)
-            try write(rewrite!.text, to: ir)
-        }
-        try Subprocess.step("clang (IR -> object)", toolchain.clang,
-            link.codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
-                                  "-Wno-override-module", "-c", ir.path, "-o", object.path])
-        if link.route == .splitStack {
-            // ld.lld refuses split code calling code without the note ("requires
-            // __morestack_non_split"); Keel decides which code is split, so the notes go.
-            guard let objcopy = toolchain.objcopy else {
-                throw .toolMissing(tool: "llvm-objcopy", hint: "expected beside \(toolchain.swiftc.path)")
+            try Subprocess.step("clang (\(name) IR -> object)", toolchain.clang,
+                link.codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
+                                      "-Wno-override-module", "-c", ir.path, "-o", object.path])
+            if link.route == .splitStack {
+                // ld.lld refuses split code calling code without the note ("requires
+                // __morestack_non_split"); Keel decides which code is split, so the notes go.
+                guard let objcopy = toolchain.objcopy else {
+                    throw .toolMissing(tool: "llvm-objcopy", hint: "expected beside \(toolchain.swiftc.path)")
+                }
+                try Subprocess.step("llvm-objcopy (drop split-stack notes)", objcopy,
+                    ["--remove-section=.note.GNU-split-stack", "--remove-section=.note.GNU-no-split-stack", object.path])
             }
-            try Subprocess.step("llvm-objcopy (drop split-stack notes)", objcopy,
-                ["--remove-section=.note.GNU-split-stack", "--remove-section=.note.GNU-no-split-stack", object.path])
+            objects.append(object.path)
         }
         try Subprocess.step("ld.lld", toolchain.linker,
-            ["-T", link.script.path, "--gc-sections", object.path] + link.assembly + [link.libgcc.path, "-o", link.output.path])
-        return rewrite
+            ["-T", link.script.path, "--gc-sections"] + objects + link.assembly + [link.libgcc.path, "-o", link.output.path])
+        return applicationRewrite
     }
 
     /// Nosplit (issue 5): reads the first link's unchecked chains, takes the prologue off the
@@ -242,13 +277,16 @@ public struct FirmwareBuilder: Sendable {
         let thumb1 = route != .native
         return ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
          "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
-         "-wmo", "-parse-as-library", "-O", "-module-name", "KeelFirmware",
+         "-wmo", "-parse-as-library", "-O",
          "-Xcc", "-fno-pic", "-Xcc", "-mfloat-abi=soft",
          "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
          "-Xllvm", "-disable-loop-idiom-all", "-suppress-warnings"]
             + defines.flatMap { ["-D", $0] }
-            + (route == .splitStack ? ["-Xcc", "-fsplit-stack"] : [])
     }
+
+    /// The kernel's module, which applications import, and the application's own.
+    public static let kernelModule = "Keel"
+    public static let applicationModule = "App"
 
     func clangFlags(_ board: Board) -> [String] {
         let cpu = board.architecture == .armv6m ? board.cpu : board.cpu + "+nofp"
