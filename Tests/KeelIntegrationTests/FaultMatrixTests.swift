@@ -39,10 +39,10 @@ final class FaultMatrixTests: XCTestCase {
             XCTAssertEqual(cell.kernel, "reset with record", "\(cell.technique); \(log)", file: file, line: line)
             XCTAssertTrue(cell.caught, log, file: file, line: line)
         }
-        // After-the-fact techniques: the first restart's overflow wrote into `floor`, which
-        // was stopped with the true cause, not blamed.
+        // After-the-fact techniques: an overflow that wrote below `relapse` wrote into `floor`,
+        // which was then stopped with the true cause, not blamed.
         for cell in cells where cell.site.hasPrefix("restart") && (cell.technique == "red-zone" || cell.technique == "sp-check") {
-            XCTAssertEqual(cell.bystandersStopped, ["floor"], log, file: file, line: line)
+            XCTAssertEqual(cell.bystandersStopped, (cell.bytesOutside ?? 0) > 0 ? ["floor"] : [], log, file: file, line: line)
             XCTAssertEqual(cell.overflows, 11, "ten restarts, then killed; \(log)", file: file, line: line)
         }
     }

@@ -66,7 +66,9 @@ final class StackAnalysisTests: XCTestCase {
             let graph = try CallGraph(elf: try ELFFile(contentsOf: image.elf))
             for name in ["swift_deletedMethodError", "swift_errorInMain"] {
                 let index = try XCTUnwrap(graph.index(named: name), "\(board): \(name)")
-                XCTAssertTrue(graph.addressTaken.contains(index), "\(board): \(name)")
+                // swift_deletedMethodError fills vtable slots; swift_errorInMain only when a
+                // method shares its code (true of the one-module build, not of App + Keel).
+                if name == "swift_deletedMethodError" { XCTAssertTrue(graph.addressTaken.contains(index), "\(board): \(name)") }
                 XCTAssertFalse(graph.addressTakenOutsideClassMetadata.contains(index), "\(board): \(name)")
             }
             XCTAssertEqual(try TestFirmware.shared.stackReport("interleave", board: board).handlers.interruptHandlers, [], board)

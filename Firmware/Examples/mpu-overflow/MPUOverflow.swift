@@ -100,11 +100,13 @@ struct Snapshot {
         }
     }
 
-    /// Whether `address` may change for reasons other than an overflow.
+    /// Whether `address` may change for reasons other than an overflow: in the scenario's
+    /// stack, the checker's own (it runs while comparing), or the live top of another stack.
     func mayChange(_ address: UInt32) -> Bool {
+        let checker = Keel.taskIndex(named: "checker")
         for index in 0..<Keel.taskCount {
             let task = Keel.task(index)
-            if index == excluded && address >= task.stackBottom && address < task.stackTop { return true }
+            if (index == excluded || index == checker) && address >= task.stackBottom && address < task.stackTop { return true }
             if task.isRunning && address >= task.stackTop &- liveTop && address < task.stackTop { return true }
         }
         return false
