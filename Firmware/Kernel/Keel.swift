@@ -17,6 +17,28 @@ public enum Keel {
     /// Blocks: yes. From: a task. Stack: switch.
     public static func sleep(ticks: UInt32) { Time.sleep(ticks: ticks) }
 
+    /// Sleeps until the tick count reaches `deadline` (wrap-safe). A deadline already past
+    /// only yields. For drift-free periodic work: `next &+= period; Keel.sleep(until: next)`.
+    /// Blocks: yes. From: a task. Stack: switch.
+    public static func sleep(until deadline: UInt32) { Time.sleep(until: deadline) }
+
+    /// Sleeps for at least `milliseconds`, rounded up to whole ticks (no tick: only yields).
+    /// Blocks: yes. From: a task. Stack: switch.
+    public static func sleep(milliseconds: UInt32) { Time.sleep(ticks: Time.ticks(forMilliseconds: milliseconds)) }
+
+    /// Milliseconds since the kernel started, at the tick's resolution (0 without a tick).
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static var milliseconds: UInt32 { Time.milliseconds }
+
+    /// Runs `body` with interrupts masked (PRIMASK): no handler and no task switch can come
+    /// between its instructions. Nests. Keep it short: every interrupt waits for it.
+    /// Blocks: no (and `body` must not). From: anywhere. Stack: `body`'s.
+    public static func withInterruptsMasked<Result>(_ body: () -> Result) -> Result {
+        let interrupts = Interrupts.mask()
+        defer { Interrupts.restore(interrupts) }
+        return body()
+    }
+
     /// Ends the calling task; the others keep running. Never returns.
     /// From: a task. Stack: switch.
     public static func exit() -> Never {

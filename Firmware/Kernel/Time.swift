@@ -15,6 +15,33 @@ enum Time {
         Processor.requestContextSwitch()
         Interrupts.restore(interrupts)  // PendSV is taken here
     }
+
+    /// Sleeps until the tick count reaches `deadline` (wrap-safe); a deadline already past
+    /// only yields, so a periodic task that ran late catches up without drifting.
+    static func sleep(until deadline: UInt32) {
+        let interrupts = Interrupts.mask()
+        let remaining = Int32(bitPattern: deadline &- tickCount)
+        if remaining > 0 {
+            Scheduler.makeSleeping(currentTask.unsafelyUnwrapped, until: deadline)
+        }
+        Processor.requestContextSwitch()
+        Interrupts.restore(interrupts)  // PendSV is taken here
+    }
+
+    /// Milliseconds since the kernel started, from the tick count and the tick's rate
+    /// (0 without a tick).
+    static var milliseconds: UInt32 {
+        let hertz = Kernel.configuration.tickHertz
+        guard hertz > 0 else { return 0 }
+        return UInt32(truncatingIfNeeded: UInt64(tickCount) &* 1000 / UInt64(hertz))
+    }
+
+    /// Whole ticks that last at least `milliseconds` (at least 1 for a nonzero wait).
+    static func ticks(forMilliseconds milliseconds: UInt32) -> UInt32 {
+        let hertz = UInt64(Kernel.configuration.tickHertz)
+        guard milliseconds > 0, hertz > 0 else { return 0 }
+        return UInt32(truncatingIfNeeded: max(1, (UInt64(milliseconds) &* hertz &+ 999) / 1000))
+    }
 }
 
 @_cdecl("keel_systick_handler")
