@@ -52,10 +52,7 @@ enum Containment {
     /// `culprit`'s overflow wrote, or may have written, [lowest, the bottom of its stack or
     /// guard). Runs after the culprit's own policy. Every other task whose stack lies in the
     /// range is stopped by its policy with the cause; the idle stack or kernel data in the
-    /// range resets the system. Not optimised: a signature-specialised copy would leave this
-    /// entry as a thunk no C-named caller reaches, which the split-stack route then takes
-    /// for task code and gives a prologue (a long unchecked run into the fault path).
-    @_optimize(none)
+    /// range resets the system.
     static func contain(_ fault: FaultReport, culprit: TaskPointer, lowest: UInt32) {
         let top = culprit.pointee.guardBottom
         guard lowest < top else { return }

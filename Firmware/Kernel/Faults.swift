@@ -91,8 +91,7 @@ enum Faults {
     /// A switch-out check (T4, T5) found the outgoing task's stack overflowed. Runs in PendSV
     /// after the task's context was saved. Out of line, so the switch path stays a leaf
     /// (no frame, no saved registers) when nothing is found.
-    /// Compiled only with a switch-out detector: otherwise nothing calls it, and the
-    /// split-stack route would take uncalled code for task code and give it a prologue.
+    /// Compiled only with a switch-out detector (T4, T5): nothing else calls it.
     #if KEEL_SP_CHECK || KEEL_RED_ZONE
     @inline(never)
     static func overflowDetectedAtSwitch(_ task: TaskPointer, technique: Technique) {
