@@ -24,6 +24,12 @@ struct TaskHistory {
     var harmedBy: UInt8 = 0
     /// Faults of this task so far (its own and the ones it suffered).
     var faults: UInt8 = 0
+    /// Restarts within the current window (see `restartWindowStart`).
+    var restartCount: UInt8 = 0
+    /// The tick the current restart window opened at.
+    var restartWindowStart: UInt32 = 0
+    /// Restarts since boot, for the report.
+    var restartTotal: UInt32 = 0
 }
 
 enum Containment {

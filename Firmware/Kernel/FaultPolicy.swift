@@ -22,22 +22,23 @@ enum FaultPolicy {
     static func apply(_ fault: FaultReport, to task: TaskPointer, from origin: Origin) {
         Containment.remember(fault, of: task)  // before a repaint erases how far the stack went
         var action = task.pointee.policy.action
+        let history = Containment.history(task)
         if action == .restart {
             let now = tickCount
             let window = task.pointee.policy.windowTicks
-            if task.pointee.restartCount == 0 || (window != 0 && now &- task.pointee.restartWindowStart >= window) {
-                task.pointee.restartWindowStart = now
-                task.pointee.restartCount = 0
+            if history.pointee.restartCount == 0 || (window != 0 && now &- history.pointee.restartWindowStart >= window) {
+                history.pointee.restartWindowStart = now
+                history.pointee.restartCount = 0
             }
-            if task.pointee.restartCount >= task.pointee.policy.restarts { action = task.pointee.policy.then }
+            if history.pointee.restartCount >= task.pointee.policy.restarts { action = task.pointee.policy.then }
         }
         switch action {
         case .kill:
             Faults.report(fault, action: "kill")
             kill(task, from: origin)
         case .restart:
-            task.pointee.restartCount &+= 1
-            task.pointee.restartTotal &+= 1
+            history.pointee.restartCount &+= 1
+            history.pointee.restartTotal &+= 1
             Faults.report(fault, action: "restart")
             restart(task, from: origin)
         case .reset:
@@ -57,6 +58,9 @@ enum FaultPolicy {
 
     static func restart(_ task: TaskPointer, from origin: Origin) {
         Console.discardLine(of: task)
+        #if KEEL_MUTEXES
+        Mutexes.abandon(heldBy: task)  // the fresh start holds nothing
+        #endif
         Kernel.startTask(task)
         if origin == .faultHandler {
             // Return from this fault straight into the fresh frame: the task starts over now.

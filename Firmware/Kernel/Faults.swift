@@ -22,6 +22,11 @@ enum FaultKind: UInt8 {
     case stackOverwritten
     /// A fault while the kernel was already handling one: the kernel resets.
     case faultInFaultPath
+    /// A call that can block (one with a `timeout:`) was made in an interrupt handler.
+    case blockingInHandler
+    /// A task made a call that can block inside `Keel.withInterruptsMasked`: it could never
+    /// be switched away, so it would spin forever with every interrupt held off.
+    case blockingWithInterruptsMasked
 
     var reportName: StaticString {
         switch self {
@@ -37,6 +42,8 @@ enum FaultKind: UInt8 {
         case .stackExhausted: "stack-exhausted"
         case .stackOverwritten: "stack-overwritten"
         case .faultInFaultPath: "fault-in-fault-path"
+        case .blockingInHandler: "blocking-in-handler"
+        case .blockingWithInterruptsMasked: "blocking-with-interrupts-masked"
         }
     }
 }
@@ -151,6 +158,24 @@ enum Faults {
     /// The fault `resetOnFreshMainStack` resets with (a static: the new stack cannot see the old).
     nonisolated(unsafe) static var pendingReset = FaultReport(task: nil, kind: .fault, technique: .none, pc: 0, sp: 0, limit: 0)
     #endif
+
+    /// A blocking call's wait was reached in a handler (no task to park) or with interrupts
+    /// masked (no switch can happen). In a handler the system resets, as for any handler
+    /// fault; a task is stopped (its policy cannot restart it from inside its own call).
+    /// Never returns to the caller.
+    @inline(never)
+    static func blockingInHandler() -> Never {
+        let pc: UInt32 = 0  // the record names the kind; `keel check` names the call path
+        guard !Processor.isInHandlerMode, let task = currentTask else {
+            FaultPolicy.resetSystem(FaultReport(task: nil, kind: .blockingInHandler, technique: .none, pc: pc, sp: 0, limit: 0))
+        }
+        let fault = FaultReport(task: task, kind: .blockingWithInterruptsMasked, technique: .none, pc: pc, sp: 0, limit: 0)
+        Containment.remember(fault, of: task)
+        report(fault, action: "kill")
+        Scheduler.stop(task, state: .killed)
+        Interrupts.restore(0)  // unmask: PendSV is taken here and the task never runs again
+        while true { Processor.waitForInterrupt() }  // not reached
+    }
 
     static func report(_ fault: FaultReport, action: StaticString) {
         Console.write("keel:fault task=")

@@ -89,7 +89,8 @@ enum Kernel {
         Memory.storeWord(frame &+ 24, entry & ~1)        // PC: the Thumb bit lives in xPSR, not here
         Memory.storeWord(frame &+ 28, 0x0100_0000)       // xPSR: T bit set
         task.pointee.context.stackPointer = frame
-        Scheduler.makeReady(task)
+        task.pointee.notifications = 0
+        Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted
     }
 }
 

@@ -51,11 +51,11 @@ enum Shutdown {
         writeProtections(task.pointee.protections)
         if task.pointee.policy.action == .restart {
             Console.write(" restarts=")
-            Console.write(decimal: task.pointee.restartTotal)
+            Console.write(decimal: history.restartTotal)
         }
         Console.write(" state=")
         switch task.pointee.state {
-        case .ready, .sleeping: Console.write("running")
+        case .ready, .sleeping, .blocked: Console.write("running")
         case .exited: Console.write("exited")
         case .killed: Console.write("killed")
         }

@@ -70,7 +70,11 @@ struct SavedContext {
 
 enum TaskState: UInt8 {
     case ready
+    /// Sleeping (`Keel.sleep`), or waiting on a kernel object with a timeout (then also in
+    /// the object's waiters): in `sleeping` either way.
     case sleeping
+    /// Waiting on a kernel object with no timeout: in `blocked` and in the object's waiters.
+    case blocked
     case exited
     /// Stopped by the kernel after a detected fault; never runs again.
     case killed
@@ -97,21 +101,21 @@ struct TaskControlBlock {
     var peers: UInt32 = 0
     var name: StaticString = ""
     var policy = FaultPolicyDescriptor()
-    /// Restarts within the current window (see `restartWindowStart`).
-    var restartCount: UInt8 = 0
     var entry: TaskEntry? = nil
     /// Lowest address of the T3 guard; `stackBottom` when the task has none.
     var guardBottom: UInt32 = 0
-    /// The tick the current restart window opened at.
-    var restartWindowStart: UInt32 = 0
-    /// Restarts since boot, for the report.
-    var restartTotal: UInt32 = 0
+    /// The waiters mask of the kernel object the task is blocked on (its bit is set there);
+    /// nil when it waits on nothing. Cleared by `Scheduler.makeReady` and `stop`, so a task
+    /// that times out, is woken, killed or restarted never leaves a stale bit behind.
+    var waitingOn: UnsafeMutablePointer<UInt32>? = nil
+    /// The task's notification bits (`Keel.Task.notify`): set by others, taken by `wait`.
+    var notifications: UInt32 = 0
     // The block is exactly 128 bytes, so the scheduler indexes the table with a shift, not a
     // multiply (checked in `Kernel.start`). No word is spare: a new field needs an old one to go.
 
     var stackBytes: UInt32 { stackTop &- stackBottom }
 
-    var isLive: Bool { state == .ready || state == .sleeping }
+    var isLive: Bool { state == .ready || state == .sleeping || state == .blocked }
 
     /// The one comparison of priorities the kernel uses.
     func isMoreUrgent(than other: TaskControlBlock) -> Bool { priority > other.priority }

@@ -176,6 +176,8 @@ public struct Application: Sendable {
     public var stackCheck: StackCheckMode = .error
     /// A fault of the handler stack (the kernel, an interrupt handler) the application causes on purpose.
     public var expectedHandlerFault: ExpectedFault? = nil
+    /// The queues, semaphores and mutexes the manifest declares.
+    public var objects = KernelObjects()
 
     public static let defaultHandlerGuardBytes = 256
     public static let defaultSegmentPoolBytes = 8192

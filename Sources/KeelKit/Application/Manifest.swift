@@ -28,7 +28,8 @@ import Foundation
 public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "tasks",
-                                              "stack_check", "analysis", "handler_expect"]
+                                              "stack_check", "analysis", "handler_expect",
+                                              "queues", "semaphores", "mutexes"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
@@ -118,6 +119,7 @@ public enum Manifest {
             }
             application.expectedHandlerFault = parsed
         }
+        application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
         if let analysis = root["analysis"] { application.analysisHints = try parseAnalysis(analysis, board: board, invalid) }
         if tasks.contains(where: { $0.segmented != nil }) {
             let pool = try integer(root, "segment_pool", default: Application.defaultSegmentPoolBytes,

@@ -1,0 +1,76 @@
+// Blocking: how a task waits on a kernel object and how another task or a handler wakes it.
+//
+// Every kernel object keeps its waiters as a bit mask (bit n: task n of the table). The
+// table is sorted most urgent first, so the most urgent waiter is the lowest set bit: waking
+// is O(1), with no list to keep sorted. A waiting task is out of the ready mask and in
+// `sleeping` (with a timeout: the tick wakes it) or `blocked` (without). Whoever makes it
+// ready again (a waker, the tick, a restart) clears its bit in the object through
+// `Scheduler.makeReady`, so no path leaves a stale waiter behind.
+//
+// A woken task does not own what it waited for: it runs its call's loop again and checks.
+// So a more urgent task may take an item first (as in FreeRTOS), and a wait is simple to
+// prove: a task returns only when its condition held under masked interrupts, or throws
+// `TimedOut` when the deadline passed.
+
+/// When a blocking call gives up, fixed when the call starts (so retries do not extend it).
+struct Deadline {
+    /// The tick the wait ends at; meaningless for `forever` and `noWait`.
+    let tick: UInt32
+    let timeout: Timeout
+
+    init(_ timeout: Timeout) {
+        self.timeout = timeout
+        tick = tickCount &+ timeout.ticks
+    }
+
+    /// The timeout has run out (or was `noWait`): the call fails now.
+    var hasPassed: Bool {
+        if timeout.ticks == Timeout.forever.ticks { return false }
+        if timeout.ticks == 0 { return true }
+        return Int32(bitPattern: tick &- tickCount) <= 0  // wrap-safe
+    }
+
+    /// The tick the scheduler wakes the task at; nil: only a waker does.
+    var wakeTick: UInt32? { timeout.ticks == Timeout.forever.ticks ? nil : tick }
+}
+
+enum Waiting {
+    /// One wait of a blocking call's loop, with interrupts masked (`interrupts` is the state
+    /// the call's `Interrupts.mask()` returned). Returns false without waiting when the
+    /// deadline has passed; otherwise parks the running task on `waiters`, switches away,
+    /// and returns true once it runs again (woken, or timed out: the caller checks again),
+    /// with interrupts masked again. In a handler, or in a task that had masked interrupts
+    /// itself, it cannot wait: that is a fault (`Faults.blockingInHandler`). `lendsPriority`: the task waits on a mutex whose holder
+    /// runs at its priority meanwhile.
+    /// Out of line under a fixed name: `keel check` finds a handler that can reach it.
+    @inline(never) @_silgen_name("keel_wait")
+    static func wait(on waiters: UnsafeMutablePointer<UInt32>, until deadline: Deadline, interrupts: UInt32,
+                     lendsPriority: Bool = false) -> Bool {
+        if deadline.hasPassed { return false }
+        if interrupts != 0 || Processor.isInHandlerMode { Faults.blockingInHandler() }
+        Scheduler.makeWaiting(currentTask.unsafelyUnwrapped, on: waiters, until: deadline.wakeTick, lendsPriority: lendsPriority)
+        Interrupts.restore(interrupts)  // PendSV is taken here: another task runs until this one is ready
+        _ = Interrupts.mask()           // back in the caller's critical section to check again
+        return true
+    }
+
+    /// Makes the most urgent task waiting on `waiters` ready and returns it (nil: none waits).
+    /// A switch is requested when it is more urgent than the running task; from a handler it
+    /// then happens on exception return. Interrupts are masked by the caller.
+    @discardableResult
+    static func wakeOne(_ waiters: UnsafeMutablePointer<UInt32>) -> TaskPointer? {
+        let mask = waiters.pointee
+        guard mask != 0 else { return nil }
+        let task = Scheduler.task(mask.trailingZeroBitCount)
+        wake(task)
+        return task
+    }
+
+    /// Makes `task` (waiting) ready; switches when it is more urgent than the running task.
+    static func wake(_ task: TaskPointer) {
+        Scheduler.makeReady(task)
+        if let running = currentTask, task.pointee.isMoreUrgent(than: running.pointee) {
+            Processor.requestContextSwitch()
+        }
+    }
+}

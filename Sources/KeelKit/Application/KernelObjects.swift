@@ -1,0 +1,142 @@
+// The kernel objects an application declares in its manifest: queues, semaphores, mutexes.
+//
+//   "queues":     { "samples": { "element": "UInt32", "capacity": 8 } },
+//   "semaphores": { "ready": { "initial": 0, "max": 1 } },
+//   "mutexes":    { "bus": {} }
+//
+// Each becomes statically allocated storage and a constant of the same name in the
+// application's module (`TaskTableGenerator.objects`), so nothing is allocated at run time
+// and `keel layout` can say what each one costs. A queue's element is any BitwiseCopyable
+// Swift type; for a type the tool does not know, "element_bytes" gives its stride (the
+// build checks it against the compiler's at the first use: a smaller one traps).
+
+import Foundation
+
+public struct QueueSpec: Sendable, Equatable {
+    public var name: String
+    /// The Swift type of one element, as the application spells it.
+    public var element: String
+    public var capacity: Int
+    /// `MemoryLayout<element>.stride`: known for the standard integer types, else the manifest's.
+    public var elementBytes: Int
+    /// Header (two waiter masks, the oldest index, the count) and slots, 8-byte aligned.
+    public var bytes: Int { 16 + (capacity * elementBytes + 7) / 8 * 8 }
+}
+
+public struct SemaphoreSpec: Sendable, Equatable {
+    public var name: String
+    public var initial: Int
+    public var maximum: Int
+    public var bytes: Int { 8 }
+}
+
+public struct MutexSpec: Sendable, Equatable {
+    public var name: String
+    /// Waiters lend the holder their priority. Off only to show what inheritance prevents.
+    public var inheritsPriority: Bool
+    public var bytes: Int { 8 }
+}
+
+public struct KernelObjects: Sendable, Equatable {
+    public var queues: [QueueSpec] = []
+    public var semaphores: [SemaphoreSpec] = []
+    public var mutexes: [MutexSpec] = []
+
+    public init() {}
+
+    public var isEmpty: Bool { queues.isEmpty && semaphores.isEmpty && mutexes.isEmpty }
+
+    /// Every object: kind, name, bytes of RAM, and what it is (for `keel layout`).
+    public var summary: [(kind: String, name: String, bytes: Int, detail: String)] {
+        queues.map { ("queue", $0.name, $0.bytes, "\($0.capacity) × \($0.element) (\($0.elementBytes) bytes each)") }
+            + semaphores.map { ("semaphore", $0.name, $0.bytes, "initial \($0.initial), max \($0.maximum)") }
+            + mutexes.map { ("mutex", $0.name, $0.bytes, $0.inheritsPriority ? "priority inheritance" : "no priority inheritance") }
+    }
+
+    public var totalBytes: Int { summary.reduce(0) { $0 + $1.bytes } }
+
+    /// Strides of the element types Keel knows; any other type needs "element_bytes".
+    static let knownStrides: [String: Int] = [
+        "Bool": 1, "UInt8": 1, "Int8": 1, "UInt16": 2, "Int16": 2, "UInt32": 4, "Int32": 4, "UInt": 4, "Int": 4,
+        "Float": 4, "Float32": 4, "UInt64": 8, "Int64": 8, "Double": 8, "Float64": 8,
+    ]
+    public static let maximumQueueCapacity = 65535
+    public static let maximumSemaphoreCount = 65535
+    /// A queue's storage is generated as a literal; 16 KiB is more than a message queue needs.
+    public static let maximumQueueBytes = 16384
+    /// A mutex holder is kept in a byte and a waiter in a 32-bit mask: plenty for 31 tasks.
+    public static let maximumObjectsOfAKind = 64
+
+    /// Reads the three keys of a manifest; names must be Swift identifiers, unique across all three.
+    static func parse(_ root: [String: Any], tasks: [TaskSpec], _ invalid: (String) -> KeelError) throws(KeelError) -> KernelObjects {
+        var objects = KernelObjects()
+        var names: Set<String> = []
+        func entries(_ key: String) throws(KeelError) -> [(String, [String: Any])] {
+            guard let raw = root[key] else { return [] }
+            guard let table = raw as? [String: Any] else { throw invalid("'\(key)' must be an object keyed by name") }
+            guard table.count <= maximumObjectsOfAKind else { throw invalid("'\(key)': at most \(maximumObjectsOfAKind)") }
+            var result: [(String, [String: Any])] = []
+            for name in table.keys.sorted() {
+                guard name.utf8.count <= Manifest.maximumTaskNameLength, Manifest.isIdentifier(name, allowDash: false),
+                      !reservedNames.contains(name) else {
+                    throw invalid("'\(key)': '\(KeelError.excerpt(name))' must be a Swift name of 1-\(Manifest.maximumTaskNameLength) letters, digits or '_' (it becomes a constant of the application)")
+                }
+                guard names.insert(name).inserted else { throw invalid("two kernel objects are called '\(name)'") }
+                guard let object = table[name] as? [String: Any] else { throw invalid("'\(key)'.'\(name)' must be an object") }
+                result.append((name, object))
+            }
+            return result
+        }
+        func unknownKey(_ object: [String: Any], _ known: Set<String>, _ path: String) throws(KeelError) {
+            if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+                throw invalid("\(path): unknown key '\(KeelError.excerpt(unknown))' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+        }
+        for (name, object) in try entries("queues") {
+            let path = "'queues'.'\(name)'"
+            try unknownKey(object, ["element", "capacity", "element_bytes"], path)
+            guard let element = object["element"] as? String, !element.isEmpty, element.utf8.count <= Manifest.maximumEntryLength,
+                  element.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.<>, ".unicodeScalars.contains($0)) }) else {
+                throw invalid("\(path): 'element' must name a Swift type, such as \"UInt32\" or \"Sample\"")
+            }
+            guard object["capacity"] != nil else { throw invalid("\(path): 'capacity' is missing (the most elements it holds)") }
+            let capacity = try Manifest.integer(object, "capacity", default: 1, in: 1...maximumQueueCapacity) { invalid("\(path): \($0)") }
+            let stride: Int
+            if object["element_bytes"] != nil {
+                stride = try Manifest.integer(object, "element_bytes", default: 4, in: 1...4096) { invalid("\(path): \($0)") }
+            } else if let known = knownStrides[element] {
+                stride = known
+            } else {
+                throw invalid("\(path): Keel does not know the size of '\(KeelError.excerpt(element))'; add \"element_bytes\": MemoryLayout<\(KeelError.excerpt(element))>.stride")
+            }
+            let queue = QueueSpec(name: name, element: element, capacity: capacity, elementBytes: stride)
+            guard queue.bytes <= maximumQueueBytes else {
+                throw invalid("\(path): \(capacity) × \(stride) bytes is \(queue.bytes) bytes; a queue holds at most \(maximumQueueBytes)")
+            }
+            objects.queues.append(queue)
+        }
+        for (name, object) in try entries("semaphores") {
+            let path = "'semaphores'.'\(name)'"
+            try unknownKey(object, ["initial", "max"], path)
+            let maximum = try Manifest.integer(object, "max", default: maximumSemaphoreCount, in: 1...maximumSemaphoreCount) { invalid("\(path): \($0)") }
+            let initial = try Manifest.integer(object, "initial", default: 0, in: 0...maximum) { invalid("\(path): \($0) (at most its 'max')") }
+            objects.semaphores.append(SemaphoreSpec(name: name, initial: initial, maximum: maximum))
+        }
+        for (name, object) in try entries("mutexes") {
+            let path = "'mutexes'.'\(name)'"
+            try unknownKey(object, ["priority_inheritance"], path)
+            var inherits = true
+            if let raw = object["priority_inheritance"] {
+                guard let flag = raw as? Bool, String(cString: (raw as! NSNumber).objCType) == "c" else {
+                    throw invalid("\(path): 'priority_inheritance' must be true or false")
+                }
+                inherits = flag
+            }
+            objects.mutexes.append(MutexSpec(name: name, inheritsPriority: inherits))
+        }
+        return objects
+    }
+
+    /// Names the generated code uses itself.
+    static let reservedNames: Set<String> = ["Tasks", "Keel", "Queue", "Semaphore", "Mutex", "Timeout", "TimedOut", "TaskHandle", "Log"]
+}
