@@ -61,6 +61,9 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     public var unbounded: [String]
     public var unboundedPoints: [UnboundedPoint]
     public var declaredBytes: Int?
+    /// Call chains from an interrupt's vector to the kernel's wait (`keel_wait`): a call that
+    /// can block, made in a handler. Each is a finding; at run time it would reset the system.
+    public var blockingCalls: [[String]] = []
 }
 
 /// One reason a result is unbounded, the calls that lead to it, and the manifest entry that
@@ -208,6 +211,9 @@ public enum StackAnalysis {
 
     // MARK: Handler stack
 
+    /// Where every blocking call of the kernel waits (`Waiting.wait`, under a fixed name).
+    public static let waitSymbol = "keel_wait"
+
     static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
                              declared: Int?) -> HandlerStackResult {
         var problems: [UnboundedReason] = []
@@ -260,10 +266,18 @@ public enum StackAnalysis {
             }
             path = steps
         }
+        // SysTick, PendSV and the device interrupts run on the handler stack with no task to park.
+        let blocking = graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.compactMap { _, vector in
+            analysis.route(from: vector, toFunctionWhere: {
+                // The compiler may call a specialised copy ("specialized keel_wait").
+                WorstCaseStack.name(Self.waitSymbol, matches: graph.functions[$0].name, readable: names[$0])
+            })?.map { names[$0] }
+        }
         return HandlerStackResult(
             worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime, faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, interruptHandlers: handlerNames, path: path,
-            unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared)
+            unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
+            blockingCalls: Array(Set(blocking)).sorted { $0.joined() < $1.joined() })
     }
 
     // MARK: Built-in resolution

@@ -22,6 +22,7 @@ public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
         case frameSkipsRedZone = "frame larger than the red zone"
         case unbounded = "unbounded"
         case handlerStackTooSmall = "handler stack too small"
+        case blockingInHandler = "blocking call in an interrupt handler"
         case uncheckedRunTooLong = "unchecked run longer than the slack"
     }
 
@@ -110,6 +111,12 @@ public enum StackCheck {
             findings.append(StackFinding(kind: .handlerStackTooSmall, task: "handler",
                 message: "handler_stack \(declared) bytes < worst case \(worst) bytes; path: " + handler.path.map(\.function).joined(separator: " -> ")
                     + "; declare \"handler_stack\": \(automaticBytes(worst: worst)) (worst + margin)"))
+        }
+        for chain in handler.blockingCalls {
+            findings.append(StackFinding(kind: .blockingInHandler, task: "handler",
+                message: "a call that can block is reachable from an interrupt handler (it would reset the system): "
+                    + chain.joined(separator: " -> ")
+                    + "; in a handler use the calls without a timeout (give, trySend, tryReceive, notify)"))
         }
         for point in handler.unboundedPoints {
             findings.append(StackFinding(kind: .unbounded, task: "handler", message: unboundedMessage(point)))

@@ -166,6 +166,12 @@ public struct WorstCaseStack: Sendable {
         case .dynamicFrame(let name, _), .unknownTarget(let name, _, _), .unknownHintTarget(let name, _):
             isPlace = { names[$0] == name }
         }
+        return route(from: function, toFunctionWhere: isPlace)
+    }
+
+    /// The shortest chain of calls from `function` to one for which `isPlace` holds, `function`
+    /// first (nil: none is reachable). A bounded function's calls are not followed.
+    public func route(from function: Int, toFunctionWhere isPlace: (Int) -> Bool) -> [Int]? {
         var caller: [Int: Int] = [function: function]
         var queue = [function]
         var next = 0

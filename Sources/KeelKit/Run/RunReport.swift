@@ -15,6 +15,12 @@ public enum RunReport {
 
     /// One readable line for a fault record: who, what (and, for an overflow, what caught it,
     /// how far below the stack it reached and whose memory that was), where, what was done.
+    /// Faults that are a misuse of the kernel's API, not of memory: no registers to show.
+    static let misuses = [
+        "blocking-in-handler": "a call that can block (one with a timeout) was made in an interrupt handler, where there is no task to wait (`keel check` names the call path)",
+        "blocking-with-interrupts-masked": "a call that can block was made inside Keel.withInterruptsMasked, where no other task can run",
+    ]
+
     public static func describe(_ fault: FaultRecord) -> String {
         let who = fault.task == "handler" ? "handler (kernel)" : "task '\(fault.task)'"
         let technique = techniqueNames[fault.technique] ?? fault.technique
@@ -43,6 +49,7 @@ public enum RunReport {
         var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
         if let function = fault.function { where_ += " in \(function)" }
         var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
+        if let misuse = misuses[fault.kind] { line = "FAULT \(who): \(misuse)" }
         if fault.isStackOverflow && fault.sp < fault.limit { line += " (\(fault.limit - fault.sp) bytes below)" }
         if fault.cfsr != 0 { line += ", CFSR \(hex(fault.cfsr))\(decodeCFSR(fault.cfsr))" }
         if fault.mmfar != 0 { line += ", MMFAR \(hex(fault.mmfar))" }
