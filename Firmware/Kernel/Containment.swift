@@ -49,7 +49,9 @@ enum Containment {
         let history = self.history(task)
         history.pointee.faults &+= 1
         if task.pointee.protections.contains(.painting) {
-            history.pointee.highWater = max(history.pointee.highWater, StackPainting.highWaterMark(task))
+            // With the MPU off: a victim's stack may be one T2 keeps out of reach even here.
+            let highWater = MPU.withProtectionOff { StackPainting.highWaterMark(task) }
+            history.pointee.highWater = max(history.pointee.highWater, highWater)
         }
         if fault.kind == .stackOverflow { history.pointee.overflowBytes = max(history.pointee.overflowBytes, fault.outsideBytes) }
         if let cause = fault.cause { history.pointee.harmedBy = cause.pointee.index &+ 1 }

@@ -284,8 +284,11 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     if !duringStacking && MemoryMap.isRAM(frame, bytes: 32) { fault.pc = Memory.loadWord(frame &+ 24) }
 
     if let task {
+        // A failed stacking names no address (MMARVALID and BFARVALID are clear): which word of
+        // the frame was refused is unknown, and under the MPU none of it was written.
+        let refusedKnown = status & (memManageAddressValid | busFaultAddressValid) != 0
         let lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
-                                       refused: addressValid ? refused : nil, frame: frame)
+                                       refused: refusedKnown ? refused : nil, frame: frame)
         FaultPolicy.apply(fault, to: task, from: .faultHandler)
         Containment.contain(fault, culprit: task, lowest: lowest)
         Faults.handling = false
