@@ -12,6 +12,7 @@ enum Shutdown {
             for index in 0..<(scheduler.taskCount &- 1) {
                 report(Scheduler.task(index))
             }
+            reportHandlerStack()
             #if KEEL_SPLIT_STACK
             SegmentedStacks.report()
             #endif
@@ -60,6 +61,26 @@ enum Shutdown {
         case .killed: Console.write("killed")
         }
         Console.write("\n")
+    }
+
+    /// The handler stack's row: painted at boot, shared by the kernel and every handler.
+    static func reportHandlerStack() {
+        let bottom = linkerSymbol(mainStackBottom), top = linkerSymbol(mainStackTop)
+        var address = bottom
+        while address < top && Memory.loadWord(address) == stackPaintWord { address &+= 4 }
+        Console.write("keel:stack task=handler size=")
+        Console.write(decimal: top &- bottom)
+        Console.write(" used=")
+        Console.write(decimal: top &- address)
+        Console.write(" protection=")
+        #if KEEL_ARMV8M
+        Console.write("limit-register")
+        #elseif KEEL_MPU
+        Console.write("mpu-guard")
+        #else
+        Console.write("none")
+        #endif
+        Console.write(" state=running\n")
     }
 
     static func writeProtections(_ protections: Protections) {

@@ -38,9 +38,20 @@ func resetHandler() {
     }
     Memory.fillWords(from: linkerSymbol(bssStart), to: linkerSymbol(bssEnd), with: 0)
     Heap.initialize(start: linkerSymbol(bssEnd), end: linkerSymbol(heapEnd))
+    paintHandlerStack()
     Console.write("keel:boot\n")
     PreviousBoot.reportAtBoot()
     startApplication()
+}
+
+/// Paints the handler stack below this boot code's frames, so the stack report can show how
+/// much of it the kernel and the handlers ever used (`keel:stack task=handler`).
+@inline(never)
+func paintHandlerStack() {
+    var marker: UInt32 = 0
+    // 64 bytes below a local of this frame: clear of this function's own frame and callees.
+    let below = withUnsafeMutablePointer(to: &marker) { UInt32(UInt(bitPattern: $0)) } &- 64
+    Memory.fillWords(from: linkerSymbol(mainStackBottom), to: below & ~3, with: stackPaintWord)
 }
 
 @_cdecl("keel_unexpected_interrupt")

@@ -65,7 +65,7 @@ struct Run: ParsableCommand {
         }
         if !json && !result.stacks.isEmpty {
             printLine()
-            printLine(RunReport.stackTable(result.stacks).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+            printLine(RunReport.stackTable(result.stacks + [result.handlerStack].compactMap { $0 }).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
         }
         let segments = RunReport.segmentTable(result.segments)
         if !json && !segments.isEmpty {

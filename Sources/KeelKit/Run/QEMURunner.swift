@@ -33,7 +33,10 @@ public struct RunResult: Sendable {
     public var previousBoots: [FaultRecord] { records.compactMap { if case .previousBoot(let f) = $0 { f } else { nil } } }
     /// How many times the firmware booted in this run (resets included).
     public var boots: Int { records.filter { $0 == .boot }.count }
-    public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0 { s } else { nil } } }
+    /// The tasks' stack rows (the handler stack's is `handlerStack`).
+    public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0, s.task != "handler" { s } else { nil } } }
+    /// The handler stack's row: what the kernel and every interrupt handler used at most.
+    public var handlerStack: StackRecord? { records.lazy.compactMap { if case .stack(let s) = $0, s.task == "handler" { s } else { nil } }.first }
     public var segments: [SegmentRecord] { records.compactMap { if case .segments(let s) = $0 { s } else { nil } } }
     /// The plain console lines, without records.
     public var output: [String] { records.compactMap { if case .output(let line) = $0 { line } else { nil } } }
