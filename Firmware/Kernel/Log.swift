@@ -165,32 +165,38 @@ enum LogRecord {
             kernelLineInterrupts = Interrupts.mask()
             line = Console.callerLine
         }
-        if line.pointee.count != 0 { Console.append(UInt8(ascii: "\n"), to: &line.pointee) }
+        if line.pointee.count != 0 { endLine(line) }
         put(marker, line)
     }
 
+    /// A literal piece: its address and length, both in the same line.
     @usableFromInline @inline(never)
     static func literal(_ address: UInt32, _ length: UInt32) {
-        field(literalAddress, address)
-        field(literalLength, length)
+        let line = lineWithRoom(for: 2)
+        putField(literalAddress, address, line)
+        putField(literalLength, length, line)
     }
 
     /// One field: `tag`, then `value` in lowercase hex without leading zeros.
     @usableFromInline @inline(never)
     static func field(_ tag: UInt8, _ value: UInt32) {
+        putField(tag, value, lineWithRoom(for: 1))
+    }
+
+    /// The caller's line, with room for `fields` fields and the record's end. When it is too
+    /// full, this part ends with "~" owner and the record goes on in a fresh line that
+    /// starts with the marker and "~" owner, so the host can join the parts.
+    @inline(__always)
+    static func lineWithRoom(for fields: Int) -> UnsafeMutablePointer<ConsoleLine> {
         let line = Console.callerLine
-        if Int(line.pointee.count) + fieldBytes + closingBytes > ConsoleLine.capacity {
-            // Full: end this part, go on in a fresh line that says whose record it continues.
+        if Int(line.pointee.count) + fields * fieldBytes + closingBytes > ConsoleLine.capacity {
             let owner = self.owner
-            put(continuation, line)
-            putHex(owner, line)
-            Console.append(UInt8(ascii: "\n"), to: &line.pointee)
+            putField(continuation, owner, line)
+            endLine(line)
             put(marker, line)
-            put(continuation, line)
-            putHex(owner, line)
+            putField(continuation, owner, line)
         }
-        put(tag, line)
-        putHex(value, line)
+        return line
     }
 
     /// Ends the record and writes the line out; restores interrupts on the kernel's line.
@@ -198,9 +204,8 @@ enum LogRecord {
     static func end(level value: UInt32) {
         let taskLine = Console.taskLine
         let line = taskLine ?? Console.callerLine
-        put(level, line)
-        putHex(value, line)
-        Console.append(UInt8(ascii: "\n"), to: &line.pointee)
+        putField(level, value, line)
+        endLine(line)
         if taskLine == nil { Interrupts.restore(kernelLineInterrupts) }
     }
 
@@ -217,7 +222,17 @@ enum LogRecord {
         line.pointee.count &+= 1
     }
 
-    static func putHex(_ value: UInt32, _ line: UnsafeMutablePointer<ConsoleLine>) {
+    /// Writes the line out (a newline, then SYS_WRITE0); out of line, so that the callers'
+    /// frames stay small.
+    @inline(never)
+    static func endLine(_ line: UnsafeMutablePointer<ConsoleLine>) {
+        Console.append(UInt8(ascii: "\n"), to: &line.pointee)
+    }
+
+    /// `tag`, then `value` in lowercase hex without leading zeros (at least one digit).
+    @inline(never)
+    static func putField(_ tag: UInt8, _ value: UInt32, _ line: UnsafeMutablePointer<ConsoleLine>) {
+        put(tag, line)
         var shift: UInt32 = 28
         while shift != 0 && value >> shift == 0 { shift &-= 4 }
         while true {
