@@ -2,8 +2,10 @@
 //
 // Each task assembles its own line, so a task preempted in the middle of a line never
 // interleaves with another; handlers and boot code share the kernel's line. `putchar`
-// makes Swift's `print` land here. The host (`keel run`) reads lines starting with
-// "keel:" as records (faults, stack table) and shows everything else as it is.
+// makes Swift's `print` land here, and `Log` (Log.swift) writes its records into the same
+// line. The host (`keel run`) reads lines starting with "keel:" as records (faults, stack
+// table), decodes lines starting with `Log.marker` against the image, and shows everything
+// else as it is.
 
 struct ConsoleLine {
     static let capacity = 95
@@ -11,7 +13,8 @@ struct ConsoleLine {
     var count: UInt8 = 0
 }
 
-nonisolated(unsafe) private var kernelLine = ConsoleLine()
+/// The line of handlers and of boot code (before the first task runs).
+nonisolated(unsafe) var kernelLine = ConsoleLine()
 nonisolated(unsafe) private var exitBlock: (UInt32, UInt32) = (0, 0)
 
 private let semihostingWrite0: UInt32 = 0x04
@@ -22,12 +25,18 @@ enum Console {
     nonisolated(unsafe) static var taskLines: UnsafeMutablePointer<ConsoleLine>? = nil
 
     /// Appends one byte to the caller's line; a newline or a full line writes it out.
-    static func put(_ byte: UInt8) {
-        if !Processor.isInHandlerMode, let task = currentTask, let lines = taskLines {
-            append(byte, to: &lines[Int(task.pointee.index)])
-        } else {
-            append(byte, to: &kernelLine)
-        }
+    static func put(_ byte: UInt8) { append(byte, to: &callerLine.pointee) }
+
+    /// The running task's line in thread mode; nil in a handler or before the first task runs.
+    static var taskLine: UnsafeMutablePointer<ConsoleLine>? {
+        guard !Processor.isInHandlerMode, let task = currentTask, let lines = taskLines else { return nil }
+        return lines + Int(task.pointee.index)
+    }
+
+    /// The line the caller writes: its task's, or the kernel's in a handler and at boot.
+    static var callerLine: UnsafeMutablePointer<ConsoleLine> {
+        // `kernelLine` is a global, so its address is fixed (not a temporary copy).
+        taskLine ?? withUnsafeMutablePointer(to: &kernelLine) { $0 }
     }
 
     /// Drops the half-written line of a task that restarts.
@@ -35,7 +44,7 @@ enum Console {
         taskLines?[Int(task.pointee.index)].count = 0
     }
 
-    private static func append(_ byte: UInt8, to line: inout ConsoleLine) {
+    static func append(_ byte: UInt8, to line: inout ConsoleLine) {
         line.bytes[Int(line.count)] = byte
         line.count &+= 1
         if byte == UInt8(ascii: "\n") || Int(line.count) == ConsoleLine.capacity {

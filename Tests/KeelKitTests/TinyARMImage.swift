@@ -14,6 +14,9 @@ struct TinyARMImage {
     var encoding: UInt8 = 1         // ELFDATA2LSB
 
     static let textAddress: UInt32 = 0x100
+    /// Read-only data (log literals), when a test sets it: a `.rodata` section at this address.
+    var rodata: [UInt8]? = nil
+    static let rodataAddress: UInt32 = 0x4000
     /// keel_entry_a: push {r7, lr}; bl leaf; pop {r7, pc}
     /// keel_entry_idle: b .
     /// leaf: sub sp, #16; add sp, #16; bx lr
@@ -52,7 +55,7 @@ struct TinyARMImage {
             symbols += Self.u32(name) + Self.u32((Self.textAddress + function.offset) | 1) + Self.u32(size)
             symbols += [0x12, 0] + Self.u16(1)   // GLOBAL FUNC, default visibility, in section 1
         }
-        let sectionNames = ["", ".text", ".stack_sizes", ".symtab", ".strtab", ".shstrtab"]
+        let sectionNames = ["", ".text", ".stack_sizes", ".symtab", ".strtab", ".shstrtab"] + (rodata == nil ? [] : [".rodata"])
         var names: [UInt8] = []
         var nameOffsets: [UInt32] = []
         for name in sectionNames {
@@ -73,6 +76,7 @@ struct TinyARMImage {
         let symbolOffset = append(symbols)
         let stringOffset = append(strings)
         let namesOffset = append(names)
+        let rodataOffset = rodata.map { append($0) }
         while file.count % 4 != 0 { file.append(0) }
         let headersOffset = UInt32(file.count)
         stackSizesOffset = Int(stackOffset)
@@ -81,7 +85,7 @@ struct TinyARMImage {
         sectionHeaderOffset = Int(headersOffset)
 
         // (name, type, flags, address, offset, size, link, info, alignment, entry size)
-        let sections: [[UInt32]] = [
+        var sections: [[UInt32]] = [
             [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
             [nameOffsets[1], 1, 0x6, Self.textAddress, textOffset, UInt32(text.count), 0, 0, 4, 0],
             [nameOffsets[2], 1, 0x80, 0, stackOffset, UInt32(stackSizes.count), 1, 0, 1, 0],
@@ -89,6 +93,9 @@ struct TinyARMImage {
             [nameOffsets[4], 3, 0, 0, stringOffset, UInt32(strings.count), 0, 0, 1, 0],
             [nameOffsets[5], 3, 0, 0, namesOffset, UInt32(names.count), 0, 0, 1, 0],
         ]
+        if let rodata, let rodataOffset {   // PROGBITS, ALLOC
+            sections.append([nameOffsets[6], 1, 0x2, Self.rodataAddress, rodataOffset, UInt32(rodata.count), 0, 0, 1, 0])
+        }
         for section in sections { file += section.flatMap(Self.u32) }
 
         var header: [UInt8] = [0x7F, 0x45, 0x4C, 0x46, elfClass, encoding, 1] + [UInt8](repeating: 0, count: 9)

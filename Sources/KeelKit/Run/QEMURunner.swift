@@ -3,7 +3,8 @@
 // Always with `-icount shift=0,sleep=off`: QEMU then executes one instruction per virtual
 // nanosecond and skips idle time, so a run (interleaving, tick arrival, instruction counts)
 // repeats exactly. Console and exit code come through semihosting; the console is bound
-// to a stdio chardev (without it QEMU 7.2 writes semihosting output to stderr).
+// to a stdio chardev (without it QEMU 7.2 writes semihosting output to stderr). `Log` records
+// are decoded against the image here (LogDecoder), so every reader of a run sees their text.
 
 import Foundation
 
@@ -85,9 +86,15 @@ public struct QEMURunner: Sendable {
 
         var records: [ConsoleRecord] = []
         var pending = Data()
+        var logDecoder: LogDecoder? = nil  // read from the image at the first record
         func emit(_ lineData: Data) {
             var line = String(decoding: lineData, as: UTF8.self)
             if line.hasSuffix("\r") { line.removeLast() }
+            if LogDecoder.isRecord(line) {
+                if logDecoder == nil { logDecoder = LogDecoder(imageAt: image.elf) }
+                guard let text = logDecoder!.decode(line) else { return }  // continues on a later line
+                line = text
+            }
             var record = ConsoleRecord.parse(line)
             if case .fault(var fault) = record, let symbolizer {
                 fault.function = symbolizer.name(of: fault.pc)
@@ -111,6 +118,10 @@ public struct QEMURunner: Sendable {
             }
         }
         if !pending.isEmpty { emit(pending) }
+        for line in logDecoder?.finish() ?? [] {
+            records.append(.output(line))
+            onRecord(.output(line))
+        }
         process.waitUntilExit()
         errorCollector.wait()
         let exitCode: Int32? = watchdog.fired ? nil : process.terminationStatus
