@@ -14,10 +14,11 @@ public enum LayoutReport {
         [
             header(layout, application: application, board: board),
             "Tasks\n" + taskTable(layout, application: application),
+            objectTable(application),
             "RAM, in address order\n" + blockTable(layout),
             "MPU regions\n" + regionTable(layout, application: application),
             "What the MPU's rules cost\n" + wasteSummary(layout),
-        ].joined(separator: "\n\n") + warningText(layout, application: application, board: board)
+        ].filter { !$0.isEmpty }.joined(separator: "\n\n") + warningText(layout, application: application, board: board)
     }
 
     static func warningText(_ layout: RAMLayout, application: Application, board: Board) -> String {
@@ -40,6 +41,17 @@ public enum LayoutReport {
             rows.append([task.name, String(placement.bytes), techniques + (task.protectionIsDefault ? " (default)" : "")])
         }
         return RunReport.table(rows, rightAligned: [1])
+    }
+
+    /// The queues, semaphores and mutexes the manifest declares and the RAM each takes (in the
+    /// application's .data/.bss, inside the "data, bss, heap" block below); empty without any.
+    static func objectTable(_ application: Application) -> String {
+        let objects = application.objects
+        guard !objects.isEmpty else { return "" }
+        var rows = [["object", "kind", "bytes", "what"]]
+        for object in objects.summary { rows.append([object.name, object.kind, String(object.bytes), object.detail]) }
+        rows.append(["", "", String(objects.totalBytes), "in data, bss, heap"])
+        return "Kernel objects\n" + RunReport.table(rows, rightAligned: [2])
     }
 
     static func blockTable(_ layout: RAMLayout) -> String {
@@ -160,6 +172,7 @@ public enum LayoutReport {
                 "total": Int(waste.total), "power_of_two_baseline": Int(waste.powerOfTwoBaseline),
             ],
             "reset_record": hex(layout.resetRecord),
+            "objects": application.objects.summary.map { ["name": $0.name, "kind": $0.kind, "bytes": $0.bytes, "what": $0.detail] as [String: Any] },
             "data": ["start": hex(layout.dataStart), "end": hex(layout.dataEnd)],
         ]
     }
