@@ -1,48 +1,115 @@
-// The demo application: four tasks interleave; `runaway` recurses until it overflows its stack.
+// The demo application: a sensor pipeline, and a task that overflows its stack on purpose.
 //
-// `sensor` is the most urgent and samples every 2 ticks; `logger` and `filter` share a
-// priority and take turns; `runaway` recurses with a 64-byte frame and yields at every
-// level, so its overflow is caught at a switch (T4/T5, micro:bit), by the MPU before the
-// write (T2, M3) or at the faulting push (T1, M33). Its policy restarts it once, then stops
-// it. The others print that they are still running after it is stopped.
+//   clock ──IRQ 1──▶ sensor handler ──samples──▶ filter ──smoothed──▶ logger
+//                                                  │                    
+//                                             statsLock ◀── monitor
 //
-// `"stack_check": "warn"`: `runaway` recurses without end on purpose, and the other stacks
-// are the sizes a first try would give (below `print`'s worst case, one frame wider than a
-// 128-byte guard or a 16-byte red zone), so `keel check` shows what it says about them; the
-// build prints those findings and goes on.
+// `clock` raises interrupt 1 every 2 ticks, as a timer would. The handler reads the
+// "sensor" (a synthetic waveform), stamps the sample and sends it to `samples` without
+// blocking (a full queue counts a drop). `filter` takes each sample, smooths it over four,
+// updates the shared statistics under `statsLock` and passes it on; `logger` writes each
+// one with `Log`, which formats on the host and costs a few words of stack. `monitor`
+// reads the statistics under the same mutex. `runaway` recurses without end: its overflow
+// is caught (T2 on the M3, T1 on the M33, T4/T5 on the micro:bit), it is restarted once,
+// caught again and stopped, and the pipeline never notices.
+//
+// `"stack_check": "warn"`: `runaway` recurses without end on purpose; the build prints that
+// finding and goes on.
 
 import Keel
+import Synchronization
 
-func sensorTask() {
-    for sample in 1...5 {
-        print("sensor: sample \(sample) at tick \(Keel.ticks)")
-        Keel.sleep(ticks: 2)
+/// One reading of the sensor: its number, its value and the tick it was taken at.
+struct Sample: BitwiseCopyable {
+    var sequence: UInt16
+    var value: UInt16
+    var tick: UInt32
+}
+
+let sampleCount: UInt16 = 40
+let sensorInterrupt = 1
+
+/// Samples the handler could not queue (the queue was full).
+let dropped = Atomic<UInt32>(0)
+let taken = Atomic<UInt32>(0)
+
+/// The sensor's interrupt handler: never blocks (a `trySend`, no timeout).
+func sensorHandler() {
+    let sequence = UInt16(truncatingIfNeeded: taken.add(1, ordering: .relaxed).newValue)
+    // A triangle wave with a little noise: something for the filter to smooth.
+    let phase = UInt32(sequence) % 16
+    let wave = phase < 8 ? phase &* 100 : (16 &- phase) &* 100
+    let noise = (UInt32(sequence) &* 2_654_435_761) >> 28
+    let sample = Sample(sequence: sequence, value: UInt16(wave &+ noise), tick: Keel.ticks)
+    if !samples.trySend(sample) { dropped.add(1, ordering: .relaxed) }
+}
+
+func clockTask() {
+    Keel.attachInterrupt(sensorInterrupt, priority: 0x40) { sensorHandler() }
+    var next = Keel.ticks
+    for _ in 0..<sampleCount {
+        next &+= 2
+        Keel.sleep(until: next)
+        Keel.triggerInterrupt(sensorInterrupt)
+    }
+}
+
+/// What `filter` has seen, shared with `monitor` under `statsLock`.
+struct Statistics {
+    var count: UInt32 = 0
+    var minimum: UInt16 = .max
+    var maximum: UInt16 = 0
+}
+nonisolated(unsafe) var statistics = Statistics()
+
+func filterTask() {
+    var window: (UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0)
+    while true {
+        guard var sample = try? samples.receive() else { continue }
+        window = (window.1, window.2, window.3, UInt32(sample.value))
+        let taken = min(UInt32(sample.sequence), 4)
+        let sum = window.0 &+ window.1 &+ window.2 &+ window.3
+        let average = UInt16(sum / max(taken, 1))
+        try? statsLock.withLock {
+            statistics.count &+= 1
+            statistics.minimum = min(statistics.minimum, sample.value)
+            statistics.maximum = max(statistics.maximum, sample.value)
+        }
+        sample.value = average
+        try? smoothed.send(sample)
     }
 }
 
 func loggerTask() {
-    for round in 1...4 {
-        print("logger: round \(round), tick \(Keel.ticks)")
-        Keel.sleep(ticks: 3)
+    var expected: UInt16 = 1
+    var lost: UInt32 = 0
+    while expected <= sampleCount {
+        guard let sample = try? smoothed.receive(timeout: .milliseconds(100)) else {
+            Log.error("logger: no sample for 100 ms after \(expected - 1)")
+            break
+        }
+        lost &+= UInt32(sample.sequence &- expected)
+        expected = sample.sequence &+ 1
+        Log.info("logger: sample \(sample.sequence) smoothed \(sample.value) taken at tick \(sample.tick), logged at \(Keel.ticks)")
     }
-    print("logger: still running after the overflow")
+    Log.info("logger: \(expected - 1) samples through the pipeline, \(lost) lost, \(dropped.load(ordering: .relaxed)) dropped by the handler")
+    Log.info("logger: still running after the overflow")
+    Keel.shutdown(code: 0)  // `filter` would wait for samples forever: the run ends here
 }
 
-func filterTask() {
-    var state: UInt32 = 1
-    for round in 1...4 {
-        for _ in 0..<500 { state = state &* 1_103_515_245 &+ 12345 }
-        print("filter: round \(round), state \(state % 1000)")
-        Keel.sleep(ticks: 3)
+func monitorTask() {
+    for _ in 0..<4 {
+        Keel.sleep(milliseconds: 20)
+        let snapshot = (try? statsLock.withLock { statistics }) ?? Statistics()
+        Log.info("monitor: \(snapshot.count) samples, min \(snapshot.minimum), max \(snapshot.maximum)")
     }
-    print("filter: still running after the overflow")
 }
 
 func runawayTask() {
-    Keel.sleep(ticks: 4)
-    print("runaway: recursing without bound (restarted once after the first overflow, then stopped)...")
+    Keel.sleep(ticks: 5)
+    Log.warning("runaway: recursing without bound (restarted once after the first overflow, then stopped)")
     let result = descend(1)
-    print("runaway: returned \(result) (the overflow was not caught)")
+    Log.error("runaway: returned \(result) (the overflow was not caught)")
 }
 
 /// Recursion with a 64-byte frame; yields at every level so the kernel switches at the edge.

@@ -1,0 +1,40 @@
+// The demo pipeline on every board: an interrupt-driven sensor through two queues to a
+// logger using `Log`, statistics shared under a mutex, every sample through with none lost
+// or dropped, and the runaway task's overflow caught twice (restart, then stop) while the
+// pipeline runs on; each pipeline task and the handler stack within its static bound.
+
+import KeelKit
+import XCTest
+
+final class DemoTests: XCTestCase {
+    func testPipelineRunsThroughTheOverflowOnEveryBoard() throws {
+        for board in allBoards {
+            let result = try TestFirmware.shared.run("demo", board: board)
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 0, log)
+            XCTAssertTrue(result.output.contains("logger: 40 samples through the pipeline, 0 lost, 0 dropped by the handler"), log)
+            let logged = result.output.filter { $0.hasPrefix("logger: sample ") }
+            XCTAssertEqual(logged.count, 40, log)
+            XCTAssertTrue(result.output.contains("monitor: 40 samples, min 12, max 815"), log)
+            // Samples are taken every 2 ticks by the clock's interrupt and logged in the same tick.
+            for (index, line) in logged.enumerated() {
+                XCTAssertTrue(line.contains("taken at tick \(2 * (index + 1)),"), "\(line); \(log)")
+            }
+            XCTAssertEqual(result.faults.map(\.task), ["runaway", "runaway"], log)
+            XCTAssertEqual(result.faults.map(\.action), ["restart", "kill"], log)
+            XCTAssertTrue(result.faults.allSatisfy(\.isStackOverflow), log)
+            XCTAssertEqual(RunVerdict.evaluate(result, application: try application(board)).explanation, [], log)
+            let report = try TestFirmware.shared.stackReport("demo", board: board)
+            for stack in result.stacks where stack.task != "runaway" {
+                let worst = try XCTUnwrap(report.tasks.first { $0.task == stack.task }?.worstBytes, "\(stack.task); \(log)")
+                XCTAssertGreaterThanOrEqual(Int(worst), try XCTUnwrap(stack.used), "\(stack.task) on \(board)")
+            }
+            let handler = try XCTUnwrap(result.handlerStack?.used, log)
+            XCTAssertGreaterThanOrEqual(Int(try XCTUnwrap(report.handlers.worstBytes)), handler, "handler stack on \(board)")
+        }
+    }
+
+    func application(_ board: String) throws -> Application {
+        try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("demo"), board: try BoardCatalog.board(named: board))
+    }
+}
