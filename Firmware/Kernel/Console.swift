@@ -7,10 +7,12 @@
 // table), decodes lines starting with `Log.marker` against the image, and shows everything
 // else as it is.
 
-struct ConsoleLine {
+@_spi(Build) public struct ConsoleLine {
     static let capacity = 95
     var bytes = InlineArray<96, UInt8>(repeating: 0)
     var count: UInt8 = 0
+
+    @_spi(Build) public init() {}
 }
 
 /// The line of handlers and of boot code (before the first task runs).

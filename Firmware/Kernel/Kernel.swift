@@ -4,21 +4,26 @@
 // the manifest, sorted most urgent first, and calls `Kernel.start` from the reset handler.
 // Nothing is allocated: every task's stack and control block has a fixed address.
 
-struct KernelConfiguration {
+@_spi(Build) public struct KernelConfiguration {
     var tickHertz: UInt32
     var clockHertz: UInt32
     /// MPU regions programmed once at boot (the layout planner's fixed regions).
     var fixedRegionCount: Int
     /// The region the first of a task's two switch regions is written to.
     var firstSwitchRegion: UInt32
+
+    @_spi(Build) public init(tickHertz: UInt32, clockHertz: UInt32, fixedRegionCount: Int, firstSwitchRegion: UInt32) {
+        self.tickHertz = tickHertz; self.clockHertz = clockHertz
+        self.fixedRegionCount = fixedRegionCount; self.firstSwitchRegion = firstSwitchRegion
+    }
 }
 
-enum Kernel {
+@_spi(Build) public enum Kernel {
     nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0, fixedRegionCount: 0, firstSwitchRegion: 0)
 
     /// Starts the scheduler. `tasks` has room for `descriptors.count + 1` control blocks:
     /// the application's tasks, then the idle task.
-    static func start(
+    @_spi(Build) public static func start(
         tasks: TaskPointer,
         fixedRegions: UnsafePointer<MPURegionWords>,
         consoleLines: UnsafeMutablePointer<ConsoleLine>,

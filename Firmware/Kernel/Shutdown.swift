@@ -101,6 +101,10 @@ enum Shutdown {
     }
 }
 
+/// The idle task's entry under its fixed C name (the generated table names it).
+@_cdecl("keel_entry_idle")
+func idleTaskEntry() { idleTask() }
+
 /// The idle task: sleeps the core until an interrupt, and ends the run when no task is left.
 func idleTask() {
     while true {

@@ -16,6 +16,8 @@ typealias Handler = @convention(c) () -> Void
 @_extern(c, "keel_bss_start") func bssStart()
 @_extern(c, "keel_bss_end") func bssEnd()
 @_extern(c, "keel_heap_end") func heapEnd()
+/// The generated task table's start-up (in the application's module): it calls `Kernel.start`.
+@_extern(c, "keel_start_application") func startApplication()
 
 /// The address a linker-script symbol stands for (declared above as an extern function).
 @inline(__always)

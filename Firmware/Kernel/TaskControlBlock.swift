@@ -8,7 +8,9 @@
 // stack receives, and no check is needed on the save path.
 
 /// What a task's stack and protections look like, fixed at build time by `keel build`.
-struct TaskDescriptor {
+/// (`@_spi(Build)`: the generated task table in the application's module builds these; an
+/// application's own code does not see them.)
+@_spi(Build) public struct TaskDescriptor {
     var name: StaticString
     var entry: TaskEntry
     /// Larger is more urgent; see `TaskControlBlock.isMoreUrgent(than:)`.
@@ -25,21 +27,29 @@ struct TaskDescriptor {
     /// The two MPU regions the switch-in loads (computed by the layout planner).
     var switchRegions: MPUSwitch
     var policy: FaultPolicyDescriptor
+
+    @_spi(Build) public init(name: StaticString, entry: @escaping TaskEntry, priority: UInt8, stackBottom: UInt32, stackTop: UInt32,
+                             protections: Protections, redZoneBytes: UInt32, guardBottom: UInt32, switchRegions: MPUSwitch,
+                             policy: FaultPolicyDescriptor) {
+        self.name = name; self.entry = entry; self.priority = priority; self.stackBottom = stackBottom; self.stackTop = stackTop
+        self.protections = protections; self.redZoneBytes = redZoneBytes; self.guardBottom = guardBottom
+        self.switchRegions = switchRegions; self.policy = policy
+    }
 }
 
 /// Two MPU regions as the port writes them, in one store from RBAR on: RBAR, RASR (PMSAv7)
 /// or RLAR (PMSAv8), then the same pair through the alias registers (A1).
-struct MPUSwitch {
+@_spi(Build) public struct MPUSwitch {
     var base0: UInt32, attributes0: UInt32, base1: UInt32, attributes1: UInt32
-    init(_ base0: UInt32, _ attributes0: UInt32, _ base1: UInt32, _ attributes1: UInt32) {
+    @_spi(Build) public init(_ base0: UInt32, _ attributes0: UInt32, _ base1: UInt32, _ attributes1: UInt32) {
         self.base0 = base0; self.attributes0 = attributes0; self.base1 = base1; self.attributes1 = attributes1
     }
 }
 
 /// What to do when a task faults: the manifest's `on_fault`, with the window in ticks.
 /// (The word comes first so the three bytes pack after it: the TCB must stay 128 bytes.)
-struct FaultPolicyDescriptor {
-    enum Action: UInt8 { case kill, reset, restart }
+@_spi(Build) public struct FaultPolicyDescriptor {
+    @_spi(Build) public enum Action: UInt8 { case kill, reset, restart }
     /// 0: the window never closes (restarts count for the whole run).
     var windowTicks: UInt32 = 0
     var action = Action.kill
@@ -47,12 +57,12 @@ struct FaultPolicyDescriptor {
     var restarts: UInt8 = 0
     var then = Action.kill
 
-    init(action: Action = .kill, restarts: UInt8 = 0, windowTicks: UInt32 = 0, then: Action = .kill) {
+    @_spi(Build) public init(action: Action = .kill, restarts: UInt8 = 0, windowTicks: UInt32 = 0, then: Action = .kill) {
         self.action = action; self.restarts = restarts; self.windowTicks = windowTicks; self.then = then
     }
 }
 
-typealias TaskEntry = @convention(c) () -> Void
+@_spi(Build) public typealias TaskEntry = @convention(c) () -> Void
 
 /// The registers the port saves for a task that is not running, and the hardware state it
 /// loads at switch-in. Layout is ABI: offsets 0...28 hold r4...r11, 32 the process stack
@@ -80,7 +90,7 @@ enum TaskState: UInt8 {
     case killed
 }
 
-struct TaskControlBlock {
+@_spi(Build) public struct TaskControlBlock {
     /// Must stay the first member: the port addresses it from the TCB pointer.
     var context = SavedContext()
     var state = TaskState.exited
@@ -113,6 +123,9 @@ struct TaskControlBlock {
     // The block is exactly 128 bytes, so the scheduler indexes the table with a shift, not a
     // multiply (checked in `Kernel.start`). No word is spare: a new field needs an old one to go.
 
+    /// Storage for the table (`keel build` generates it): every field as at reset.
+    @_spi(Build) public init() {}
+
     var stackBytes: UInt32 { stackTop &- stackBottom }
 
     var isLive: Bool { state == .ready || state == .sleeping || state == .blocked }
@@ -121,4 +134,4 @@ struct TaskControlBlock {
     func isMoreUrgent(than other: TaskControlBlock) -> Bool { priority > other.priority }
 }
 
-typealias TaskPointer = UnsafeMutablePointer<TaskControlBlock>
+@_spi(Build) public typealias TaskPointer = UnsafeMutablePointer<TaskControlBlock>

@@ -9,10 +9,14 @@
 // Reference: ARMv7-M B3.5 (PMSAv7), ARMv8-M B10 (PMSAv8); same register addresses.
 
 /// One region as the kernel writes it: RBAR, then RASR (PMSAv7) or RLAR (PMSAv8).
-struct MPURegionWords {
+@_spi(Build) public struct MPURegionWords {
     var number: UInt32
     var base: UInt32
     var attributes: UInt32
+
+    @_spi(Build) public init(number: UInt32, base: UInt32, attributes: UInt32) {
+        self.number = number; self.base = base; self.attributes = attributes
+    }
 }
 
 enum MPU {

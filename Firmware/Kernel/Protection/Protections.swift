@@ -4,20 +4,21 @@
 // and static dispatch keeps the context switch free of indirect calls. A detector that is
 // not compiled in (`#if KEEL_...`, set by `keel build` from the manifest) costs nothing.
 
-struct Protections: OptionSet {
-    let rawValue: UInt8
+@_spi(Build) public struct Protections: OptionSet {
+    @_spi(Build) public let rawValue: UInt8
+    @_spi(Build) public init(rawValue: UInt8) { self.rawValue = rawValue }
     /// Stack painting and the high-water mark.
-    static let painting = Protections(rawValue: 1 << 0)
+    @_spi(Build) public static let painting = Protections(rawValue: 1 << 0)
     /// T1: PSPLIM loaded at every switch-in (ARMv8-M).
-    static let limitRegister = Protections(rawValue: 1 << 1)
+    @_spi(Build) public static let limitRegister = Protections(rawValue: 1 << 1)
     /// T4: painted pattern at the bottom of the stack, checked at every switch-out.
-    static let redZone = Protections(rawValue: 1 << 2)
+    @_spi(Build) public static let redZone = Protections(rawValue: 1 << 2)
     /// T5: the saved stack pointer compared with the stack's limit at every switch-out.
-    static let stackPointerCheck = Protections(rawValue: 1 << 3)
+    @_spi(Build) public static let stackPointerCheck = Protections(rawValue: 1 << 3)
     /// T2: an MPU region around the running stack; every other task stack is unwritable.
-    static let mpuRegion = Protections(rawValue: 1 << 4)
+    @_spi(Build) public static let mpuRegion = Protections(rawValue: 1 << 4)
     /// T3: a no-access MPU guard directly below the running stack.
-    static let mpuGuard = Protections(rawValue: 1 << 5)
+    @_spi(Build) public static let mpuGuard = Protections(rawValue: 1 << 5)
 }
 
 /// How an overflow was detected; printed in fault reports and decoded by `keel run`.

@@ -47,7 +47,7 @@ struct SegmentHeader {
 }
 
 /// One task's segments and what they cost; all zero for a task on a fixed stack.
-struct SegmentChain {
+@_spi(Build) public struct SegmentChain {
     /// 0: the task's stack is fixed (not segmented).
     var maximumBytes: UInt32 = 0
     /// Bytes of each further segment (more when one frame needs more).
@@ -76,6 +76,8 @@ struct SegmentChain {
     var refusedStackPointer: UInt32 = 0
     /// False until the first segment's slack was painted (so there is something to measure).
     var slackPainted = false
+
+    @_spi(Build) public init() {}
 }
 
 enum Refusal: UInt8 {
@@ -101,7 +103,7 @@ enum Refusal: UInt8 {
     }
 }
 
-enum SegmentedStacks {
+@_spi(Build) public enum SegmentedStacks {
     /// Bytes between a segment's bottom and its limit (the same figure `keel` plans with).
     nonisolated(unsafe) static var slackBytes: UInt32 = 384
     nonisolated(unsafe) static var pool = SegmentPool()
@@ -115,7 +117,7 @@ enum SegmentedStacks {
 
     /// Called by the generated start-up code before `Kernel.start`.
     /// `sizes`: per task, its `max` and its segment size (both 0 for a fixed stack).
-    static func configure(chains: UnsafeMutablePointer<SegmentChain>, sizes: UnsafeBufferPointer<UInt32>,
+    @_spi(Build) public static func configure(chains: UnsafeMutablePointer<SegmentChain>, sizes: UnsafeBufferPointer<UInt32>,
                           poolStart: UInt32, poolBytes: UInt32, slackBytes: UInt32) {
         self.chains = chains
         self.slackBytes = slackBytes

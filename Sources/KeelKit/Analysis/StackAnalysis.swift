@@ -211,8 +211,9 @@ public enum StackAnalysis {
 
     // MARK: Handler stack
 
-    /// Where every blocking call of the kernel waits (`Waiting.wait`, under a fixed name).
-    public static let waitSymbol = "keel_wait"
+    /// Where every blocking call of the kernel waits (`Waiting.wait`) or sleeps (`Time.sleep`),
+    /// under fixed names.
+    public static let waitSymbols = ["keel_wait", "keel_sleep", "keel_sleep_until"]
 
     static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
                              declared: Int?) -> HandlerStackResult {
@@ -268,9 +269,9 @@ public enum StackAnalysis {
         }
         // SysTick, PendSV and the device interrupts run on the handler stack with no task to park.
         let blocking = graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.compactMap { _, vector in
-            analysis.route(from: vector, toFunctionWhere: {
+            analysis.route(from: vector, toFunctionWhere: { index in
                 // The compiler may call a specialised copy ("specialized keel_wait").
-                WorstCaseStack.name(Self.waitSymbol, matches: graph.functions[$0].name, readable: names[$0])
+                Self.waitSymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
             })?.map { names[$0] }
         }
         return HandlerStackResult(

@@ -48,10 +48,14 @@ public struct FirmwareBuilder: Sendable {
     static let nosplitExtension = "nosplit"
     public var toolchain: Toolchain
     public var firmwareRoot: URL
+    /// Where compiled kernels are kept, one folder per board and configuration.
+    public var kernelCache: URL
 
-    public init(toolchain: Toolchain, firmwareRoot: URL = KeelRoot.firmware) {
+    public init(toolchain: Toolchain, firmwareRoot: URL = KeelRoot.firmware,
+                kernelCache: URL = KeelRoot.url.appendingPathComponent(".build/keel/kernels")) {
         self.toolchain = toolchain
         self.firmwareRoot = firmwareRoot
+        self.kernelCache = kernelCache
     }
 
     /// Builds `application` for `board`; the ELF goes to `output` or the application's .build folder.
@@ -105,33 +109,49 @@ public struct FirmwareBuilder: Sendable {
         try write(generated, to: generatedFile)
         try write(entries, to: entriesFile)
         try write(linkerScript, to: scriptFile)
-        let modules = directory.appendingPathComponent("modules")
-        try createDirectory(modules)
-        let kernelIR = directory.appendingPathComponent("kernel.swift.ll")
         let applicationIR = directory.appendingPathComponent("application.swift.ll")
         let portObject = directory.appendingPathComponent("port.o")
 
-        // The kernel is its own module (`Keel`, with the generated task table, which needs its
-        // internals); it is compiled again only when its sources, the table or the flags change.
+        // The kernel is its own module (`Keel`), the same for every application of a board and
+        // configuration (the defines say which detectors it has): compiled once into a cache
+        // folder named by everything that goes into it, and reused across edits and applications.
         let kernelArguments = swiftArguments + ["-module-name", Self.kernelModule]
         var kernelFingerprint = Fingerprint()
-        kernelFingerprint.add(generated); kernelFingerprint.add(kernelArguments.joined(separator: " "))
-        kernelFingerprint.add(toolchain.swiftc.path)
+        kernelFingerprint.add(kernelArguments.joined(separator: " ")); kernelFingerprint.add(codeArguments.joined(separator: " "))
+        kernelFingerprint.add(route.rawValue); kernelFingerprint.add(toolchain.swiftc.path)
         for file in kernelSources { kernelFingerprint.add(file: file) }
-        let kernelStamp = kernelIR.appendingPathExtension("inputs")
+        let kernel = kernelCache.appendingPathComponent("\(board.name)-\(kernelFingerprint.hex.prefix(16))")
+        let modules = kernel.appendingPathComponent("modules")
+        let kernelIR = kernel.appendingPathComponent("kernel.swift.ll")
         let kernelModuleFile = modules.appendingPathComponent("\(Self.kernelModule).swiftmodule")
-        if (try? String(contentsOf: kernelStamp, encoding: .utf8)) != kernelFingerprint.hex
-            || !FileManager.default.fileExists(atPath: kernelIR.path) || !FileManager.default.fileExists(atPath: kernelModuleFile.path) {
-            try Subprocess.step("swiftc (kernel)", toolchain.swiftc,
-                kernelArguments + (kernelSources + [generatedFile]).map(\.path)
-                    + ["-emit-module", "-emit-module-path", kernelModuleFile.path, "-emit-ir", "-o", kernelIR.path])
-            try write(kernelFingerprint.hex, to: kernelStamp)
+        if !FileManager.default.fileExists(atPath: kernelIR.path) || !FileManager.default.fileExists(atPath: kernelModuleFile.path) {
+            // Built beside and moved into place: a cache folder is either whole or absent.
+            let staging = kernelCache.appendingPathComponent("staging-\(UUID().uuidString)")
+            let stagingModules = staging.appendingPathComponent("modules")
+            try createDirectory(stagingModules)
+            do {
+                try Subprocess.step("swiftc (kernel)", toolchain.swiftc,
+                    kernelArguments + kernelSources.map(\.path)
+                        + ["-emit-module", "-emit-module-path", stagingModules.appendingPathComponent("\(Self.kernelModule).swiftmodule").path,
+                           "-emit-ir", "-o", staging.appendingPathComponent("kernel.swift.ll").path])
+            } catch {
+                _ = try? FileManager.default.removeItem(at: staging)
+                throw error
+            }
+            _ = try? FileManager.default.removeItem(at: kernel)
+            do { try FileManager.default.moveItem(at: staging, to: kernel) } catch {
+                _ = try? FileManager.default.removeItem(at: staging)
+                // Another build put the same kernel there first: that one is as good.
+                guard FileManager.default.fileExists(atPath: kernelModuleFile.path) else {
+                    throw .buildFailed(step: "install the kernel in \(kernel.path)", output: error.localizedDescription)
+                }
+            }
         }
         // The application imports it and sees its public API only.
         try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
             swiftArguments + (route == .splitStack ? ["-Xcc", "-fsplit-stack"] : [])
                 + ["-module-name", Self.applicationModule, "-I", modules.path]
-                + (application.sources + [entriesFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
+                + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
@@ -142,7 +162,7 @@ public struct FirmwareBuilder: Sendable {
             assembly.append(moreStackObject.path)
         }
         let temporary = elf.appendingPathExtension("partial")
-        let link = Link(directory: directory, kernelIR: kernelIR, applicationIR: applicationIR, route: route, codeArguments: codeArguments,
+        let link = Link(directory: directory, kernel: kernel, kernelIR: kernelIR, applicationIR: applicationIR, route: route, codeArguments: codeArguments,
                         assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
         let first = try compileAndLink(link, nosplit: [])
         var nosplitFunctions: [String] = []
@@ -163,6 +183,8 @@ public struct FirmwareBuilder: Sendable {
     /// What one compile-and-link of the Swift code needs (the assembly is built once).
     struct Link {
         var directory: URL
+        /// The kernel's cache folder: its object is made there once and reused.
+        var kernel: URL
         /// The kernel's module (never split) and the application's (split on the split-stack route).
         var kernelIR: URL
         var applicationIR: URL
@@ -181,7 +203,12 @@ public struct FirmwareBuilder: Sendable {
         var objects: [String] = []
         var applicationRewrite: SplitStackIR.Result? = nil
         for (name, source) in [("kernel", link.kernelIR), ("application", link.applicationIR)] {
-            let object = link.directory.appendingPathComponent("\(name).o")
+            let isKernel = name == "kernel"
+            let object = (isKernel ? link.kernel : link.directory).appendingPathComponent("\(name).o")
+            if isKernel && FileManager.default.fileExists(atPath: object.path) {
+                objects.append(object.path)  // compiled for an earlier build of the same kernel
+                continue
+            }
             var ir = source
             if link.route != .native {
                 ir = link.directory.appendingPathComponent("\(name).ll")
