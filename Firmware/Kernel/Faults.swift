@@ -159,23 +159,20 @@ enum Faults {
     nonisolated(unsafe) static var pendingReset = FaultReport(task: nil, kind: .fault, technique: .none, pc: 0, sp: 0, limit: 0)
     #endif
 
-    /// A blocking call's wait was reached in a handler (no task to park) or with interrupts
-    /// masked (no switch can happen). In a handler the system resets, as for any handler
-    /// fault; a task is stopped (its policy cannot restart it from inside its own call).
-    /// Never returns to the caller.
-    @inline(never)
-    static func blockingInHandler() -> Never {
-        let pc: UInt32 = 0  // the record names the kind; `keel check` names the call path
-        guard !Processor.isInHandlerMode, let task = currentTask else {
-            FaultPolicy.resetSystem(FaultReport(task: nil, kind: .blockingInHandler, technique: .none, pc: pc, sp: 0, limit: 0))
-        }
-        let fault = FaultReport(task: task, kind: .blockingWithInterruptsMasked, technique: .none, pc: pc, sp: 0, limit: 0)
-        Containment.remember(fault, of: task)
-        report(fault, action: "kill")
-        Scheduler.stop(task, state: .killed)
-        Interrupts.restore(0)  // unmask: PendSV is taken here and the task never runs again
-        while true { Processor.waitForInterrupt() }  // not reached
+    /// A call that can block, reached where it cannot: in a handler (no task to park) or in a
+    /// task that masked interrupts itself (no switch can happen). Traps, so that the report
+    /// runs in the fault handler on the handler stack: the call path of every blocking call
+    /// (every task's worst case) then holds a store and one instruction, not a fault report.
+    /// In a handler the system resets, as for any handler fault; a task gets its policy.
+    @inline(__always)
+    static func refuseBlocking() -> Never {
+        // A volatile store: the compiler would drop a plain one, as nothing reads it before the trap.
+        Register(address: withUnsafeMutablePointer(to: &blockingRefused) { UInt(bitPattern: $0) }).write(1)
+        fatalError()  // a permanently undefined instruction: UsageFault, or HardFault when masked
     }
+
+    /// Set to 1 just before `refuseBlocking` traps: the fault handler's sign that the trap is that.
+    nonisolated(unsafe) static var blockingRefused: UInt32 = 0
 
     static func report(_ fault: FaultReport, action: StaticString) {
         Console.write("keel:fault task=")
@@ -283,6 +280,15 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     // A frame that was pushed and lies in RAM can be read (a garbage PC is better than none).
     if !duringStacking && MemoryMap.isRAM(frame, bytes: 32) { fault.pc = Memory.loadWord(frame &+ 24) }
 
+    if Faults.blockingRefused != 0 {
+        Faults.blockingRefused = 0
+        fault.kind = task == nil ? .blockingInHandler : .blockingWithInterruptsMasked
+        guard let task else { FaultPolicy.resetSystem(fault) }
+        FaultPolicy.apply(fault, to: task, from: .faultHandler)
+        Interrupts.restore(0)  // the task masked interrupts (PRIMASK is not in its frame): the next one must not inherit it
+        Faults.handling = false
+        return
+    }
     if let task {
         // A failed stacking names no address (MMARVALID and BFARVALID are clear): which word of
         // the frame was refused is unknown, and under the MPU none of it was written.

@@ -42,7 +42,7 @@ public enum Keel {
     /// Ends the calling task; the others keep running. Never returns.
     /// From: a task. Stack: switch.
     public static func exit() -> Never {
-        if Processor.isInHandlerMode { Faults.blockingInHandler() }  // a handler is no task to end
+        if Processor.isInHandlerMode { Faults.refuseBlocking() }  // a handler is no task to end
         Scheduler.stop(currentTask.unsafelyUnwrapped, state: .exited)
         while true { Processor.waitForInterrupt() }  // not reached: the task is never resumed
     }

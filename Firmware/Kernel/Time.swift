@@ -13,7 +13,7 @@ enum Time {
     static func sleep(ticks: UInt32) {
         guard ticks > 0 else { Keel.yield(); return }
         let interrupts = Interrupts.mask()
-        if interrupts != 0 || Processor.isInHandlerMode { Faults.blockingInHandler() }
+        if interrupts != 0 || Processor.isInHandlerMode { Faults.refuseBlocking() }
         Scheduler.makeSleeping(currentTask.unsafelyUnwrapped, until: tickCount &+ ticks)
         Processor.requestContextSwitch()
         Interrupts.restore(interrupts)  // PendSV is taken here
@@ -24,7 +24,7 @@ enum Time {
     @inline(never) @_silgen_name("keel_sleep_until")
     static func sleep(until deadline: UInt32) {
         let interrupts = Interrupts.mask()
-        if interrupts != 0 || Processor.isInHandlerMode { Faults.blockingInHandler() }
+        if interrupts != 0 || Processor.isInHandlerMode { Faults.refuseBlocking() }
         let remaining = Int32(bitPattern: deadline &- tickCount)
         if remaining > 0 {
             Scheduler.makeSleeping(currentTask.unsafelyUnwrapped, until: deadline)

@@ -40,14 +40,14 @@ enum Waiting {
     /// deadline has passed; otherwise parks the running task on `waiters`, switches away,
     /// and returns true once it runs again (woken, or timed out: the caller checks again),
     /// with interrupts masked again. In a handler, or in a task that had masked interrupts
-    /// itself, it cannot wait: that is a fault (`Faults.blockingInHandler`). `lendsPriority`: the task waits on a mutex whose holder
+    /// itself, it cannot wait: that is a fault (`Faults.refuseBlocking`). `lendsPriority`: the task waits on a mutex whose holder
     /// runs at its priority meanwhile.
     /// Out of line under a fixed name: `keel check` finds a handler that can reach it.
     @inline(never) @_silgen_name("keel_wait")
     static func wait(on waiters: UnsafeMutablePointer<UInt32>, until deadline: Deadline, interrupts: UInt32,
                      lendsPriority: Bool = false) -> Bool {
         if deadline.hasPassed { return false }
-        if interrupts != 0 || Processor.isInHandlerMode { Faults.blockingInHandler() }
+        if interrupts != 0 || Processor.isInHandlerMode { Faults.refuseBlocking() }
         Scheduler.makeWaiting(currentTask.unsafelyUnwrapped, on: waiters, until: deadline.wakeTick, lendsPriority: lendsPriority)
         Interrupts.restore(interrupts)  // PendSV is taken here: another task runs until this one is ready
         _ = Interrupts.mask()           // back in the caller's critical section to check again

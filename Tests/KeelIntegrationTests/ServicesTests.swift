@@ -61,6 +61,7 @@ final class ServicesTests: XCTestCase {
         XCTAssertEqual(chain.first, "keel_interrupt_dispatch")
         XCTAssertTrue(chain.last?.hasSuffix("keel_wait") == true, "\(chain)")
         XCTAssertTrue(chain.contains { $0.contains("closure") && $0.contains("mainTask") }, "\(chain)")
+        // A task may block (outside a critical section): no finding for `main` or `after`.
         let findings = StackCheck.findings(report)
         XCTAssertTrue(findings.contains { $0.kind == .blockingInHandler }, "\(findings)")
         // The inversion example's handler only gives, sends and notifies: no finding.
@@ -72,6 +73,12 @@ final class ServicesTests: XCTestCase {
             XCTAssertEqual(result.faults.first?.kind, "blocking-in-handler", log)
             XCTAssertEqual(result.faults.first?.task, "handler", log)
             XCTAssertEqual(result.faults.first?.action, "reset", log)
+            // The second boot: a blocking call with interrupts masked stops the task, and the
+            // masking does not outlive it.
+            XCTAssertEqual(result.faults.last?.kind, "blocking-with-interrupts-masked", log)
+            XCTAssertEqual(result.faults.last?.task, "main", log)
+            XCTAssertEqual(result.faults.last?.action, "kill", log)
+            XCTAssertTrue(result.output.contains("after: slept 5 ticks, interrupts work after the stopped task"), log)
             XCTAssertFalse(result.output.contains { $0.hasPrefix("not reached") }, log)
         }
     }

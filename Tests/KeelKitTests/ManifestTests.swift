@@ -38,6 +38,46 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(application.tasks[1].redZoneBytes, 0)
     }
 
+    func testKernelObjectsAreReadWithTheirSizes() throws {
+        let application = try parse("""
+        {"name": "x", "tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}],
+         "queues": {"samples": {"element": "UInt32", "capacity": 5}, "frames": {"element": "Frame", "capacity": 2, "element_bytes": 12}},
+         "semaphores": {"ready": {"initial": 1, "max": 1}, "slots": {}},
+         "mutexes": {"bus": {}, "plain": {"priority_inheritance": false}}}
+        """)
+        let objects = application.objects
+        XCTAssertEqual(objects.queues.map(\.name), ["frames", "samples"])
+        XCTAssertEqual(objects.queues.map(\.bytes), [16 + 24, 16 + 24], "header + slots rounded to 8")
+        XCTAssertEqual(objects.semaphores.map(\.maximum), [1, 65535])
+        XCTAssertEqual(objects.semaphores.map(\.initial), [1, 0])
+        XCTAssertEqual(objects.mutexes.map(\.inheritsPriority), [true, false])
+        XCTAssertEqual(objects.totalBytes, 40 + 40 + 8 + 8 + 8 + 8)
+    }
+
+    func testKernelObjectMistakesNameTheObject() {
+        let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "Frame", "capacity": 2}}}"#),
+                       "keel.json: 'queues'.'q': Keel does not know the size of 'Frame'; add \"element_bytes\": MemoryLayout<Frame>.stride")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "UInt8"}}}"#),
+                       "keel.json: 'queues'.'q': 'capacity' is missing (the most elements it holds)")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "UInt8", "capacity": 0}}}"#),
+                       "keel.json: 'queues'.'q': 'capacity' must be a whole number from 1 to 65535")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "UInt64", "capacity": 4000}}}"#),
+                       "keel.json: 'queues'.'q': 4000 × 8 bytes is 32016 bytes; a queue holds at most 16384")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "semaphores": {"s": {"initial": 3, "max": 2}}}"#),
+                       "keel.json: 'semaphores'.'s': 'initial' must be a whole number from 0 to 2 (at most its 'max')")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "mutexes": {"my-bus": {}}}"#),
+                       "keel.json: 'mutexes': 'my-bus' must be a Swift name of 1-24 letters, digits or '_' (it becomes a constant of the application)")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "mutexes": {"bus": {}}, "semaphores": {"bus": {}}}"#),
+                       "keel.json: two kernel objects are called 'bus'")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "mutexes": {"bus": {"inherit": true}}}"#),
+                       "keel.json: 'mutexes'.'bus': unknown key 'inherit' (known: priority_inheritance)")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "mutexes": ["bus"]}"#),
+                       "keel.json: 'mutexes' must be an object keyed by name")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "mutexes": {"bus": {"priority_inheritance": 1}}}"#),
+                       "keel.json: 'mutexes'.'bus': 'priority_inheritance' must be true or false")
+    }
+
     func testPerBoardProtectionPicksTheBoardOrTheDefault() throws {
         let json = """
         {"name": "x", "tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024,
@@ -50,7 +90,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, name, segment_pool, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_pool, semaphores, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")

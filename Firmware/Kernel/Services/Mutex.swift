@@ -38,7 +38,7 @@ public struct Mutex: Sendable {
     public func lock(timeout: Timeout = .forever) throws(MutexError) {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        if Processor.isInHandlerMode { Faults.blockingInHandler() }
+        if Processor.isInHandlerMode { Faults.refuseBlocking() }
         let me = UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1
         if state.pointee & 0xFF == me { throw .alreadyHeld }
         let deadline = Deadline(timeout)
