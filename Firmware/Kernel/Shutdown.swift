@@ -56,7 +56,7 @@ enum Shutdown {
         }
         Console.write(" state=")
         switch task.pointee.state {
-        case .ready, .sleeping, .blocked: Console.write("running")
+        case .ready, .sleeping, .blocked: Console.write(task.pointee.waitingOn == nil ? "running" : "waiting")
         case .exited: Console.write("exited")
         case .killed: Console.write("killed")
         }
@@ -105,10 +105,46 @@ enum Shutdown {
 @_cdecl("keel_entry_idle")
 func idleTaskEntry() { idleTask() }
 
-/// The idle task: sleeps the core until an interrupt, and ends the run when no task is left.
+/// The idle task: sleeps the core until an interrupt, and ends the run when no task is left
+/// or when the ones left can never run again (a deadlock).
 func idleTask() {
     while true {
         if Scheduler.liveMask == 0 { Shutdown.run(code: 0) }
+        if Deadlock.found { Deadlock.report() }
         Processor.waitForInterrupt()
+    }
+}
+
+/// Every task left waits without a timeout, and nothing can wake one: no task is ready or
+/// sleeping (only those could give or send) and no interrupt line is enabled. The run would
+/// hang; the kernel says who waits on what instead and ends it with code 3.
+enum Deadlock {
+    static var found: Bool {
+        let interrupts = Interrupts.mask()
+        defer { Interrupts.restore(interrupts) }
+        let idle = Scheduler.bit(Scheduler.task(scheduler.taskCount &- 1))
+        return scheduler.blocked != 0 && scheduler.ready & ~idle == 0 && scheduler.sleeping == 0
+            && NVIC.setEnable.read() == 0
+    }
+
+    static func report() -> Never {
+        _ = Interrupts.mask()
+        var blocked = scheduler.blocked
+        while blocked != 0 {
+            let task = Scheduler.task(blocked.trailingZeroBitCount)
+            blocked &= blocked &- 1
+            Console.write("deadlock: '")
+            Console.write(task.pointee.name)
+            if scheduler.proxies & task.pointee.bit != 0 {
+                Console.write("' waits for a mutex held by '")
+                Console.write(Mutexes.holder(waitedOnBy: task).pointee.name)
+                Console.write("'\n")
+            } else if task.pointee.waitingOn == withUnsafeMutablePointer(to: &notificationWaiters, { $0 }) {
+                Console.write("' waits for a notification\n")
+            } else {
+                Console.write("' waits on a queue or semaphore\n")
+            }
+        }
+        Shutdown.run(code: 3)
     }
 }

@@ -98,6 +98,21 @@ final class ServicesTests: XCTestCase {
         }
     }
 
+    func testDeadlockIsNamedAndEndsTheRunInsteadOfHanging() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let result = try TestFirmware.shared.run("deadlock", board: board)
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 3, log)
+            XCTAssertEqual(result.output.filter { $0.hasPrefix("deadlock: ") }, [
+                "deadlock: 'left' waits for a mutex held by 'right'",
+                "deadlock: 'right' waits for a mutex held by 'left'",
+                "deadlock: 'listener' waits for a notification",
+            ], log)
+            XCTAssertEqual(Set(result.stacks.map(\.state)), ["waiting"], log)
+            XCTAssertFalse(result.output.contains { $0.hasSuffix("not reached") }, log)
+        }
+    }
+
     /// High's line: "high: waited N ticks for bus ...".
     func waited(_ result: RunResult) -> Int? {
         result.output.first { $0.hasPrefix("high: waited ") }.flatMap { Int($0.split(separator: " ")[2]) }
