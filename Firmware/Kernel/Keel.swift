@@ -4,8 +4,11 @@
 // interrupt handler attached with `attachInterrupt`, or both), and its stack cost class:
 // "leaf" (no call beyond a few instructions), "switch" (may switch tasks: the hardware
 // pushes one exception frame, 32 bytes, on the caller's stack) or the bytes it adds.
-// Public already, so that the module boundary of issue 13 (Docs/library-plan.md) changes
-// only where the declarations live, not what they say.
+// The services (queues, semaphores, mutexes, notifications, timeouts) are in Services/, the
+// log in Log.swift; `Docs/services.md` sets the whole API beside Zephyr's and FreeRTOS's.
+// Naming rule: a call that can block takes a `timeout:` (or, for `sleep`, a time) and is for
+// tasks only; every other call never blocks (each says where it may be called from; the
+// services' non-blocking calls all work in an interrupt handler).
 
 public enum Keel {
     /// Gives the CPU to the next ready task of the same priority (keeps it when there is none).
