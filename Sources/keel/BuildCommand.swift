@@ -47,6 +47,7 @@ struct Build: ParsableCommand {
         func percent(_ used: Int, _ total: UInt32) -> String { String(format: "%.1f%%", Double(used) / Double(total) * 100) }
         return """
         \(image.elf.path)\(image.rebuilt ? "" : " (unchanged)")
+          flash images: \(image.binary.lastPathComponent) (raw, from \(hex(board.flash.origin))), \(image.hex.lastPathComponent) (Intel HEX)
           flash \(image.flashBytes) of \(board.flash.length) bytes (\(percent(image.flashBytes, board.flash.length)))
           RAM   \(image.ramBytes) of \(board.ram.length) bytes (\(percent(image.ramBytes, board.ram.length))): \
         stacks \(image.layout.stackAreaBytes), data+bss \(image.ramBytes - Int(image.layout.stackAreaBytes)), rest is heap

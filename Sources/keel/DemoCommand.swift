@@ -28,7 +28,7 @@ struct Demo: ParsableCommand {
             for board in boards {
                 let application = try Manifest.load(directory: directory, board: board)
                 printLine("== \(board.name): \(board.summary) ==")
-                let image = try builder.build(application, for: board)
+                let image = try builder.buildChecked(application, for: board).image
                 printLine("  RAM map (top first; # stack, X MPU guard, . padding or gap, ~ data, R reset record):")
                 for line in MemoryMapText.render(image.layout) { printLine("    " + line) }
                 let svg = image.elf.deletingLastPathComponent().appendingPathComponent("memory-map.svg")

@@ -1,7 +1,9 @@
-// keel layout: where every stack, guard and MPU region goes, without building anything.
+// keel layout: where every stack, guard and MPU region goes.
 //
 // It plans RAM exactly as `keel build` does and prints the plan as a table (or JSON), and can
 // write the same plan as an SVG memory map and as the linker script the build links with.
+// Without "auto" stacks nothing is built; with them, the plan is the one `keel build` makes
+// (the build that measures them is cached and shared), so the sizes shown are the real ones.
 
 import ArgumentParser
 import Foundation
@@ -35,8 +37,15 @@ struct Layout: ParsableCommand {
             for path in [svgPath, linkerScriptPath].compactMap({ $0 }) where path != "-" {
                 try FileKind.requireWritable(path)
             }
-            let (board, application) = try target.resolve()
-            let layout = try LayoutPlanner.plan(application, on: board)
+            var (board, application) = try target.resolve()
+            let layout: RAMLayout
+            if application.tasks.contains(where: \.automaticStack) {
+                let checked = try FirmwareBuilder(toolchain: try Toolchain.locate()).buildChecked(application, for: board, mode: .off)
+                application = checked.application
+                layout = checked.image.layout
+            } else {
+                layout = try LayoutPlanner.plan(application, on: board)
+            }
             var written: [String] = []
             if let svgPath {
                 let svg = MemoryMapSVG.render(layout, title: "\(application.name) on \(board.name): RAM layout")

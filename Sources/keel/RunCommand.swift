@@ -22,13 +22,28 @@ struct Run: ParsableCommand {
     @Flag(help: "Print every console line and record as a JSON object per line.")
     var json = false
 
+    @Flag(help: "Boot the image even if its stack check fails (says what it skipped).")
+    var noCheck = false
+
     static let timeoutExitCode: Int32 = 124
 
     func run() throws {
         var exitCode: Int32 = 0
         try reportingErrors { () throws(KeelError) in
             let (board, application) = try target.resolve()
-            let image = try FirmwareBuilder(toolchain: try Toolchain.locate()).build(application, for: board)
+            // The same plan as `keel build`: automatic sizes, and the image boots only if its check passes.
+            let checked = try FirmwareBuilder(toolchain: try Toolchain.locate())
+                .buildChecked(application, for: board, mode: noCheck ? .off : nil)
+            let image = checked.image
+            if noCheck {
+                let findings = StackCheck.findings(checked.report)
+                FileHandle.standardError.write(Data(("keel: --no-check: booting without the stack check"
+                    + (findings.isEmpty ? " (it would have passed)" : "; it finds \(findings.count) problem(s), `keel check` lists them") + "\n").utf8))
+            } else if !checked.findings.isEmpty {
+                for finding in checked.findings {
+                    FileHandle.standardError.write(Data("keel: warning (\"stack_check\": \"warn\"): \(finding.description)\n".utf8))
+                }
+            }
             let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb), json: json)
             if result.timedOut {
                 FileHandle.standardError.write(Data("keel: QEMU timed out after \(timeout) s; the firmware did not finish\n".utf8))

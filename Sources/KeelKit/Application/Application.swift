@@ -64,6 +64,9 @@ public struct TaskSpec: Sendable, Equatable {
     public var expectedFault: ExpectedFault? = nil
     /// The stack an automatic task is laid out with for the first (analysis) build.
     public static let automaticPlaceholderBytes = 2048
+    /// The stack an automatic task has in the build that measures it: the smallest legal one,
+    /// since only the code's frames matter there and the layout must fit on a 16 KiB part.
+    public static let sizingPlaceholderBytes = 256
 
     /// The guard a T3 task gets when its manifest names no size (seed 003: "128 to 256 bytes
     /// of red zone should be sufficient"); never less than one exception frame.

@@ -10,12 +10,18 @@
 // size) gives the worst cases, and the second is built with the stacks they call for. The
 // second image is analysed again and that analysis is the one checked and reported. The
 // first build has its own folder (`<name>-sizing`), so both stay cached and an unchanged
-// application is not rebuilt twice on every `keel build`.
+// application is not rebuilt twice on every `keel build`. In that first build every automatic
+// stack has the smallest legal size, so the placeholder layout fits wherever the real one does.
+//
+// Every command that needs an image (`build`, `run`, `stack`, `check`, `layout` with automatic
+// stacks, `demo`) goes through here: one plan, the same sizes, the same check.
 
 import Foundation
 
 public struct CheckedImage: Sendable {
     public var image: FirmwareImage
+    /// The application as built: automatic stacks carry the sizes they were given.
+    public var application: Application
     public var report: StackAnalysisReport
     public var findings: [StackFinding]
     /// Task name → the size "auto" gave it.
@@ -32,6 +38,9 @@ extension FirmwareBuilder {
         if application.tasks.contains(where: \.automaticStack) {
             var sizing = application
             sizing.name += "-sizing"
+            for index in sizing.tasks.indices where sizing.tasks[index].automaticStack && sizing.tasks[index].segmented == nil {
+                sizing.tasks[index].stackBytes = TaskSpec.sizingPlaceholderBytes
+            }
             let first = try build(sizing, for: board)
             let report = try StackAnalysis.analyze(image: first, demangler: toolchain.demangler)
             for index in application.tasks.indices where application.tasks[index].automaticStack {
@@ -66,8 +75,9 @@ extension FirmwareBuilder {
         let report = try StackAnalysis.analyze(image: image, demangler: toolchain.demangler)
         let findings = StackCheck.findings(report)
         if (mode ?? application.stackCheck) == .error && !findings.isEmpty {
+            removeImage(image)  // an image that failed its check is not left where `run` or a flasher could take it
             throw .stackCheckFailed(findings.map { "  " + $0.description }.joined(separator: "\n"))
         }
-        return CheckedImage(image: image, report: report, findings: findings, automaticStacks: automatic)
+        return CheckedImage(image: image, application: application, report: report, findings: findings, automaticStacks: automatic)
     }
 }

@@ -31,6 +31,12 @@ public struct FirmwareImage: Sendable {
     /// Task code built without the split-stack check because the analysis proved it fits
     /// in the slack (symbols; empty unless the route is split-stack).
     public var nosplitFunctions: [String]
+
+    /// The flash contents as raw bytes from the flash origin (for `probe-rs download
+    /// --binary-format bin --base-address`, `pyocd flash -a`, OpenOCD `program ... ADDRESS`).
+    public var binary: URL { elf.deletingPathExtension().appendingPathExtension("bin") }
+    /// The same as Intel HEX, addresses included (nRF tools, OpenOCD, pyOCD, drag-and-drop loaders).
+    public var hex: URL { elf.deletingPathExtension().appendingPathExtension("hex") }
 }
 
 /// How the firmware's Swift code is compiled (see the top of this file).
@@ -103,6 +109,8 @@ public struct FirmwareBuilder: Sendable {
             return try image(elf, board, application, layout, rebuilt: false, route: route)
         }
 
+        // Whatever this build produces replaces the last image: a failed build leaves none.
+        removeImage(at: elf)
         let generatedFile = directory.appendingPathComponent("KeelGenerated.swift")
         let entriesFile = directory.appendingPathComponent("KeelEntries.swift")
         let scriptFile = directory.appendingPathComponent("link.ld")
@@ -176,8 +184,25 @@ public struct FirmwareBuilder: Sendable {
         } catch {
             throw .buildFailed(step: "install \(elf.path)", output: error.localizedDescription)
         }
+        // The flash image for a real part, beside the ELF: raw bytes and Intel HEX.
+        if let objcopy = toolchain.objcopy {
+            let base = elf.deletingPathExtension()
+            try Subprocess.step("llvm-objcopy (.bin)", objcopy, ["-O", "binary", elf.path, base.appendingPathExtension("bin").path])
+            try Subprocess.step("llvm-objcopy (.hex)", objcopy, ["-O", "ihex", elf.path, base.appendingPathExtension("hex").path])
+        }
         try write(fingerprint.hex, to: stamp)
         return try image(elf, board, application, layout, rebuilt: true, route: route)
+    }
+
+    /// Removes an image and what lies beside it (its inputs stamp, .nosplit, .bin, .hex).
+    public func removeImage(_ image: FirmwareImage) { removeImage(at: image.elf) }
+
+    func removeImage(at elf: URL) {
+        let beside = ["inputs", Self.nosplitExtension].map { elf.appendingPathExtension($0) }
+            + ["bin", "hex"].map { elf.deletingPathExtension().appendingPathExtension($0) }
+        for file in [elf] + beside {
+            _ = try? FileManager.default.removeItem(at: file)
+        }
     }
 
     /// What one compile-and-link of the Swift code needs (the assembly is built once).

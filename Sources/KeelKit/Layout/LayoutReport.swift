@@ -38,7 +38,8 @@ public enum LayoutReport {
         var rows = [["task", "stack", "protection"]]
         for (task, placement) in zip(application.tasks, layout.taskStacks) {
             let techniques = task.protections.isEmpty ? "none" : task.protections.sorted().map(\.rawValue).joined(separator: ", ")
-            rows.append([task.name, String(placement.bytes), techniques + (task.protectionIsDefault ? " (default)" : "")])
+            rows.append([task.name, String(placement.bytes) + (task.automaticStack ? " (auto)" : ""),
+                         techniques + (task.protectionIsDefault ? " (default)" : "")])
         }
         return RunReport.table(rows, rightAligned: [1])
     }
