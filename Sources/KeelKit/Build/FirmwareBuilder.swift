@@ -77,6 +77,7 @@ public struct FirmwareBuilder: Sendable {
         }
         // The image replaces whatever file is at `output`; a directory there would be removed.
         if let output { try FileKind.requireWritable(output.path, creatingFolders: true) }
+        try EntryCheck.check(application)  // a misspelt entry is a manifest mistake, not a compile error
         let layout = try LayoutPlanner.plan(application, on: board)
         // A route other than the application's own builds beside it, not over it.
         let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route == .splitStack && !nosplit ? "-checked" : "")
