@@ -5,6 +5,11 @@
 // A message that quotes what a person typed quotes an excerpt (`KeelError.excerpt`), so a
 // megabyte name or a name with a line break still gives one short line.
 
+/// Keel's version, as `keel --version` prints it.
+public enum KeelVersion {
+    public static let string = "0.4.0"
+}
+
 public enum KeelError: Error, CustomStringConvertible, Equatable {
     case unknownBoard(String, known: [String])
     case manifestMissing(path: String)

@@ -9,7 +9,8 @@ struct Keel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "Task stacks on Cortex-M, safe and small: build, run and measure Keel firmware under QEMU.",
-        subcommands: [Boards.self, Build.self, Run.self, Demo.self, Bench.self, Layout.self, Stack.self, Check.self, Faults.self]
+        version: "keel \(KeelVersion.string)",
+        subcommands: [New.self, Boards.self, Build.self, Run.self, Demo.self, Bench.self, Layout.self, Stack.self, Check.self, Faults.self]
     )
 
     /// Exit code of every usage mistake (unknown option or command, missing or invalid

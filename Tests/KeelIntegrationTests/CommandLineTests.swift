@@ -33,6 +33,54 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse(outcome.errors.contains("Fatal error"), file: file, line: line)
     }
 
+    /// Installed with Scripts/install (this test's keel, not a release build) and run from
+    /// another folder with no KEEL_ROOT: `keel new` makes an application that builds, passes its
+    /// check and runs as it is, with the kernel found beside the executable.
+    func testInstalledToolRunsANewApplicationFromAnotherFolder() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("keel-install-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: base) }
+        let prefix = base.appendingPathComponent("prefix"), work = base.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let install = Process()
+        install.executableURL = KeelRoot.url.appendingPathComponent("Scripts/install")
+        install.arguments = [prefix.path, "--binary", keel.path]
+        install.standardOutput = Pipe()
+        try install.run()
+        install.waitUntilExit()
+        XCTAssertEqual(install.terminationStatus, 0)
+        func installed(_ arguments: String...) throws -> Outcome {
+            let process = Process()
+            process.executableURL = prefix.appendingPathComponent("bin/keel")
+            process.arguments = arguments
+            process.currentDirectoryURL = work
+            var environment = ProcessInfo.processInfo.environment
+            environment["KEEL_ROOT"] = nil
+            environment["XDG_CACHE_HOME"] = base.appendingPathComponent("cache").path
+            process.environment = environment
+            let output = Pipe(), errors = Pipe()
+            process.standardOutput = output
+            process.standardError = errors
+            try process.run()
+            let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+        }
+        XCTAssertEqual(try installed("--version").output, "keel \(KeelVersion.string)\n")
+        let created = try installed("new", "sensor-app", "--board", "microbit")
+        XCTAssertEqual(created.status, 0, created.errors)
+        let run = try installed("run", "--board", "microbit", "--app", "sensor-app")
+        XCTAssertEqual(run.status, 0, run.output + run.errors)
+        for round in 1...3 {
+            XCTAssertTrue(run.output.contains("hello from sensor-app: round \(round) at "), run.output)
+        }
+        // Built from the installed kernel, cached outside the source tree and the prefix.
+        let kernels = try FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("cache/keel/kernels").path)
+        XCTAssertTrue(kernels.contains { $0.hasPrefix("microbit-") }, "\(kernels)")
+        let again = try installed("new", "sensor-app")
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.errors.contains("exists and is not an empty folder"), again.errors)
+    }
+
     func testUnknownBoardIsExitCode2() throws {
         let demo = KeelRoot.examples.appendingPathComponent("demo").path
         assertBadInput(try keel("build", "--board", "stm32-nowhere", "--app", demo),

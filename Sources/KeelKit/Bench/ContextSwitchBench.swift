@@ -58,7 +58,7 @@ public struct ContextSwitchBench: Sendable {
         do {
             return try InstructionCounterPlugin.build(
                 source: InstructionCounterPlugin.defaultSource(packageRoot: KeelRoot.url),
-                into: KeelRoot.url.appendingPathComponent(".build/keel/plugins"))
+                into: KeelRoot.cache.appendingPathComponent("plugins"))
         } catch {
             throw .buildFailed(step: "instruction-counter plugin", output: String(describing: error))
         }

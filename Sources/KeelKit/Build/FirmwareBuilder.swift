@@ -58,7 +58,7 @@ public struct FirmwareBuilder: Sendable {
     public var kernelCache: URL
 
     public init(toolchain: Toolchain, firmwareRoot: URL = KeelRoot.firmware,
-                kernelCache: URL = KeelRoot.url.appendingPathComponent(".build/keel/kernels")) {
+                kernelCache: URL = KeelRoot.cache.appendingPathComponent("kernels")) {
         self.toolchain = toolchain
         self.firmwareRoot = firmwareRoot
         self.kernelCache = kernelCache

@@ -48,14 +48,44 @@ public struct Toolchain: Sendable {
     }
 }
 
-/// Where Keel's own files (Firmware/, Tools/) are: this source tree, or $KEEL_ROOT.
+/// Where Keel's own files (Firmware/, Tools/) are, first found of:
+/// 1. `$KEEL_ROOT`;
+/// 2. `../share/keel` beside the running executable (`Scripts/install` puts them there);
+/// 3. the source tree this was built from (`swift run keel`, the tests).
 public enum KeelRoot {
     public static var url: URL {
         if let root = ProcessInfo.processInfo.environment["KEEL_ROOT"] { return URL(fileURLWithPath: root) }
-        // Sources/KeelKit/Build/Toolchain.swift -> the package root.
-        return URL(fileURLWithPath: #filePath)
+        if let installed { return installed }
+        return sourceTree
+    }
+
+    /// The source checkout: Sources/KeelKit/Build/Toolchain.swift -> the package root.
+    static var sourceTree: URL {
+        URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// PREFIX/share/keel when the executable is PREFIX/bin/keel and the kernel is there.
+    static var installed: URL? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let executableURL = Bundle.main.executableURL?.resolvingSymlinksInPath() ?? executable
+        let share = executableURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/keel")
+        let kernel = share.appendingPathComponent("Firmware/Kernel/Keel.swift").path
+        return FileManager.default.fileExists(atPath: kernel) ? share : nil
+    }
+
+    /// Where compiled kernels and tools are kept: the source tree's .build/keel, or for an
+    /// installed Keel (whose share folder may not be writable) $XDG_CACHE_HOME/keel or ~/.cache/keel.
+    public static var cache: URL {
+        let root = url
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            return root.appendingPathComponent(".build/keel")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
+        return base.appendingPathComponent("keel")
     }
 
     public static var firmware: URL { url.appendingPathComponent("Firmware") }
