@@ -1,4 +1,5 @@
-// The console: whole lines written through semihosting, one line buffer per task.
+// The console: whole lines written to the board's UART (Hardware/UART.swift), one line buffer
+// per task; semihosting only ends a run under QEMU.
 //
 // Each task assembles its own line, so a task preempted in the middle of a line never
 // interleaves with another; handlers and boot code share the kernel's line. `putchar`
@@ -19,7 +20,6 @@
 nonisolated(unsafe) var kernelLine = ConsoleLine()
 nonisolated(unsafe) private var exitBlock: (UInt32, UInt32) = (0, 0)
 
-private let semihostingWrite0: UInt32 = 0x04
 private let semihostingExitExtended: UInt32 = 0x20
 
 enum Console {
@@ -50,10 +50,13 @@ enum Console {
         line.bytes[Int(line.count)] = byte
         line.count &+= 1
         if byte == UInt8(ascii: "\n") || Int(line.count) == ConsoleLine.capacity {
-            line.bytes[Int(line.count)] = 0
+            // The whole line at once, interrupts masked: a more urgent task or a handler that
+            // prints meanwhile sends its line after this one, never inside it.
+            let interrupts = Interrupts.mask()
             withUnsafePointer(to: &line.bytes) { bytes in
-                _ = portSemihostingCall(semihostingWrite0, UInt32(UInt(bitPattern: bytes)))
+                UART.write(UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: Int(line.count))
             }
+            Interrupts.restore(interrupts)
             line.count = 0
         }
     }

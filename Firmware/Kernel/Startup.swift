@@ -41,6 +41,7 @@ func resetHandler() {
     Memory.fillWords(from: linkerSymbol(bssStart), to: linkerSymbol(bssEnd), with: 0)
     Heap.initialize(start: linkerSymbol(bssEnd), end: linkerSymbol(heapEnd))
     paintHandlerStack()
+    UART.configure()
     Console.write("keel:boot\n")
     PreviousBoot.reportAtBoot()
     startApplication()

@@ -29,6 +29,24 @@ public enum MPUKind: String, Sendable, Codable {
     case pmsav8
 }
 
+/// The serial port the console writes to: the same bytes reach a real board's pins and
+/// QEMU's `-serial`.
+public struct ConsolePort: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// Arm's CMSDK APB UART (the MPS2 boards): DATA, STATE (TX full), CTRL (TX enable), BAUDDIV.
+        case cmsdk
+        /// Nordic's nRF51 UART: STARTTX, TXD, EVENTS_TXDRDY, ENABLE, PSELTXD, BAUDRATE.
+        case nrf51
+    }
+    public var kind: Kind
+    public var base: UInt32
+    /// What the kernel writes to the baud-rate register: CMSDK divides the clock by it;
+    /// nRF51 takes a rate code (0x01D7E000 is 115200 baud).
+    public var baudSetting: UInt32
+    /// The pin TXD goes out on (nRF51 PSELTXD; the micro:bit's USB serial is P0.24). Unused for CMSDK.
+    public var transmitPin: UInt32
+}
+
 public struct Board: Sendable, Codable, Equatable {
     public var name: String
     public var summary: String
@@ -49,6 +67,7 @@ public struct Board: Sendable, Codable, Equatable {
     public var qemuMachine: String
     /// SysTick's processor clock under QEMU.
     public var clockHertz: UInt32
+    public var console: ConsolePort
 }
 
 extension Board {

@@ -13,7 +13,9 @@ public enum BoardCatalog {
             flash: MemoryRegion(origin: 0x0000_0000, length: 4 << 20),
             ram: MemoryRegion(origin: 0x2000_0000, length: 4 << 20),
             mpu: .pmsav7, mpuRegions: 8, hasStackLimitRegisters: false,
-            qemuMachine: "mps2-an385", clockHertz: 25_000_000),
+            qemuMachine: "mps2-an385", clockHertz: 25_000_000,
+            // UART0 of the AN385 (Application Note 385, table 3-3); 25 MHz / 217 = 115200 baud.
+            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0)),
         Board(
             name: "mps2-an505", summary: "ARM MPS2 with AN505 (Cortex-M33, Secure)",
             cpu: "cortex-m33", architecture: .armv8m,
@@ -22,7 +24,9 @@ public enum BoardCatalog {
             flash: MemoryRegion(origin: 0x1000_0000, length: 4 << 20),
             ram: MemoryRegion(origin: 0x3800_0000, length: 2 << 20),
             mpu: .pmsav8, mpuRegions: 16, hasStackLimitRegisters: true,
-            qemuMachine: "mps2-an505", clockHertz: 25_000_000),
+            qemuMachine: "mps2-an505", clockHertz: 25_000_000,
+            // UART0 of the AN505 through its Secure alias (the kernel runs Secure); 25 MHz / 217.
+            console: ConsolePort(kind: .cmsdk, base: 0x5020_0000, baudSetting: 217, transmitPin: 0)),
         Board(
             name: "microbit", summary: "BBC micro:bit (nRF51, Cortex-M0)",
             cpu: "cortex-m0", architecture: .armv6m,
@@ -31,7 +35,9 @@ public enum BoardCatalog {
             flash: MemoryRegion(origin: 0x0000_0000, length: 256 << 10),
             ram: MemoryRegion(origin: 0x2000_0000, length: 16 << 10),
             mpu: .none, mpuRegions: 0, hasStackLimitRegisters: false,
-            qemuMachine: "microbit", clockHertz: 16_000_000),
+            qemuMachine: "microbit", clockHertz: 16_000_000,
+            // UART0 of the nRF51822; TXD on P0.24, the micro:bit's USB serial; 115200 baud.
+            console: ConsolePort(kind: .nrf51, base: 0x4000_2000, baudSetting: 0x01D7_E000, transmitPin: 24)),
     ]
 
     public static var names: [String] { all.map(\.name) }

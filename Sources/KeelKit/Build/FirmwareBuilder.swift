@@ -312,6 +312,7 @@ public struct FirmwareBuilder: Sendable {
         // The MPU guards the handler stack on every MPU board; tasks' regions are loaded at
         // switch-in only when some task uses T2 or T3.
         if board.mpu != .none { defines.append("KEEL_MPU") }
+        defines.append(board.console.kind == .nrf51 ? "KEEL_UART_NRF51" : "KEEL_UART_CMSDK")
         if !application.objects.mutexes.isEmpty { defines.append("KEEL_MUTEXES") }
         if used.contains(.mpuRegion) || used.contains(.mpuGuard) { defines.append("KEEL_MPU_SWITCH") }
         if route != .native { defines.append("KEEL_THUMB1") }

@@ -28,6 +28,9 @@ public enum LinkerScriptGenerator {
         \(layout.taskStacks.map { stackSymbols($0) }.joined(separator: "\n"))
         keel_stack_idle_bottom = \(hex(layout.idleStack.bottom));
         keel_reset_record = \(hex(layout.resetRecord));\(poolSymbols(layout))
+        keel_console_base = \(hex(board.console.base));
+        keel_console_baud = \(hex(board.console.baudSetting));
+        keel_console_pin = \(hex(board.console.transmitPin));
 
         SECTIONS
         {

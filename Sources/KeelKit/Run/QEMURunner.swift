@@ -54,8 +54,10 @@ public struct QEMURunner: Sendable {
     }
 
     public func arguments(for image: FirmwareImage, options: RunOptions) -> [String] {
-        var arguments = ["-M", image.board.qemuMachine, "-display", "none", "-monitor", "none", "-serial", "null",
-                         "-chardev", "stdio,id=console", "-semihosting-config", "enable=on,target=native,chardev=console",
+        // The console is the board's first UART (`-serial` on stdio); semihosting ends the run.
+        var arguments = ["-M", image.board.qemuMachine, "-display", "none", "-monitor", "none",
+                         "-chardev", "stdio,id=console,mux=on", "-serial", "chardev:console",
+                         "-semihosting-config", "enable=on,target=native,chardev=console",
                          "-icount", "shift=0,sleep=off", "-kernel", image.elf.path]
         if let port = options.gdbPort { arguments += ["-S", "-gdb", "tcp::\(port)"] }
         return arguments + options.extraArguments
