@@ -35,6 +35,7 @@
         self.configuration = configuration
         // Folded away when true; traps at boot if a field change broke the table's stride.
         precondition(MemoryLayout<TaskControlBlock>.stride == 128, "TaskControlBlock must be 128 bytes")
+        precondition(DebugLayout.matchesCompiler, "keel_debug_layout (DebugLayout.swift) is out of date")
         Console.taskLines = consoleLines
         Containment.histories = histories
         scheduler.tasks = tasks

@@ -1,0 +1,32 @@
+// What a debugger reads to show the tasks of a running image without debug info (`keel top`
+// over the GDB remote protocol): the offsets of the fields it shows, in one table at a fixed
+// symbol. The numbers are literals, so the table is plain data in flash; `Kernel.start`
+// checks them against the compiler's layout (folded away when they agree, a trap at boot
+// when a field moved and this table was not updated).
+
+/// Words: magic "KEEL", version, TCB stride, then offsets in the TCB of the saved SP, state,
+/// priority, protections, stack bottom, stack top, name (pointer, then byte count), the object
+/// waited on; then the TaskHistory stride and its high-water and fault-count offsets.
+@_silgen_name("keel_debug_layout")
+let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 1, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9)
+
+enum DebugLayout {
+    /// True when every offset in the table is the compiler's.
+    static var matchesCompiler: Bool {
+        let table = debugLayout
+        typealias T = TaskControlBlock
+        return table.2 == UInt32(MemoryLayout<T>.stride)
+            && table.3 == UInt32(MemoryLayout<T>.offset(of: \T.context.stackPointer) ?? 0)
+            && table.4 == UInt32(MemoryLayout<T>.offset(of: \T.state) ?? 0)
+            && table.5 == UInt32(MemoryLayout<T>.offset(of: \T.priority) ?? 0)
+            && table.6 == UInt32(MemoryLayout<T>.offset(of: \T.protections) ?? 0)
+            && table.7 == UInt32(MemoryLayout<T>.offset(of: \T.stackBottom) ?? 0)
+            && table.8 == UInt32(MemoryLayout<T>.offset(of: \T.stackTop) ?? 0)
+            && table.9 == UInt32(MemoryLayout<T>.offset(of: \T.name) ?? 0)
+            && table.10 == UInt32(MemoryLayout<T>.offset(of: \T.waitingOn) ?? 0)
+            && table.11 == UInt32(MemoryLayout<TaskHistory>.stride)
+            && table.12 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.highWater) ?? 0)
+            && table.13 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.faults) ?? 0)
+    }
+}
