@@ -181,6 +181,13 @@ public struct Application: Sendable {
     public var expectedHandlerFault: ExpectedFault? = nil
     /// The queues, semaphores and mutexes the manifest declares.
     public var objects = KernelObjects()
+    /// Where its builds go: the application's own `.build/keel` unless a tool says otherwise
+    /// (the bench builds Keel's examples into the cache, never into the source tree).
+    public var buildFolder: URL {
+        get { customBuildFolder ?? directory.appendingPathComponent(".build/keel") }
+        set { customBuildFolder = newValue }
+    }
+    var customBuildFolder: URL? = nil
 
     public static let defaultHandlerGuardBytes = 256
     public static let defaultSegmentPoolBytes = 8192

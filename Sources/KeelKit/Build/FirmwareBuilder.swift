@@ -81,7 +81,7 @@ public struct FirmwareBuilder: Sendable {
         let layout = try LayoutPlanner.plan(application, on: board)
         // A route other than the application's own builds beside it, not over it.
         let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route == .splitStack && !nosplit ? "-checked" : "")
-        let directory = application.directory.appendingPathComponent(".build/keel/\(application.name)-\(board.name)\(suffix)")
+        let directory = application.buildFolder.appendingPathComponent("\(application.name)-\(board.name)\(suffix)")
         let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
         try createDirectory(directory)
         try createDirectory(elf.deletingLastPathComponent())
