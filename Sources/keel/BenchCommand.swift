@@ -6,7 +6,7 @@ import KeelKit
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Count executed instructions per context switch for each protection, against the unprotected switch.",
+        abstract: "Count executed instructions per context switch for each protection, per service hand-off against FreeRTOS, and what segmented stacks and MPU placement cost.",
         discussion: "Counts come from a QEMU plugin under -icount and repeat exactly run after run.")
 
     @Option(help: "Measure this board only.")
@@ -40,6 +40,11 @@ struct Bench: ParsableCommand {
             let parts = self.parts
             var all: [SwitchCost] = []
             if parts.contains(.switch) { for board in boards { all += try bench.measure(on: board) } }
+            var services: [IPCCost] = []
+            if parts.contains(.ipc) {
+                let ipcBench = IPCBench(bench: bench)
+                for board in boards { services += try ipcBench.measure(on: board) }
+            }
             var waste: [LayoutWasteSummary] = []
             if parts.contains(.layout) {
                 for board in boards where board.mpu != .none { waste.append(try LayoutWasteBench.measure(on: board).summary) }
@@ -50,16 +55,18 @@ struct Bench: ParsableCommand {
             if json {
                 // A part left out with --only is absent from the report (not an empty list).
                 struct Report: Encodable {
-                    var switches: [SwitchCost]?; var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?
+                    var switches: [SwitchCost]?; var services: [IPCCost]?
+                    var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?
                 }
-                let report = Report(switches: parts.contains(.switch) ? all : nil, layoutWaste: parts.contains(.layout) ? waste : nil,
-                                    segmented: parts.contains(.segmented) ? segmented : nil)
+                let report = Report(switches: parts.contains(.switch) ? all : nil, services: parts.contains(.ipc) ? services : nil,
+                                    layoutWaste: parts.contains(.layout) ? waste : nil, segmented: parts.contains(.segmented) ? segmented : nil)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 printLine(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
                 return
             }
             if parts.contains(.switch) { Self.printSwitches(all) }
+            if parts.contains(.ipc) { Self.printServices(services, afterAnother: parts.contains(.switch)) }
             if parts.contains(.segmented) { Self.printSegmented(segmented) }
             guard !waste.isEmpty else { return }
             printLine()
@@ -89,6 +96,20 @@ struct Bench: ParsableCommand {
                          cost.repeatable ? "yes" : "NO", target, reference])
         }
         printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+    }
+
+    static func printServices(_ costs: [IPCCost], afterAnother: Bool) {
+        if afterAnother { printLine() }
+        printLine("Instructions per hand-off of the kernel's services (bench-ipc: equal-priority ping-pong, one switch per message; "
+            + "\(IPCBench.rounds) round trips or pairs, \(IPCBench.interrupts) interrupts; loops included)")
+        printLine("  FreeRTOS 11 (clang -O2) counted the same way: the M3's figure for the M33")
+        var rows = [["board", "shape", "instr", "per", "FreeRTOS", "vs FreeRTOS", "target", "exact"]]
+        for cost in costs {
+            rows.append([cost.board, cost.shape, String(format: "%.2f", cost.perUnit), cost.unit, String(format: "%.1f", cost.freeRTOS),
+                         String(format: "%.2fx", cost.perUnit / cost.freeRTOS),
+                         String(format: "<= %g: ", cost.target) + (cost.met ? "met" : "MISSED"), cost.repeatable ? "yes" : "NO"])
+        }
+        printLine(RunReport.table(rows, rightAligned: [2, 4, 5]))
     }
 
     static func printSegmented(_ results: [SegmentedBenchResult]) {
