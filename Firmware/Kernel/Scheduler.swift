@@ -17,8 +17,10 @@ struct SchedulerState {
     var ready: UInt32 = 0
     /// Tasks waiting for a tick: `Keel.sleep`, or a wait with a timeout.
     var sleeping: UInt32 = 0
-    /// Tasks waiting on a kernel object with no timeout; only a waker makes them ready.
-    var blocked: UInt32 = 0
+    /// Tasks started and not stopped (exit, kill): ready, sleeping or waiting on an object.
+    /// Kept apart from the other masks so that waiting and waking, the services' hot path,
+    /// touch only `ready` and `sleeping`; it changes only when a task starts or stops.
+    var live: UInt32 = 0
     /// Tasks waiting on a mutex that lends its holder their priority (see `pickNext`).
     var proxies: UInt32 = 0
     /// Tasks that have had their turn in the current round of their priority group.
@@ -45,7 +47,7 @@ enum Scheduler {
 
     /// Tasks that can still run (ready, sleeping or waiting), the idle task excluded.
     static var liveMask: UInt32 {
-        (scheduler.ready | scheduler.sleeping | scheduler.blocked) & ~bit(task(scheduler.taskCount &- 1))
+        scheduler.live & ~bit(task(scheduler.taskCount &- 1))
     }
 
     /// Picks the task to run next.
@@ -59,21 +61,37 @@ enum Scheduler {
         return pickAmong(scheduler.ready)
     }
 
-    /// The most urgent of `candidates`, taking turns among equals (`candidates` includes idle).
+    /// The most urgent of `candidates`, taking turns among equals (`candidates` includes idle):
+    /// the first task of the most urgent group that has not had its turn in this round; when
+    /// all have, a new round starts with the first. The most urgent candidate `first` is that
+    /// task unless it had its turn and a peer has not, so one bit scan usually does (a second
+    /// only then): on the M0 each scan is a multiply and a table load, with no CLZ to help.
     @inline(__always)
     static func pickAmong(_ candidates: UInt32) -> TaskPointer {
         let tasks = self.tasks
-        let peers = tasks[candidates.trailingZeroBitCount].peers
-        let group = peers & candidates
+        let first = tasks + lowestBitIndex(candidates)
+        let peers = first.pointee.peers
         var hadTurn = scheduler.hadTurn
-        var waiting = group & ~hadTurn
-        if waiting == 0 {
-            hadTurn &= ~peers  // everyone in the group had a turn: a new round
-            waiting = group
+        var chosen = first
+        if hadTurn & first.pointee.bit != 0 {
+            let waiting = peers & candidates & ~hadTurn
+            if waiting == 0 {
+                hadTurn &= ~peers  // everyone in the group had a turn: a new round, `first` starts it
+            } else {
+                chosen = tasks + lowestBitIndex(waiting)
+            }
         }
-        let chosen = tasks + waiting.trailingZeroBitCount
         scheduler.hadTurn = hadTurn | chosen.pointee.bit
         return chosen
+    }
+
+    /// The index of the lowest set bit of `mask`, which is not zero (callers guarantee it: a
+    /// candidate set holds idle, a waiters mask is tested first). `trailingZeroBitCount` must
+    /// give 32 for zero, which costs the M0's table-based scan a test and two branches; LLVM's
+    /// `cttz` with "zero is poison" set does not.
+    @inline(__always)
+    static func lowestBitIndex(_ mask: UInt32) -> Int {
+        Int(countTrailingZeros(mask, true))
     }
 
     #if KEEL_MUTEXES
@@ -103,7 +121,6 @@ enum Scheduler {
         endWait(task)
         task.pointee.state = .ready
         scheduler.sleeping &= ~bit(task)
-        scheduler.blocked &= ~bit(task)
         scheduler.ready |= bit(task)
     }
 
@@ -128,10 +145,9 @@ enum Scheduler {
             scheduler.sleeping |= bit(task)
         } else {
             task.pointee.state = .blocked
-            scheduler.blocked |= bit(task)
         }
         if lendsPriority { scheduler.proxies |= bit(task) }
-        Processor.requestContextSwitch()
+        Processor.pendContextSwitch()
     }
 
     static func makeSleeping(_ task: TaskPointer, until tick: UInt32) {
@@ -154,18 +170,22 @@ enum Scheduler {
         task.pointee.state = state
         scheduler.ready &= ~bit(task)
         scheduler.sleeping &= ~bit(task)
-        scheduler.blocked &= ~bit(task)
+        scheduler.live &= ~bit(task)
         if task == scheduler.current { Processor.requestContextSwitch() }
         Interrupts.restore(interrupts)  // PendSV is taken here when the caller is the task
     }
 }
 
 /// PendSV's call into Swift: check the task leaving the CPU and choose the next.
-/// Input: the outgoing task, its context already saved. Output: the incoming task, which
-/// the port stores into `keel_scheduler.current` and restores.
+/// Input: none; `scheduler.current` is the outgoing task, its context already saved.
+/// Output: the incoming task, already stored into `scheduler.current`; the port restores it.
+/// (The outgoing task is read here rather than passed: a parameter the common build never
+/// uses made the compiler split this function into a thunk and a body, a call more per switch.)
 @_cdecl("keel_schedule")
-func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-    let task = outgoing.assumingMemoryBound(to: TaskControlBlock.self)
+func schedule() -> UnsafeMutableRawPointer {
+    #if KEEL_SPLIT_STACK || KEEL_SP_CHECK || KEEL_RED_ZONE
+    let task = currentTask.unsafelyUnwrapped
+    #endif
     #if KEEL_SPLIT_STACK
     if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
     #endif
@@ -175,5 +195,11 @@ func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         Faults.overflowDetectedAtSwitch(task, technique: technique)
     }
     #endif
-    return UnsafeMutableRawPointer(Scheduler.pickNext())
+    let next = Scheduler.pickNext()
+    currentTask = next
+    return UnsafeMutableRawPointer(next)
 }
+
+/// LLVM's count of trailing zeros; `zeroIsPoison` true: the caller guarantees a nonzero value.
+@_silgen_name("llvm.cttz.i32")
+func countTrailingZeros(_ value: UInt32, _ zeroIsPoison: Bool) -> UInt32
