@@ -68,8 +68,7 @@ enum Scheduler {
     /// only then): on the M0 each scan is a multiply and a table load, with no CLZ to help.
     @inline(__always)
     static func pickAmong(_ candidates: UInt32) -> TaskPointer {
-        let tasks = self.tasks
-        let first = tasks + lowestBitIndex(candidates)
+        let first = task(lowestBitOf: candidates)
         let peers = first.pointee.peers
         var hadTurn = scheduler.hadTurn
         var chosen = first
@@ -78,20 +77,29 @@ enum Scheduler {
             if waiting == 0 {
                 hadTurn &= ~peers  // everyone in the group had a turn: a new round, `first` starts it
             } else {
-                chosen = tasks + lowestBitIndex(waiting)
+                chosen = task(lowestBitOf: waiting)
             }
         }
         scheduler.hadTurn = hadTurn | chosen.pointee.bit
         return chosen
     }
 
-    /// The index of the lowest set bit of `mask`, which is not zero (callers guarantee it: a
-    /// candidate set holds idle, a waiters mask is tested first). `trailingZeroBitCount` must
-    /// give 32 for zero, which costs the M0's table-based scan a test and two branches; LLVM's
-    /// `cttz` with "zero is poison" set does not.
+    /// The task of the lowest set bit of `mask`, which is not zero (callers guarantee it: a
+    /// candidate set holds idle, a waiters mask is tested first).
     @inline(__always)
-    static func lowestBitIndex(_ mask: UInt32) -> Int {
-        Int(countTrailingZeros(mask, true))
+    static func task(lowestBitOf mask: UInt32) -> TaskPointer {
+        #if KEEL_ARMV6M
+        // ARMv6-M has neither CLZ nor RBIT: a de Bruijn multiply isolates the bit's position,
+        // and a table gives the task's byte offset straight away. `trailingZeroBitCount`
+        // would compile to the same multiply behind a test and two branches for zero (it
+        // must give 32), then a shift; a table of offsets, not indices, also keeps LLVM from
+        // recognising the pattern and turning it back into that.
+        let isolated = mask & (0 &- mask)
+        let offset = lowestBitOffsets[Int(truncatingIfNeeded: (isolated &* 0x077C_B531) &>> 27)]
+        return UnsafeMutableRawPointer(tasks).advanced(by: Int(offset)).assumingMemoryBound(to: TaskControlBlock.self)
+        #else
+        return tasks + mask.trailingZeroBitCount  // RBIT and CLZ: two instructions, 32 for zero for free
+        #endif
     }
 
     #if KEEL_MUTEXES
@@ -99,6 +107,8 @@ enum Scheduler {
     /// holders (a holder may itself wait on another mutex). A chain that ends in a task that
     /// cannot run (its holder sleeps or waits on something else) lends nothing: that proxy
     /// drops out and the choice is made again. Idle is always ready, so this ends.
+    /// Out of line: inlined, its registers cost the common pick a spill.
+    @inline(never)
     static func pickNextWithProxies() -> TaskPointer {
         var candidates = scheduler.ready | scheduler.proxies
         while true {
@@ -181,7 +191,10 @@ enum Scheduler {
 /// Output: the incoming task, already stored into `scheduler.current`; the port restores it.
 /// (The outgoing task is read here rather than passed: a parameter the common build never
 /// uses made the compiler split this function into a thunk and a body, a call more per switch.)
-@_cdecl("keel_schedule")
+/// Under its C name as a Swift function (`@_silgen_name`, not `@_cdecl`, whose C thunk cost a
+/// call or a branch per switch): with no arguments and a pointer result, Swift's calling
+/// convention on ARM is the C one.
+@_silgen_name("keel_schedule")
 func schedule() -> UnsafeMutableRawPointer {
     #if KEEL_SPLIT_STACK || KEEL_SP_CHECK || KEEL_RED_ZONE
     let task = currentTask.unsafelyUnwrapped
@@ -200,6 +213,14 @@ func schedule() -> UnsafeMutableRawPointer {
     return UnsafeMutableRawPointer(next)
 }
 
-/// LLVM's count of trailing zeros; `zeroIsPoison` true: the caller guarantees a nonzero value.
-@_silgen_name("llvm.cttz.i32")
-func countTrailingZeros(_ value: UInt32, _ zeroIsPoison: Bool) -> UInt32
+#if KEEL_ARMV6M
+/// For `Scheduler.task(lowestBitOf:)`: entry `(bit * 0x077CB531) >> 27` is the byte offset
+/// (128 per task) of the task whose bit that is (the de Bruijn sequence 0x077CB531 puts
+/// each of the 32 bits' five-bit windows at a different place).
+let lowestBitOffsets: InlineArray<32, UInt16> = [
+    0 << 7, 1 << 7, 28 << 7, 2 << 7, 29 << 7, 14 << 7, 24 << 7, 3 << 7,
+    30 << 7, 22 << 7, 20 << 7, 15 << 7, 25 << 7, 17 << 7, 4 << 7, 8 << 7,
+    31 << 7, 27 << 7, 13 << 7, 23 << 7, 21 << 7, 19 << 7, 16 << 7, 7 << 7,
+    26 << 7, 12 << 7, 18 << 7, 6 << 7, 11 << 7, 5 << 7, 10 << 7, 9 << 7,
+]
+#endif

@@ -72,7 +72,7 @@ enum Waiting {
     static func wakeOne(_ waiters: UnsafeMutablePointer<UInt32>) -> TaskPointer? {
         let mask = waiters.pointee
         guard mask != 0 else { return nil }
-        let task = Scheduler.task(Scheduler.lowestBitIndex(mask))
+        let task = Scheduler.task(lowestBitOf: mask)
         waiters.pointee = mask & (mask &- 1)  // its bit leaves the waiters
         task.pointee.waitingOn = nil
         let bit = task.pointee.bit
@@ -92,7 +92,8 @@ enum Waiting {
     /// Asks for a switch when `task`, just made ready, is more urgent than the running task.
     @inline(__always)
     static func switchIfMoreUrgent(_ task: TaskPointer) {
-        if let running = currentTask, task.pointee.isMoreUrgent(than: running.pointee) {
+        // A task is running: waking needs a waiter, and only started tasks wait.
+        if task.pointee.isMoreUrgent(than: currentTask.unsafelyUnwrapped.pointee) {
             Processor.pendContextSwitch()
         }
     }

@@ -96,7 +96,7 @@ enum Mutexes {
             storage[1] &= ~0xFF
             return
         }
-        let next = Scheduler.task(mask.trailingZeroBitCount)
+        let next = Scheduler.task(lowestBitOf: mask)
         storage[1] = (storage[1] & ~0xFF) | (UInt32(next.pointee.index) &+ 1)
         Waiting.wake(next)
     }
