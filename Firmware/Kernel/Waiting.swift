@@ -2,10 +2,11 @@
 //
 // Every kernel object keeps its waiters as a bit mask (bit n: task n of the table). The
 // table is sorted most urgent first, so the most urgent waiter is the lowest set bit: waking
-// is O(1), with no list to keep sorted. A waiting task is out of the ready mask and in
-// `sleeping` (with a timeout: the tick wakes it) or `blocked` (without). Whoever makes it
-// ready again (a waker, the tick, a restart) clears its bit in the object through
-// `Scheduler.makeReady`, so no path leaves a stale waiter behind.
+// is O(1), with no list to keep sorted. A waiting task is out of the ready mask, in its
+// object's waiters, and also in `sleeping` when it has a timeout (the tick wakes it); its
+// state says `.blocked` without one. Whoever makes it ready again (a waker, the tick, a
+// restart) clears its bit in the object (`Scheduler.makeReady`, or `wakeOne` in place), so
+// no path leaves a stale waiter behind.
 //
 // A woken task does not own what it waited for: it runs its call's loop again and checks.
 // So a more urgent task may take an item first (as in FreeRTOS), and a wait is simple to
