@@ -8,7 +8,10 @@
 
 typealias InterruptHandler = @convention(c) () -> Void
 
-nonisolated(unsafe) private var interruptHandlers = InlineArray<8, InterruptHandler?>(repeating: nil)
+/// The handler of each line (nil: none). The port's dispatch reads it by this name (except in
+/// an image with split-stack code, which dispatches in Swift below).
+@_silgen_name("keel_interrupt_handlers")
+nonisolated(unsafe) var interruptHandlers: InlineArray<8, InterruptHandler?> = [nil, nil, nil, nil, nil, nil, nil, nil]
 
 /// Nested Vectored Interrupt Controller (ARMv7-M B3.4; ARMv6-M has the same registers).
 enum NVIC {
@@ -42,11 +45,13 @@ enum DeviceInterrupts {
     }
 }
 
+#if KEEL_SPLIT_STACK
+/// Every device interrupt's vector in an image with split-stack code (elsewhere the port's
+/// five-instruction version in assembly).
 @_cdecl("keel_interrupt_dispatch")
 func interruptDispatch() {
     let irq = Int(portExceptionNumber()) &- 16
     if irq >= 0 && irq < NVIC.lines, let handler = interruptHandlers[irq] {
-        #if KEEL_SPLIT_STACK
         // The application's handler is split code running on the handler stack: give its
         // prologue the handler stack's limit, so a handler that goes too deep is caught
         // (a handler overflow, which resets) instead of asking for a task's segment.
@@ -54,10 +59,8 @@ func interruptDispatch() {
         stackLimitWord = linkerSymbol(mainStackBottom) &+ SegmentedStacks.slackBytes
         handler()
         stackLimitWord = interrupted
-        #else
-        handler()
-        #endif
     } else {
         unexpectedInterrupt()
     }
 }
+#endif

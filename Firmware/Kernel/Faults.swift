@@ -298,6 +298,12 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         FaultPolicy.apply(fault, to: task, from: .faultHandler)
         Containment.contain(fault, culprit: task, lowest: lowest)
         Faults.handling = false
+        // The task may have faulted inside a critical section (a kernel call masks interrupts,
+        // and its first push can be the one that overflows: the fault is then a HardFault).
+        // PRIMASK survives the exception return, so left set it would keep the pending
+        // PendSV out: the return would resume the stopped task's code on its repainted stack.
+        // The task's own masking ends with it (stopped, or started over unmasked).
+        Interrupts.restore(0)
         return
     }
     // The kernel's own fault. Its stack overflowed when the limit tripped (MSPLIM), when the

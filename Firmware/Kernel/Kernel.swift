@@ -96,6 +96,7 @@
         Memory.storeWord(frame &+ 28, 0x0100_0000)       // xPSR: T bit set
         task.pointee.context.stackPointer = frame
         task.pointee.notifications = 0
+        scheduler.live |= task.pointee.bit
         Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted
     }
 }

@@ -17,8 +17,10 @@ struct SchedulerState {
     var ready: UInt32 = 0
     /// Tasks waiting for a tick: `Keel.sleep`, or a wait with a timeout.
     var sleeping: UInt32 = 0
-    /// Tasks waiting on a kernel object with no timeout; only a waker makes them ready.
-    var blocked: UInt32 = 0
+    /// Tasks started and not stopped (exit, kill): ready, sleeping or waiting on an object.
+    /// Kept apart from the other masks so that waiting and waking, the services' hot path,
+    /// touch only `ready` and `sleeping`; it changes only when a task starts or stops.
+    var live: UInt32 = 0
     /// Tasks waiting on a mutex that lends its holder their priority (see `pickNext`).
     var proxies: UInt32 = 0
     /// Tasks that have had their turn in the current round of their priority group.
@@ -45,7 +47,7 @@ enum Scheduler {
 
     /// Tasks that can still run (ready, sleeping or waiting), the idle task excluded.
     static var liveMask: UInt32 {
-        (scheduler.ready | scheduler.sleeping | scheduler.blocked) & ~bit(task(scheduler.taskCount &- 1))
+        scheduler.live & ~bit(task(scheduler.taskCount &- 1))
     }
 
     /// Picks the task to run next.
@@ -59,21 +61,45 @@ enum Scheduler {
         return pickAmong(scheduler.ready)
     }
 
-    /// The most urgent of `candidates`, taking turns among equals (`candidates` includes idle).
+    /// The most urgent of `candidates`, taking turns among equals (`candidates` includes idle):
+    /// the first task of the most urgent group that has not had its turn in this round; when
+    /// all have, a new round starts with the first. The most urgent candidate `first` is that
+    /// task unless it had its turn and a peer has not, so one bit scan usually does (a second
+    /// only then): on the M0 each scan is a multiply and a table load, with no CLZ to help.
     @inline(__always)
     static func pickAmong(_ candidates: UInt32) -> TaskPointer {
-        let tasks = self.tasks
-        let peers = tasks[candidates.trailingZeroBitCount].peers
-        let group = peers & candidates
+        let first = task(lowestBitOf: candidates)
+        let peers = first.pointee.peers
         var hadTurn = scheduler.hadTurn
-        var waiting = group & ~hadTurn
-        if waiting == 0 {
-            hadTurn &= ~peers  // everyone in the group had a turn: a new round
-            waiting = group
+        var chosen = first
+        if hadTurn & first.pointee.bit != 0 {
+            let waiting = peers & candidates & ~hadTurn
+            if waiting == 0 {
+                hadTurn &= ~peers  // everyone in the group had a turn: a new round, `first` starts it
+            } else {
+                chosen = task(lowestBitOf: waiting)
+            }
         }
-        let chosen = tasks + waiting.trailingZeroBitCount
         scheduler.hadTurn = hadTurn | chosen.pointee.bit
         return chosen
+    }
+
+    /// The task of the lowest set bit of `mask`, which is not zero (callers guarantee it: a
+    /// candidate set holds idle, a waiters mask is tested first).
+    @inline(__always)
+    static func task(lowestBitOf mask: UInt32) -> TaskPointer {
+        #if KEEL_ARMV6M
+        // ARMv6-M has neither CLZ nor RBIT: a de Bruijn multiply isolates the bit's position,
+        // and a table gives the task's byte offset straight away. `trailingZeroBitCount`
+        // would compile to the same multiply behind a test and two branches for zero (it
+        // must give 32), then a shift; a table of offsets, not indices, also keeps LLVM from
+        // recognising the pattern and turning it back into that.
+        let isolated = mask & (0 &- mask)
+        let offset = lowestBitOffsets[Int(truncatingIfNeeded: (isolated &* 0x077C_B531) &>> 27)]
+        return UnsafeMutableRawPointer(tasks).advanced(by: Int(offset)).assumingMemoryBound(to: TaskControlBlock.self)
+        #else
+        return tasks + mask.trailingZeroBitCount  // RBIT and CLZ: two instructions, 32 for zero for free
+        #endif
     }
 
     #if KEEL_MUTEXES
@@ -81,6 +107,8 @@ enum Scheduler {
     /// holders (a holder may itself wait on another mutex). A chain that ends in a task that
     /// cannot run (its holder sleeps or waits on something else) lends nothing: that proxy
     /// drops out and the choice is made again. Idle is always ready, so this ends.
+    /// Out of line: inlined, its registers cost the common pick a spill.
+    @inline(never)
     static func pickNextWithProxies() -> TaskPointer {
         var candidates = scheduler.ready | scheduler.proxies
         while true {
@@ -103,7 +131,6 @@ enum Scheduler {
         endWait(task)
         task.pointee.state = .ready
         scheduler.sleeping &= ~bit(task)
-        scheduler.blocked &= ~bit(task)
         scheduler.ready |= bit(task)
     }
 
@@ -128,10 +155,9 @@ enum Scheduler {
             scheduler.sleeping |= bit(task)
         } else {
             task.pointee.state = .blocked
-            scheduler.blocked |= bit(task)
         }
         if lendsPriority { scheduler.proxies |= bit(task) }
-        Processor.requestContextSwitch()
+        Processor.pendContextSwitch()
     }
 
     static func makeSleeping(_ task: TaskPointer, until tick: UInt32) {
@@ -154,18 +180,25 @@ enum Scheduler {
         task.pointee.state = state
         scheduler.ready &= ~bit(task)
         scheduler.sleeping &= ~bit(task)
-        scheduler.blocked &= ~bit(task)
+        scheduler.live &= ~bit(task)
         if task == scheduler.current { Processor.requestContextSwitch() }
         Interrupts.restore(interrupts)  // PendSV is taken here when the caller is the task
     }
 }
 
 /// PendSV's call into Swift: check the task leaving the CPU and choose the next.
-/// Input: the outgoing task, its context already saved. Output: the incoming task, which
-/// the port stores into `keel_scheduler.current` and restores.
-@_cdecl("keel_schedule")
-func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
-    let task = outgoing.assumingMemoryBound(to: TaskControlBlock.self)
+/// Input: none; `scheduler.current` is the outgoing task, its context already saved.
+/// Output: the incoming task, already stored into `scheduler.current`; the port restores it.
+/// (The outgoing task is read here rather than passed: a parameter the common build never
+/// uses made the compiler split this function into a thunk and a body, a call more per switch.)
+/// Under its C name as a Swift function (`@_silgen_name`, not `@_cdecl`, whose C thunk cost a
+/// call or a branch per switch): with no arguments and a pointer result, Swift's calling
+/// convention on ARM is the C one.
+@_silgen_name("keel_schedule")
+func schedule() -> UnsafeMutableRawPointer {
+    #if KEEL_SPLIT_STACK || KEEL_SP_CHECK || KEEL_RED_ZONE
+    let task = currentTask.unsafelyUnwrapped
+    #endif
     #if KEEL_SPLIT_STACK
     if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
     #endif
@@ -175,5 +208,19 @@ func schedule(_ outgoing: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer {
         Faults.overflowDetectedAtSwitch(task, technique: technique)
     }
     #endif
-    return UnsafeMutableRawPointer(Scheduler.pickNext())
+    let next = Scheduler.pickNext()
+    currentTask = next
+    return UnsafeMutableRawPointer(next)
 }
+
+#if KEEL_ARMV6M
+/// For `Scheduler.task(lowestBitOf:)`: entry `(bit * 0x077CB531) >> 27` is the byte offset
+/// (128 per task) of the task whose bit that is (the de Bruijn sequence 0x077CB531 puts
+/// each of the 32 bits' five-bit windows at a different place).
+let lowestBitOffsets: InlineArray<32, UInt16> = [
+    0 << 7, 1 << 7, 28 << 7, 2 << 7, 29 << 7, 14 << 7, 24 << 7, 3 << 7,
+    30 << 7, 22 << 7, 20 << 7, 15 << 7, 25 << 7, 17 << 7, 4 << 7, 8 << 7,
+    31 << 7, 27 << 7, 13 << 7, 23 << 7, 21 << 7, 19 << 7, 16 << 7, 7 << 7,
+    26 << 7, 12 << 7, 18 << 7, 6 << 7, 11 << 7, 5 << 7, 10 << 7, 9 << 7,
+]
+#endif

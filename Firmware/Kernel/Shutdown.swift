@@ -123,13 +123,15 @@ enum Deadlock {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         let idle = Scheduler.bit(Scheduler.task(scheduler.taskCount &- 1))
-        return scheduler.blocked != 0 && scheduler.ready & ~idle == 0 && scheduler.sleeping == 0
+        let waiting = scheduler.live & ~scheduler.ready & ~scheduler.sleeping & ~idle  // waiting with no timeout
+        return waiting != 0 && scheduler.ready & ~idle == 0 && scheduler.sleeping == 0
             && NVIC.setEnable.read() == 0
     }
 
     static func report() -> Never {
         _ = Interrupts.mask()
-        var blocked = scheduler.blocked
+        var blocked = scheduler.live & ~scheduler.ready & ~scheduler.sleeping
+            & ~Scheduler.bit(Scheduler.task(scheduler.taskCount &- 1))
         while blocked != 0 {
             let task = Scheduler.task(blocked.trailingZeroBitCount)
             blocked &= blocked &- 1

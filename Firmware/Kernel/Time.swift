@@ -57,7 +57,7 @@ func sysTickHandler() {
     #endif
     var sleeping = scheduler.sleeping
     while sleeping != 0 {
-        let task = Scheduler.task(sleeping.trailingZeroBitCount)
+        let task = Scheduler.task(lowestBitOf: sleeping)
         sleeping &= sleeping &- 1
         // Wrap-safe: due when the signed distance to the wake tick is not positive.
         if Int32(bitPattern: tickCount &- task.pointee.wakeTick) >= 0 {

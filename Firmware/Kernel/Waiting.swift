@@ -2,25 +2,33 @@
 //
 // Every kernel object keeps its waiters as a bit mask (bit n: task n of the table). The
 // table is sorted most urgent first, so the most urgent waiter is the lowest set bit: waking
-// is O(1), with no list to keep sorted. A waiting task is out of the ready mask and in
-// `sleeping` (with a timeout: the tick wakes it) or `blocked` (without). Whoever makes it
-// ready again (a waker, the tick, a restart) clears its bit in the object through
-// `Scheduler.makeReady`, so no path leaves a stale waiter behind.
+// is O(1), with no list to keep sorted. A waiting task is out of the ready mask, in its
+// object's waiters, and also in `sleeping` when it has a timeout (the tick wakes it); its
+// state says `.blocked` without one. Whoever makes it ready again (a waker, the tick, a
+// restart) clears its bit in the object (`Scheduler.makeReady`, or `wakeOne` in place), so
+// no path leaves a stale waiter behind.
 //
 // A woken task does not own what it waited for: it runs its call's loop again and checks.
 // So a more urgent task may take an item first (as in FreeRTOS), and a wait is simple to
 // prove: a task returns only when its condition held under masked interrupts, or throws
 // `TimedOut` when the deadline passed.
 
-/// When a blocking call gives up, fixed when the call starts (so retries do not extend it).
+/// When a blocking call gives up, fixed when the call first has to wait (so retries do not
+/// extend it). That is still inside the call's first critical section, where the tick
+/// cannot move, so it is the tick the call started at; and a call that never waits never
+/// reads the tick count.
 struct Deadline {
-    /// The tick the wait ends at; meaningless for `forever` and `noWait`.
-    let tick: UInt32
     let timeout: Timeout
+    /// The tick the wait ends at; set by `start`, meaningless for `forever` and `noWait`.
+    private(set) var tick: UInt32 = 0
+    private(set) var isStarted = false
 
-    init(_ timeout: Timeout) {
-        self.timeout = timeout
+    @inline(__always)
+    init(_ timeout: Timeout) { self.timeout = timeout }
+
+    mutating func start() {
         tick = tickCount &+ timeout.ticks
+        isStarted = true
     }
 
     /// The timeout has run out (or was `noWait`): the call fails now.
@@ -44,8 +52,9 @@ enum Waiting {
     /// runs at its priority meanwhile.
     /// Out of line under a fixed name: `keel check` finds a handler that can reach it.
     @inline(never) @_silgen_name("keel_wait")
-    static func wait(on waiters: UnsafeMutablePointer<UInt32>, until deadline: Deadline, interrupts: UInt32,
+    static func wait(on waiters: UnsafeMutablePointer<UInt32>, until deadline: inout Deadline, interrupts: UInt32,
                      lendsPriority: Bool = false) -> Bool {
+        if !deadline.isStarted { deadline.start() }
         if deadline.hasPassed { return false }
         if interrupts != 0 || Processor.isInHandlerMode { Faults.refuseBlocking() }
         Scheduler.makeWaiting(currentTask.unsafelyUnwrapped, on: waiters, until: deadline.wakeTick, lendsPriority: lendsPriority)
@@ -57,20 +66,36 @@ enum Waiting {
     /// Makes the most urgent task waiting on `waiters` ready and returns it (nil: none waits).
     /// A switch is requested when it is more urgent than the running task; from a handler it
     /// then happens on exception return. Interrupts are masked by the caller.
-    @discardableResult
+    /// `makeReady` inlined for the one case that matters here: the task is in these waiters
+    /// (its lowest bit), so clearing that bit ends its wait, and it lends no priority (only a
+    /// mutex's waiters do, and a mutex wakes through `wake`).
+    @discardableResult @inline(__always)
     static func wakeOne(_ waiters: UnsafeMutablePointer<UInt32>) -> TaskPointer? {
         let mask = waiters.pointee
         guard mask != 0 else { return nil }
-        let task = Scheduler.task(mask.trailingZeroBitCount)
-        wake(task)
+        let task = Scheduler.task(lowestBitOf: mask)
+        waiters.pointee = mask & (mask &- 1)  // its bit leaves the waiters
+        task.pointee.waitingOn = nil
+        let bit = task.pointee.bit
+        task.pointee.state = .ready
+        scheduler.sleeping &= ~bit  // in case it waited with a timeout
+        scheduler.ready |= bit
+        switchIfMoreUrgent(task)
         return task
     }
 
     /// Makes `task` (waiting) ready; switches when it is more urgent than the running task.
     static func wake(_ task: TaskPointer) {
         Scheduler.makeReady(task)
-        if let running = currentTask, task.pointee.isMoreUrgent(than: running.pointee) {
-            Processor.requestContextSwitch()
+        switchIfMoreUrgent(task)
+    }
+
+    /// Asks for a switch when `task`, just made ready, is more urgent than the running task.
+    @inline(__always)
+    static func switchIfMoreUrgent(_ task: TaskPointer) {
+        // A task is running: waking needs a waiter, and only started tasks wait.
+        if task.pointee.isMoreUrgent(than: currentTask.unsafelyUnwrapped.pointee) {
+            Processor.pendContextSwitch()
         }
     }
 }

@@ -6,7 +6,7 @@ import KeelKit
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Count executed instructions per context switch for each protection, against the unprotected switch.",
+        abstract: "Count executed instructions per context switch for each protection, per service hand-off against FreeRTOS, and what segmented stacks and MPU placement cost.",
         discussion: "Counts come from a QEMU plugin under -icount and repeat exactly run after run.")
 
     @Option(help: "Measure this board only.")
@@ -14,6 +14,17 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print the results as JSON.")
     var json = false
+
+    /// The parts of the bench, each a table of its own.
+    enum Part: String, CaseIterable, ExpressibleByArgument {
+        case `switch`, ipc, segmented, layout
+    }
+
+    @Option(help: "Measure only this part: switch, ipc, segmented or layout (repeat the option for several; all by default).")
+    var only: [Part] = []
+
+    /// The parts to measure: those named with --only, else all of them.
+    var parts: Set<Part> { only.isEmpty ? Set(Part.allCases) : Set(only) }
 
     /// FreeRTOS measured the same way on the same QEMU boards (issue #2), for comparison.
     static let freeRTOSReference: [String: [String: Double]] = [
@@ -26,34 +37,37 @@ struct Bench: ParsableCommand {
             let boards = try board.map { name throws(KeelError) in [try BoardCatalog.board(named: name)] } ?? BoardCatalog.all
             let bench = ContextSwitchBench(builder: FirmwareBuilder(toolchain: try Toolchain.locate()),
                                            runner: try QEMURunner.locate(), plugin: try ContextSwitchBench.makePlugin())
+            let parts = self.parts
             var all: [SwitchCost] = []
-            for board in boards { all += try bench.measure(on: board) }
+            if parts.contains(.switch) { for board in boards { all += try bench.measure(on: board) } }
+            var services: [IPCCost] = []
+            if parts.contains(.ipc) {
+                let ipcBench = IPCBench(bench: bench)
+                for board in boards { services += try ipcBench.measure(on: board) }
+            }
             var waste: [LayoutWasteSummary] = []
-            for board in boards where board.mpu != .none { waste.append(try LayoutWasteBench.measure(on: board).summary) }
+            if parts.contains(.layout) {
+                for board in boards where board.mpu != .none { waste.append(try LayoutWasteBench.measure(on: board).summary) }
+            }
             let segmentedBench = SegmentedStackBench(bench: bench)
             var segmented: [SegmentedBenchResult] = []
-            for board in boards { segmented.append(try segmentedBench.measure(on: board)) }
+            if parts.contains(.segmented) { for board in boards { segmented.append(try segmentedBench.measure(on: board)) } }
             if json {
-                struct Report: Encodable { var switches: [SwitchCost]; var layoutWaste: [LayoutWasteSummary]; var segmented: [SegmentedBenchResult] }
+                // A part left out with --only is absent from the report (not an empty list).
+                struct Report: Encodable {
+                    var switches: [SwitchCost]?; var services: [IPCCost]?
+                    var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?
+                }
+                let report = Report(switches: parts.contains(.switch) ? all : nil, services: parts.contains(.ipc) ? services : nil,
+                                    layoutWaste: parts.contains(.layout) ? waste : nil, segmented: parts.contains(.segmented) ? segmented : nil)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                printLine(String(decoding: (try? encoder.encode(Report(switches: all, layoutWaste: waste, segmented: segmented))) ?? Data(), as: UTF8.self))
+                printLine(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
                 return
             }
-            printLine("Instructions per context switch (two equal-priority tasks yielding, \(ContextSwitchBench.switches) switches, loops included)")
-            var rows = [["board", "protection", "instr/switch", "vs none", "+instr", "exact", "target", "FreeRTOS"]]
-            for cost in all {
-                let reference = Self.freeRTOSReference[cost.board]?[cost.variant].map { String(format: "%.1f", $0) } ?? ""
-                let none = all.first { $0.board == cost.board && $0.variant == "none" }?.perSwitch ?? cost.perSwitch
-                let extra = cost.perSwitch - none
-                let target = cost.variant.hasPrefix("T2") || cost.variant.hasPrefix("T3")
-                    ? (extra <= 12 ? "<= +12: met" : "<= +12: MISSED") : ""
-                rows.append([cost.board, cost.variant, String(format: "%.2f", cost.perSwitch),
-                             String(format: "%.2fx", cost.ratio), String(format: "%+.2f", extra),
-                             cost.repeatable ? "yes" : "NO", target, reference])
-            }
-            printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
-            Self.printSegmented(segmented)
+            if parts.contains(.switch) { Self.printSwitches(all) }
+            if parts.contains(.ipc) { Self.printServices(services, afterAnother: parts.contains(.switch)) }
+            if parts.contains(.segmented) { Self.printSegmented(segmented) }
             guard !waste.isEmpty else { return }
             printLine()
             printLine("RAM lost to MPU placement rules, \(LayoutWasteBench.sets) random sets of 3-10 T2 stacks (256-8192 B), planner vs plain power-of-two rounding")
@@ -66,6 +80,36 @@ struct Bench: ParsableCommand {
             }
             printLine(RunReport.table(wasteRows, rightAligned: [1, 2, 3, 4, 5, 6, 7]))
         }
+    }
+
+    static func printSwitches(_ all: [SwitchCost]) {
+        printLine("Instructions per context switch (two equal-priority tasks yielding, \(ContextSwitchBench.switches) switches, loops included)")
+        var rows = [["board", "protection", "instr/switch", "vs none", "+instr", "exact", "target", "FreeRTOS"]]
+        for cost in all {
+            let reference = Self.freeRTOSReference[cost.board]?[cost.variant].map { String(format: "%.1f", $0) } ?? ""
+            let none = all.first { $0.board == cost.board && $0.variant == "none" }?.perSwitch ?? cost.perSwitch
+            let extra = cost.perSwitch - none
+            let target = cost.variant.hasPrefix("T2") || cost.variant.hasPrefix("T3")
+                ? (extra <= 12 ? "<= +12: met" : "<= +12: MISSED") : ""
+            rows.append([cost.board, cost.variant, String(format: "%.2f", cost.perSwitch),
+                         String(format: "%.2fx", cost.ratio), String(format: "%+.2f", extra),
+                         cost.repeatable ? "yes" : "NO", target, reference])
+        }
+        printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+    }
+
+    static func printServices(_ costs: [IPCCost], afterAnother: Bool) {
+        if afterAnother { printLine() }
+        printLine("Instructions per hand-off of the kernel's services (bench-ipc: equal-priority ping-pong, one switch per message; "
+            + "\(IPCBench.rounds) round trips or pairs, \(IPCBench.interrupts) interrupts; loops included)")
+        printLine("  FreeRTOS 11 (clang -O2) counted the same way: the M3's figure for the M33")
+        var rows = [["board", "shape", "instr", "per", "FreeRTOS", "vs FreeRTOS", "target", "exact"]]
+        for cost in costs {
+            rows.append([cost.board, cost.shape, String(format: "%.2f", cost.perUnit), cost.unit, String(format: "%.1f", cost.freeRTOS),
+                         String(format: "%.2fx", cost.perUnit / cost.freeRTOS),
+                         String(format: "<= %g: ", cost.target) + (cost.met ? "met" : "MISSED"), cost.repeatable ? "yes" : "NO"])
+        }
+        printLine(RunReport.table(rows, rightAligned: [2, 4, 5]))
     }
 
     static func printSegmented(_ results: [SegmentedBenchResult]) {

@@ -1,4 +1,5 @@
 // The instruction counts `keel bench` reports are exact: two runs of one image agree.
+// (Targets belong to the bench's output, never to these tests: they check exactness and shape.)
 
 import KeelKit
 import XCTest
@@ -20,5 +21,34 @@ final class BenchTests: XCTestCase {
         // 2000 switches, each at least a save, a scheduler call and a restore.
         XCTAssertGreaterThan(first, UInt64(ContextSwitchBench.switches) * 20)
         XCTAssertLessThan(first, UInt64(ContextSwitchBench.switches) * 500)
+    }
+
+    /// The services bench on the M0 (its own port): every window repeats, every interrupt
+    /// wake-up counts the same, and each figure has the shape its path implies.
+    func testServicesBenchIsExactAndPlausible() throws {
+        let image = try TestFirmware.shared.image("bench-ipc", board: "microbit")
+        guard let runner = TestFirmware.shared.runner else { throw XCTSkip("qemu-system-arm is not installed") }
+        let bench = ContextSwitchBench(builder: try XCTUnwrap(TestFirmware.shared.builder), runner: runner,
+                                       plugin: try ContextSwitchBench.makePlugin())
+        let windows = try bench.windows(image, alsoStartingAt: [IPCBench.interruptEntry])
+        XCTAssertEqual(windows.each.count, windows.windows)
+        XCTAssertEqual(windows.each.reduce(0, +), windows.counted, "the windows' counts add up to the total counted")
+        let rows = try IPCBench(bench: bench).measure(image)
+        XCTAssertEqual(rows.map(\.shape), IPCShape.all.map(\.name))
+        for row in rows { XCTAssertTrue(row.repeatable, "\(row.shape) is not exact") }
+        let figure = Dictionary(uniqueKeysWithValues: rows.map { ($0.shape, $0.perUnit) })
+        let yield = try XCTUnwrap(figure["plain yield switch"])
+        XCTAssertGreaterThan(yield, 20, "a switch saves and restores eight registers and picks a task")
+        // A hand-off is a switch plus the service's work on both sides.
+        for shape in ["queue send + receive", "binary semaphore hand-off", "notification hand-off", "interrupt -> woken task"] {
+            XCTAssertGreaterThan(try XCTUnwrap(figure[shape]), yield + 10, shape)
+            XCTAssertLessThan(try XCTUnwrap(figure[shape]), 2000, shape)
+        }
+        // A queue copies an element where a semaphore only counts.
+        XCTAssertGreaterThan(try XCTUnwrap(figure["queue send + receive"]), try XCTUnwrap(figure["binary semaphore hand-off"]))
+        // An uncontended lock and unlock never switch, but are two calls with their checks.
+        let mutex = try XCTUnwrap(figure["mutex lock + unlock"])
+        XCTAssertGreaterThan(mutex, 10)
+        XCTAssertLessThan(mutex, try XCTUnwrap(figure["queue send + receive"]))
     }
 }

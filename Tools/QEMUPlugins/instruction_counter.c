@@ -8,16 +8,19 @@
  * used below are copied from include/qemu/qemu-plugin.h (QEMU_PLUGIN_VERSION 1).
  *
  * Arguments (e.g. -plugin /path/instruction_counter.so,start=0x100,stop=0x120,out=/tmp/c.txt):
- *   start=ADDR  instruction that opens a measurement window
+ *   start=ADDR  instruction that opens a measurement window; up to MAX_STARTS of them
+ *               (e.g. a marker function and an interrupt handler's first instruction)
  *   stop=ADDR   instruction that closes it
- *   out=PATH    file written at exit: "windows=N counted=N total=N\n"
+ *   out=PATH    file written at exit: "windows=N counted=N total=N each=C1,C2,...\n"
  * Addresses may be given with the Thumb bit set; bit 0 is ignored.
  *
  * Semantics: every executed guest instruction adds 1 to `count`. A window runs
  * from the start instruction (included) up to the stop instruction (excluded);
  * `counted` sums all closed windows, `windows` is how many closed, `total` is
  * every instruction executed by the guest. A stop with no open window is ignored;
- * a second start re-opens (restarts) the window.
+ * a second start re-opens (restarts) the window. `each` lists the closed windows'
+ * counts in the order they closed (the first MAX_EACH of them), so one run can
+ * measure several things: a bench image opens one window per measured shape.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -61,7 +64,12 @@ static uint64_t snapshot;   /* `count` when the open window started */
 static bool     open_window;
 static uint64_t counted;    /* sum of closed windows */
 static uint64_t windows;    /* number of closed windows */
-static uint64_t start_addr = UINT64_MAX, stop_addr = UINT64_MAX;
+#define MAX_STARTS 4
+#define MAX_EACH 4096
+static uint64_t start_addrs[MAX_STARTS];
+static int      starts;
+static uint64_t stop_addr = UINT64_MAX;
+static uint64_t each[MAX_EACH]; /* each closed window's count, in order */
 static const char *out_path;
 
 /* The marker instructions get a callback instead of the inline add and bump
@@ -80,6 +88,7 @@ static void on_stop(unsigned int vcpu, void *udata)
     (void)vcpu; (void)udata;
     if (open_window) {
         counted += count - snapshot;
+        if (windows < MAX_EACH) each[windows] = count - snapshot;
         windows++;
         open_window = false;
     }
@@ -93,7 +102,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t pc = qemu_plugin_insn_vaddr(insn);
-        if (pc == start_addr) {
+        bool is_start = false;
+        for (int s = 0; s < starts; s++) is_start |= pc == start_addrs[s];
+        if (is_start) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == stop_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
@@ -111,7 +122,11 @@ static void write_results(qemu_plugin_id_t id, void *udata)
         fprintf(stderr, "instruction_counter: cannot write %s\n", out_path);
         return;
     }
-    fprintf(f, "windows=%" PRIu64 " counted=%" PRIu64 " total=%" PRIu64 "\n", windows, counted, count);
+    fprintf(f, "windows=%" PRIu64 " counted=%" PRIu64 " total=%" PRIu64 " each=", windows, counted, count);
+    for (uint64_t i = 0; i < windows && i < MAX_EACH; i++) {
+        fprintf(f, i == 0 ? "%" PRIu64 : ",%" PRIu64, each[i]);
+    }
+    fprintf(f, "\n");
     fclose(f);
 }
 
@@ -122,7 +137,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strncmp(a, "start=", 6) == 0) {
-            start_addr = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
+            if (starts == MAX_STARTS) {
+                fprintf(stderr, "instruction_counter: more than %d start= addresses\n", MAX_STARTS);
+                return -1;
+            }
+            start_addrs[starts++] = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(a, "stop=", 5) == 0) {
             stop_addr = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(a, "out=", 4) == 0) {

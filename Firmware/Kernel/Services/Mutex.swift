@@ -36,27 +36,29 @@ public struct Mutex: Sendable {
     /// runs at the caller's priority when that is higher. Throws `.alreadyHeld` when the
     /// caller holds it. Blocks: yes. From: a task. Stack: switch.
     public func lock(timeout: Timeout = .forever) throws(MutexError) {
-        let interrupts = Interrupts.mask()
+        let (interrupts, inHandler) = Interrupts.maskReadingMode()
         defer { Interrupts.restore(interrupts) }
-        if Processor.isInHandlerMode { Faults.refuseBlocking() }
+        if inHandler { Faults.refuseBlocking() }
         let me = UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1
-        if state.pointee & 0xFF == me { throw .alreadyHeld }
-        let deadline = Deadline(timeout)
-        let lends = state.pointee & 0x100 != 0
-        repeat {
+        let word = state.pointee
+        if word & 0xFF == 0 { state.pointee = word | me; return }  // free: the common case, no wait set up
+        if word & 0xFF == me { throw .alreadyHeld }
+        var deadline = Deadline(timeout)
+        let lends = word & 0x100 != 0
+        while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts, lendsPriority: lends) {
             let holder = state.pointee & 0xFF
             if holder == 0 { state.pointee |= me; return }
             if holder == me { return }  // handed over by `unlock` while this task waited
-        } while Waiting.wait(on: waiters, until: deadline, interrupts: interrupts, lendsPriority: lends)
+        }
         throw .timedOut
     }
 
     /// Releases the mutex, handing it to the most urgent waiter (which runs now when it is
     /// more urgent than the caller). Blocks: no. From: the task that holds it. Stack: switch.
     public func unlock() throws(MutexError) {
-        let interrupts = Interrupts.mask()
+        let (interrupts, inHandler) = Interrupts.maskReadingMode()
         defer { Interrupts.restore(interrupts) }
-        guard !Processor.isInHandlerMode,
+        guard !inHandler,
               state.pointee & 0xFF == UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1 else { throw .notHeld }
         Mutexes.release(storage)
     }
@@ -94,7 +96,7 @@ enum Mutexes {
             storage[1] &= ~0xFF
             return
         }
-        let next = Scheduler.task(mask.trailingZeroBitCount)
+        let next = Scheduler.task(lowestBitOf: mask)
         storage[1] = (storage[1] & ~0xFF) | (UInt32(next.pointee.index) &+ 1)
         Waiting.wake(next)
     }

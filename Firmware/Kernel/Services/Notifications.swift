@@ -36,7 +36,7 @@ extension Keel {
     public static func waitForNotification(_ bits: UInt32 = .max, timeout: Timeout = .forever) throws(TimedOut) -> UInt32 {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        let deadline = Deadline(timeout)
+        var deadline = Deadline(timeout)
         let task = currentTask.unsafelyUnwrapped
         repeat {
             let taken = task.pointee.notifications & bits
@@ -44,7 +44,7 @@ extension Keel {
                 task.pointee.notifications &= ~taken
                 return taken
             }
-        } while Waiting.wait(on: &notificationWaiters, until: deadline, interrupts: interrupts)
+        } while Waiting.wait(on: &notificationWaiters, until: &deadline, interrupts: interrupts)
         throw TimedOut()
     }
 

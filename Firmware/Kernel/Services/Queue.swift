@@ -32,10 +32,10 @@ public struct Queue<Element: BitwiseCopyable>: Sendable {
     public func send(_ element: Element, timeout: Timeout = .forever) throws(TimedOut) {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        let deadline = Deadline(timeout)
+        var deadline = Deadline(timeout)
         repeat {
             if append(element) { return }
-        } while Waiting.wait(on: senders, until: deadline, interrupts: interrupts)
+        } while Waiting.wait(on: senders, until: &deadline, interrupts: interrupts)
         throw TimedOut()
     }
 
@@ -53,10 +53,10 @@ public struct Queue<Element: BitwiseCopyable>: Sendable {
     public func receive(timeout: Timeout = .forever) throws(TimedOut) -> Element {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        let deadline = Deadline(timeout)
+        var deadline = Deadline(timeout)
         repeat {
             if used.pointee != 0 { return removeOldest() }
-        } while Waiting.wait(on: receivers, until: deadline, interrupts: interrupts)
+        } while Waiting.wait(on: receivers, until: &deadline, interrupts: interrupts)
         throw TimedOut()
     }
 

@@ -22,13 +22,13 @@ public struct Semaphore: Sendable {
     public func take(timeout: Timeout = .forever) throws(TimedOut) {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        let deadline = Deadline(timeout)
+        var deadline = Deadline(timeout)
         repeat {
             if countWord.pointee & 0xFFFF != 0 {
                 countWord.pointee &-= 1
                 return
             }
-        } while Waiting.wait(on: waiters, until: deadline, interrupts: interrupts)
+        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts)
         throw TimedOut()
     }
 

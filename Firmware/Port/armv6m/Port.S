@@ -19,6 +19,9 @@
 
 @ keel_pendsv_handler: switch from the current task to the one keel_schedule picks.
 @ In: lr = EXC_RETURN. Out: r4-r11, PSP of the next task. Clobbers: r0-r3, r12.
+@ EXC_RETURN waits on the handler stack and `pop {pc}` returns from the exception with it
+@ (ARMv6-M B1.5.8: a POP that loads PC in handler mode is an exception return): two
+@ instructions fewer than keeping it in a register across the call.
     .global keel_pendsv_handler
     .type keel_pendsv_handler, %function
     .thumb_func
@@ -26,19 +29,15 @@ keel_pendsv_handler:
     ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP
-    str   r1, [r0, #32]             @ current.context.stackPointer = PSP
-    mov   r3, r0                    @ r3 = cursor over current.context
-    stmia r3!, {r4-r7}              @ context.r4...r7 = r4...r7
+    stmia r0!, {r4-r7}              @ context.r4...r7 = r4...r7; r0 = &context.r8
     mov   r4, r8                    @ r4...r7 = r8...r11 (Thumb-1 stm takes low registers only)
     mov   r5, r9
     mov   r6, r10
     mov   r7, r11
-    stmia r3!, {r4-r7}              @ context.r8...r11
-    mov   r4, lr                    @ r4 = EXC_RETURN
-    mov   r5, r2                    @ r5 = &scheduler
-    bl    keel_schedule             @ r0 = keel_schedule(outgoing)
-    str   r0, [r5]                  @ scheduler.current = next
-    mov   lr, r4                    @ lr = EXC_RETURN
+    stmia r0!, {r4-r7}              @ context.r8...r11; r0 = &context.stackPointer
+    str   r1, [r0]                  @ context.stackPointer = PSP
+    push  {r2, lr}                  @ keep EXC_RETURN (r2 keeps the handler stack 8-byte aligned)
+    bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
 #if defined(KEEL_SPLIT_STACK)
     ldr   r2, [r0, #56]             @ r2 = next.context.splitLimit
     ldr   r3, =__STACK_LIMIT        @ r3 = the word every split prologue compares SP with
@@ -54,7 +53,7 @@ keel_pendsv_handler:
     mov   r11, r7
     subs  r0, #32                   @ r0 = &next.context.r4
     ldmia r0!, {r4-r7}              @ r4...r7 = context.r4...r7
-    bx    lr                        @ exception return into the next task
+    pop   {r2, pc}                  @ exception return into the next task (pc = EXC_RETURN)
 
 @ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
     .global keel_svc_handler
@@ -99,6 +98,28 @@ keel_fault_entry:
     push  {r0, lr}                  @ keep EXC_RETURN
     bl    keel_fault                @ report and kill the task, or end the run
     pop   {r0, pc}                  @ exception return; the pending PendSV tail-chains
+
+#if !defined(KEEL_SPLIT_STACK)
+@ keel_interrupt_dispatch: every device interrupt's vector. Jumps to the handler attached to
+@ the line (DeviceInterrupts.swift, `keel_interrupt_handlers`, one word per line, 0: none).
+@ In assembly because it is the first thing every interrupt runs (see armv7m/Port.S): only
+@ IRQ vectors 16...23 point here, so the line needs no range check. An image with
+@ split-stack code keeps the Swift version.
+@ In: lr = EXC_RETURN. Out: tail call; the handler returns from the exception. Clobbers: r0, r1.
+    .global keel_interrupt_dispatch
+    .type keel_interrupt_dispatch, %function
+    .thumb_func
+keel_interrupt_dispatch:
+    mrs   r0, ipsr                  @ r0 = exception number = 16 + IRQ line
+    lsls  r0, r0, #2                @ r0 = its byte offset in a table from exception number 0
+    ldr   r1, =keel_interrupt_handlers - 64  @ r1 = that table
+    ldr   r0, [r1, r0]              @ r0 = handlers[line]
+    cmp   r0, #0
+    beq   1f                        @ nothing attached: unexpected
+    bx    r0                        @ tail call: lr still holds EXC_RETURN
+1:  bl    keel_unexpected_interrupt @ reports and ends the run (a bl: a b cannot reach that far)
+2:  b     2b                        @ not reached
+#endif
 
 @ keel_set_process_stack: PSP = r0 (a task restarted from its own fault handler); r1, the
 @ limit, is for ARMv8-M's PSPLIM and unused here.

@@ -41,6 +41,17 @@ keel_interrupts_mask:
     cpsid i                         @ PRIMASK = 1
     bx    lr
 
+@ keel_interrupts_mask_reading_mode: r0 = PRIMASK, then mask interrupts; r1 = IPSR (0 in a
+@ task). A 64-bit result to Swift: the two checks a task-only call starts with, in one call.
+    .global keel_interrupts_mask_reading_mode
+    .type keel_interrupts_mask_reading_mode, %function
+    .thumb_func
+keel_interrupts_mask_reading_mode:
+    mrs   r0, primask               @ r0 = previous PRIMASK
+    cpsid i                         @ PRIMASK = 1
+    mrs   r1, ipsr                  @ r1 = active exception number
+    bx    lr
+
 @ keel_interrupts_restore: PRIMASK = r0.
     .global keel_interrupts_restore
     .type keel_interrupts_restore, %function

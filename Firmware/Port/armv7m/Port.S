@@ -75,11 +75,8 @@ keel_pendsv_handler:
     mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
     stmia r0, {r4-r11}              @ current.context.r4...r11 = r4...r11
     str   r1, [r0, #32]             @ current.context.stackPointer = PSP
-    mov   r4, lr                    @ r4 = EXC_RETURN (r4, r5 are saved; the call keeps them)
-    mov   r5, r2                    @ r5 = &scheduler
-    bl    keel_schedule             @ r0 = keel_schedule(outgoing): checks it, picks the next
-    str   r0, [r5]                  @ scheduler.current = next
-    mov   lr, r4                    @ lr = EXC_RETURN
+    push  {r3, lr}                  @ keep EXC_RETURN on the handler stack (r3 keeps it 8-byte aligned)
+    bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
     LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ the prologue checks against the next task's segment
     ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
@@ -89,7 +86,7 @@ keel_pendsv_handler:
 #endif
     msr   psp, r1                   @ PSP = next task's stack (its frame is on top)
     ldmia r0, {r4-r11}              @ r4...r11 = next.context.r4...r11
-    bx    lr                        @ exception return: hardware pops the next task's frame
+    pop   {r3, pc}                  @ exception return (pc = EXC_RETURN): hardware pops the next task's frame
 
 @ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
 @ In: scheduler.current set, its context prepared. Out: never returns to the caller of svc.
@@ -149,6 +146,26 @@ keel_fault_entry:
     push  {r0, lr}                  @ keep EXC_RETURN (r0 keeps MSP 8-byte aligned)
     bl    keel_fault                @ apply the policy; returns only for a task's fault
     pop   {r0, pc}                  @ exception return; a pending PendSV tail-chains
+
+#if !defined(KEEL_SPLIT_STACK)
+@ keel_interrupt_dispatch: every device interrupt's vector. Jumps to the handler attached to
+@ the line (DeviceInterrupts.swift, `keel_interrupt_handlers`, one word per line, 0: none).
+@ In assembly because it is the first thing every interrupt runs: five instructions where the
+@ Swift version took eighteen (a frame, a call for IPSR, range checks the vector table makes
+@ needless: only IRQ vectors 16...23 point here). An image with split-stack code keeps the
+@ Swift version, which also gives the handler the handler stack's split-stack limit.
+@ In: lr = EXC_RETURN. Out: tail call; the handler returns from the exception. Clobbers: r0, r1.
+    .global keel_interrupt_dispatch
+    .type keel_interrupt_dispatch, %function
+    .thumb_func
+keel_interrupt_dispatch:
+    mrs   r0, ipsr                  @ r0 = exception number = 16 + IRQ line
+    ldr   r1, =keel_interrupt_handlers - 64  @ r1 = the table, indexed from exception number 0
+    ldr   r0, [r1, r0, lsl #2]      @ r0 = handlers[line]
+    cbz   r0, 1f                    @ nothing attached: unexpected
+    bx    r0                        @ tail call: lr still holds EXC_RETURN
+1:  b     keel_unexpected_interrupt @ reports and ends the run
+#endif
 
 @ keel_set_process_stack: PSP = r0, and PSPLIM = r1 on ARMv8-M. A task restarted from its
 @ own fault handler returns through the fresh frame this points at.

@@ -86,24 +86,34 @@ public struct ContextSwitchBench: Sendable {
 
     /// Instructions executed between the bench markers in one run of `image`.
     public func count(_ image: FirmwareImage) throws(KeelError) -> UInt64 {
+        let measured = try windows(image)
+        guard measured.windows == 1 else { throw .runFailed("expected one measured window, got \(measured.windows)") }
+        return measured.counted
+    }
+
+    /// Every window one run of `image` measured: each opens at `keel_bench_start` or at one of
+    /// `alsoStartingAt` (symbols, e.g. an interrupt handler's entry) and closes at `keel_bench_stop`.
+    public func windows(_ image: FirmwareImage, alsoStartingAt symbols: [String] = []) throws(KeelError) -> InstructionCount {
         let elf: ELFFile
         do { elf = try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
         guard let start = elf.address(ofSymbol: "keel_bench_start"), let stop = elf.address(ofSymbol: "keel_bench_stop") else {
             throw .runFailed("\(image.elf.path) has no keel_bench_start/keel_bench_stop markers")
         }
+        var starts = [start]
+        for symbol in symbols {
+            guard let address = elf.address(ofSymbol: symbol) else { throw .runFailed("\(image.elf.path) has no \(symbol)") }
+            starts.append(address)
+        }
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("keel-count-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: output) }
-        let options = RunOptions(timeoutSeconds: 60, extraArguments: plugin.qemuArguments(start: start, stop: stop, output: output))
+        let options = RunOptions(timeoutSeconds: 60, extraArguments: plugin.qemuArguments(starts: starts, stop: stop, output: output))
         let result = try runner.run(image, options: options)
         guard result.exitCode == 0 else {
             throw .runFailed("benchmark \(image.application.name) on \(image.board.name) did not finish cleanly: \(result.qemuErrors)")
         }
-        let measured: InstructionCount
-        do { measured = try InstructionCount.read(from: output) } catch {
+        do { return try InstructionCount.read(from: output) } catch {
             throw .runFailed("instruction counter: \(error)")
         }
-        guard measured.windows == 1 else { throw .runFailed("expected one measured window, got \(measured.windows)") }
-        return measured.counted
     }
 }

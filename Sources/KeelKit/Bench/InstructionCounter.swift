@@ -136,12 +136,15 @@ public struct InstructionCounterPlugin: Sendable {
     /// at `start` (included) up to the instruction at `stop` (excluded), and writing
     /// the result to `output` when QEMU exits. Thumb bit 0 may be set or clear.
     public func qemuArguments(start: UInt32, stop: UInt32, output: URL) -> [String] {
-        let options = [
-            Self.escapeOption(library.path),
-            "start=0x" + String(start, radix: 16),
-            "stop=0x" + String(stop, radix: 16),
-            "out=" + Self.escapeOption(output.path),
-        ]
+        qemuArguments(starts: [start], stop: stop, output: output)
+    }
+
+    /// The same with several instructions that open a window (at most four): a marker and,
+    /// say, an interrupt handler's first instruction.
+    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL) -> [String] {
+        let options = [Self.escapeOption(library.path)]
+            + starts.map { "start=0x" + String($0, radix: 16) }
+            + ["stop=0x" + String(stop, radix: 16), "out=" + Self.escapeOption(output.path)]
         return ["-plugin", options.joined(separator: ",")]
     }
 
@@ -193,27 +196,39 @@ public struct InstructionCounterPlugin: Sendable {
         public var counted: UInt64
         /// Every guest instruction executed during the run.
         public var total: UInt64
+        /// Each closed window's count, in the order they closed (the plugin keeps the
+        /// first 4096); empty when the plugin did not write them.
+        public var each: [UInt64]
 
-        public init(windows: Int, counted: UInt64, total: UInt64) {
+        public init(windows: Int, counted: UInt64, total: UInt64, each: [UInt64] = []) {
             self.windows = windows
             self.counted = counted
             self.total = total
+            self.each = each
         }
 
-        /// Parses `windows=N counted=N total=N` (whitespace-separated `key=value`
-        /// pairs in any order; unknown keys are ignored, missing ones throw).
+        /// Parses `windows=N counted=N total=N each=N,N,...` (whitespace-separated
+        /// `key=value` pairs in any order; unknown keys are ignored, missing ones throw;
+        /// `each` is optional and may be empty).
         public static func parse(_ text: String) throws -> InstructionCount {
             var values: [Substring: UInt64] = [:]
+            var each: [UInt64] = []
             for field in text.split(whereSeparator: { $0.isWhitespace }) {
-                guard let equals = field.firstIndex(of: "="),
-                      let value = UInt64(field[field.index(after: equals)...])
-                else { throw InstructionCounterError.malformedOutput(text) }
-                values[field[..<equals]] = value
+                guard let equals = field.firstIndex(of: "=") else { throw InstructionCounterError.malformedOutput(text) }
+                let key = field[..<equals], value = field[field.index(after: equals)...]
+                if key == "each" {
+                    let items = value.split(separator: ",").map { UInt64($0) }
+                    guard items.allSatisfy({ $0 != nil }) else { throw InstructionCounterError.malformedOutput(text) }
+                    each = items.compactMap { $0 }
+                    continue
+                }
+                guard let number = UInt64(value) else { throw InstructionCounterError.malformedOutput(text) }
+                values[key] = number
             }
             guard let windows = values["windows"], let counted = values["counted"],
                   let total = values["total"], let windowCount = Int(exactly: windows)
             else { throw InstructionCounterError.malformedOutput(text) }
-            return InstructionCount(windows: windowCount, counted: counted, total: total)
+            return InstructionCount(windows: windowCount, counted: counted, total: total, each: each)
         }
 
         /// Reads and parses the plugin's output file.
