@@ -23,6 +23,16 @@ struct Bench: ParsableCommand {
     @Option(help: "Measure only this part: switch, ipc, segmented or layout (repeat the option for several; all by default).")
     var only: [Part] = []
 
+    @Option(help: ArgumentHelp("Measure this application instead: every context switch of one run, and its segments.", valueName: "dir"))
+    var app: String?
+
+    @Option(help: "Seconds before the application's run is stopped (with --app).")
+    var timeout: Double = 30
+
+    func validate() throws {
+        if app != nil && !only.isEmpty { throw ValidationError("--app measures the application; --only picks parts of Keel's own bench") }
+    }
+
     /// The parts to measure: those named with --only, else all of them.
     var parts: Set<Part> { only.isEmpty ? Set(Part.allCases) : Set(only) }
 
@@ -37,6 +47,10 @@ struct Bench: ParsableCommand {
             let boards = try board.map { name throws(KeelError) in [try BoardCatalog.board(named: name)] } ?? BoardCatalog.all
             let bench = ContextSwitchBench(builder: FirmwareBuilder(toolchain: try Toolchain.locate()),
                                            runner: try QEMURunner.locate(), plugin: try ContextSwitchBench.makePlugin())
+            if let app {
+                try Self.measureApplication(app, board: board ?? "mps2-an385", timeout: timeout, bench: bench, json: json)
+                return
+            }
             let parts = self.parts
             var all: [SwitchCost] = []
             if parts.contains(.switch) { for board in boards { all += try bench.measure(on: board) } }
@@ -80,6 +94,32 @@ struct Bench: ParsableCommand {
             }
             printLine(RunReport.table(wasteRows, rightAligned: [1, 2, 3, 4, 5, 6, 7]))
         }
+    }
+
+    /// `--app`: one run of the user's application under the counter.
+    static func measureApplication(_ path: String, board name: String, timeout: Double, bench: ContextSwitchBench,
+                                   json: Bool) throws(KeelError) {
+        let board = try BoardCatalog.board(named: name)
+        let application = try Manifest.load(directory: URL(fileURLWithPath: path).standardizedFileURL, board: board)
+        let result = try ApplicationBench(bench: bench).measure(application, on: board, timeoutSeconds: timeout)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            printLine(String(decoding: (try? encoder.encode(result)) ?? Data(), as: UTF8.self))
+            return
+        }
+        let ending = result.exitCode.map { "ended with code \($0)" } ?? "stopped after \(timeout) s"
+        printLine("\(result.application) on \(result.board) (\(ending)): \(result.switches) context switches, "
+            + String(format: "%.1f", result.perSwitch) + " instructions each on average (fewest \(result.fewest), most \(result.most)), "
+            + String(format: "%.2f %%", result.switchShare * 100) + " of the run's \(result.totalInstructions) instructions")
+        printLine("  (a switch: PendSV's first instruction to its exception return, the switch-out detectors and the protection loads included)")
+        if result.segments.isEmpty { return }
+        var rows = [["task", "splits", "pool allocations", "peak segments", "peak bytes"]]
+        for record in result.segments {
+            rows.append([record.task ?? "?", String(record["splits"] ?? 0), String(record["pool_allocations"] ?? 0),
+                         String(record["peak"] ?? 0), String(record["peak_bytes"] ?? 0)])
+        }
+        printLine(RunReport.table(rows, rightAligned: [1, 2, 3, 4]))
     }
 
     static func printSwitches(_ all: [SwitchCost]) {

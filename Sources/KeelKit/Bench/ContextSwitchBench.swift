@@ -64,9 +64,15 @@ public struct ContextSwitchBench: Sendable {
         }
     }
 
+    /// One of Keel's bench examples, to be built in the cache (never into the source tree).
+    public static func example(_ name: String, board: Board) throws(KeelError) -> Application {
+        var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent(name), board: board)
+        application.buildFolder = KeelRoot.cache.appendingPathComponent("bench")
+        return application
+    }
+
     public func measure(on board: Board) throws(KeelError) -> [SwitchCost] {
-        let directory = KeelRoot.examples.appendingPathComponent("bench-switch")
-        let base = try Manifest.load(directory: directory, board: board)
+        let base = try Self.example("bench-switch", board: board)
         var rows: [SwitchCost] = []
         for variant in SwitchVariant.variants(for: board) {
             var application = base

@@ -80,8 +80,7 @@ public struct IPCBench: Sendable {
 
     /// Builds the bench image for `board`, runs it twice and returns one row per shape.
     public func measure(on board: Board) throws(KeelError) -> [IPCCost] {
-        let directory = KeelRoot.examples.appendingPathComponent("bench-ipc")
-        let application = try Manifest.load(directory: directory, board: board)
+        let application = try ContextSwitchBench.example("bench-ipc", board: board)
         return try measure(try bench.builder.build(application, for: board))
     }
 

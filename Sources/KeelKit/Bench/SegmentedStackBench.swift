@@ -60,8 +60,7 @@ public struct SegmentedStackBench: Sendable {
 
     public func measure(on board: Board) throws(KeelError) -> SegmentedBenchResult {
         var result = SegmentedBenchResult(board: board.name, boundaryCalls: Self.hotCalls)
-        let directory = KeelRoot.examples.appendingPathComponent("bench-segmented")
-        let base = try Manifest.load(directory: directory, board: board)
+        let base = try ContextSwitchBench.example("bench-segmented", board: board)
         var routes: [(String, CodeRoute, Bool, Bool)] = [
             ("thumb-1 fixed", .thumb1, false, true),
             ("segmented all checked", .splitStack, true, false),
@@ -113,8 +112,7 @@ public struct SegmentedStackBench: Sendable {
 
     /// The reference application's peak RAM, segmented against fixed.
     func ram(on board: Board) throws(KeelError) -> SegmentedRAM {
-        let directory = KeelRoot.examples.appendingPathComponent("segmented-ram")
-        let base = try Manifest.load(directory: directory, board: board)
+        let base = try ContextSwitchBench.example("segmented-ram", board: board)
         let segmentedRun = try bench.runner.run(try bench.builder.build(base, for: board), options: RunOptions(timeoutSeconds: 60))
         guard segmentedRun.exitCode == 0, segmentedRun.faults.isEmpty,
               let pool = segmentedRun.segments.first(where: { $0.kind == .pool }),
