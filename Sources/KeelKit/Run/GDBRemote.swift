@@ -235,22 +235,31 @@ public final class GDBRemote: TargetMemory {
 
     /// `count` bytes at `address`, in requests of at most `memoryChunk` bytes.
     public func read(_ address: UInt32, count: Int) throws(KeelError) -> [UInt8] {
+        if let bytes = try readIfAllowed(address, count: count) { return bytes }
+        throw refusedRead(address, count: count)
+    }
+
+    /// `read`, or nil when the target refuses (an `E..` reply: memory it cannot or may not reach).
+    public func readIfAllowed(_ address: UInt32, count: Int) throws(KeelError) -> [UInt8]? {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count)
         while bytes.count < count {
             let start = address &+ UInt32(bytes.count)
             let length = min(Self.memoryChunk, count - bytes.count)
             let reply = try request("m\(String(start, radix: 16)),\(String(length, radix: 16))")
-            if reply.hasPrefix("E") || reply.isEmpty {
-                throw .debugTarget("the target at \(endpoint) refused to read \(length) bytes at \(hex(start)): "
-                    + (reply.isEmpty ? "memory reads are not supported" : reply))
-            }
+            if reply.hasPrefix("E") { return nil }
+            if reply.isEmpty { throw .debugTarget("the target at \(endpoint) does not support memory reads") }
             guard let chunk = GDBPacket.bytes(fromHex: reply), !chunk.isEmpty, chunk.count <= length else {
                 throw .debugTarget("the target at \(endpoint) sent a malformed reply to a memory read at \(hex(start)): '\(KeelError.excerpt(reply))'")
             }
             bytes += chunk
         }
         return bytes
+    }
+
+    /// The error of a refused read.
+    public func refusedRead(_ address: UInt32, count: Int) -> KeelError {
+        .debugTarget("the target at \(endpoint) refused to read \(count) bytes at \(hex(address)) (memory read refused: an E.. reply)")
     }
 
     /// Little-endian words at `address`.

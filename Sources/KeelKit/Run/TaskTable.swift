@@ -338,32 +338,64 @@ public struct TaskTable: Sendable, Equatable, Codable {
 }
 
 extension TaskTable {
-    /// The System Control Block's MPU_CTRL (ARMv7-M B3.5.6, ARMv8-M D1.2.137); bit 0 enables the MPU.
-    public static let mpuControl: UInt32 = 0xE000_ED94
-
     /// Halts the target when it runs, reads the table and lets it run again (a halted target
-    /// stays halted). Under QEMU a debugger's reads go through the MPU, so with T2 another
-    /// task's stack would be out of reach: the MPU is switched off for the reads and its
-    /// control word restored after (a real part's debug port bypasses the MPU; this is harmless there).
+    /// stays halted).
     public static func snapshot(_ image: TaskTableImage, through target: GDBRemote) throws(KeelError) -> TaskTable {
         let wasRunning = target.isRunning
         try target.halt()
         let stackPointer = try? target.register(13)
-        var control: UInt32? = nil
-        if let bytes = try? target.read(mpuControl, count: 4), TargetWords.word(bytes, at: 0) & 1 != 0 {
-            control = TargetWords.word(bytes, at: 0)
-            try target.write(mpuControl, bytes: [0, 0, 0, 0])
-        }
-        var memory = target
+        // QEMU keeps its physical-memory mode across sessions: one that ended inside a
+        // fallback read (DebugMemory) must not leave it on for this one.
+        let reset = try target.request("Qqemu.PhyMemMode:0")
+        var memory = DebugMemory(target: target, hasPhysicalMode: reset == "OK")
         let result: Result<TaskTable, KeelError>
         do { result = .success(try read(image, from: &memory, stackPointer: stackPointer)) } catch { result = .failure(error) }
-        if let control {
-            try target.write(mpuControl, bytes: (0..<4).map { UInt8(truncatingIfNeeded: control >> ($0 * 8)) })
-        }
         if wasRunning { try target.resume() }
         switch result {
         case .success(let table): return table
         case .failure(let error): throw error
         }
     }
+}
+
+/// A halted target's memory as the table reader needs it: all of it, whatever the MPU says.
+///
+/// A real part's debug port reads memory past the MPU, but QEMU's debug accesses go through
+/// it with the core's current permissions, so with T2 on PMSAv7 (mps2-an385) another task's
+/// stack is refused. A refused read is made again in QEMU's physical-memory mode
+/// (`Qqemu.PhyMemMode:1`, which bypasses the MPU; switched off right after, as it outlives the
+/// session) or, on a stub without it, with MPU_CTRL's enable bit cleared and then restored
+/// (QEMU 7.2 ignores a debugger's writes to system registers, hence the first way). On
+/// PMSAv8 (mps2-an505) a guard is read-only rather than no-access, so nothing is refused; its
+/// physical mode would read the Secure memory as zeros, which is why it is never the first try.
+struct DebugMemory: TargetMemory {
+    /// The System Control Block's MPU_CTRL (ARMv7-M B3.5.6, ARMv8-M D1.2.137); bit 0 enables the MPU.
+    static let mpuControl: UInt32 = 0xE000_ED94
+
+    let target: GDBRemote
+    /// False once the stub has said it has no physical-memory mode.
+    var hasPhysicalMode = true
+
+    mutating func read(_ address: UInt32, count: Int) throws(KeelError) -> [UInt8] {
+        if let bytes = try target.readIfAllowed(address, count: count) { return bytes }
+        if hasPhysicalMode {
+            if try target.request("Qqemu.PhyMemMode:1") == "OK" {
+                let bytes = Result { () throws(KeelError) in try target.readIfAllowed(address, count: count) }
+                try target.request("Qqemu.PhyMemMode:0")
+                if case .success(let read?) = bytes { return read }
+            } else {
+                hasPhysicalMode = false
+            }
+        }
+        if let word = try target.readIfAllowed(Self.mpuControl, count: 4).map({ TargetWords.word($0, at: 0) }), word & 1 != 0 {
+            try target.write(Self.mpuControl, bytes: Self.bytes(word & ~1))
+            let switchedOff = try target.readIfAllowed(Self.mpuControl, count: 4).map { TargetWords.word($0, at: 0) & 1 == 0 } ?? false
+            let bytes = switchedOff ? Result { () throws(KeelError) in try target.readIfAllowed(address, count: count) } : .success(nil)
+            try target.write(Self.mpuControl, bytes: Self.bytes(word))
+            if case .success(let read?) = bytes { return read }
+        }
+        throw target.refusedRead(address, count: count)
+    }
+
+    static func bytes(_ word: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
 }
