@@ -426,7 +426,7 @@ public final class GDBRemote: TargetMemory {
         guard result == 0 else {
             let reason = errorText()
             closeDescriptor(descriptor)
-            throw .debugTarget("cannot connect to the GDB stub at \(path): \(reason)")
+            throw .debugTarget("cannot connect to the GDB stub at \(path): \(reason) (is the target running with a stub on that socket?)")
         }
         return descriptor
     }
@@ -473,7 +473,7 @@ public final class GDBRemote: TargetMemory {
             reason = errorText()
             closeDescriptor(descriptor)
         }
-        throw .debugTarget("cannot connect to the GDB stub at \(shown): \(reason)")
+        throw .debugTarget("cannot connect to the GDB stub at \(shown): \(reason) (`keel run --gdb-listen \(port)` starts QEMU with one)")
     }
 
     #if canImport(Glibc)
