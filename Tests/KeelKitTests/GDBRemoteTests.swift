@@ -141,6 +141,7 @@ final class FakeStub: @unchecked Sendable {
         guard bound == 0, listen(descriptor, 1) == 0 else { throw XCTSkip("cannot listen on a Unix socket here") }
         Thread.detachNewThread { [self] in
             let connection = accept(descriptor, nil, nil)
+            unlink(path)  // one session: the name is not needed any more
             guard connection >= 0 else { return }
             defer { _ = close(connection) }
             if silent { Thread.sleep(forTimeInterval: 5); return }
@@ -169,8 +170,5 @@ final class FakeStub: @unchecked Sendable {
         }
     }
 
-    deinit {
-        _ = close(listener)
-        unlink(path)
-    }
+    deinit { _ = close(listener) }
 }
