@@ -69,7 +69,7 @@ struct Top: ParsableCommand {
                 let start = Date()
                 let table = try TaskTable.snapshot(image, through: target)
                 let milliseconds = Date().timeIntervalSince(start) * 1000
-                print(table, milliseconds: milliseconds, endpoint: endpoint, clear: watch && !first)
+                show(table, milliseconds: milliseconds, endpoint: endpoint, clear: watch && !first)
                 first = false
                 guard watch else { return }
                 try target.resume()
@@ -78,7 +78,7 @@ struct Top: ParsableCommand {
         }
     }
 
-    func print(_ table: TaskTable, milliseconds: Double, endpoint: GDBEndpoint, clear: Bool) {
+    func show(_ table: TaskTable, milliseconds: Double, endpoint: GDBEndpoint, clear: Bool) {
         let rounded = (milliseconds * 10).rounded() / 10
         if json {
             printLine(RunReport.json(table, extra: ["read_ms": rounded]))
