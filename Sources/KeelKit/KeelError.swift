@@ -23,6 +23,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     case stackCheckFailed(String)
     /// A path that is missing, unreadable, too large, or not the kind of file expected.
     case badPath(path: String, problem: String)
+    /// A debug target (a GDB stub) that cannot be reached, stops answering, or refuses a request.
+    case debugTarget(String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
                 + "or \"stack_check\": \"warn\" in keel.json, to go on anyway):\n\(findings)"
         case .badPath(let path, let problem):
             "\(path.isEmpty ? "the empty path" : Self.oneLine(path, wordLimit: 1024)) \(problem)"
+        case .debugTarget(let problem):
+            problem
         }
     }
 
@@ -56,7 +60,7 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf, .badPath: 2
-        case .toolMissing, .buildFailed, .runFailed, .stackCheckFailed: 1
+        case .toolMissing, .buildFailed, .runFailed, .stackCheckFailed, .debugTarget: 1
         }
     }
 }

@@ -19,6 +19,10 @@ struct Run: ParsableCommand {
     @Option(help: "Wait for a debugger (gdb: target remote :PORT) before the first instruction.")
     var gdb: Int?
 
+    @Option(name: .customLong("gdb-listen"),
+            help: "Run at once with a gdb stub on this TCP port, for `keel top --gdb :PORT` (or gdb) to attach at any time.")
+    var gdbListen: Int?
+
     @Flag(help: "Print every console line and record as a JSON object per line.")
     var json = false
 
@@ -26,6 +30,13 @@ struct Run: ParsableCommand {
     var noCheck = false
 
     static let timeoutExitCode: Int32 = 124
+
+    func validate() throws {
+        if gdb != nil && gdbListen != nil { throw ValidationError("give --gdb (wait for gdb) or --gdb-listen (run at once), not both") }
+        for port in [gdb, gdbListen].compactMap({ $0 }) where !(1...65535).contains(port) {
+            throw ValidationError("a gdb port is 1 to 65535, not \(port)")
+        }
+    }
 
     func run() throws {
         var exitCode: Int32 = 0
@@ -44,9 +55,12 @@ struct Run: ParsableCommand {
                     FileHandle.standardError.write(Data("keel: warning (\"stack_check\": \"warn\"): \(finding.description)\n".utf8))
                 }
             }
-            let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb), json: json)
+            let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen), json: json)
             if result.timedOut {
                 FileHandle.standardError.write(Data("keel: QEMU timed out after \(timeout) s; the firmware did not finish\n".utf8))
+                if let problem = result.tasksAtTimeoutProblem {
+                    FileHandle.standardError.write(Data("keel: the task table could not be read at the timeout: \(problem)\n".utf8))
+                }
                 exitCode = Self.timeoutExitCode
             } else {
                 exitCode = result.exitCode ?? 1
@@ -66,6 +80,9 @@ struct Run: ParsableCommand {
         let toolchain = try? Toolchain.locate()
         let symbolizer = (try? ELFFile(contentsOf: image.elf)).map { Symbolizer(elf: $0, demangler: toolchain?.demangler) }
         if let port = options.gdbPort, !json { printLine("waiting for gdb on port \(port): target remote :\(port)") }
+        if let port = options.gdbListenPort, !json {
+            printLine("gdb stub on port \(port): keel top --gdb :\(port) --app \(image.application.directory.path) --board \(image.board.name), or gdb: target remote :\(port)")
+        }
         let result = try runner.run(image, options: options, symbolizer: symbolizer) { record in
             if json { printLine(RunReport.json(record)); return }
             switch record {
@@ -86,6 +103,15 @@ struct Run: ParsableCommand {
         if !json && !segments.isEmpty {
             printLine()
             printLine(segments.split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+        }
+        if let tasks = result.tasksAtTimeout {
+            if json {
+                printLine(RunReport.json(tasks))
+            } else {
+                printLine()
+                printLine(indent + "tasks when the timeout stopped the run (running: \(tasks.running ?? "?")):")
+                printLine(RunReport.taskTable(tasks).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+            }
         }
         if !result.qemuErrors.isEmpty && !result.timedOut && result.exitCode != 0 && !json {
             printLine(indent + "qemu: " + result.qemuErrors)

@@ -5,6 +5,11 @@
 // repeats exactly. Console and exit code come through semihosting; the console is bound
 // to a stdio chardev (without it QEMU 7.2 writes semihosting output to stderr). `Log` records
 // are decoded against the image here (LogDecoder), so every reader of a run sees their text.
+//
+// A firmware that never ends is stopped by the timeout; before it is, its task table is read
+// through QEMU's gdb stub (TaskTable), so the run still says where every task was and how much
+// stack each used. The stub listens on a private Unix socket (or on `gdbListenPort`); nothing
+// connects to it before the timeout, so a run that ends by itself is not touched by it.
 
 import Foundation
 
@@ -12,12 +17,20 @@ public struct RunOptions: Sendable {
     public var timeoutSeconds: Double = 30
     /// Waits for a debugger on this TCP port before the first instruction.
     public var gdbPort: Int? = nil
+    /// A gdb stub on this TCP port that does not wait: the firmware runs at once, and
+    /// `keel top --gdb :PORT` (or gdb) can attach at any time.
+    public var gdbListenPort: Int? = nil
+    /// At the timeout, reads the task table through the gdb stub before QEMU is stopped.
+    public var readsTasksAtTimeout = true
     /// Extra QEMU arguments (the instruction-counter plugin).
     public var extraArguments: [String] = []
 
-    public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, extraArguments: [String] = []) {
+    public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, gdbListenPort: Int? = nil, readsTasksAtTimeout: Bool = true,
+                extraArguments: [String] = []) {
         self.timeoutSeconds = timeoutSeconds
         self.gdbPort = gdbPort
+        self.gdbListenPort = gdbListenPort
+        self.readsTasksAtTimeout = readsTasksAtTimeout
         self.extraArguments = extraArguments
     }
 }
@@ -28,6 +41,10 @@ public struct RunResult: Sendable {
     public var exitCode: Int32?
     public var timedOut: Bool { exitCode == nil }
     public var qemuErrors: String
+    /// The task table read through the gdb stub when the timeout stopped the run.
+    public var tasksAtTimeout: TaskTable? = nil
+    /// Why the task table could not be read at the timeout (nil when it was, or was not tried).
+    public var tasksAtTimeoutProblem: String? = nil
 
     public var faults: [FaultRecord] { records.compactMap { if case .fault(let f) = $0 { f } else { nil } } }
     /// Faults reported by a boot as the reason for the reset before it.
@@ -53,23 +70,63 @@ public struct QEMURunner: Sendable {
         return QEMURunner(qemu: qemu)
     }
 
-    public func arguments(for image: FirmwareImage, options: RunOptions) -> [String] {
+    /// QEMU's arguments; `gdbSocket` adds a gdb stub on that Unix socket (when no port is asked for).
+    public func arguments(for image: FirmwareImage, options: RunOptions, gdbSocket: String? = nil) -> [String] {
         // The console is the board's first UART (`-serial` on stdio); semihosting ends the run.
         var arguments = ["-M", image.board.qemuMachine, "-display", "none", "-monitor", "none",
                          "-chardev", "stdio,id=console,mux=on", "-serial", "chardev:console",
                          "-semihosting-config", "enable=on,target=native,chardev=console",
                          "-icount", "shift=0,sleep=off", "-kernel", image.elf.path]
-        if let port = options.gdbPort { arguments += ["-S", "-gdb", "tcp::\(port)"] }
+        // QEMU has one gdb stub: waiting, listening on a port, or on the private socket.
+        if let port = options.gdbPort {
+            arguments += ["-S", "-gdb", "tcp::\(port)"]
+        } else if let port = options.gdbListenPort {
+            arguments += ["-gdb", "tcp::\(port)"]
+        } else if let gdbSocket {
+            arguments += ["-chardev", "socket,path=\(gdbSocket),server=on,wait=off,id=keelgdb", "-gdb", "chardev:keelgdb"]
+        }
         return arguments + options.extraArguments
+    }
+
+    /// Where the timeout reads the task table: the listening port, or a new private socket
+    /// (its folder is removed by `cleanUp`). Nil when the run waits for gdb or reads nothing.
+    static func timeoutStub(_ options: RunOptions) -> (endpoint: GDBEndpoint, folder: URL?)? {
+        guard options.readsTasksAtTimeout, options.gdbPort == nil else { return nil }
+        if let port = options.gdbListenPort, let port = UInt16(exactly: port) {
+            return (.tcp(host: "localhost", port: port), nil)
+        }
+        // A Unix socket path is at most 107 bytes: TMPDIR when it is short, /tmp otherwise.
+        var base = NSTemporaryDirectory()
+        if base.utf8.count > 60 { base = "/tmp/" }
+        var template = Array((URL(fileURLWithPath: base).appendingPathComponent("keel-run-XXXXXX").path).utf8CString)
+        guard let made = mkdtemp(&template) else { return nil }
+        let folder = URL(fileURLWithPath: String(cString: made))
+        return (.unixSocket(path: folder.appendingPathComponent("gdb.sock").path), folder)
+    }
+
+    /// The task table of the halted-at-timeout image, or why it could not be read.
+    static func readTasks(_ image: FirmwareImage, at endpoint: GDBEndpoint) -> Result<TaskTable, KeelError> {
+        do throws(KeelError) {
+            let tasks = try TaskTableImage(contentsOf: image.elf, taskCount: image.application.tasks.count + 1)
+            let target = try GDBRemote(connectingTo: endpoint, timeout: 3)
+            defer { target.close() }
+            return .success(try TaskTable.snapshot(tasks, through: target))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// Runs the image; `onRecord` sees each console record as it arrives (with PCs symbolised).
     public func run(_ image: FirmwareImage, options: RunOptions = RunOptions(),
                     symbolizer: Symbolizer? = nil,
                     onRecord: (ConsoleRecord) -> Void = { _ in }) throws(KeelError) -> RunResult {
+        let stub = Self.timeoutStub(options)
+        defer { if let folder = stub?.folder { try? FileManager.default.removeItem(at: folder) } }
+        var socketPath: String? = nil
+        if case .unixSocket(let path)? = stub?.endpoint { socketPath = path }
         let process = Process()
         process.executableURL = qemu
-        process.arguments = arguments(for: image, options: options)
+        process.arguments = arguments(for: image, options: options, gdbSocket: socketPath)
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -79,8 +136,12 @@ public struct QEMURunner: Sendable {
         }
         let watchdog = Watchdog()
         if options.gdbPort == nil {
+            let endpoint = stub?.endpoint
             DispatchQueue.global().asyncAfter(deadline: .now() + options.timeoutSeconds) { [process] in
-                if process.isRunning { watchdog.fire(); process.terminate() }
+                guard process.isRunning else { return }
+                watchdog.fire()
+                if let endpoint { watchdog.tasks = Self.readTasks(image, at: endpoint) }
+                process.terminate()
             }
         }
         let errorCollector = Collector()
@@ -127,16 +188,27 @@ public struct QEMURunner: Sendable {
         process.waitUntilExit()
         errorCollector.wait()
         let exitCode: Int32? = watchdog.fired ? nil : process.terminationStatus
-        return RunResult(records: records, exitCode: exitCode, qemuErrors: errorCollector.text)
+        var result = RunResult(records: records, exitCode: exitCode, qemuErrors: errorCollector.text)
+        switch watchdog.tasks {
+        case .success(let table)?: result.tasksAtTimeout = table
+        case .failure(let error)?: result.tasksAtTimeoutProblem = error.description
+        case nil: break
+        }
+        return result
     }
 }
 
-/// Set once by the timeout; read after QEMU has exited.
+/// Set once by the timeout (with the task table read then); read after QEMU has exited.
 private final class Watchdog: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
+    private var table: Result<TaskTable, KeelError>? = nil
     func fire() { lock.withLock { value = true } }
     var fired: Bool { lock.withLock { value } }
+    var tasks: Result<TaskTable, KeelError>? {
+        get { lock.withLock { table } }
+        set { lock.withLock { table = newValue } }
+    }
 }
 
 /// QEMU's stderr, read on another thread so a full pipe never blocks it.

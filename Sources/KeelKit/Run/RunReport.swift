@@ -127,6 +127,27 @@ public enum RunReport {
         return table(rows, rightAligned: [1, 2, 3])
     }
 
+    /// The live task table (`keel top`, and `keel run` at a timeout): per task its state,
+    /// priority, stack size, the bytes it holds now and at most (high-water) with their share
+    /// of the stack, protection and faults; then the handler stack's row.
+    public static func taskTable(_ snapshot: TaskTable) -> String {
+        func percent(_ bytes: Int?, of size: Int) -> String {
+            bytes.map { String(Int((Double($0) / Double(max(size, 1)) * 100).rounded())) } ?? "?"
+        }
+        var rows = [["task", "state", "priority", "stack", "now", "%", "high-water", "%", "protection", "faults"]]
+        for task in snapshot.tasks {
+            rows.append([task.name, task.state, String(task.priority), String(task.size),
+                         task.usedNow.map(String.init) ?? "?", percent(task.usedNow, of: task.size),
+                         task.highWater.map(String.init) ?? "?", percent(task.highWater, of: task.size),
+                         task.protection.isEmpty ? "none" : task.protection.joined(separator: ", "), String(task.faults)])
+        }
+        if let handler = snapshot.handler {
+            rows.append(["handler", "-", "-", String(handler.size), "-", "-", String(handler.highWater),
+                         percent(handler.highWater, of: handler.size), "-", "-"])
+        }
+        return table(rows, rightAligned: [2, 3, 4, 5, 6, 7, 9])
+    }
+
     /// The segment table: per segmented task what it holds and held at most, its splits and
     /// pool allocations; then the pool. Empty when the run had no segmented task.
     public static func segmentTable(_ records: [SegmentRecord]) -> String {
@@ -197,6 +218,17 @@ public enum RunReport {
             if let culprit = s.harmedBy { fields["by"] = culprit }
             object = fields
         }
+        return jsonLine(object)
+    }
+
+    /// A task table as one JSON object: `{"event": "tasks", "running": ..., "tasks": [...], "handler": {...}}`
+    /// and the `extra` fields (`keel top` adds how long the read took).
+    public static func json(_ tasks: TaskTable, extra: [String: Any] = [:]) -> String {
+        let encoder = JSONEncoder()
+        guard let data = try? encoder.encode(tasks),
+              var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return "{}" }
+        object["event"] = "tasks"
+        for (key, value) in extra { object[key] = value }
         return jsonLine(object)
     }
 

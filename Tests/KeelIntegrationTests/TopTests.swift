@@ -1,0 +1,194 @@
+// The live task table of a firmware that never ends (Examples/forever): read through QEMU's gdb
+// stub when `keel run --timeout` stops it, on every board, and by `keel top` against a QEMU
+// started with a listening stub (the MPU boards: another task's stack is behind the MPU). Each
+// task logs its own high-water mark every round; the table must show exactly the last one.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import KeelKit
+import XCTest
+
+final class TopTests: XCTestCase {
+    let tasks: Set<String> = ["sensor", "filter", "reporter"]
+
+    func testTheTableAtTheTimeoutShowsTheHighWaterEachTaskLoggedOnEveryBoard() throws {
+        for board in allBoards {
+            let image = try TestFirmware.shared.image("forever", board: board)
+            let runner = try XCTUnwrap(TestFirmware.shared.runner)
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 3))
+            let log = "\(board):\n\(transcript(result).suffix(1500))"
+            XCTAssertTrue(result.timedOut, log)
+            let table = try XCTUnwrap(result.tasksAtTimeout, "\(board): \(result.tasksAtTimeoutProblem ?? "no problem given")")
+            let logged = lastLogged(result.output)
+            XCTAssertEqual(Set(logged.keys), tasks, log)
+            for (task, bytes) in logged {
+                XCTAssertEqual(table[task]?.highWater, bytes, "\(board) \(task): the table's mark is the task's own; \(RunReport.taskTable(table))")
+            }
+            XCTAssertEqual(table.tasks.map(\.name), ["sensor", "filter", "reporter", "idle"], "most urgent first, idle last")
+            XCTAssertEqual(table.tasks.map(\.size), [1024, 1536, 768, 512])
+            XCTAssertEqual(table.tasks.map(\.priority), [3, 2, 1, 0])
+            for task in table.tasks {
+                XCTAssertTrue(["running", "ready", "sleeping"].contains(task.state), "\(board) \(task.name): \(task.state)")
+                XCTAssertEqual(task.faults, 0)
+                XCTAssertTrue(task.protection.contains("paint"))
+                // Switched out: at least its exception frame (idle, on the CPU at a WFI, may hold nothing).
+                if task.state != "running" { XCTAssertGreaterThan(task.usedNow ?? 0, 0, "\(board) \(task.name)") }
+                XCTAssertLessThanOrEqual(task.usedNow ?? .max, task.highWater ?? 0, "\(board) \(task.name)")
+            }
+            let handler = try XCTUnwrap(table.handler)
+            XCTAssertGreaterThan(handler.highWater, 0)
+            XCTAssertLessThan(handler.highWater, handler.size)
+        }
+    }
+
+    /// `keel top` against `keel run --gdb-listen`'s QEMU, once and with --watch; the firmware
+    /// runs on after each read and after keel top is gone.
+    func testKeelTopReadsARunningQEMUOnTheMPUBoards() throws {
+        for board in ["mps2-an385", "mps2-an505"] {
+            let image = try TestFirmware.shared.image("forever", board: board)
+            let runner = try XCTUnwrap(TestFirmware.shared.runner)
+            let port = try freePort()
+            let logging = DispatchSemaphore(value: 0)
+            let lines = LineCounter()
+            let finished = DispatchSemaphore(value: 0)
+            let outcome = RunOutcome()
+            Thread.detachNewThread {
+                let result = try? runner.run(image, options: RunOptions(timeoutSeconds: 10, gdbListenPort: port, readsTasksAtTimeout: false)) { record in
+                    if case .output(let line) = record, line.hasPrefix("keel-test:hwm "), lines.add() == 12 { logging.signal() }
+                }
+                outcome.set(result)
+                finished.signal()
+            }
+            XCTAssertEqual(logging.wait(timeout: .now() + 60), .success, "\(board): the firmware logs")
+
+            let once = try keel(["top", "--gdb", ":\(port)", "--app", KeelRoot.examples.appendingPathComponent("forever").path,
+                                 "--board", board])
+            XCTAssertEqual(once.status, 0, "\(board): \(once.errors)")
+            let rows = once.output.split(separator: "\n").map(String.init)
+            XCTAssertTrue(rows.first?.hasPrefix("localhost:\(port): running ") ?? false, once.output)
+            XCTAssertTrue(rows.contains { $0.hasPrefix("task ") && $0.contains("high-water") }, once.output)
+            XCTAssertEqual(rows.filter { $0.hasPrefix("handler ") }.count, 1, once.output)
+
+            let afterOnce = lines.count
+            let watched = try keel(["top", "--gdb", "127.0.0.1:\(port)", "--elf", image.elf.path, "--json", "--watch", "0.2"],
+                                   interruptAfter: 1.5)
+            XCTAssertEqual(watched.status, 0, "\(board): Ctrl-C ends --watch cleanly: \(watched.errors)")
+            let snapshots = try watched.output.split(separator: "\n").map { line in
+                try JSONDecoder().decode(TaskTable.self, from: Data(line.utf8))
+            }
+            XCTAssertGreaterThanOrEqual(snapshots.count, 3, "\(board): a table every 0.2 s: \(watched.output)")
+            XCTAssertGreaterThan(lines.count, afterOnce, "\(board): the firmware ran on between the reads")
+            let afterWatch = lines.count
+
+            XCTAssertEqual(finished.wait(timeout: .now() + 60), .success)
+            let result = try XCTUnwrap(outcome.result)
+            XCTAssertTrue(result.timedOut)
+            XCTAssertGreaterThan(lines.count, afterWatch, "\(board): and after keel top was gone")
+            let logged = lastLogged(result.output)
+            XCTAssertEqual(Set(logged.keys), tasks)
+            for snapshot in snapshots {
+                XCTAssertEqual(snapshot.tasks.count, 4, "walked to idle without a manifest")
+                for (task, bytes) in logged { XCTAssertEqual(snapshot[task]?.highWater, bytes, "\(board) \(task)") }
+            }
+        }
+    }
+
+    func testTopSaysWhyItCannotReadATarget() throws {
+        let elf = try TestFirmware.shared.image("forever", board: "microbit").elf.path
+        let port = try freePort()
+        let refused = try keel(["top", "--gdb", ":\(port)", "--elf", elf])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.errors, "keel: error: cannot connect to the GDB stub at localhost:\(port): Connection refused "
+            + "(`keel run --gdb-listen \(port)` starts QEMU with one)\n")
+        let missing = try keel(["top", "--gdb-socket", "/tmp/keel-no-such.sock", "--elf", elf])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.errors.hasPrefix("keel: error: cannot connect to the GDB stub at /tmp/keel-no-such.sock: No such file"), missing.errors)
+        let badAddress = try keel(["top", "--gdb", "host:port", "--elf", elf])
+        XCTAssertEqual(badAddress.status, 2)
+        XCTAssertTrue(badAddress.errors.contains("--gdb wants HOST:PORT or :PORT"), badAddress.errors)
+        let notAnImage = try keel(["top", "--gdb", ":\(port)", "--elf", "/etc/hostname"])
+        XCTAssertEqual(notAnImage.status, 2, notAnImage.errors)
+    }
+
+    // MARK: Helpers
+
+    /// The last "keel-test:hwm task=NAME bytes=N" of each task.
+    func lastLogged(_ output: [String]) -> [String: Int] {
+        var marks: [String: Int] = [:]
+        for line in output where line.hasPrefix("keel-test:hwm ") {
+            var fields: [String: String] = [:]
+            for pair in line.split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+            }
+            if let task = fields["task"], let bytes = fields["bytes"].flatMap({ Int($0) }) { marks[task] = bytes }
+        }
+        return marks
+    }
+
+    struct Outcome { var status: Int32; var output: String; var errors: String }
+
+    /// Runs the `keel` built beside the tests; `interruptAfter` sends Ctrl-C (SIGINT) then.
+    func keel(_ arguments: [String], interruptAfter: Double? = nil) throws -> Outcome {
+        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+            ?? Bundle.main.bundleURL
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent("keel")
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        if let interruptAfter {
+            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { if process.isRunning { process.interrupt() } }
+        }
+        let watchdog = DispatchWorkItem { process.terminate() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        watchdog.cancel()
+        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                       errors: String(decoding: err, as: UTF8.self))
+    }
+
+    /// A TCP port nothing listens on now (the system's choice for port 0).
+    func freePort() throws -> Int {
+        #if canImport(Glibc)
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        defer { _ = close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let port = withUnsafeMutablePointer(to: &address) { pointer -> Int in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic -> Int in
+                guard bind(descriptor, generic, length) == 0, getsockname(descriptor, generic, &length) == 0 else { return 0 }
+                return Int(UInt16(bigEndian: pointer.pointee.sin_port))
+            }
+        }
+        guard port > 0 else { throw XCTSkip("no free TCP port") }
+        return port
+    }
+}
+
+private final class LineCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add() -> Int { lock.withLock { value += 1; return value } }
+    var count: Int { lock.withLock { value } }
+}
+
+private final class RunOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: RunResult?
+    func set(_ result: RunResult?) { lock.withLock { value = result } }
+    var result: RunResult? { lock.withLock { value } }
+}

@@ -1,0 +1,174 @@
+// The GDB remote protocol client on its own: packet framing and checksums, the stream parser,
+// addresses, and whole sessions against a scripted stub on a Unix socket (acknowledgements,
+// chunked reads, a refused read, a silent target, nothing listening).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+@testable import KeelKit
+import XCTest
+
+final class GDBRemoteTests: XCTestCase {
+    func testPacketsCarryTheirChecksumAndEscapeFramingBytes() {
+        XCTAssertEqual(String(decoding: GDBPacket.encode("m0,4"), as: UTF8.self), "$m0,4#fd")
+        XCTAssertEqual(String(decoding: GDBPacket.encode("?"), as: UTF8.self), "$?#3f")
+        XCTAssertEqual(String(decoding: GDBPacket.encode(""), as: UTF8.self), "$#00")
+        XCTAssertEqual(String(decoding: GDBPacket.encode("QStartNoAckMode"), as: UTF8.self), "$QStartNoAckMode#b0")
+        // `#`, `$`, `}` and `*` go as `}` and the byte XOR 0x20; the checksum is over what is sent.
+        let escaped = GDBPacket.encode("a#b$c}d*")
+        XCTAssertEqual(Array(escaped.prefix(13)), Array("$a}\u{03}b}\u{04}c}]d}\n".utf8))
+        let sent = escaped[1..<(escaped.count - 3)]
+        XCTAssertEqual(String(decoding: escaped.suffix(2), as: UTF8.self), GDBPacket.hexDigits(GDBPacket.checksum(sent)))
+        XCTAssertEqual(GDBPacket.decode(sent), Array("a#b$c}d*".utf8))
+    }
+
+    func testRepliesUndoRunLengthEncoding() {
+        // "0* " is four zeros: the 0 and 32 - 29 = 3 more (GDB manual's example).
+        XCTAssertEqual(String(decoding: GDBPacket.decode(Array("0* ".utf8)), as: UTF8.self), "0000")
+        // `"` is 34: five more copies.
+        XCTAssertEqual(String(decoding: GDBPacket.decode(Array("a5*\"01".utf8)), as: UTF8.self), "a55555501")
+    }
+
+    func testHexRoundTrips() {
+        XCTAssertEqual(GDBPacket.hex([0x00, 0xA5, 0x7F, 0xFF]), "00a57fff")
+        XCTAssertEqual(GDBPacket.bytes(fromHex: "00a57FFF"), [0x00, 0xA5, 0x7F, 0xFF])
+        XCTAssertNil(GDBPacket.bytes(fromHex: "abc"))
+        XCTAssertNil(GDBPacket.bytes(fromHex: "zz"))
+    }
+
+    func testTheParserSplitsAcknowledgementsAndPackets() {
+        var parser = GDBStreamParser()
+        parser.feed(Array("+$OK#9a-$T05th".utf8))
+        XCTAssertEqual(parser.next(), .ack)
+        XCTAssertEqual(parser.next(), .packet("OK"))
+        XCTAssertEqual(parser.next(), .nack)
+        XCTAssertNil(parser.next(), "half a packet waits for the rest")
+        parser.feed(Array("read:01;#".utf8))
+        XCTAssertNil(parser.next(), "the checksum's digits are not there yet")
+        parser.feed(Array("00junk$OK#00".utf8))
+        XCTAssertEqual(parser.next(), .corrupt("T05thread:01;"))
+        XCTAssertEqual(parser.next(), .corrupt("OK"), "bytes outside packets are skipped")
+        XCTAssertNil(parser.next())
+    }
+
+    func testAddresses() {
+        XCTAssertEqual(GDBEndpoint.tcp(parsing: "localhost:1234"), .tcp(host: "localhost", port: 1234))
+        XCTAssertEqual(GDBEndpoint.tcp(parsing: ":3333"), .tcp(host: "localhost", port: 3333))
+        XCTAssertEqual(GDBEndpoint.tcp(parsing: "3333"), .tcp(host: "localhost", port: 3333))
+        XCTAssertEqual(GDBEndpoint.tcp(parsing: "[::1]:2331"), .tcp(host: "::1", port: 2331))
+        XCTAssertEqual(GDBEndpoint.tcp(parsing: "[::1]:2331")?.description, "[::1]:2331")
+        for bad in ["", "host:", "host:0", "host:70000", ":port", "::1:2", "[::1]", "a b"] {
+            XCTAssertNil(GDBEndpoint.tcp(parsing: bad), bad)
+        }
+    }
+
+    func testASessionReadsInChunksWithAndWithoutAcknowledgements() throws {
+        for acknowledges in [true, false] {
+            let memory = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let stub = try FakeStub(noAckMode: !acknowledges) { packet in
+                if packet.hasPrefix("m") {
+                    let parts = packet.dropFirst().split(separator: ",").map { Int($0, radix: 16)! }
+                    let start = parts[0] - 0x2000_0000
+                    return GDBPacket.hex(memory[start..<(start + parts[1])])
+                }
+                if packet.hasPrefix("p") { return "" }
+                if packet == "g" { return String(repeating: "00000000", count: 13) + "f0ff0020" + String(repeating: "00000000", count: 3) }
+                return nil
+            }
+            let target = try GDBRemote(connectingTo: .unixSocket(path: stub.path), timeout: 2)
+            XCTAssertEqual(try target.read(0x2000_0000, count: 3000), memory)
+            XCTAssertEqual(try target.register(13), 0x2000_FFF0, "SP from `g` when `p` is not supported")
+            target.close()
+            let requests = stub.received.filter { $0.hasPrefix("m") }
+            XCTAssertEqual(requests, ["m20000000,400", "m20000400,400", "m20000800,3b8"], "at most 1024 bytes a request")
+            XCTAssertEqual(stub.received.first, "?")
+            XCTAssertEqual(stub.received.last, "D", "a halted target is detached, so it runs on")
+        }
+    }
+
+    func testARefusedReadAndASilentTargetAreErrorsNotHangs() throws {
+        let stub = try FakeStub { $0.hasPrefix("m") ? "E14" : nil }
+        let target = try GDBRemote(connectingTo: .unixSocket(path: stub.path), timeout: 2)
+        XCTAssertThrowsError(try target.read(0x2000_0600, count: 4)) { error in
+            XCTAssertEqual((error as? KeelError)?.description,
+                           "the target at \(stub.path) refused to read 4 bytes at 0x20000600 (memory read refused: an E.. reply)")
+            XCTAssertEqual((error as? KeelError)?.exitCode, 1)
+        }
+        XCTAssertNil(try target.readIfAllowed(0x2000_0600, count: 4))
+
+        let silent = try FakeStub(silent: true) { _ in nil }
+        let start = Date()
+        XCTAssertThrowsError(try GDBRemote(connectingTo: .unixSocket(path: silent.path), timeout: 0.5)) { error in
+            XCTAssertTrue("\(error)".contains("is not responding: no answer to '?'"), "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+
+        XCTAssertThrowsError(try GDBRemote(connectingTo: .unixSocket(path: stub.path + ".missing"), timeout: 1)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("cannot connect to the GDB stub at \(stub.path).missing: No such file or directory"), "\(error)")
+        }
+    }
+}
+
+/// A scripted GDB stub on a Unix socket, serving one session on its own thread: `?` gets a
+/// stop reply, `QStartNoAckMode` "OK" when `noAckMode`, `D` "OK", anything else `reply`'s
+/// answer (nil: an empty packet, "not supported"). A silent stub accepts and never answers.
+final class FakeStub: @unchecked Sendable {
+    let path: String
+    private let listener: Int32
+    private let lock = NSLock()
+    private var packets: [String] = []
+    var received: [String] { lock.withLock { packets } }
+
+    init(noAckMode: Bool = true, silent: Bool = false, reply: @escaping @Sendable (String) -> String?) throws {
+        path = "/tmp/keel-stub-\(UUID().uuidString.prefix(8)).sock"
+        #if canImport(Glibc)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let descriptor = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        listener = descriptor
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() { buffer[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0, listen(descriptor, 1) == 0 else { throw XCTSkip("cannot listen on a Unix socket here") }
+        Thread.detachNewThread { [self] in
+            let connection = accept(descriptor, nil, nil)
+            unlink(path)  // one session: the name is not needed any more
+            guard connection >= 0 else { return }
+            defer { _ = close(connection) }
+            if silent { Thread.sleep(forTimeInterval: 5); return }
+            var parser = GDBStreamParser()
+            var acknowledging = true
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) } }
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
+                guard count > 0 else { return }
+                parser.feed(buffer[0..<count])
+                while let event = parser.next() {
+                    guard case .packet(let packet) = event else { continue }
+                    lock.withLock { packets.append(packet) }
+                    if acknowledging { send(Array("+".utf8)) }
+                    switch packet {
+                    case "?": send(GDBPacket.encode("T05thread:01;"))
+                    case "QStartNoAckMode":
+                        send(GDBPacket.encode(noAckMode ? "OK" : ""))
+                        if noAckMode { acknowledging = false }
+                    case "D": send(GDBPacket.encode("OK")); return
+                    default: send(GDBPacket.encode(reply(packet) ?? ""))
+                    }
+                }
+            }
+        }
+    }
+
+    deinit { _ = close(listener) }
+}
