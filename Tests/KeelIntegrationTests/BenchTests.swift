@@ -51,4 +51,49 @@ final class BenchTests: XCTestCase {
         XCTAssertGreaterThan(mutex, 10)
         XCTAssertLessThan(mutex, try XCTUnwrap(figure["queue send + receive"]))
     }
+
+    /// `keel bench --only switch --board B` prints the rows the full bench measures for that
+    /// board (the same code, the same images from the cache, the same exact counts).
+    func testOnlySwitchMatchesTheFullBenchsRows() throws {
+        guard let runner = TestFirmware.shared.runner else { throw XCTSkip("qemu-system-arm is not installed") }
+        let bench = ContextSwitchBench(builder: try XCTUnwrap(TestFirmware.shared.builder), runner: runner,
+                                       plugin: try ContextSwitchBench.makePlugin())
+        let rows = try bench.measure(on: try BoardCatalog.board(named: "microbit"))
+        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
+            ?? Bundle.main.bundleURL
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent("keel")
+        process.arguments = ["bench", "--only", "switch", "--board", "microbit", "--json"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = Pipe()
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        struct Report: Decodable { var switches: [SwitchCost]; var services: [IPCCost]? }
+        let report = try JSONDecoder().decode(Report.self, from: data)
+        XCTAssertEqual(report.switches, rows)
+        XCTAssertNil(report.services, "a part left out is absent")
+        XCTAssertTrue(rows.allSatisfy(\.repeatable))
+    }
+
+    /// `keel bench --app`: every switch of the application's run is counted, the same way twice.
+    func testApplicationBenchCountsEverySwitchExactly() throws {
+        guard let runner = TestFirmware.shared.runner else { throw XCTSkip("qemu-system-arm is not installed") }
+        let bench = ContextSwitchBench(builder: try XCTUnwrap(TestFirmware.shared.builder), runner: runner,
+                                       plugin: try ContextSwitchBench.makePlugin())
+        let board = try BoardCatalog.board(named: "microbit")
+        var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("queues"), board: board)
+        application.buildFolder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-app-bench")
+        let first = try ApplicationBench(bench: bench).measure(application, on: board, timeoutSeconds: 60)
+        let second = try ApplicationBench(bench: bench).measure(application, on: board, timeoutSeconds: 60)
+        XCTAssertEqual(first, second)
+        XCTAssertEqual(first.exitCode, 0)
+        XCTAssertGreaterThan(first.switches, 10_000, "5000 messages through two queues take a switch each way")
+        XCTAssertLessThanOrEqual(Double(first.fewest), first.perSwitch)
+        XCTAssertGreaterThanOrEqual(Double(first.most), first.perSwitch)
+        XCTAssertGreaterThan(first.fewest, 20)
+        XCTAssertTrue((0.0...1.0).contains(first.switchShare))
+    }
 }

@@ -53,6 +53,8 @@ keel_pendsv_handler:
     mov   r11, r7
     subs  r0, #32                   @ r0 = &next.context.r4
     ldmia r0!, {r4-r7}              @ r4...r7 = context.r4...r7
+    .global keel_pendsv_return      @ (a label only: `keel bench --app` ends each switch's count here)
+keel_pendsv_return:
     pop   {r2, pc}                  @ exception return into the next task (pc = EXC_RETURN)
 
 @ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.

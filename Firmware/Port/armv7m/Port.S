@@ -86,6 +86,8 @@ keel_pendsv_handler:
 #endif
     msr   psp, r1                   @ PSP = next task's stack (its frame is on top)
     ldmia r0, {r4-r11}              @ r4...r11 = next.context.r4...r11
+    .global keel_pendsv_return      @ (a label only: `keel bench --app` ends each switch's count here)
+keel_pendsv_return:
     pop   {r3, pc}                  @ exception return (pc = EXC_RETURN): hardware pops the next task's frame
 
 @ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
