@@ -36,7 +36,7 @@ struct Demo: ParsableCommand {
                     printLine("  (to scale: \(svg.path))")
                 }
                 printLine()
-                let result = try Run.execute(image, options: RunOptions(timeoutSeconds: timeout), json: false, indent: "  ")
+                let result = try Run.execute(image, options: RunOptions(timeoutSeconds: timeout, readsTasksAtTimeout: true), json: false, indent: "  ")
                 let caught = Array(Set(result.faults.filter(\.isStackOverflow).map(\.task))).sorted()
                 let verdict = result.timedOut ? "TIMED OUT"
                     : caught.isEmpty ? "NO OVERFLOW CAUGHT" : "overflow in \(caught.joined(separator: ", ")) caught; exit code \(result.exitCode ?? -1)"

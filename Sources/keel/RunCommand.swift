@@ -55,7 +55,7 @@ struct Run: ParsableCommand {
                     FileHandle.standardError.write(Data("keel: warning (\"stack_check\": \"warn\"): \(finding.description)\n".utf8))
                 }
             }
-            let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen), json: json)
+            let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true), json: json)
             if result.timedOut {
                 FileHandle.standardError.write(Data("keel: QEMU timed out after \(timeout) s; the firmware did not finish\n".utf8))
                 if let problem = result.tasksAtTimeoutProblem {

@@ -19,7 +19,7 @@ final class TopTests: XCTestCase {
         for board in allBoards {
             let image = try TestFirmware.shared.image("forever", board: board)
             let runner = try XCTUnwrap(TestFirmware.shared.runner)
-            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 3))
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 3, readsTasksAtTimeout: true))
             let log = "\(board):\n\(transcript(result).suffix(1500))"
             XCTAssertTrue(result.timedOut, log)
             let table = try XCTUnwrap(result.tasksAtTimeout, "\(board): \(result.tasksAtTimeoutProblem ?? "no problem given")")

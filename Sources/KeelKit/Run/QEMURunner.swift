@@ -21,11 +21,13 @@ public struct RunOptions: Sendable {
     /// `keel top --gdb :PORT` (or gdb) can attach at any time.
     public var gdbListenPort: Int? = nil
     /// At the timeout, reads the task table through the gdb stub before QEMU is stopped.
-    public var readsTasksAtTimeout = true
+    /// Off unless asked for: the stub costs QEMU about a third more wall time on every run
+    /// (`keel run` and `keel demo` ask; the tests' and benches' runs do not need it).
+    public var readsTasksAtTimeout = false
     /// Extra QEMU arguments (the instruction-counter plugin).
     public var extraArguments: [String] = []
 
-    public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, gdbListenPort: Int? = nil, readsTasksAtTimeout: Bool = true,
+    public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, gdbListenPort: Int? = nil, readsTasksAtTimeout: Bool = false,
                 extraArguments: [String] = []) {
         self.timeoutSeconds = timeoutSeconds
         self.gdbPort = gdbPort
