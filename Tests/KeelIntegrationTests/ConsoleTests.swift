@@ -7,6 +7,10 @@ import KeelKit
 import XCTest
 
 final class ConsoleTests: XCTestCase {
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.map { .init(app: "periodic", board: $0) })
+    }
+
     func testConsoleGoesOverTheUARTOnEveryBoard() throws {
         for board in allBoards {
             let image = try TestFirmware.shared.image("periodic", board: board)

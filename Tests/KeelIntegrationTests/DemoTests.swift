@@ -7,6 +7,10 @@ import KeelKit
 import XCTest
 
 final class DemoTests: XCTestCase {
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.map { .init(app: "demo", board: $0) })
+    }
+
     func testPipelineRunsThroughTheOverflowOnEveryBoard() throws {
         for board in allBoards {
             let result = try TestFirmware.shared.run("demo", board: board)

@@ -7,6 +7,27 @@ import KeelKit
 import XCTest
 
 final class FaultMatrixTests: XCTestCase {
+    /// Every image of the matrix (MPUOverflowTests asks for the same ones), two at a time.
+    override class func setUp() {
+        var requests: [TestFirmware.Request] = []
+        for name in allBoards {
+            guard let board = try? BoardCatalog.board(named: name) else { continue }
+            for technique in FaultMatrix.techniques(on: board) {
+                requests.append(.init(app: "mpu-overflow", board: name, variant: technique.rawValue, change: FaultMatrix.variant(technique, board: board)))
+            }
+            requests.append(.init(app: "segmented", board: name))
+        }
+        requests.append(.init(app: "mpu-overflow", board: "mps2-an505", variant: "small-guard", change: smallGuard))
+        TestFirmware.shared.warm(requests)
+    }
+
+    /// Every scenario task behind a 32-byte guard (the checker and the bystander as they are).
+    static func smallGuard(_ application: inout Application) {
+        application.tasks = application.tasks.map { task in
+            task.name == "checker" || task.name == "floor" ? task : task.with(protections: [.paint, .mpuGuard], guardBytes: 32)
+        }
+    }
+
     /// What `keel faults --board B` computes, from the same shared builds MPUOverflowTests uses.
     func matrix(_ name: String) throws -> (cells: [FaultCell], summary: FaultMatrixSummary) {
         let board = try BoardCatalog.board(named: name)
@@ -54,11 +75,7 @@ final class FaultMatrixTests: XCTestCase {
     /// A 1280-byte frame and a 32-byte guard on the M33: the frame jumps the guard; the fault is
     /// reported as that task's overflow, by how many bytes it jumped and what it hit.
     func testJumpedGuardIsTheTasksOverflow() throws {
-        let result = try TestFirmware.shared.run("mpu-overflow", board: "mps2-an505", variant: "small-guard") { application in
-            application.tasks = application.tasks.map { task in
-                task.name == "checker" || task.name == "floor" ? task : task.with(protections: [.paint, .mpuGuard], guardBytes: 32)
-            }
-        }
+        let result = try TestFirmware.shared.run("mpu-overflow", board: "mps2-an505", variant: "small-guard", change: Self.smallGuard)
         let fault = try XCTUnwrap(result.faults.first { $0.task == "wide" }, transcript(result))
         XCTAssertEqual(fault.kind, "stack-overflow", transcript(result))
         XCTAssertGreaterThan(fault.jumped, 0, transcript(result))

@@ -7,6 +7,10 @@ import KeelKit
 import XCTest
 
 final class LogTests: XCTestCase {
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.map { .init(app: "log", board: $0) })
+    }
+
     /// What the run shows, the chatter task's lines aside (they are checked on their own).
     static let expected = [
         "round 1 total 14", "round 1 total 14",   // Log, then print: the same text

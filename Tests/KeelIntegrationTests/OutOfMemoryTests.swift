@@ -16,22 +16,30 @@ final class OutOfMemoryTests: XCTestCase {
         XCTAssertEqual(result.stacks.first { $0.task == "hungry" }?.state, "killed", log, file: file, line: line)
     }
 
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.map { .init(app: "out-of-memory", board: $0) }
+            + ["mps2-an385", "microbit"].map { .init(app: "out-of-memory", board: $0, variant: "segmented", change: segmented) })
+    }
+
+    /// `hungry` on a segmented stack, with a small pool.
+    static func segmented(_ application: inout Application) {
+        application.tasks = application.tasks.map { task in
+            guard task.name == "hungry" else { return task }
+            var segmented = TaskSpec(name: task.name, entry: task.entry, priority: task.priority, stackBytes: 1024,
+                                     protections: [.paint], segmented: SegmentedStack(initialBytes: 1024, maximumBytes: 4096))
+            segmented.expectedFault = task.expectedFault
+            return segmented
+        }
+        application.segmentPoolBytes = 4096
+    }
+
     func testTaskOutOfMemoryIsStoppedOnEveryBoard() throws {
         for board in allBoards { assertStopped(try TestFirmware.shared.run("out-of-memory", board: board), board) }
     }
 
     func testSegmentedTaskOutOfMemoryIsStoppedThroughPendSV() throws {
         for board in ["mps2-an385", "microbit"] {
-            let result = try TestFirmware.shared.run("out-of-memory", board: board, variant: "segmented") { application in
-                application.tasks = application.tasks.map { task in
-                    guard task.name == "hungry" else { return task }
-                    var segmented = TaskSpec(name: task.name, entry: task.entry, priority: task.priority, stackBytes: 1024,
-                                             protections: [.paint], segmented: SegmentedStack(initialBytes: 1024, maximumBytes: 4096))
-                    segmented.expectedFault = task.expectedFault
-                    return segmented
-                }
-                application.segmentPoolBytes = 4096
-            }
+            let result = try TestFirmware.shared.run("out-of-memory", board: board, variant: "segmented", change: Self.segmented)
             assertStopped(result, "\(board) segmented")
         }
     }

@@ -6,14 +6,25 @@ import XCTest
 final class OverflowTests: XCTestCase {
     enum Technique: String { case t1 = "limit-register", t4 = "red-zone", t5 = "sp-check" }
 
-    func result(_ technique: Technique, on board: String) throws -> RunResult {
-        try TestFirmware.shared.run("overflow", board: board, variant: technique.rawValue) { application in
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.flatMap { board in
+            [Technique.t4, .t5].map { request($0, on: board) } + (board == "mps2-an505" ? [request(.t1, on: board)] : [])
+        })
+    }
+
+    static func request(_ technique: Technique, on board: String) -> TestFirmware.Request {
+        .init(app: "overflow", board: board, variant: technique.rawValue) { application in
             let protection = Protection(rawValue: technique.rawValue)!
             application.tasks = application.tasks.map { task in
                 guard task.name == "deep" || task.name == "wide" else { return task }
                 return task.with(protections: [.paint, protection], redZoneBytes: 16)
             }
         }
+    }
+
+    func result(_ technique: Technique, on board: String) throws -> RunResult {
+        let request = Self.request(technique, on: board)
+        return try TestFirmware.shared.run("overflow", board: board, variant: technique.rawValue, change: request.change)
     }
 
     func assertCaught(_ technique: Technique, on board: String, file: StaticString = #filePath, line: UInt = #line) throws {

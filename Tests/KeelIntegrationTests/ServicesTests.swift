@@ -9,6 +9,19 @@ import KeelKit
 import XCTest
 
 final class ServicesTests: XCTestCase {
+    override class func setUp() {
+        var requests: [TestFirmware.Request] = []
+        for board in allBoards {
+            for app in ["queues", "inversion", "handler-blocks", "service-overflow"] { requests.append(.init(app: app, board: board)) }
+            requests.append(.init(app: "inversion", board: board, variant: "no-inheritance", change: withoutInheritance))
+        }
+        requests += ["mps2-an385", "microbit"].map { .init(app: "deadlock", board: $0) }
+        TestFirmware.shared.warm(requests)
+    }
+
+    /// The test-only build: the same mutex, lending nothing.
+    static func withoutInheritance(_ application: inout Application) { application.objects.mutexes[0].inheritsPriority = false }
+
     func testQueuesDeliverEveryMessageAndTimeoutsExpireOnTheirTick() throws {
         for board in allBoards {
             let result = try TestFirmware.shared.run("queues", board: board)
@@ -29,9 +42,7 @@ final class ServicesTests: XCTestCase {
     func testInheritanceBoundsTheHighTasksWaitAndItsAbsenceDoesNot() throws {
         for board in allBoards {
             let with = try TestFirmware.shared.run("inversion", board: board)
-            let without = try TestFirmware.shared.run("inversion", board: board, variant: "no-inheritance") {
-                $0.objects.mutexes[0].inheritsPriority = false
-            }
+            let without = try TestFirmware.shared.run("inversion", board: board, variant: "no-inheritance", change: Self.withoutInheritance)
             for result in [with, without] {
                 XCTAssertEqual(result.exitCode, 0, "\(board):\n\(transcript(result))")
                 XCTAssertTrue(result.faults.isEmpty, "\(board):\n\(transcript(result))")

@@ -8,9 +8,9 @@ import XCTest
 final class TestFirmware: @unchecked Sendable {
     static let shared = TestFirmware()
 
-    private let lock = NSLock()
-    private var runs: [String: RunResult] = [:]
-    private var images: [String: FirmwareImage] = [:]
+    fileprivate let lock = NSLock()
+    fileprivate var runs: [String: RunResult] = [:]
+    fileprivate var images: [String: FirmwareImage] = [:]
     private var reports: [String: StackAnalysisReport] = [:]
 
     lazy var builder: FirmwareBuilder? = (try? Toolchain.locate()).map { FirmwareBuilder(toolchain: $0) }
@@ -48,6 +48,34 @@ final class TestFirmware: @unchecked Sendable {
         let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
         lock.withLock { runs[key] = result }
         return result
+    }
+}
+
+extension TestFirmware {
+    /// One image (and its run) a test class will ask for.
+    struct Request: @unchecked Sendable {
+        var app: String
+        var board: String
+        var variant: String? = nil
+        var change: (inout Application) -> Void = { _ in }
+    }
+
+    /// Builds and runs `requests` two at a time (the machine has two cores and one build or
+    /// run keeps one busy), so a test class's images are ready when its tests ask for them.
+    /// Keys must be distinct; a failure is left for the test that asks to report.
+    func warm(_ requests: [Request], running: Bool = true) {
+        let pending = requests.filter { request in
+            let key = "\(request.app)/\(request.variant ?? "")/\(request.board)"
+            return lock.withLock { running ? runs[key] == nil : images[key] == nil }
+        }
+        DispatchQueue.concurrentPerform(iterations: pending.count) { index in
+            let request = pending[index]
+            if running {
+                _ = try? self.run(request.app, board: request.board, variant: request.variant, change: request.change)
+            } else {
+                _ = try? self.image(request.app, board: request.board, variant: request.variant, change: request.change)
+            }
+        }
     }
 }
 

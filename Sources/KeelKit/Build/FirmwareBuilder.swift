@@ -147,7 +147,7 @@ public struct FirmwareBuilder: Sendable {
                 _ = try? FileManager.default.removeItem(at: staging)
                 throw error
             }
-            _ = try? FileManager.default.removeItem(at: kernel)
+            // Never removed first: another build may be using a kernel that is already there.
             do { try FileManager.default.moveItem(at: staging, to: kernel) } catch {
                 _ = try? FileManager.default.removeItem(at: staging)
                 // Another build put the same kernel there first: that one is as good.
