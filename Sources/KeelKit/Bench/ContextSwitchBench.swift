@@ -73,12 +73,16 @@ public struct ContextSwitchBench: Sendable {
 
     public func measure(on board: Board) throws(KeelError) -> [SwitchCost] {
         let base = try Self.example("bench-switch", board: board)
-        var rows: [SwitchCost] = []
-        for variant in SwitchVariant.variants(for: board) {
+        func application(_ variant: SwitchVariant) -> Application {
             var application = base
             application.name = "bench-switch-" + variant.label.lowercased().filter { $0.isLetter || $0.isNumber }
             application.tasks = base.tasks.map { $0.with(protections: variant.protections, redZoneBytes: variant.redZoneBytes) }
-            let image = try builder.build(application, for: board)
+            return application
+        }
+        builder.buildAll(SwitchVariant.variants(for: board).map { FirmwareBuilder.Job(application($0)) }, for: board)
+        var rows: [SwitchCost] = []
+        for variant in SwitchVariant.variants(for: board) {
+            let image = try builder.build(application(variant), for: board)
             let first = try count(image)
             let second = try count(image)
             let perSwitch = Double(first) / Double(Self.switches)

@@ -66,7 +66,13 @@ public struct SegmentedStackBench: Sendable {
             ("segmented all checked", .splitStack, true, false),
             ("split fixed", .splitStack, false, true), ("segmented", .splitStack, true, true)]
         if board.architecture != .armv6m { routes.insert(("thumb-2 fixed", .native, false, true), at: 0) }
-        for (entry, name) in [("sortTask", "sort"), ("fibTask", "fib"), ("filterTask", "filter")] {
+        let loads = [("sortTask", "sort"), ("fibTask", "fib"), ("filterTask", "filter")]
+        bench.builder.buildAll(loads.flatMap { entry, name in
+            routes.map { label, route, segmented, nosplit in
+                FirmwareBuilder.Job(variant(base, entry: entry, label: name + "-" + label, segmented: segmented), route: route, nosplit: nosplit)
+            }
+        }, for: board)
+        for (entry, name) in loads {
             for (label, route, segmented, nosplit) in routes {
                 let (count, image) = try measure(base, entry: entry, label: name + "-" + label, segmented: segmented, route: route,
                                                  nosplit: nosplit, on: board, exact: &result.exact)
@@ -94,8 +100,8 @@ public struct SegmentedStackBench: Sendable {
         return result
     }
 
-    func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, nosplit: Bool = true,
-                 on board: Board, exact: inout Bool) throws(KeelError) -> (instructions: UInt64, image: FirmwareImage) {
+    /// The bench application running `entry` on a segmented or a fixed stack, named by `label`.
+    func variant(_ base: Application, entry: String, label: String, segmented: Bool) -> Application {
         var application = base
         application.name = "bench-segmented-" + label.lowercased().filter { $0.isLetter || $0.isNumber }
         application.tasks[0].entry = entry
@@ -103,6 +109,12 @@ public struct SegmentedStackBench: Sendable {
             application.tasks = application.tasks.map { $0.withFixedStack(Self.fixedBytes) }
             application.segmentPoolBytes = 0
         }
+        return application
+    }
+
+    func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, nosplit: Bool = true,
+                 on board: Board, exact: inout Bool) throws(KeelError) -> (instructions: UInt64, image: FirmwareImage) {
+        let application = variant(base, entry: entry, label: label, segmented: segmented)
         let image = try bench.builder.build(application, for: board, route: route, nosplit: nosplit)
         let first = try bench.count(image)
         let second = try bench.count(image)

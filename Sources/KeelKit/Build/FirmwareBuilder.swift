@@ -195,6 +195,25 @@ public struct FirmwareBuilder: Sendable {
         return try image(elf, board, application, layout, rebuilt: true, route: route)
     }
 
+    /// One build `buildAll` makes: an application and the route and nosplit choice it is built with.
+    public struct Job: Sendable {
+        public var application: Application
+        public var route: CodeRoute?
+        public var nosplit: Bool
+        public init(_ application: Application, route: CodeRoute? = nil, nosplit: Bool = true) {
+            self.application = application; self.route = route; self.nosplit = nosplit
+        }
+    }
+
+    /// Builds `jobs` as many at a time as the machine has cores (a compile keeps one busy), so
+    /// a bench's images are ready before it counts. Each lands where `build` would put it and
+    /// is found there by the next `build`; a failure is left for that `build` to report.
+    public func buildAll(_ jobs: [Job], for board: Board) {
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            _ = try? build(jobs[index].application, for: board, route: jobs[index].route, nosplit: jobs[index].nosplit)
+        }
+    }
+
     /// Removes an image and what lies beside it (its inputs stamp, .nosplit, .bin, .hex).
     public func removeImage(_ image: FirmwareImage) { removeImage(at: image.elf) }
 
