@@ -8,23 +8,9 @@ import XCTest
 extension CommandLineTests {
     /// Runs `keel`, stopping it after `seconds` (a FIFO opened by mistake would block forever).
     func keelPromptly(_ arguments: [String], seconds: Double = 20, file: StaticString = #filePath, line: UInt = #line) throws -> Outcome {
-        let process = Process()
-        process.executableURL = keel
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        XCTAssertNotEqual(process.terminationReason, .uncaughtSignal, "keel \(arguments.joined(separator: " ").prefix(200)) hung",
-                          file: file, line: line)
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                       errors: String(decoding: err, as: UTF8.self))
+        let outcome = try runProcess(arguments, seconds: seconds)
+        XCTAssertFalse(outcome.hung, "keel \(arguments.joined(separator: " ").prefix(200)) hung", file: file, line: line)
+        return outcome
     }
 
     func assertBadInput(_ arguments: [String], says message: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -59,18 +59,9 @@ final class BenchTests: XCTestCase {
         let bench = ContextSwitchBench(builder: try XCTUnwrap(TestFirmware.shared.builder), runner: runner,
                                        plugin: try ContextSwitchBench.makePlugin())
         let rows = try bench.measure(on: try BoardCatalog.board(named: "microbit"))
-        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? Bundle.main.bundleURL
-        let process = Process()
-        process.executableURL = directory.appendingPathComponent("keel")
-        process.arguments = ["bench", "--only", "switch", "--board", "microbit", "--json"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        let outcome = try runProcess(["bench", "--only", "switch", "--board", "microbit", "--json"])
+        XCTAssertEqual(outcome.status, 0, outcome.errors)
+        let data = Data(outcome.output.utf8)
         struct Report: Decodable { var switches: [SwitchCost]; var services: [IPCCost]? }
         let report = try JSONDecoder().decode(Report.self, from: data)
         XCTAssertEqual(report.switches, rows)

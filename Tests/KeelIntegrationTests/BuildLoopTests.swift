@@ -9,23 +9,7 @@ import KeelKit
 import XCTest
 
 final class BuildLoopTests: XCTestCase {
-    struct Outcome { var status: Int32; var output: String; var errors: String }
-
-    /// The `keel` built beside the tests, run to its end.
-    func keel(_ arguments: String...) throws -> Outcome {
-        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? Bundle.main.bundleURL
-        let process = Process()
-        process.executableURL = directory.appendingPathComponent("keel")
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
-    }
+    func keel(_ arguments: String...) throws -> Outcome { try runProcess(arguments) }
 
     func newApplication() throws -> URL {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("keel-loop-\(UUID().uuidString)")

@@ -5,14 +5,7 @@ import KeelKit
 import XCTest
 
 final class CommandLineTests: XCTestCase {
-    struct Outcome { var status: Int32; var output: String; var errors: String }
-
-    var keel: URL {
-        // Tests run from the build products folder, where `keel` is built beside them.
-        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? Bundle.main.bundleURL
-        return directory.appendingPathComponent("keel")
-    }
+    var keel: URL { builtKeel }
 
     /// Runs `keel` and collects what it printed (a build and run take a while; a hang still ends).
     func keel(_ arguments: String...) throws -> Outcome { try keelPromptly(arguments, seconds: 600) }
@@ -48,22 +41,11 @@ final class CommandLineTests: XCTestCase {
         try install.run()
         install.waitUntilExit()
         XCTAssertEqual(install.terminationStatus, 0)
+        var environment = ProcessInfo.processInfo.environment
+        environment["KEEL_ROOT"] = nil
+        environment["XDG_CACHE_HOME"] = base.appendingPathComponent("cache").path
         func installed(_ arguments: String...) throws -> Outcome {
-            let process = Process()
-            process.executableURL = prefix.appendingPathComponent("bin/keel")
-            process.arguments = arguments
-            process.currentDirectoryURL = work
-            var environment = ProcessInfo.processInfo.environment
-            environment["KEEL_ROOT"] = nil
-            environment["XDG_CACHE_HOME"] = base.appendingPathComponent("cache").path
-            process.environment = environment
-            let output = Pipe(), errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let out = output.fileHandleForReading.readDataToEndOfFile(), err = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+            try runProcess(arguments, executable: prefix.appendingPathComponent("bin/keel"), in: work, environment: environment)
         }
         XCTAssertEqual(try installed("--version").output, "keel \(KeelVersion.string)\n")
         let created = try installed("new", "sensor-app", "--board", "microbit")

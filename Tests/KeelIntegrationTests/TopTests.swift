@@ -130,30 +130,9 @@ final class TopTests: XCTestCase {
         return marks
     }
 
-    struct Outcome { var status: Int32; var output: String; var errors: String }
-
     /// Runs the `keel` built beside the tests; `interruptAfter` sends Ctrl-C (SIGINT) then.
     func keel(_ arguments: [String], interruptAfter: Double? = nil) throws -> Outcome {
-        let directory = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? Bundle.main.bundleURL
-        let process = Process()
-        process.executableURL = directory.appendingPathComponent("keel")
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        if let interruptAfter {
-            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { if process.isRunning { process.interrupt() } }
-        }
-        let watchdog = DispatchWorkItem { process.terminate() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 300, execute: watchdog)
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                       errors: String(decoding: err, as: UTF8.self))
+        try runProcess(arguments, interruptAfter: interruptAfter, seconds: 300)
     }
 
     /// A TCP port nothing listens on now (the system's choice for port 0).
