@@ -122,16 +122,14 @@ enum Deadlock {
     static var found: Bool {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        let idle = Scheduler.bit(Scheduler.task(scheduler.taskCount &- 1))
-        let waiting = scheduler.live & ~scheduler.ready & ~scheduler.sleeping & ~idle  // waiting with no timeout
-        return waiting != 0 && scheduler.ready & ~idle == 0 && scheduler.sleeping == 0
-            && NVIC.setEnable.read() == 0
+        // Tasks are left, and all of them wait with no timeout (idle is never in liveMask).
+        let live = Scheduler.liveMask
+        return live != 0 && live & (scheduler.ready | scheduler.sleeping) == 0 && NVIC.setEnable.read() == 0
     }
 
     static func report() -> Never {
         _ = Interrupts.mask()
-        var blocked = scheduler.live & ~scheduler.ready & ~scheduler.sleeping
-            & ~Scheduler.bit(Scheduler.task(scheduler.taskCount &- 1))
+        var blocked = Scheduler.liveMask  // all of them wait forever (`found`)
         while blocked != 0 {
             let task = Scheduler.task(blocked.trailingZeroBitCount)
             blocked &= blocked &- 1
