@@ -77,7 +77,6 @@ public struct FirmwareBuilder: Sendable {
         }
         // The image replaces whatever file is at `output`; a directory there would be removed.
         if let output { try FileKind.requireWritable(output.path, creatingFolders: true) }
-        try EntryCheck.check(application)  // a misspelt entry is a manifest mistake, not a compile error
         let layout = try LayoutPlanner.plan(application, on: board)
         // A route other than the application's own builds beside it, not over it.
         let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route == .splitStack && !nosplit ? "-checked" : "")
@@ -109,6 +108,9 @@ public struct FirmwareBuilder: Sendable {
            (try? String(contentsOf: stamp, encoding: .utf8)) == fingerprint.hex {
             return try image(elf, board, application, layout, rebuilt: false, route: route)
         }
+        // Before anything compiles (a cached image passed it already: its sources and manifest
+        // are in the fingerprint): a misspelt entry is a manifest mistake, not a compile error.
+        try EntryCheck.check(application)
 
         // Whatever this build produces replaces the last image: a failed build leaves none.
         removeImage(at: elf)
