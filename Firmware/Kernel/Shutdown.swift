@@ -97,6 +97,7 @@ enum Shutdown {
         item(.mpuGuard, "mpu-guard")
         item(.redZone, "red-zone")
         item(.stackPointerCheck, "sp-check")
+        item(.prologueCheck, "prologue-check")
         if first { Console.write("none") }
     }
 }

@@ -17,7 +17,7 @@ struct Faults: ParsableCommand {
     @Option(help: "Run the matrix on this board only.")
     var board: String?
 
-    @Option(help: "Run one technique only (limit-register, mpu-region, mpu-guard, red-zone, sp-check).")
+    @Option(help: "Run one technique only (limit-register, mpu-region, mpu-guard, red-zone, sp-check, prologue-check).")
     var technique: String?
 
     @Flag(help: "Print the cells and totals as JSON.")
@@ -30,7 +30,7 @@ struct Faults: ParsableCommand {
             var only: Protection? = nil
             if let technique {
                 guard let parsed = Protection(rawValue: technique), parsed != .paint else {
-                    throw .runFailed("unknown technique '\(technique)' (known: limit-register, mpu-region, mpu-guard, red-zone, sp-check)")
+                    throw .runFailed("unknown technique '\(technique)' (known: limit-register, mpu-region, mpu-guard, red-zone, sp-check, prologue-check)")
                 }
                 only = parsed
             }
@@ -42,7 +42,7 @@ struct Faults: ParsableCommand {
                 summaries.append(summary)
                 if !json { Self.print(cells, summary) }
                 if summary.detected < summary.claimed || summary.bystandersBlamed > 0 || summary.lockups > 0
-                    || summary.bytesOutsideUnderT1T2 > 0 { failed = true }
+                    || summary.bytesOutsideUnderStoppingTechniques > 0 { failed = true }
             }
             if json {
                 struct Report: Encodable { var cells: [FaultCell]; var totals: [FaultMatrixSummary] }
@@ -66,7 +66,7 @@ struct Faults: ParsableCommand {
         }
         printLine(RunReport.table(rows, rightAligned: [6]))
         printLine("totals: detected \(summary.detected)/\(summary.claimed) claimed (\(summary.claimed == 0 ? 100 : summary.detected * 100 / summary.claimed) %), "
-            + "bytes outside under T1/T2 \(summary.bytesOutsideUnderT1T2), bystanders blamed \(summary.bystandersBlamed), "
+            + "bytes outside under T1/T2/T6 \(summary.bytesOutsideUnderStoppingTechniques), bystanders blamed \(summary.bystandersBlamed), "
             + "lockups \(summary.lockups); \(String(format: "%.0f", summary.seconds)) s")
         printLine()
     }

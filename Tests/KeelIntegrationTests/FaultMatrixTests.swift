@@ -46,11 +46,11 @@ final class FaultMatrixTests: XCTestCase {
         let (cells, summary) = try matrix(board)
         let log = cells.map { "\($0.technique) \($0.site): caught \($0.caught) by \($0.caughtBy) outside \($0.bytesOutside ?? -1) "
             + "stopped \($0.bystandersStopped) blamed \($0.bystandersBlamed) kernel \($0.kernel)" }.joined(separator: "\n")
-        print("keel faults \(board): detected \(summary.detected)/\(summary.claimed), T1/T2 outside \(summary.bytesOutsideUnderT1T2), "
+        print("keel faults \(board): detected \(summary.detected)/\(summary.claimed), T1/T2/T6 outside \(summary.bytesOutsideUnderStoppingTechniques), "
               + "blamed \(summary.bystandersBlamed), lockups \(summary.lockups), \(Int(summary.seconds)) s")
         XCTAssertGreaterThan(summary.claimed, 0, log, file: file, line: line)
         XCTAssertEqual(summary.detected, summary.claimed, "every claimed site is caught; \(log)", file: file, line: line)
-        XCTAssertEqual(summary.bytesOutsideUnderT1T2, 0, log, file: file, line: line)
+        XCTAssertEqual(summary.bytesOutsideUnderStoppingTechniques, 0, log, file: file, line: line)
         XCTAssertEqual(summary.bystandersBlamed, 0, log, file: file, line: line)
         XCTAssertEqual(summary.lockups, 0, log, file: file, line: line)
         XCTAssertEqual(cells.filter { $0.technique == "segmented" }.map(\.overflows), [2, 1], "runaway: restart, kill; hog: kill; \(log)",

@@ -2,6 +2,10 @@
 // and with `print` (String formatting on the target, ~1.2 KB of stack), and two tasks that
 // differ only by one two-integer log line, so that `keel stack` shows what that line costs
 // (Tests/KeelIntegrationTests/LogTests.swift also builds them alone to compare flash).
+//
+// `pair`, `bare` and `chatter` have 256-byte stacks to show how little a log line needs. On
+// the micro:bit that is too small for its default T6 (the prologue check keeps a 384-byte
+// slack below its limit), so there they name T4 and T5 instead.
 
 import Keel
 

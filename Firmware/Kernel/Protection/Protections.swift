@@ -19,6 +19,9 @@
     @_spi(Build) public static let mpuRegion = Protections(rawValue: 1 << 4)
     /// T3: a no-access MPU guard directly below the running stack.
     @_spi(Build) public static let mpuGuard = Protections(rawValue: 1 << 5)
+    /// T6: the split-stack prologue against a limit the slack above the stack's bottom
+    /// (Segments/SegmentedStacks.swift, `reset` and `refuse`).
+    @_spi(Build) public static let prologueCheck = Protections(rawValue: 1 << 6)
 }
 
 /// How an overflow was detected; printed in fault reports and decoded by `keel run`.
@@ -31,6 +34,9 @@ enum Technique: UInt8 {
     case stackPointerCheck = 5
     /// The split-stack prologue's comparison with `__STACK_LIMIT` (segmented and split images).
     case splitStack = 6
+    /// T6: the same comparison on a fixed stack that asked for it, whose limit keeps the
+    /// slack below it, so the refused call has written nothing below the stack.
+    case prologueCheck = 7
 
     var reportName: StaticString {
         switch self {
@@ -41,6 +47,7 @@ enum Technique: UInt8 {
         case .redZone: "red-zone"
         case .stackPointerCheck: "sp-check"
         case .splitStack: "split-stack"
+        case .prologueCheck: "prologue-check"
         }
     }
 }

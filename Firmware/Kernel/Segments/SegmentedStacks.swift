@@ -157,13 +157,7 @@ enum Refusal: UInt8 {
     /// limits on the first segment, whose slack is painted to measure its use.
     static func reset(_ task: TaskPointer) {
         let chain = self.chain(task)
-        guard chain.pointee.maximumBytes != 0 else {
-            // A fixed stack: its own bottom is the limit, so the prologue catches a frame
-            // that does not fit (reported as an overflow of that task).
-            task.pointee.context.splitLimit = task.pointee.stackBottom
-            if task == currentTask { stackLimitWord = task.pointee.stackBottom }
-            return
-        }
+        guard chain.pointee.maximumBytes != 0 else { return resetFixed(task, chain) }
         let interrupts = Interrupts.mask()
         var header = chain.pointee.current
         while header != 0 {
@@ -182,6 +176,26 @@ enum Refusal: UInt8 {
         chain.pointee.slackPainted = true
         setLimits(task, segmentBottom: task.pointee.stackBottom, slack: slackBytes)
         Interrupts.restore(interrupts)
+    }
+
+    /// A fixed stack in a split image. Under T6 (`prologue-check`) its limit lies the slack
+    /// above the bottom, like a segment's: the prologue refuses a call before its frame is
+    /// built, and the code that runs below the limit without a check (proven by `keel check`
+    /// to fit the slack) still stays inside the stack. The slack is painted so that its use
+    /// is measured. Without T6 the limit is the bottom itself: the prologue still catches a
+    /// deep call, but only once SP is already at the bottom, after the writes below it.
+    static func resetFixed(_ task: TaskPointer, _ chain: UnsafeMutablePointer<SegmentChain>) {
+        let bottom = task.pointee.stackBottom
+        var limit = bottom
+        if task.pointee.protections.contains(.prologueCheck) {
+            if chain.pointee.slackPainted { measureSlack(chain, bottom: bottom) }
+            paintSlack(bottom: bottom)
+            chain.pointee.slackPainted = true
+            limit = bottom &+ slackBytes
+        }
+        // Only the prologue's limit: PSPLIM on a fixed stack belongs to T1 (LimitRegister.swift).
+        task.pointee.context.splitLimit = limit
+        if task == currentTask { stackLimitWord = limit }
     }
 
     // MARK: Grow and release (called by __morestack with interrupts masked)
@@ -284,8 +298,18 @@ enum Refusal: UInt8 {
             FaultPolicy.kill(task, from: .contextSwitch)
             return
         }
-        // The pool counts its own refusals; one at a task's `max` (or a fixed stack) is
-        // counted here, in PendSV, not in grow, whose tree runs in the slack.
+        if reason == .fixedStack {
+            // An overflow of a fixed stack, not a segment request: no pool line.
+            chain.pointee.refusal = 0
+            let prologueCheck = task.pointee.protections.contains(.prologueCheck)
+            FaultPolicy.apply(FaultReport(task: task, kind: .stackOverflow, technique: prologueCheck ? .prologueCheck : .splitStack,
+                                          pc: chain.pointee.refusedReturnAddress, sp: chain.pointee.refusedStackPointer,
+                                          limit: task.pointee.context.splitLimit),
+                              to: task, from: .contextSwitch)
+            return
+        }
+        // The pool counts its own refusals; one at a task's `max` is counted here, in
+        // PendSV, not in grow, whose tree runs in the slack.
         if reason != .pool { pool.refusals &+= 1 }
         Console.write("keel:segments-refused task=")
         Console.write(task.pointee.name)
@@ -302,8 +326,7 @@ enum Refusal: UInt8 {
         Console.write(" pool_free=")
         Console.write(decimal: pool.freeBytes)
         Console.write("\n")
-        let fault = FaultReport(task: task, kind: reason == .fixedStack ? .stackOverflow : .stackExhausted,
-                                technique: .splitStack, pc: chain.pointee.refusedReturnAddress,
+        let fault = FaultReport(task: task, kind: .stackExhausted, technique: .splitStack, pc: chain.pointee.refusedReturnAddress,
                                 sp: chain.pointee.refusedStackPointer, limit: task.pointee.context.splitLimit)
         chain.pointee.refusal = 0
         FaultPolicy.apply(fault, to: task, from: .contextSwitch)

@@ -48,6 +48,8 @@ public struct TaskStackResult: Sendable, Codable, Equatable {
     public var segmented: Bool
     /// What the stack still needs once the bound is known.
     public var stillNeeded: String
+    /// T6 on a fixed stack: the prologue's limit lies the slack above the bottom.
+    public var hasPrologueCheck: Bool { !segmented && protections.contains(Protection.prologueCheck.rawValue) }
 }
 
 public struct HandlerStackResult: Sendable, Codable, Equatable {
@@ -144,6 +146,13 @@ public enum StackAnalysis {
         entries.append(("idle", nil, layout?.idleStack))
         let returnedIndex = graph.index(named: "keel_task_returned")
         let returned = returnedIndex.map { analysis.depth(of: $0) }
+        // A fixed stack in a split image reaches `__morestack` only when the prologue refuses
+        // a call, which is the overflow itself, so its worst case leaves that call out (the
+        // refusal's own run below the limit is UncheckedChains' to prove).
+        let fixedAnalysis = graph.index(named: "__morestack").map { moreStack in
+            WorstCaseStack(graph: graph, names: names, hints: analysis.hints,
+                           replacing: [moreStack: StackDepth(bytes: 0, path: [], unbounded: [], largestFrame: nil)])
+        } ?? analysis
 
         var tasks: [TaskStackResult] = []
         for (name, spec, placement) in entries {
@@ -151,7 +160,8 @@ public enum StackAnalysis {
             guard let entry = graph.index(named: symbol) else {
                 throw .elf("\(path) has no \(symbol): the image was not built by this version of `keel build`")
             }
-            var depth = analysis.depth(of: entry)
+            let taskAnalysis = spec.map { $0.segmented == nil } ?? false ? fixedAnalysis : analysis
+            var depth = taskAnalysis.depth(of: entry)
             if let returned, returned.bytes > depth.bytes || !returned.isBounded {
                 let reasons = depth.unbounded + returned.unbounded.filter { !depth.unbounded.contains($0) }
                 if returned.bytes > depth.bytes { depth = returned }
@@ -333,7 +343,7 @@ public enum StackAnalysis {
             switch board?.architecture {
             case .armv8m: detector = "limit-register"
             case .armv7m: detector = "mpu-guard (with a guard larger than every frame) or mpu-region"
-            default: detector = "sp-check and red-zone (caught at the next switch, after the write)"
+            default: detector = "prologue-check (a call is refused before its frame is written; sp-check and red-zone catch the rest at the next switch)"
             }
             return "unbounded: keep a detector (\(detector)), or bound it in the manifest"
         }

@@ -53,9 +53,22 @@ public enum StackCheck {
         return max(SegmentedStack.minimumInitialBytes, (bytes + 7) / 8 * 8)
     }
 
-    /// The bytes a task's stack must hold: its worst case plus its red zone (nil: unbounded).
+    /// The bytes a task's stack must hold: its worst case plus what lies below the lowest
+    /// point it may reach, its red zone or, under T6, the slack below the prologue's limit,
+    /// which holds the red zone (nil: unbounded).
     public static func neededBytes(_ task: TaskStackResult) -> Int? {
-        task.worstBytes.map { Int($0) + Int(task.redZoneBytes) }
+        task.worstBytes.map { Int($0) + Int(reservedBytes(task)) }
+    }
+
+    /// Bytes at the bottom of a fixed stack that a correct run never reaches.
+    public static func reservedBytes(_ task: TaskStackResult) -> UInt32 {
+        max(task.redZoneBytes, task.hasPrologueCheck ? UInt32(SegmentedStack.slackBytes) : 0)
+    }
+
+    /// What "auto" gives a fixed stack: the worst case with its margin, and the slack below
+    /// the prologue's limit under T6 (a fixed cost, so no margin on it).
+    public static func automaticBytes(_ task: TaskStackResult, worst: UInt32) -> Int {
+        automaticBytes(worst: worst) + (task.hasPrologueCheck ? SegmentedStack.slackBytes : 0)
     }
 
     /// The smallest `"guard"` that holds a frame of `frame` bytes: a whole number of the MPU's
@@ -77,7 +90,8 @@ public enum StackCheck {
         for task in report.tasks {
             let path = task.path.map(\.function).joined(separator: " -> ")
             if let worst = task.worstBytes, let needed = neededBytes(task), let declared = task.declaredBytes, declared < needed {
-                let redZone = task.redZoneBytes > 0 ? " + \(task.redZoneBytes)-byte red zone" : ""
+                let redZone = task.hasPrologueCheck ? " + \(reservedBytes(task))-byte slack below the prologue's limit (T6)"
+                    : task.redZoneBytes > 0 ? " + \(task.redZoneBytes)-byte red zone" : ""
                 findings.append(StackFinding(kind: .stackTooSmall, task: task.task,
                     message: "stack \(declared) bytes < worst case \(worst) bytes\(redZone) (\(task.pathBytes) on the path + "
                         + "\(task.exceptionFrameBytes) exception frame); path: \(path); " + passingSize(task, worst: worst)))
@@ -92,7 +106,9 @@ public enum StackCheck {
             // A stack proven to hold its worst case above the red zone never reaches the band,
             // so no frame can skip it; only an unproven stack needs a band that holds its frames.
             let proven = neededBytes(task).map { needed in task.declaredBytes.map { $0 >= needed } ?? false } ?? false
-            if task.redZoneBytes > 0, !proven, let frame = task.largestFrame, frame.bytes > task.redZoneBytes {
+            // Under T6 a frame of 256 bytes or more is compared whole before it is built, and
+            // code without the check is proven to stay in the slack: no frame skips the band.
+            if task.redZoneBytes > 0, !proven, !task.hasPrologueCheck, let frame = task.largestFrame, frame.bytes > task.redZoneBytes {
                 let redZone = redZoneBytes(holding: frame.bytes)
                 let stack = neededBytes(task).map { needed in
                     let bigger = needed - Int(task.redZoneBytes) + redZone
@@ -137,7 +153,10 @@ public enum StackCheck {
             return "raise \"max\" to at least \(worst) bytes, plus \(SegmentedStack.slackBytes) "
                 + "for every segment after the first (each keeps that slack below its limit)"
         }
-        let automatic = automaticBytes(worst: worst)
+        let automatic = automaticBytes(task, worst: worst)
+        if task.hasPrologueCheck {
+            return "declare \"stack\": \(automatic) (worst + margin + slack, what \"auto\" gives) or \"stack\": \"auto\""
+        }
         if task.redZoneBytes == 0 {
             return "declare \"stack\": \(automatic) (worst + margin, what \"auto\" gives) or \"stack\": \"auto\""
         }

@@ -19,6 +19,10 @@ public enum Protection: String, Sendable, Codable, CaseIterable, Comparable {
     case redZone = "red-zone"
     /// T5: the saved stack pointer checked against the stack's bottom at every switch-out.
     case stackPointerCheck = "sp-check"
+    /// T6: every task function (but those proven to fit in the slack) starts with the
+    /// split-stack prologue, which compares SP with a limit `SegmentedStack.slackBytes` above
+    /// the stack's bottom and refuses the call before its frame is built. Needs no hardware.
+    case prologueCheck = "prologue-check"
 
     /// The technique number used in the design documents (T1...T5), nil for painting.
     public var techniqueNumber: Int? {
@@ -29,6 +33,7 @@ public enum Protection: String, Sendable, Codable, CaseIterable, Comparable {
         case .mpuGuard: 3
         case .redZone: 4
         case .stackPointerCheck: 5
+        case .prologueCheck: 6
         }
     }
 
@@ -206,6 +211,8 @@ public struct Application: Sendable {
 
     /// True when some task's stack is segmented: the image then takes the split-stack route.
     public var usesSegmentedStacks: Bool { tasks.contains { $0.segmented != nil } }
+    /// The image needs the split-stack prologue: a task is segmented or asks for T6.
+    public var usesSplitStackCode: Bool { tasks.contains { $0.segmented != nil || $0.protections.contains(.prologueCheck) } }
 }
 
 /// `"expect"` on a task (and `"handler_expect"` for the handler stack): a fault the

@@ -223,13 +223,17 @@ public enum Manifest {
             guardBytes = try integer(task, "guard", default: TaskSpec.defaultGuardBytes, in: 32...65536, problem)
             guard guardBytes % 32 == 0 else { throw problem("'guard' must be a multiple of 32 bytes (the MPU's granule)") }
         }
+        if protections.contains(.prologueCheck) && segmented == nil && !automatic && stack <= SegmentedStack.slackBytes {
+            throw problem("a stack of \(stack) bytes leaves no room above the \(SegmentedStack.slackBytes)-byte slack that 'prologue-check' "
+                + "keeps below its limit; give it more, or \"stack\": \"auto\"")
+        }
         let policy = try parseFaultPolicy(task["on_fault"], problem)
         if segmented != nil {
             // The prologue checks every frame against the segment's limit, and SP leaves the
             // first segment, so the checks that compare with one fixed bottom do not apply.
-            if let other = protections.subtracting([.paint]).sorted().first {
+            if let other = protections.subtracting([.paint, .prologueCheck]).sorted().first {
                 throw problem("a segmented stack is checked by the function prologue (and PSPLIM where the board has it); "
-                    + "'\(other.rawValue)' cannot be combined with it (only 'paint' can)")
+                    + "'\(other.rawValue)' cannot be combined with it (only 'paint' can, and 'prologue-check', which it has anyway)")
             }
         }
         var spec = TaskSpec(name: name, entry: entry, priority: priority, stackBytes: stack,

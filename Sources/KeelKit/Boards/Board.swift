@@ -72,17 +72,19 @@ public struct Board: Sendable, Codable, Equatable {
 
 extension Board {
     /// What a task that names no protection gets: the strongest the board has, plus painting.
-    /// T1 stops an overflow before it writes and T2 stops stray writes into other stacks; a
-    /// core without either has only the after-the-fact software checks (T4 and T5), whose
-    /// overflows the kernel contains by stopping every task whose stack was written.
+    /// T1 stops an overflow before it writes and T2 stops stray writes into other stacks. A
+    /// core without either gets T6, the prologue check, which refuses a call whose frame would
+    /// not fit before a byte of it is written, and keeps T4 and T5 behind it for the code
+    /// that runs without the check (whose overflows the kernel contains by stopping every task
+    /// whose stack was written).
     public var defaultProtections: Set<Protection> {
         if hasStackLimitRegisters { return [.paint, .limitRegister, .mpuRegion] }
         if mpu != .none { return [.paint, .mpuRegion] }
-        return [.paint, .redZone, .stackPointerCheck]
+        return [.paint, .prologueCheck, .redZone, .stackPointerCheck]
     }
 
     /// True when `protections` include a technique that stops a write before it happens.
     public func stopsWritesBeforeTheyHappen(_ protections: Set<Protection>) -> Bool {
-        !protections.isDisjoint(with: [.limitRegister, .mpuRegion, .mpuGuard])
+        !protections.isDisjoint(with: [.limitRegister, .mpuRegion, .mpuGuard, .prologueCheck])
     }
 }

@@ -62,7 +62,7 @@ extension FirmwareBuilder {
                         throw .stackCheckFailed("task '\(task.name)' has \"stack\": \"auto\" but its worst case is unbounded ("
                             + result.unbounded.joined(separator: "; ") + "); bound it in the manifest's \"analysis\" or give the stack in bytes")
                     }
-                    bytes = StackCheck.automaticBytes(worst: worst)
+                    bytes = StackCheck.automaticBytes(result, worst: worst)
                     guard bytes <= Int(board.ram.length) else {
                         throw .layoutImpossible("task '\(task.name)' needs \(bytes) bytes of stack, more than \(board.name)'s RAM")
                     }

@@ -65,15 +65,15 @@ public struct FirmwareBuilder: Sendable {
     }
 
     /// Builds `application` for `board`; the ELF goes to `output` or the application's .build folder.
-    /// `route` nil: split-stack when a task is segmented, native otherwise.
+    /// `route` nil: split-stack when a task is segmented or has T6, native otherwise.
     /// `nosplit` false keeps the prologue on all task code (the bench's "before").
     public func build(_ application: Application, for board: Board, output: URL? = nil,
                       route requestedRoute: CodeRoute? = nil, nosplit: Bool = true) throws(KeelError) -> FirmwareImage {
-        let automatic: CodeRoute = application.usesSegmentedStacks ? .splitStack : .native
+        let automatic: CodeRoute = application.usesSplitStackCode ? .splitStack : .native
         let route = requestedRoute ?? automatic
-        if application.usesSegmentedStacks && route != .splitStack {
-            throw .buildFailed(step: "choose the code route",
-                               output: "segmented stacks need the split-stack route, not '\(route.rawValue)'")
+        if application.usesSplitStackCode && route != .splitStack {
+            let why = application.usesSegmentedStacks ? "segmented stacks" : "the prologue check (T6)"
+            throw .buildFailed(step: "choose the code route", output: "\(why) need the split-stack route, not '\(route.rawValue)'")
         }
         // The image replaces whatever file is at `output`; a directory there would be removed.
         if let output { try FileKind.requireWritable(output.path, creatingFolders: true) }

@@ -222,6 +222,7 @@ public enum TaskTableGenerator {
             case .mpuGuard: ".mpuGuard"
             case .redZone: ".redZone"
             case .stackPointerCheck: ".stackPointerCheck"
+            case .prologueCheck: ".prologueCheck"
             }
         }
         return "[" + names.joined(separator: ", ") + "]"

@@ -39,7 +39,7 @@ public struct FaultMatrixSummary: Sendable, Codable {
     public var board: String
     public var claimed: Int
     public var detected: Int
-    public var bytesOutsideUnderT1T2: Int
+    public var bytesOutsideUnderStoppingTechniques: Int
     public var bystandersBlamed: Int
     public var lockups: Int
     public var seconds: Double
@@ -66,7 +66,7 @@ public struct FaultMatrix: Sendable {
         var list: [Protection] = []
         if board.hasStackLimitRegisters { list.append(.limitRegister) }
         if board.mpu != .none { list += [.mpuRegion, .mpuGuard] }
-        return list + [.redZone, .stackPointerCheck]
+        return list + [.redZone, .stackPointerCheck, .prologueCheck]
     }
 
     /// Whether `technique` is meant to catch the scenario `task`.
@@ -78,6 +78,7 @@ public struct FaultMatrix: Sendable {
             false                                       // no switch while it runs: checked too late
         case (.redZone, "memset"), (.stackPointerCheck, "memset"): false  // below the stack, not in it
         case (.stackPointerCheck, "wide"): false        // SP is back in the stack by the next switch
+        case (.prologueCheck, "memset"): false           // a store through a pointer calls nothing
         default: true
         }
     }
@@ -91,7 +92,7 @@ public struct FaultMatrix: Sendable {
             application.tasks = application.tasks.map { task in
                 var changed = task.name == "checker" || task.name == "floor" ? task
                     : task.with(protections: [.paint, technique], redZoneBytes: 16, guardBytes: 512)
-                if small { changed.stackBytes = task.name == "checker" ? 1024 : 512 }
+                if small { changed.stackBytes = task.name == "checker" ? 768 : 512 }
                 return changed
             }
         }
@@ -134,12 +135,12 @@ public struct FaultMatrix: Sendable {
     }
 
     /// The totals of one board's cells: claimed sites detected, bytes written outside under
-    /// T1 and T2 (which stop the write), bystanders blamed, runs in which the kernel was lost.
+    /// T1, T2 and T6 (which stop the write), bystanders blamed, runs in which the kernel was lost.
     public static func summarize(_ cells: [FaultCell], board: String, seconds: Double) -> FaultMatrixSummary {
         let claimed = cells.filter(\.claimed)
         return FaultMatrixSummary(
             board: board, claimed: claimed.count, detected: claimed.filter(\.caught).count,
-            bytesOutsideUnderT1T2: claimed.filter { $0.technique == "limit-register" || $0.technique == "mpu-region" }
+            bytesOutsideUnderStoppingTechniques: claimed.filter { ["limit-register", "mpu-region", "prologue-check"].contains($0.technique) }
                 .reduce(0) { $0 + ($1.bytesOutside ?? 0) },
             bystandersBlamed: cells.reduce(0) { $0 + $1.bystandersBlamed.count },
             lockups: cells.filter { $0.kernel == "lost" }.count,

@@ -10,6 +10,7 @@ public enum RunReport {
         "red-zone": "T4 software red zone, at switch-out",
         "sp-check": "T5 stack-pointer check, at switch-out",
         "split-stack": "the split-stack prologue's limit check",
+        "prologue-check": "T6 prologue check, before the frame was written",
         "none": "no stack technique",
     ]
 
@@ -50,7 +51,11 @@ public enum RunReport {
         if let function = fault.function { where_ += " in \(function)" }
         var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
         if let misuse = misuses[fault.kind] { line = "FAULT \(who): \(misuse)" }
-        if fault.isStackOverflow && fault.sp < fault.limit { line += " (\(fault.limit - fault.sp) bytes below)" }
+        if fault.technique == "prologue-check" {
+            // The limit lies the slack above the stack's bottom: SP under it is still in the stack.
+            line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), prologue limit \(hex(fault.limit))"
+                + (fault.sp < fault.limit ? " (\(fault.limit - fault.sp) bytes into the slack above the stack's bottom)" : "")
+        } else if fault.isStackOverflow && fault.sp < fault.limit { line += " (\(fault.limit - fault.sp) bytes below)" }
         if fault.cfsr != 0 { line += ", CFSR \(hex(fault.cfsr))\(decodeCFSR(fault.cfsr))" }
         if fault.mmfar != 0 { line += ", MMFAR \(hex(fault.mmfar))" }
         if fault.bfar != 0 { line += ", BFAR \(hex(fault.bfar))" }

@@ -329,6 +329,7 @@ public struct TaskTable: Sendable, Equatable, Codable {
     static let painting: UInt8 = 1
     static let protectionBits: [(bit: UInt8, name: String)] = [
         (1, "paint"), (2, "limit-register"), (16, "mpu-region"), (32, "mpu-guard"), (4, "red-zone"), (8, "sp-check"),
+        (64, "prologue-check"),
     ]
 
     /// The names of the bits set, in the order the run's stack table writes them.
