@@ -46,7 +46,7 @@ public enum Keel {
     /// From: a task. Stack: switch.
     public static func exit() -> Never {
         if Processor.isInHandlerMode { Faults.refuseBlocking() }  // a handler is no task to end
-        Scheduler.stop(currentTask.unsafelyUnwrapped, state: .exited)
+        Scheduler.stopRunning(state: .exited)
         while true { Processor.waitForInterrupt() }  // not reached: the task is never resumed
     }
 

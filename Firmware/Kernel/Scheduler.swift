@@ -169,10 +169,21 @@ enum Scheduler {
 
     /// Takes a task out of scheduling for good (exit or kill); switches away if it is running.
     static func stop(_ task: TaskPointer, state: TaskState) {
-        let interrupts = Interrupts.mask()
         #if KEEL_SPLIT_STACK
         SegmentedStacks.reset(task)  // a stopped task holds no segments
         #endif
+        stopScheduling(task, state: state)
+    }
+
+    /// The running task stops itself from thread mode (it exits, or is killed by a trap it
+    /// took): it is still on its stack (and segments), which go back at its switch-out
+    /// (`schedule`), on the handler stack, so stopping costs its stack only a few words.
+    static func stopRunning(state: TaskState) {
+        stopScheduling(currentTask.unsafelyUnwrapped, state: state)
+    }
+
+    static func stopScheduling(_ task: TaskPointer, state: TaskState) {
+        let interrupts = Interrupts.mask()
         endWait(task)
         #if KEEL_MUTEXES
         Mutexes.abandon(heldBy: task)
@@ -201,6 +212,7 @@ func schedule() -> UnsafeMutableRawPointer {
     #endif
     #if KEEL_SPLIT_STACK
     if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
+    if !task.pointee.isLive { SegmentedStacks.reset(task) }  // it stopped itself (`Scheduler.stop`)
     #endif
     #if KEEL_SP_CHECK || KEEL_RED_ZONE
     let technique = Detectors.checkSwitchedOut(task)

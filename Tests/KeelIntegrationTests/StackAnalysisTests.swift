@@ -75,7 +75,10 @@ final class StackAnalysisTests: XCTestCase {
                 if name == "swift_deletedMethodError" { XCTAssertTrue(graph.addressTaken.contains(index), "\(board): \(name)") }
                 XCTAssertFalse(graph.addressTakenOutsideClassMetadata.contains(index), "\(board): \(name)")
             }
-            XCTAssertEqual(try TestFirmware.shared.stackReport("interleave", board: board).handlers.interruptHandlers, [], board)
+            // On the micro:bit `interleave` is a split image (its tasks have T6 by default): the
+            // split-stack kernel's closure for the fresh handler stack (below) is its only one.
+            XCTAssertEqual(try TestFirmware.shared.stackReport("interleave", board: board).handlers.interruptHandlers
+                .filter { !$0.contains("resetOnFreshMainStack") }, [], board)
             // The split-stack kernel's closure for the fresh handler stack is a C function
             // value too; it is counted (a level too many, never one too few).
             let segmented = try TestFirmware.shared.stackReport("segmented", board: board).handlers.interruptHandlers

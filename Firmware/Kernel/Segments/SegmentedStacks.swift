@@ -155,9 +155,15 @@ enum Refusal: UInt8 {
 
     /// Before the task (re)starts, and when it stops: every segment back to the pool, the
     /// limits on the first segment, whose slack is painted to measure its use.
+    /// (Two functions that are not inlined: a task that exits runs this on its own stack, and
+    /// a fixed stack's reset should cost it no more than its own few words.)
     static func reset(_ task: TaskPointer) {
         let chain = self.chain(task)
-        guard chain.pointee.maximumBytes != 0 else { return resetFixed(task, chain) }
+        if chain.pointee.maximumBytes == 0 { resetFixed(task, chain) } else { resetSegmented(task, chain) }
+    }
+
+    @inline(never)
+    static func resetSegmented(_ task: TaskPointer, _ chain: UnsafeMutablePointer<SegmentChain>) {
         let interrupts = Interrupts.mask()
         var header = chain.pointee.current
         while header != 0 {
@@ -184,6 +190,7 @@ enum Refusal: UInt8 {
     /// to fit the slack) still stays inside the stack. The slack is painted so that its use
     /// is measured. Without T6 the limit is the bottom itself: the prologue still catches a
     /// deep call, but only once SP is already at the bottom, after the writes below it.
+    @inline(never)
     static func resetFixed(_ task: TaskPointer, _ chain: UnsafeMutablePointer<SegmentChain>) {
         let bottom = task.pointee.stackBottom
         var limit = bottom
