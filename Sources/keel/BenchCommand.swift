@@ -159,20 +159,30 @@ struct Bench: ParsableCommand {
         printLine("Segmented stacks: instructions between the markers (sort of 512 words with comparison calls; fib(18); a moving average through small helpers; "
             + "\(SegmentedStackBench.hotCalls) calls at / away from a segment boundary)")
         printLine("  all checked: the prologue on every task function; nosplit: taken off what the analysis proved fits in the slack")
+        printLine("  own fixed: thumb-2 fixed on the M3 and M33 (their split code is Thumb-2), thumb-1 fixed on the M0; "
+            + "thumb-1 segmented: the M3's and M33's Thumb-1 split route before issue 15")
         var rows = [["board", "load", "thumb-2 fixed", "thumb-1 fixed", "split fixed", "segmented all checked", "segmented nosplit",
-                     "vs thumb-1 before", "vs thumb-1 after", "thumb-1 vs thumb-2", "target"]]
+                     "thumb-1 segmented", "vs own fixed before", "vs own fixed after", "thumb-1 vs thumb-2", "target"]]
         for result in results {
             for (name, table) in [("sort", result.sort), ("fib", result.fib), ("filter", result.filter)] {
-                let before = SegmentedBenchResult.ratio(table, "segmented all checked", "thumb-1 fixed")
-                let overhead = SegmentedBenchResult.ratio(table, "segmented", "thumb-1 fixed")
+                let own = SegmentedBenchResult.ownFixed(table)
+                let before = SegmentedBenchResult.ratio(table, "segmented all checked", own)
+                let overhead = SegmentedBenchResult.ratio(table, "segmented", own)
+                // Issue 15's targets are against thumb-2 fixed (M3, M33); the M0 keeps the sort's against thumb-1.
+                let goal: String
+                if own == "thumb-2 fixed", let bound = SegmentedBenchResult.target(load: name) {
+                    goal = String(format: "<= %+.0f %%: ", (bound - 1) * 100) + target((overhead ?? 9) <= bound)
+                } else {
+                    goal = name == "sort" ? "<= +10 %: " + target((overhead ?? 9) <= 1.10) : name == "fib" ? "worst case" : ""
+                }
                 rows.append([result.board, name, table["thumb-2 fixed"].map(String.init) ?? "-", table["thumb-1 fixed"].map(String.init) ?? "",
                              table["split fixed"].map(String.init) ?? "", table["segmented all checked"].map(String.init) ?? "",
-                             table["segmented"].map(String.init) ?? "",
+                             table["segmented"].map(String.init) ?? "", table["thumb-1 segmented"].map(String.init) ?? "-",
                              percent(before), percent(overhead), percent(SegmentedBenchResult.ratio(table, "thumb-1 fixed", "thumb-2 fixed")),
-                             name == "sort" ? "<= +10 %: " + target((overhead ?? 9) <= 1.10) : name == "fib" ? "worst case" : ""])
+                             goal])
             }
         }
-        printLine(RunReport.table(rows, rightAligned: Set(2...9)))
+        printLine(RunReport.table(rows, rightAligned: Set(2...10)))
         printLine("  functions built without the check (filter image): "
             + results.map { "\($0.board) \($0.nosplitFunctions)" }.joined(separator: ", "))
         printLine()

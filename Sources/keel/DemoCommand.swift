@@ -58,7 +58,8 @@ struct Demo: ParsableCommand {
             let directory = KeelRoot.examples.appendingPathComponent("segmented")
             let application = try Manifest.load(directory: directory, board: board)
             let image = try builder.build(application, for: board)
-            printLine("  Segmented stacks (Firmware/Examples/segmented, Thumb-1 split-stack code, \(application.segmentPoolBytes)-byte pool):")
+            let code = board.architecture == .armv6m ? "Thumb-1" : "Thumb-2"
+            printLine("  Segmented stacks (Firmware/Examples/segmented, \(code) split-stack code, \(application.segmentPoolBytes)-byte pool):")
             let runner = try QEMURunner.locate()
             let symbolizer = (try? ELFFile(contentsOf: image.elf)).map { Symbolizer(elf: $0, demangler: builder.toolchain.demangler) }
             let result = try runner.run(image, options: RunOptions(timeoutSeconds: timeout), symbolizer: symbolizer)

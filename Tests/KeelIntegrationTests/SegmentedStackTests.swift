@@ -50,8 +50,9 @@ final class SegmentedStackTests: XCTestCase {
                 XCTAssertEqual(segmented["checksum"], fixed["checksum"], "seed \(seed); \(log)")
                 // 60000 iterations, each growing by a segment and shrinking back.
                 XCTAssertGreaterThanOrEqual(number(segmented, "splits") ?? 0, 60_000, log)
-                // Thousands of ticks, each a switch among the ready growers.
-                XCTAssertGreaterThanOrEqual(number(segmented, "ticks") ?? 0, 2_000, log)
+                // Over a thousand ticks, each a switch among the ready growers (the Thumb-2
+                // split code of the M3 and M33 finishes in ~1200-1500, the M0 in over 2000).
+                XCTAssertGreaterThanOrEqual(number(segmented, "ticks") ?? 0, 1_000, log)
             }
             let pool = try XCTUnwrap(result.segments.first { $0.kind == .pool }, log)
             XCTAssertEqual(pool["free"], pool["bytes"], "every segment back once every task stopped; \(log)")

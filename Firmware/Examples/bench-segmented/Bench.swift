@@ -1,5 +1,5 @@
 // Segmented-stack benchmarks: `keel bench` swaps the worker's entry, its stack (segmented or
-// a large fixed one) and the code route (Thumb-2, Thumb-1, Thumb-1 with the prologue), and
+// a large fixed one) and the code route (Thumb-2, Thumb-1, each with or without the prologue), and
 // counts the instructions between the two markers. No tick: nothing else runs.
 //
 //   sortTask      quicksort of 512 words whose comparisons are calls (the realistic load)

@@ -5,8 +5,10 @@
 // word load or store is already atomic (ARMv6-M A3.5.3) and a read-modify-write is atomic
 // when interrupts are masked around it, which is what these do.
 //
-// The Thumb-1 routes (KEEL_THUMB1: split-stack and its unsplit twin) compile for a Linux
-// triple, for which LLVM calls the GCC-style `__sync_*_4` helpers instead; they are here too.
+// The Thumb-1 routes (KEEL_THUMB1: the split-stack route on the M0, and the bench's Thumb-1
+// routes on every board) compile for a Linux triple, for which LLVM calls the GCC-style
+// `__sync_*_4` helpers instead; they are here too. (The Thumb-2 split route's Linux triple
+// has ldrex/strex and needs neither.)
 
 #if KEEL_ARMV6M || KEEL_THUMB1
 

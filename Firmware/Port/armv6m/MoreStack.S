@@ -6,15 +6,19 @@
 @ is: keel_segment_grow and keel_segment_release (Kernel/Segments/SegmentedStacks.swift)
 @ pick the segment, keep the chain and the accounting, and move __STACK_LIMIT.
 @
-@ Thumb-1 only, because split-stack code is Thumb-1 on every board (LLVM emits the ARM
-@ split prologue for thumbv6m-unknown-linux-gnueabi), so this one file serves the M0, the
-@ M3 and the M33; on the M33 (KEEL_ARMV8M) it also moves PSPLIM, the hardware backstop.
+@ Thumb-1 instructions only, so this one file serves the M0, the M3 and the M33; on the M33
+@ (KEEL_ARMV8M) it also moves PSPLIM, the hardware backstop. Split code is Thumb-1 on the M0
+@ (LLVM's prologue for thumbv6m-unknown-linux-gnueabi) and Thumb-2 on the M3 and M33 (the
+@ Thumb-2 prologue with its limit load rewritten, KeelKit Build/SplitPrologueRewrite.swift);
+@ both call here the same way.
 @
-@ The contract with LLVM's Thumb-1 prologue (ARMFrameLowering::adjustForSegmentedStacks):
+@ The contract with LLVM's prologue (ARMFrameLowering::adjustForSegmentedStacks):
 @   the function did   push {r4, r5}; ...; r4 = frame bytes; r5 = stack-argument bytes;
 @                      push {lr}; bl __morestack
+@                      (the Thumb-2 small-frame form pushes r4, r5 only once its check failed)
 @   so on entry        SP -> [lr_f][r4_c][r5_c][r5 bytes of stack arguments]
-@                      lr  = the 8-byte stub after the bl (pop {r4}; mov lr, r4; pop {r4, r5}; bx lr)
+@                      lr  = the 8-byte stub after the bl (Thumb-1: pop {r4}; mov lr, r4;
+@                      pop {r4, r5}; bx lr. Thumb-2: ldr lr, [sp], #4; pop {r4, r5}; bx lr)
 @                      r0-r3 = the function's arguments; r4, r5, r12 are scratch
 @   the body           starts at lr + 8 with pop {r4, r5}, then its normal prologue
 @   the way back       branch to the stub on the old stack; it returns to the function's caller

@@ -69,6 +69,8 @@ public struct CallGraph: Sendable {
         public var stackFromRegisterSite: UInt32?
         /// Facts from `HelperTable` when the function is listed there.
         public var helper: HelperFacts?
+        /// The split-stack prologue the function starts with, if any (SplitPrologue.swift).
+        public var splitPrologue: SplitPrologue? = nil
     }
 
     public private(set) var functions: [Function] = []
@@ -235,6 +237,11 @@ public struct CallGraph: Sendable {
             functions[index].strayTargets = strays
             functions[index].scannedBytes = deepest
             functions[index].stackFromRegisterSite = stackFromRegister
+            var opening: [UInt16] = []
+            while opening.count < 8, UInt32(opening.count * 2) < function.size, let half = halfword(function.address &+ UInt32(opening.count * 2)) {
+                opening.append(half)
+            }
+            functions[index].splitPrologue = SplitPrologue.recognise(opening)
             if let bytes = compilerFrames[function.address] {
                 functions[index].frame = .compiler(bytes)
             } else if let helper = function.helper, let bytes = helper.bytes {

@@ -7,12 +7,13 @@
 // the frame for larger ones (LLVM's ARMFrameLowering::adjustForSegmentedStacks) — so a
 // check that passed says only that SP was at or above the limit. From there until the next
 // check the stack runs unguarded below it:
-//   - the function's own frame, when it is under 256 bytes, less 8: the check compared SP
-//     after `push {r4, r5}`, which the function pops before it builds its frame;
+//   - the function's own frame, when it is under 256 bytes, less what the prologue pushed
+//     before it compared: 8 for the push-first form (`push {r4, r5}`, popped before the
+//     frame is built), nothing for the Thumb-2 scratch form (SplitPrologue.swift);
 //   - every callee without the prologue, and their callees (the kernel, the runtime, leaves
 //     made nosplit);
-//   - the next checked callee's first pushes (`push {r4, r5}`, and `push {lr}` when its
-//     check fails), then `__morestack`'s pushes and `keel_segment_grow`'s tree, which run on
+//   - the next checked callee's pushes when its check fails (`push {r4, r5}` and
+//     `push {lr}`, before or after the compare depending on the form), then `__morestack`'s pushes and `keel_segment_grow`'s tree, which run on
 //     the old stack before SP moves;
 //   - one exception frame on top of the deepest point, except under `keel_segment_grow`,
 //     which runs with interrupts masked: there the frame can only land before the mask
@@ -54,12 +55,17 @@ public struct UncheckedChainReport: Sendable, Codable, Equatable {
 }
 
 public struct UncheckedChains: Sendable {
-    /// `push {r4, r5}` before the compare, `push {lr}` before `bl __morestack`.
+    /// `push {r4, r5}` and `push {lr}` before `bl __morestack` (both forms).
     public static let prologueBytes: UInt32 = 12
     /// Frames under this many bytes are checked by SP alone, so the whole frame can lie below the limit.
     public static let comparedBySP: UInt32 = 256
-    /// The prologue compares after `push {r4, r5}`: 8 bytes below the function's entry SP.
-    public static let checkedBelowEntry: UInt32 = 8
+
+    /// How far below its entry SP `function`'s prologue compared SP: the push-first form
+    /// after `push {r4, r5}`, the scratch form at entry. An unrecognised prologue counts as
+    /// compared at entry (its whole frame can lie below the limit).
+    func comparedBelowEntry(_ function: Int) -> UInt32 {
+        analysis.graph.functions[function].splitPrologue?.comparedBelowEntry ?? 0
+    }
 
     /// The depths of the whole image (every tree followed to its leaves).
     public let analysis: WorstCaseStack
@@ -111,16 +117,19 @@ public struct UncheckedChains: Sendable {
         var unbounded: [UnboundedReason] = []
         if case .dynamic(let site) = frame { unbounded.append(.dynamicFrame(function: names[function], site: site)) }
         let frameBytes = frame.bytes ?? 0
-        // Under 256 bytes the check compared SP - 8 (after `push {r4, r5}`) with the limit.
-        let own = frameBytes < Self.comparedBySP ? frameBytes &- min(frameBytes, Self.checkedBelowEntry) : 0
+        // Under 256 bytes the check compared SP (less what the prologue pushed first) with the limit.
+        let below = comparedBelowEntry(function)
+        let own = frameBytes < Self.comparedBySP ? frameBytes &- min(frameBytes, below) : 0
         var deepest: StackDepth? = nil
         for callee in calleesAfterCheck(function) {
             let result = cut.depth(of: callee)
             unbounded += result.unbounded.filter { !unbounded.contains($0) }
             if deepest == nil || result.bytes > deepest!.bytes { deepest = result }
         }
+        let checkedAt = below == 0 ? "\(frame.source) frame: checked at the entry SP"
+                                   : "\(frame.source) frame − \(below): checked at SP − \(below)"
         let first = PathStep(function: names[function], bytes: own,
-                             source: frameBytes < Self.comparedBySP ? "\(frame.source) frame − 8: checked at SP − 8"
+                             source: frameBytes < Self.comparedBySP ? checkedAt
                                                                      : "\(frame.source) frame \(frameBytes), checked whole: above the limit",
                              symbol: graph.functions[function].name)
         let steps = deepest?.path ?? []

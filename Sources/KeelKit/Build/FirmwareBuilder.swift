@@ -6,14 +6,20 @@
 // sizes for the static analysis) and the split-stack prologue for segmented tasks.
 //
 // Code routes (`CodeRoute`): native Thumb-2 for the board's core (Thumb-1 on the M0); or,
-// when some task's stack is segmented, the split-stack route: the whole image as Thumb-1
-// for `thumbv6m-unknown-linux-gnueabi` (the only ARM triple LLVM emits the prologue for),
-// with the prologue on the code only tasks run (SplitStackIR.swift) and `__morestack` from
-// Port/armv6m/MoreStack.S. Thumb-1 runs on all three cores. The benches also build the
-// same Thumb-1 code without the prologue (`thumb1`) to price each step separately. A
-// split-stack build links twice: the stack analysis of the first image picks the task code
-// that needs no check (nosplit, Analysis/UncheckedChains.swift), and the second image is
-// verified by the same analysis before it is kept.
+// when some task's stack is segmented, the split-stack route, with the prologue on the code
+// only tasks run (SplitStackIR.swift) and `__morestack` from Port/armv6m/MoreStack.S. LLVM
+// emits the ARM prologue only for Linux triples, so the application's IR is retargeted:
+//   - on the M3 and M33 the image stays the board's own Thumb-2: the kernel is compiled as on
+//     the native route, the application for `thumbv7m`/`thumbv8m.main-unknown-linux-gnueabi`
+//     to assembly, whose prologues read the limit through a coprocessor the M-profile lacks
+//     until SplitPrologueRewrite.swift makes them load `__STACK_LIMIT`;
+//   - on the M0 the whole image is Thumb-1 for `thumbv6m-unknown-linux-gnueabi` (its own
+//     instruction set anyway; that prologue loads `__STACK_LIMIT` itself).
+// The benches also build Thumb-1 code without the prologue (`thumb1`) and the Thumb-1 split
+// route on every board (`thumb1SplitStack`, what the M3 and M33 ran before issue 15) to price
+// each step separately. A split-stack build links twice: the stack analysis of the first
+// image picks the task code that needs no check (nosplit, Analysis/UncheckedChains.swift),
+// and the second image is verified by the same analysis before it is kept.
 // A build whose inputs have not changed is not redone (a hash of every input is kept).
 
 import Foundation
@@ -43,10 +49,26 @@ public struct FirmwareImage: Sendable {
 public enum CodeRoute: String, Sendable, CaseIterable {
     /// The board's own instruction set (Thumb-2 on the M3 and M33).
     case native
-    /// Thumb-1 on every board, no prologue: the split-stack route's code without its checks.
+    /// Thumb-1 on every board, no prologue: the Thumb-1 split-stack code without its checks.
     case thumb1
-    /// Thumb-1 with the split-stack prologue on task code; needed by segmented stacks.
+    /// The split-stack prologue on task code; needed by segmented stacks. The board's own
+    /// code: Thumb-2 on the M3 and M33, Thumb-1 on the M0.
     case splitStack = "split-stack"
+    /// Thumb-1 with the split-stack prologue on every board (the M3's and M33's split route
+    /// before issue 15; the bench keeps it as the comparison).
+    case thumb1SplitStack = "thumb1-split-stack"
+
+    /// The image has split-stack code, `__morestack` and the segment machinery.
+    public var isSplit: Bool { self == .splitStack || self == .thumb1SplitStack }
+
+    /// Kernel and application are Thumb-1 for `SplitStackIR.triple` (their IR is retargeted).
+    public func isThumb1(on board: Board) -> Bool {
+        self == .thumb1 || self == .thumb1SplitStack || (self == .splitStack && board.architecture == .armv6m)
+    }
+
+    /// The application is compiled to assembly for a Thumb-2 Linux triple and its prologues
+    /// rewritten (SplitPrologueRewrite); the kernel is compiled as on the native route.
+    public func isThumb2Split(on board: Board) -> Bool { self == .splitStack && board.architecture != .armv6m }
 }
 
 public struct FirmwareBuilder: Sendable {
@@ -71,7 +93,7 @@ public struct FirmwareBuilder: Sendable {
                       route requestedRoute: CodeRoute? = nil, nosplit: Bool = true) throws(KeelError) -> FirmwareImage {
         let automatic: CodeRoute = application.usesSplitStackCode ? .splitStack : .native
         let route = requestedRoute ?? automatic
-        if application.usesSplitStackCode && route != .splitStack {
+        if application.usesSplitStackCode && !route.isSplit {
             let why = application.usesSegmentedStacks ? "segmented stacks" : "the prologue check (T6)"
             throw .buildFailed(step: "choose the code route", output: "\(why) need the split-stack route, not '\(route.rawValue)'")
         }
@@ -79,13 +101,13 @@ public struct FirmwareBuilder: Sendable {
         if let output { try FileKind.requireWritable(output.path, creatingFolders: true) }
         let layout = try LayoutPlanner.plan(application, on: board)
         // A route other than the application's own builds beside it, not over it.
-        let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route == .splitStack && !nosplit ? "-checked" : "")
+        let suffix = (route == automatic ? "" : "-" + route.rawValue) + (route.isSplit && !nosplit ? "-checked" : "")
         let directory = application.buildFolder.appendingPathComponent("\(application.name)-\(board.name)\(suffix)")
         let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
         try createDirectory(directory)
         try createDirectory(elf.deletingLastPathComponent())
 
-        let generated = TaskTableGenerator.source(for: application, layout: layout, board: board, splitStack: route == .splitStack)
+        let generated = TaskTableGenerator.source(for: application, layout: layout, board: board, splitStack: route.isSplit)
         let linkerScript = LinkerScriptGenerator.script(for: board, layout: layout)
         let kernelSources = try swiftFiles(under: firmwareRoot.appendingPathComponent("Kernel"))
         let port = firmwareRoot.appendingPathComponent("Port/\(board.architecture.rawValue)/Port.S")
@@ -93,8 +115,11 @@ public struct FirmwareBuilder: Sendable {
         let defines = compileConditions(application, board, route)
         let swiftArguments = swiftFlags(board, defines, route)
         let clangArguments = clangFlags(board)
-        let codeArguments = route == .native ? clangArguments
-            : ["--target=\(SplitStackIR.triple)", "-mcpu=cortex-m0", "-mfloat-abi=soft", "-fno-pic"]
+        let thumb1 = ["--target=\(SplitStackIR.triple)", "-mcpu=cortex-m0", "-mfloat-abi=soft", "-fno-pic"]
+        let kernelCodeArguments = route.isThumb1(on: board) ? thumb1 : clangArguments
+        let applicationCodeArguments = route.isThumb1(on: board) ? thumb1
+            : route.isThumb2Split(on: board) ? clangFlags(board, target: SplitStackIR.triple(for: board)) : clangArguments
+        let codeArguments = kernelCodeArguments + applicationCodeArguments
 
         // Reuse the last build when nothing that goes into it changed.
         let entries = TaskTableGenerator.entries(for: application)
@@ -128,7 +153,7 @@ public struct FirmwareBuilder: Sendable {
         // folder named by everything that goes into it, and reused across edits and applications.
         let kernelArguments = swiftArguments + ["-module-name", Self.kernelModule]
         var kernelFingerprint = Fingerprint()
-        kernelFingerprint.add(kernelArguments.joined(separator: " ")); kernelFingerprint.add(codeArguments.joined(separator: " "))
+        kernelFingerprint.add(kernelArguments.joined(separator: " ")); kernelFingerprint.add(kernelCodeArguments.joined(separator: " "))
         kernelFingerprint.add(route.rawValue); kernelFingerprint.add(toolchain.swiftc.path)
         for file in kernelSources { kernelFingerprint.add(file: file) }
         let kernel = kernelCache.appendingPathComponent("\(board.name)-\(kernelFingerprint.hex.prefix(16))")
@@ -160,24 +185,24 @@ public struct FirmwareBuilder: Sendable {
         }
         // The application imports it and sees its public API only.
         try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
-            swiftArguments + (route == .splitStack ? ["-Xcc", "-fsplit-stack"] : [])
+            swiftArguments + (route.isSplit ? ["-Xcc", "-fsplit-stack"] : [])
                 + ["-module-name", Self.applicationModule, "-I", modules.path]
                 + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
-        if route == .splitStack {
+        if route.isSplit {
             let moreStackObject = directory.appendingPathComponent("morestack.o")
             try Subprocess.step("clang (__morestack)", toolchain.clang,
                 clangArguments + defines.flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
             assembly.append(moreStackObject.path)
         }
         let temporary = elf.appendingPathExtension("partial")
-        let link = Link(directory: directory, kernel: kernel, kernelIR: kernelIR, applicationIR: applicationIR, route: route, codeArguments: codeArguments,
-                        assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
+        let link = Link(directory: directory, kernel: kernel, kernelIR: kernelIR, applicationIR: applicationIR, route: route, board: board,
+                        kernelCodeArguments: kernelCodeArguments, applicationCodeArguments: applicationCodeArguments, assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
         let first = try compileAndLink(link, nosplit: [])
         var nosplitFunctions: [String] = []
-        if route == .splitStack && nosplit, let split = first?.split {
+        if route.isSplit && nosplit, let split = first?.split {
             nosplitFunctions = try dropProvenChecks(link, application: application, split: split)
         }
         try write(nosplitFunctions.map { $0 + "\n" }.joined(), to: elf.appendingPathExtension(Self.nosplitExtension))
@@ -236,43 +261,62 @@ public struct FirmwareBuilder: Sendable {
         var kernelIR: URL
         var applicationIR: URL
         var route: CodeRoute
-        var codeArguments: [String]
+        var board: Board
+        /// clang's target and CPU for each module's IR (the application's may be a Linux triple).
+        var kernelCodeArguments: [String]
+        var applicationCodeArguments: [String]
         var assembly: [String]
         var script: URL
         var libgcc: URL
         var output: URL
     }
 
-    /// IR → objects → linked image. The Thumb-1 routes rewrite the IR first (SplitStackIR):
-    /// the application's keeps its split-stack marks on the split-stack route, the kernel's
-    /// never has any. Returns the application's rewrite (nil on the native route).
+    /// IR → objects → linked image. The Thumb-1 routes rewrite both modules' IR first
+    /// (SplitStackIR): the application's keeps its split-stack marks on a split route, the
+    /// kernel's never has any. On the Thumb-2 split route only the application's IR is
+    /// rewritten, compiled to assembly and its prologues rewritten (SplitPrologueRewrite).
+    /// Returns the application's IR rewrite (nil on the native route).
     func compileAndLink(_ link: Link, nosplit: Set<String>) throws(KeelError) -> SplitStackIR.Result? {
         var objects: [String] = []
         var applicationRewrite: SplitStackIR.Result? = nil
+        let thumb1 = link.route.isThumb1(on: link.board), thumb2Split = link.route.isThumb2Split(on: link.board)
         for (name, source) in [("kernel", link.kernelIR), ("application", link.applicationIR)] {
-            let isKernel = name == "kernel"
+            let isKernel = name == "kernel", isApplication = !isKernel
             let object = (isKernel ? link.kernel : link.directory).appendingPathComponent("\(name).o")
             if isKernel && FileManager.default.fileExists(atPath: object.path) {
                 objects.append(object.path)  // compiled for an earlier build of the same kernel
                 continue
             }
             var ir = source
-            if link.route != .native {
+            if thumb1 || (thumb2Split && isApplication) {
                 ir = link.directory.appendingPathComponent("\(name).ll")
                 let text: String
                 do { text = try String(contentsOf: source, encoding: .utf8) } catch {
                     throw .buildFailed(step: "read \(source.path)", output: error.localizedDescription)
                 }
-                let isApplication = name == "application"
-                let rewrite = SplitStackIR.rewrite(text, splitStack: isApplication && link.route == .splitStack,
-                                                   nosplit: isApplication ? nosplit : [])
+                if thumb2Split { try SplitPrologueRewrite.requireFreeScratchRegister(ir: text) }
+                let rewrite = SplitStackIR.rewrite(text, triple: thumb1 ? SplitStackIR.triple : SplitStackIR.triple(for: link.board),
+                                                   splitStack: isApplication && link.route.isSplit, nosplit: isApplication ? nosplit : [])
                 if isApplication { applicationRewrite = rewrite }
                 try write(rewrite.text, to: ir)
             }
-            try Subprocess.step("clang (\(name) IR -> object)", toolchain.clang,
-                link.codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all",
-                                      "-Wno-override-module", "-c", ir.path, "-o", object.path])
-            if link.route == .splitStack {
+            let codeArguments = isKernel ? link.kernelCodeArguments : link.applicationCodeArguments
+            let compile = codeArguments + ["-O2", "-fstack-size-section", "-mllvm", "-disable-loop-idiom-all", "-Wno-override-module"]
+            if thumb2Split && isApplication {
+                let assembly = link.directory.appendingPathComponent("\(name).s")
+                try Subprocess.step("clang (\(name) IR -> assembly)", toolchain.clang, compile + ["-S", ir.path, "-o", assembly.path])
+                let text: String
+                do { text = try String(contentsOf: assembly, encoding: .utf8) } catch {
+                    throw .buildFailed(step: "read \(assembly.path)", output: error.localizedDescription)
+                }
+                let rewritten = link.directory.appendingPathComponent("\(name).rewritten.s")
+                try write(try SplitPrologueRewrite.rewrite(text).text, to: rewritten)
+                try Subprocess.step("clang (\(name) assembly -> object)", toolchain.clang,
+                    codeArguments + ["-c", rewritten.path, "-o", object.path])
+            } else {
+                try Subprocess.step("clang (\(name) IR -> object)", toolchain.clang, compile + ["-c", ir.path, "-o", object.path])
+            }
+            if link.route.isSplit {
                 // ld.lld refuses split code calling code without the note ("requires
                 // __morestack_non_split"); Keel decides which code is split, so the notes go.
                 guard let objcopy = toolchain.objcopy else {
@@ -336,8 +380,8 @@ public struct FirmwareBuilder: Sendable {
         defines.append(board.console.kind == .nrf51 ? "KEEL_UART_NRF51" : "KEEL_UART_CMSDK")
         if !application.objects.mutexes.isEmpty { defines.append("KEEL_MUTEXES") }
         if used.contains(.mpuRegion) || used.contains(.mpuGuard) { defines.append("KEEL_MPU_SWITCH") }
-        if route != .native { defines.append("KEEL_THUMB1") }
-        if route == .splitStack {
+        if route.isThumb1(on: board) { defines.append("KEEL_THUMB1") }
+        if route.isSplit {
             // The prologue's limit word is loaded at every switch-in; segmented tasks on a core
             // with PSPLIM also get it as the hardware backstop (the segment's bottom).
             defines.append("KEEL_SPLIT_STACK")
@@ -350,7 +394,7 @@ public struct FirmwareBuilder: Sendable {
     }
 
     func swiftFlags(_ board: Board, _ defines: [String], _ route: CodeRoute = .native) -> [String] {
-        let thumb1 = route != .native
+        let thumb1 = route.isThumb1(on: board)
         return ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
          "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
          "-wmo", "-parse-as-library", "-O",
@@ -364,9 +408,10 @@ public struct FirmwareBuilder: Sendable {
     public static let kernelModule = "Keel"
     public static let applicationModule = "App"
 
-    func clangFlags(_ board: Board) -> [String] {
+    /// `target`: the board's own unless given (the Thumb-2 split route's Linux triple).
+    func clangFlags(_ board: Board, target: String? = nil) -> [String] {
         let cpu = board.architecture == .armv6m ? board.cpu : board.cpu + "+nofp"
-        return ["--target=\(board.clangTarget)", "-mcpu=\(cpu)", "-mfloat-abi=soft", "-fno-pic"]
+        return ["--target=\(target ?? board.clangTarget)", "-mcpu=\(cpu)", "-mfloat-abi=soft", "-fno-pic"]
     }
 
     /// The port file and what it includes (armv8m includes the armv7m file; every port the

@@ -1,9 +1,11 @@
 // The split-stack route's one rewrite of the compiler's IR: which functions keep the prologue.
 //
 // `swiftc -Xcc -fsplit-stack` marks every function "split-stack", and LLVM emits the
-// prologue only for a Linux triple. This pass (1) sets the triple to
-// `thumbv6m-unknown-linux-gnueabi` and (2) takes the mark off every function that must run
-// without a segment limit:
+// prologue only for a Linux triple. This pass (1) sets the triple to a Linux one: the M0's
+// `thumbv6m-unknown-linux-gnueabi` (Thumb-1, whose prologue loads `__STACK_LIMIT` itself;
+// also every Thumb-1 route), or the M3's and M33's own Thumb-2 architecture
+// (`triple(for:)`, whose prologue SplitPrologueRewrite.swift fixes in the assembly), and
+// (2) takes the mark off every function that must run without a segment limit:
 //
 //   the roots: every function with a C name (`@_cdecl`: the exception handlers, the reset
 //   code, the segment pool's grow and release, memcpy and the other runtime entry points),
@@ -24,7 +26,15 @@
 // functions with `<compiler-generated>` as their file; reachability is exact.
 
 public enum SplitStackIR {
+    /// Thumb-1, on every core (the M0's split route and the Thumb-1 routes).
     public static let triple = "thumbv6m-unknown-linux-gnueabi"
+
+    /// The board's own architecture as a Linux triple (`thumbv7m-none-eabi` ->
+    /// `thumbv7m-unknown-linux-gnueabi`): the split route's triple on the M3 and M33.
+    public static func triple(for board: Board) -> String {
+        let architecture = board.clangTarget.split(separator: "-").first.map(String.init) ?? "thumbv6m"
+        return architecture + "-unknown-linux-gnueabi"
+    }
 
     public struct Result: Sendable {
         public var text: String
@@ -36,10 +46,10 @@ public enum SplitStackIR {
         public var nosplit: [String]
     }
 
-    /// Rewrites `ir` (one module's textual IR). With `splitStack` false only the triple and
-    /// every "split-stack" mark go: the same Thumb-1 code without any prologue. `nosplit`
+    /// Rewrites `ir` (one module's textual IR) for `triple`. With `splitStack` false only the
+    /// triple and every "split-stack" mark go: the same code without any prologue. `nosplit`
     /// names task code that loses the prologue too (UncheckedChains.nosplitChoice).
-    public static func rewrite(_ ir: String, splitStack: Bool, nosplit: Set<String> = []) -> Result {
+    public static func rewrite(_ ir: String, triple: String = triple, splitStack: Bool, nosplit: Set<String> = []) -> Result {
         var lines = ir.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var functions: [String: Function] = [:]
         var order: [String] = []
