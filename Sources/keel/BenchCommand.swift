@@ -186,6 +186,17 @@ struct Bench: ParsableCommand {
         printLine("  functions built without the check (filter image): "
             + results.map { "\($0.board) \($0.nosplitFunctions)" }.joined(separator: ", "))
         printLine()
+        printLine("T6, the prologue check on a fixed stack (no hardware needed), against the same program unprotected on the same board")
+        var t6 = [["board", "load", "unprotected", "T6", "cost"]]
+        for result in results {
+            for (name, table) in [("sort", result.sort), ("fib", result.fib), ("filter", result.filter)] {
+                let own = SegmentedBenchResult.ownFixed(table)
+                t6.append([result.board, name, table[own].map(String.init) ?? "", table[SegmentedStackBench.prologueCheckLabel].map(String.init) ?? "",
+                           percent(SegmentedBenchResult.ratio(table, SegmentedStackBench.prologueCheckLabel, own))])
+            }
+        }
+        printLine(RunReport.table(t6, rightAligned: [2, 3, 4]))
+        printLine()
         var hot = [["board", "at boundary", "away", "ratio", "target", "round trip (instr)", "target", "exact"]]
         for result in results {
             hot.append([result.board, String(result.boundaryInstructions), String(result.awayInstructions),

@@ -72,6 +72,38 @@ final class FaultMatrixTests: XCTestCase {
     func testMatrixOnTheM3() throws { try assertTotals("mps2-an385") }
     func testMatrixOnTheM33() throws { try assertTotals("mps2-an505") }
 
+    /// T6 on every board, with no hardware: deep recursion (with and without a switch at the
+    /// edge, ten restarts), a 1280-byte frame filled by a loop, and the tick's frame pushed at
+    /// the edge are each refused by the prologue, named prologue-check, with 0 bytes changed
+    /// outside the task's stack (the checker copies every other stack and compares it byte by
+    /// byte); the handler stack's overflow resets with a record. And an application whose tasks
+    /// have T6 by default (queues on the micro:bit) passes its static check with the slack.
+    func testPrologueCheckStopsEveryCallBeforeItWritesBelowTheStack() throws {
+        for name in allBoards {
+            let board = try BoardCatalog.board(named: name)
+            let result = try TestFirmware.shared.run("mpu-overflow", board: name, variant: Protection.prologueCheck.rawValue,
+                                                     change: FaultMatrix.variant(.prologueCheck, board: board))
+            let cells = FaultMatrix.cells(result, board: name, technique: .prologueCheck)
+            for task in ["relapse", "deep", "wide", "preempted", "switching"] {
+                let site = try XCTUnwrap(FaultMatrix.sites.first { $0.task == task }?.site)
+                let cell = try XCTUnwrap(cells.first { $0.site == site }, "\(name) \(task)")
+                XCTAssertTrue(cell.caught, "\(name) \(task): \(transcript(result))")
+                XCTAssertEqual(cell.caughtBy, "prologue-check", "\(name) \(task)")
+                XCTAssertEqual(cell.bytesOutside, 0, "\(name) \(task): the refused call wrote nothing outside the stack")
+                XCTAssertEqual(cell.bystandersStopped, [], "\(name) \(task)")
+            }
+            XCTAssertEqual(cells.first { $0.site.hasPrefix("restart") }?.overflows, 11, "\(name): ten restarts, then killed")
+            let line = try XCTUnwrap(result.faults.first { $0.task == "wide" }.map(RunReport.describe), name)
+            XCTAssertTrue(line.contains("caught by T6 prologue check, before the frame was written") && line.contains("prologue limit"), line)
+        }
+        let report = try TestFirmware.shared.stackReport("queues", board: "microbit")
+        for task in report.tasks where task.task != "idle" {
+            XCTAssertTrue(task.protections.contains("prologue-check"), "\(task.task): \(task.protections)")
+            XCTAssertTrue(task.hasPrologueCheck)
+        }
+        XCTAssertEqual(StackCheck.findings(report).map(\.description), [])
+    }
+
     /// A 1280-byte frame and a 32-byte guard on the M33: the frame jumps the guard; the fault is
     /// reported as that task's overflow, by how many bytes it jumped and what it hit.
     func testJumpedGuardIsTheTasksOverflow() throws {

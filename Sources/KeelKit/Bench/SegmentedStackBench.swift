@@ -83,7 +83,8 @@ public struct SegmentedStackBench: Sendable {
         var routes: [(String, CodeRoute, Bool, Bool)] = [
             ("thumb-1 fixed", .thumb1, false, true),
             ("segmented all checked", .splitStack, true, false),
-            ("split fixed", .splitStack, false, true), ("segmented", .splitStack, true, true)]
+            ("split fixed", .splitStack, false, true), ("segmented", .splitStack, true, true),
+            (Self.prologueCheckLabel, .splitStack, false, true)]
         if board.architecture != .armv6m {
             routes.insert(("thumb-2 fixed", .native, false, true), at: 0)
             routes.append(("thumb-1 segmented", .thumb1SplitStack, true, true))
@@ -91,12 +92,14 @@ public struct SegmentedStackBench: Sendable {
         let loads = [("sortTask", "sort"), ("fibTask", "fib"), ("filterTask", "filter")]
         bench.builder.buildAll(loads.flatMap { entry, name in
             routes.map { label, route, segmented, nosplit in
-                FirmwareBuilder.Job(variant(base, entry: entry, label: name + "-" + label, segmented: segmented), route: route, nosplit: nosplit)
+                FirmwareBuilder.Job(variant(base, entry: entry, label: name + "-" + label, segmented: segmented,
+                                            prologueCheck: label == Self.prologueCheckLabel), route: route, nosplit: nosplit)
             }
         }, for: board)
         for (entry, name) in loads {
             for (label, route, segmented, nosplit) in routes {
-                let (count, image) = try measure(base, entry: entry, label: name + "-" + label, segmented: segmented, route: route,
+                let (count, image) = try measure(base, entry: entry, label: name + "-" + label, segmented: segmented,
+                                                 prologueCheck: label == Self.prologueCheckLabel, route: route,
                                                  nosplit: nosplit, on: board, exact: &result.exact)
                 if name == "filter" && label == "segmented" { result.nosplitFunctions = image.nosplitFunctions.count }
                 switch name {
@@ -122,8 +125,13 @@ public struct SegmentedStackBench: Sendable {
         return result
     }
 
-    /// The bench application running `entry` on a segmented or a fixed stack, named by `label`.
-    func variant(_ base: Application, entry: String, label: String, segmented: Bool) -> Application {
+    /// The row of T6: the fixed stack protected by the prologue check (its limit the slack above
+    /// the bottom), priced against the same program unprotected (its own fixed row).
+    public static let prologueCheckLabel = "T6 fixed"
+
+    /// The bench application running `entry` on a segmented or a fixed stack, named by `label`;
+    /// `prologueCheck`: the fixed stack asks for T6.
+    func variant(_ base: Application, entry: String, label: String, segmented: Bool, prologueCheck: Bool = false) -> Application {
         var application = base
         application.name = "bench-segmented-" + label.lowercased().filter { $0.isLetter || $0.isNumber }
         application.tasks[0].entry = entry
@@ -131,12 +139,13 @@ public struct SegmentedStackBench: Sendable {
             application.tasks = application.tasks.map { $0.withFixedStack(Self.fixedBytes) }
             application.segmentPoolBytes = 0
         }
+        if prologueCheck { application.tasks = application.tasks.map { $0.with(protections: [.paint, .prologueCheck], redZoneBytes: 0) } }
         return application
     }
 
-    func measure(_ base: Application, entry: String, label: String, segmented: Bool, route: CodeRoute, nosplit: Bool = true,
-                 on board: Board, exact: inout Bool) throws(KeelError) -> (instructions: UInt64, image: FirmwareImage) {
-        let application = variant(base, entry: entry, label: label, segmented: segmented)
+    func measure(_ base: Application, entry: String, label: String, segmented: Bool, prologueCheck: Bool = false, route: CodeRoute,
+                 nosplit: Bool = true, on board: Board, exact: inout Bool) throws(KeelError) -> (instructions: UInt64, image: FirmwareImage) {
+        let application = variant(base, entry: entry, label: label, segmented: segmented, prologueCheck: prologueCheck)
         let image = try bench.builder.build(application, for: board, route: route, nosplit: nosplit)
         let first = try bench.count(image)
         let second = try bench.count(image)
