@@ -1,11 +1,20 @@
 // Segmented stacks on all three boards, from one run of `Firmware/Examples/segmented` each:
 // the deep recursion against the same code on a fixed stack, growers under a 20 kHz tick,
-// the hot split, exhaustion by `max` and by the pool, and the tick landing in __morestack.
+// the hot split, exhaustion by `max` and by the pool, and the tick landing in __morestack;
+// then the same application with the other segment allocator (ReservedSegments).
 
 import KeelKit
 import XCTest
 
 final class SegmentedStackTests: XCTestCase {
+    /// The shared-pool and the reserved-segments images of every board, two at a time.
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.flatMap { board in
+            [.init(app: "segmented", board: board)]
+                + (board == "microbit" ? [] : [.init(app: "segmented", board: board, variant: "reserved", change: reserved)])
+        })
+    }
+
     func run(_ board: String) throws -> RunResult { try TestFirmware.shared.run("segmented", board: board) }
 
     /// The `key=value` fields of the first output line starting with `prefix`.
@@ -92,6 +101,61 @@ final class SegmentedStackTests: XCTestCase {
             // bound: one allocation per task, kept as its spare).
             XCTAssertGreaterThanOrEqual(number(hot, "splits") ?? 0, 20_000, log)
             XCTAssertLessThanOrEqual(number(hot, "pool_allocations") ?? .max, 1, log)
+        }
+    }
+
+    /// The same application with the other allocator, `ReservedSegments` (keel.json's
+    /// `"segment_allocator": "reserved"`): every result equals the fixed stacks' as with the
+    /// shared pool, and exhaustion is per task: the hog (its max lowered so that every
+    /// reserve fits the region) stops at its own max, never at an empty pool, and nothing else
+    /// is refused. On the two MPS2 boards: the micro:bit's 16 KiB cannot hold every reserve
+    /// of this application at once, which its layout says (checked too) — that is the price
+    /// of reserves.
+    func testReservedSegmentsGiveTheSameResultsAndStopEachTaskAtItsOwnMax() throws {
+        let microbit = try BoardCatalog.board(named: "microbit")
+        var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("segmented"), board: microbit)
+        Self.reserved(&application)
+        XCTAssertThrowsError(try LayoutPlanner.plan(application, on: microbit)) { error in
+            XCTAssertTrue("\(error)".contains("microbit has 16384 bytes of RAM"), "\(error)")
+        }
+        for board in ["mps2-an385", "mps2-an505"] {
+            let result = try TestFirmware.shared.run("segmented", board: board, variant: "reserved", change: Self.reserved)
+            let log = "\(board):\n\(transcript(result))"
+            let fixed = try XCTUnwrap(fields(result, "keel-test:deep where=fixed"), log)
+            let deep = try XCTUnwrap(fields(result, "keel-test:deep where=segmented"), log)
+            for key in ["checksum", "a", "f"] { XCTAssertEqual(deep[key], fixed[key], "\(key); \(log)") }
+            XCTAssertGreaterThanOrEqual(number(deep, "peak_segments") ?? 0, 3, log)
+            for seed in ["11", "22"] {
+                let fixed = try XCTUnwrap(fields(result, "keel-test:grower seed=\(seed) where=fixed"), log)
+                let grower = try XCTUnwrap(fields(result, "keel-test:grower seed=\(seed) where=segmented"), log)
+                XCTAssertEqual(grower["checksum"], fixed["checksum"], "seed \(seed); \(log)")
+                XCTAssertGreaterThanOrEqual(number(grower, "splits") ?? 0, 60_000, log)
+            }
+            let refused = result.segments.filter { $0.kind == .refused }
+            XCTAssertEqual(Set(refused.map(\.reason)), ["task-max"], "only a task's own max refuses; \(log)")
+            XCTAssertEqual(refused.first { $0.task == "hog" }?["held"], 1664, log)
+            XCTAssertEqual(result.faults.filter { $0.task == "hog" }.map(\.action), ["kill"], log)
+            XCTAssertEqual(result.faults.filter { $0.task == "runaway" }.map(\.action), ["restart", "kill"], log)
+            let pool = try XCTUnwrap(result.segments.first { $0.kind == .pool }, log)
+            XCTAssertEqual(pool["free"], pool["bytes"], "every segment back; \(log)")
+            XCTAssertEqual(pool["allocations"], pool["releases"], log)
+            let hot = try XCTUnwrap(fields(result, "keel-test:hotsplit"), log)
+            XCTAssertLessThanOrEqual(number(hot, "pool_allocations") ?? .max, 1, log)
+            XCTAssertEqual(result.exitCode, 0, log)
+        }
+    }
+
+    /// `segmented` with `ReservedSegments`: the hog's max lowered to 1664 so that the five
+    /// reserves (4096 + 3 x 1024 + 1024 bytes) fill an 8 KiB region.
+    static func reserved(_ application: inout Application) {
+        application.segmentAllocator = .reserved
+        application.segmentPoolBytes = 8192
+        application.tasks = application.tasks.map { task in
+            guard task.name == "hog", var segmented = task.segmented else { return task }
+            segmented.maximumBytes = 1664
+            var changed = task
+            changed.segmented = segmented
+            return changed
         }
     }
 

@@ -87,10 +87,24 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(try parse(json, board: m33).tasks[0].protections, [.limitRegister])
     }
 
+    /// `"segment_allocator"`: the two of the kernel, a type of the application's, or a clear error.
+    func testSegmentAllocatorChoice() throws {
+        func manifest(_ allocator: String, pool: Int = 4096) -> String {
+            #"{"name": "s", "segment_pool": \#(pool), "segment_allocator": \#(allocator), "tasks": [{"name": "a", "entry": "f", "priority": 1, "#
+                + #""stack": {"segmented": {"initial": 640, "max": 2688}}}]}"#
+        }
+        XCTAssertEqual(try parse(manifest(#""pool""#)).segmentAllocator, .pool)
+        XCTAssertEqual(try parse(manifest(#""reserved""#)).segmentAllocator, .reserved)
+        XCTAssertEqual(try parse(manifest(#""BumpSegments""#)).segmentAllocator, .custom("BumpSegments"))
+        XCTAssertTrue(problem(manifest(#""reserved""#, pool: 1024)).contains("2048 bytes in all, more than the 1024-byte 'segment_pool'"))
+        XCTAssertTrue(problem(manifest(#""no such thing""#)).contains("is not a Swift type name"))
+        XCTAssertTrue(problem(manifest("7")).contains("'segment_allocator' must be"))
+    }
+
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_pool, semaphores, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_pool, semaphores, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")

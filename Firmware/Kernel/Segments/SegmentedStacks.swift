@@ -36,6 +36,16 @@
 @_silgen_name("__STACK_LIMIT")
 nonisolated(unsafe) var stackLimitWord: UInt32 = 0
 
+// What `__morestack`'s fast path (Port/armv6m/MoreStack.S) reads, under C names: the table
+// of chains (an address), the slack below every limit, and what a segment holds besides a
+// function's frame and stack arguments (its header, 4 bytes of alignment and the slack).
+@_silgen_name("keel_segment_chains")
+nonisolated(unsafe) var segmentChainTable: UInt32 = 0
+@_silgen_name("keel_segment_slack")
+nonisolated(unsafe) var segmentSlackWord: UInt32 = 384
+@_silgen_name("keel_segment_fit")
+nonisolated(unsafe) var segmentFitWord: UInt32 = 0
+
 /// A segment's header, in its top 16 bytes.
 struct SegmentHeader {
     /// Header address of the segment below in the chain; 0 when that is the first segment.
@@ -82,7 +92,8 @@ struct SegmentHeader {
 
 enum Refusal: UInt8 {
     case none = 0
-    /// The pool had no free run large enough.
+    /// The allocator had no free run large enough (the shared pool, or with
+    /// `ReservedSegments` the task's own reserve).
     case pool
     /// The task would hold more than its manifest's `max`.
     case maximum
@@ -106,7 +117,8 @@ enum Refusal: UInt8 {
 @_spi(Build) public enum SegmentedStacks {
     /// Bytes between a segment's bottom and its limit (the same figure `keel` plans with).
     nonisolated(unsafe) static var slackBytes: UInt32 = 384
-    nonisolated(unsafe) static var pool = SegmentPool()
+    /// The segment region and its accounting; the application's allocator hands it out.
+    nonisolated(unsafe) static var pool = SegmentRegion()
     nonisolated(unsafe) static var chains: UnsafeMutablePointer<SegmentChain>? = nil
     /// The task whose request was refused, until PendSV has applied its policy.
     nonisolated(unsafe) static var refusedTask: TaskPointer? = nil
@@ -119,14 +131,33 @@ enum Refusal: UInt8 {
     /// `sizes`: per task, its `max` and its segment size (both 0 for a fixed stack).
     @_spi(Build) public static func configure(chains: UnsafeMutablePointer<SegmentChain>, sizes: UnsafeBufferPointer<UInt32>,
                           poolStart: UInt32, poolBytes: UInt32, slackBytes: UInt32) {
+        checkFastPathLayout()
         self.chains = chains
         self.slackBytes = slackBytes
+        segmentChainTable = UInt32(UInt(bitPattern: chains))
+        segmentSlackWord = slackBytes
+        segmentFitWord = headerBytes &+ 4 &+ slackBytes
         for index in 0..<(sizes.count / 2) {
             chains[index] = SegmentChain()
             chains[index].maximumBytes = sizes[2 &* index]
             chains[index].segmentBytes = sizes[2 &* index &+ 1]
         }
         pool.configure(start: poolStart, bytes: poolBytes)
+    }
+
+    /// The offsets `__morestack`'s fast path uses (its `.equ` lines) against the compiler's:
+    /// folded away when they agree, a trap at boot when a field moved and MoreStack.S was not
+    /// updated.
+    static func checkFastPathLayout() {
+        typealias C = SegmentChain
+        typealias T = TaskControlBlock
+        let agrees = MemoryLayout<C>.stride == 64
+            && MemoryLayout<C>.offset(of: \C.current) == 8 && MemoryLayout<C>.offset(of: \C.spare) == 12
+            && MemoryLayout<C>.offset(of: \C.heldBytes) == 16 && MemoryLayout<C>.offset(of: \C.segments) == 24
+            && MemoryLayout<C>.offset(of: \C.splits) == 32
+            && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
+            && MemoryLayout<T>.offset(of: \T.index) == 61 && MemoryLayout<T>.offset(of: \T.stackBottom) == 72
+        if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
     }
 
     @inline(__always)
@@ -233,8 +264,9 @@ enum Refusal: UInt8 {
             guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes else {
                 refuse(task, .maximum, frameBytes &+ argumentBytes, oldStackPointer)
             }
-            var bottom = pool.allocate(bytes)
-            if bottom == nil && returnSparesToPool() { bottom = pool.allocate(bytes) }
+            let index = Int(task.pointee.index)
+            var bottom = pool.allocate(bytes, task: index)
+            if bottom == nil && returnSparesToPool() { bottom = pool.allocate(bytes, task: index) }
             guard let bottom else { refuse(task, .pool, frameBytes &+ argumentBytes, oldStackPointer) }
             segment = SegmentHeader(previous: 0, returnStackPointer: 0, bottom: bottom, bytes: bytes)
             chain.pointee.poolAllocations &+= 1
@@ -360,7 +392,7 @@ enum Refusal: UInt8 {
 
     static func returnToPool(_ chain: UnsafeMutablePointer<SegmentChain>, _ segment: SegmentHeader) {
         measureSlack(chain, bottom: segment.bottom)
-        pool.free(segment.bottom, bytes: segment.bytes)
+        pool.free(segment.bottom, bytes: segment.bytes, task: chains.unsafelyUnwrapped.distance(to: chain))
     }
 
     /// Gives every task's spare back; true when there was one.

@@ -25,22 +25,123 @@
 @
 @ Interrupts are masked only while the pool and the limits change and SP moves (two short
 @ windows); the copy, the body and everything it calls run with the task's own mask.
+@
+@ The fast path: after a task's first split, the segment it releases stays with it as its
+@ spare (SegmentedStacks.swift), and the next split usually fits in it. Taking the spare and
+@ giving it back touch a few words of the task's chain and of the segment's header, so that
+@ is done here, in line, without calling Swift. Everything else (no spare, a spare too
+@ small, a spare already held on release, a split in a handler) goes to keel_segment_grow
+@ and keel_segment_release. The offsets below are checked against the compiler's layout at
+@ boot (SegmentedStacks.checkFastPathLayout). The peaks need no update here: the spare was
+@ last in use on top of the same chain (nothing can grow between its release and its reuse),
+@ so taking it back reaches no new high.
 
     .syntax unified
     .thumb
     .text
+
+@ SegmentChain (SegmentedStacks.swift): field offsets, and its stride as a shift.
+    .equ CHAIN_CURRENT, 8
+    .equ CHAIN_SPARE, 12
+    .equ CHAIN_HELD, 16
+    .equ CHAIN_SEGMENTS, 24
+    .equ CHAIN_SPLITS, 32
+    .equ CHAIN_STRIDE_SHIFT, 6
+@ TaskControlBlock (TaskControlBlock.swift).
+    .equ TCB_STACK_LIMIT, 36
+    .equ TCB_SPLIT_LIMIT, 56
+    .equ TCB_INDEX, 61
+    .equ TCB_STACK_BOTTOM, 72
+@ SegmentHeader, in a segment's top 16 bytes.
+    .equ HEADER_PREVIOUS, 0
+    .equ HEADER_RETURN_SP, 4
+    .equ HEADER_BOTTOM, 8
+    .equ HEADER_BYTES, 12
+
+@ CHAIN chain, tcb, scratch: chain = the running task's SegmentChain, tcb = the running task.
+    .macro CHAIN chain, tcb, scratch
+    ldr   \tcb, =keel_scheduler
+    ldr   \tcb, [\tcb]                  @ tcb = the running task (the scheduler's first word)
+    movs  \chain, #TCB_INDEX
+    ldrb  \chain, [\tcb, \chain]        @ chain = its index (past ldrb's 5-bit immediate)
+    lsls  \chain, \chain, #CHAIN_STRIDE_SHIFT @ chain = its chain's offset in the table
+    ldr   \scratch, =keel_segment_chains
+    ldr   \scratch, [\scratch]          @ scratch = the table of chains
+    adds  \chain, \chain, \scratch       @ chain = its chain
+    .endm
+
+@ LIMITS bottom, tcb, scratch: the running task's limits for a segment whose lowest address
+@ is bottom: __STACK_LIMIT and its saved copy the slack above it, and on the M33 the bottom
+@ itself for PSPLIM (loaded once SP has moved). Clobbers scratch.
+    .macro LIMITS bottom, tcb, scratch
+#if defined(KEEL_ARMV8M)
+    str   \bottom, [\tcb, #TCB_STACK_LIMIT] @ context.stackLimit = the bottom (PSPLIM)
+#endif
+    ldr   \scratch, =keel_segment_slack
+    ldr   \scratch, [\scratch]          @ scratch = the slack
+    adds  \scratch, \scratch, \bottom    @ scratch = the limit
+    str   \scratch, [\tcb, #TCB_SPLIT_LIMIT] @ context.splitLimit = the limit
+    ldr   \tcb, =__STACK_LIMIT
+    str   \scratch, [\tcb]              @ __STACK_LIMIT = the limit (tcb is clobbered)
+    .endm
 
     .global __morestack
     .type __morestack, %function
     .thumb_func
 __morestack:
     push  {r0-r3, lr}               @ old stack: [r0-r3][stub][lr_f][r4_c][r5_c][args]
+    mrs   r3, primask               @ r3 = the task's interrupt mask
+    cpsid i                         @ no switch while the chain, the segment and the limits change
+    mrs   r0, ipsr                  @ r0 = the exception being handled, 0 in a task
+    cmp   r0, #0
+    bne   .Lgrow_in_swift           @ a handler's split: Swift reports the handler overflow
+    CHAIN r2, r0, r1                @ r2 = the task's chain
+    ldr   r1, [r2, #CHAIN_SPARE]    @ r1 = its spare segment's header, 0 if none
+    cmp   r1, #0
+    beq   .Lgrow_in_swift           @ no spare: Swift takes a segment from the pool
+    mov   r12, r3                   @ r12 = the mask (r3 is needed)
+    ldr   r3, =keel_segment_fit
+    ldr   r3, [r3]                  @ r3 = what a segment holds besides frame and arguments
+    adds  r3, r3, r4
+    adds  r3, r3, r5                @ r3 = bytes this function needs in a segment
+    ldr   r0, [r1, #HEADER_BYTES]   @ r0 = the spare's size
+    cmp   r3, r0
+    bhi   .Lspare_too_small         @ too small: Swift gives it back and takes a larger one
+    ldr   r3, [r2, #CHAIN_HELD]
+    adds  r3, r3, r0
+    str   r3, [r2, #CHAIN_HELD]     @ held += the spare's size
+    ldr   r3, [r2, #CHAIN_SEGMENTS]
+    adds  r3, r3, #1
+    str   r3, [r2, #CHAIN_SEGMENTS] @ one more segment in use
+    ldr   r3, [r2, #CHAIN_SPLITS]
+    adds  r3, r3, #1
+    str   r3, [r2, #CHAIN_SPLITS]   @ one more split served
+    ldr   r3, [r2, #CHAIN_CURRENT]
+    str   r3, [r1, #HEADER_PREVIOUS] @ the spare goes on top of the chain ...
+    str   r1, [r2, #CHAIN_CURRENT]  @ ... and is the segment in use
+    movs  r3, #0
+    str   r3, [r2, #CHAIN_SPARE]    @ no spare while it is in use
+    mov   r3, sp
+    str   r3, [r1, #HEADER_RETURN_SP] @ release goes back to this SP
+    ldr   r0, [r1, #HEADER_BOTTOM]  @ r0 = the spare's bottom
+    ldr   r2, =keel_scheduler
+    ldr   r2, [r2]                  @ r2 = the running task
+    LIMITS r0, r2, r3               @ the limits move to the spare
+    subs  r0, r1, r5                @ r0 = the header less the arguments
+    lsrs  r0, r0, #3
+    lsls  r0, r0, #3                @ the arguments start 8-byte aligned below the header
+    subs  r0, r0, #8                @ r0 = new SP, with room for r4_c and r5_c
+    mov   r4, r12                   @ r4 = the mask, where the slow path leaves it
+    b     .Lgrown
+.Lspare_too_small:
+    mov   r3, r12                   @ r3 = the mask again
+.Lgrow_in_swift:
     mov   r0, r4                    @ r0 = frame bytes the function needs
     mov   r1, r5                    @ r1 = bytes of its stack arguments
     mov   r2, sp                    @ r2 = old SP, kept in the new segment's header
-    mrs   r4, primask               @ r4 = the task's interrupt mask (grow keeps r4, r5)
-    cpsid i                         @ no switch while the pool, the chain and the limits change
+    mov   r4, r3                    @ r4 = the mask (grow keeps r4, r5)
     bl    keel_segment_grow         @ r0 = new SP (room for r4_c, r5_c, args); __STACK_LIMIT moved
+.Lgrown:
     add   r1, sp, #24               @ r1 = &r4_c on the old stack
     adds  r5, r5, #8                @ r5 = bytes to copy: r4_c, r5_c and the arguments
 1:  subs  r5, r5, #4                @ copy one word, top first (flags from subs)
@@ -69,8 +170,34 @@ __morestack:
     push  {r0-r3}                   @ keep the result on the new segment (nothing reuses it while masked)
     mrs   r4, primask               @ r4 = the task's interrupt mask
     cpsid i                         @ no switch while the segment goes back and the limits move
+    CHAIN r2, r0, r1                @ r2 = the task's chain, r0 = the task
+    ldr   r1, [r2, #CHAIN_SPARE]
+    cmp   r1, #0
+    bne   .Lrelease_in_swift        @ a spare already: Swift gives this segment back to the pool
+    ldr   r1, [r2, #CHAIN_CURRENT]  @ r1 = the segment being left
+    str   r1, [r2, #CHAIN_SPARE]    @ it stays with the task as its spare
+    ldr   r3, [r1, #HEADER_PREVIOUS]
+    str   r3, [r2, #CHAIN_CURRENT]  @ the segment below is in use again
+    ldr   r5, [r1, #HEADER_BYTES]
+    ldr   r3, [r2, #CHAIN_HELD]
+    subs  r3, r3, r5
+    str   r3, [r2, #CHAIN_HELD]     @ held -= its size
+    ldr   r3, [r2, #CHAIN_SEGMENTS]
+    subs  r3, r3, #1
+    str   r3, [r2, #CHAIN_SEGMENTS] @ one segment fewer in use
+    ldr   r5, [r1, #HEADER_RETURN_SP] @ r5 = the old SP
+    ldr   r3, [r1, #HEADER_PREVIOUS]
+    cmp   r3, #0
+    beq   1f
+    ldr   r1, [r3, #HEADER_BOTTOM]  @ r1 = the bottom of the segment below
+    b     2f
+1:  ldr   r1, [r0, #TCB_STACK_BOTTOM] @ r1 = the task's first segment's bottom
+2:  LIMITS r1, r0, r3               @ the limits move back
+    b     .Lreleased
+.Lrelease_in_swift:
     bl    keel_segment_release      @ r0 = the old SP; __STACK_LIMIT is the old segment's again
     mov   r5, r0                    @ r5 = old SP
+.Lreleased:
 #if defined(KEEL_ARMV8M)
     movs  r0, #0
     msr   psplim, r0                @ no hardware limit while SP moves back

@@ -110,6 +110,25 @@ public struct TaskSpec: Sendable, Equatable {
     }
 }
 
+/// `"segment_allocator"`: the kernel's two, or a type of the application's own.
+public enum SegmentAllocatorChoice: Sendable, Equatable, Codable {
+    /// One pool every segmented task shares (`SegmentPool`).
+    case pool
+    /// A reserve per task, its `max` less its first segment (`ReservedSegments`).
+    case reserved
+    /// A type of the application that conforms to `SegmentAllocator`.
+    case custom(String)
+
+    /// The Swift type the generated code makes.
+    public var typeName: String {
+        switch self {
+        case .pool: "SegmentPool"
+        case .reserved: "ReservedSegments"
+        case .custom(let name): name
+        }
+    }
+}
+
 /// A stack that grows on demand (issue 4): a first segment placed by the layout planner, more
 /// segments from the shared pool when a function's prologue finds too little room.
 public struct SegmentedStack: Sendable, Equatable, Codable {
@@ -177,6 +196,8 @@ public struct Application: Sendable {
     public var tasks: [TaskSpec]
     /// Bytes of the segment pool every segmented task takes from; 0 when no task is segmented.
     public var segmentPoolBytes: Int = 0
+    /// Which allocator hands out the segment region (Firmware/Kernel/Segments/SegmentAllocator.swift).
+    public var segmentAllocator: SegmentAllocatorChoice = .pool
     /// What the manifest tells the stack analysis that the image cannot (bounds, recursion
     /// depths, targets of jumps through a register).
     public var analysisHints = AnalysisHints()

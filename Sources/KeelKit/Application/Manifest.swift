@@ -22,12 +22,15 @@
 // "stack" is bytes, or {"segmented": {"initial": 1024, "max": 8192}} for a stack that grows
 // on demand from the application's "segment_pool" (bytes, 8192 by default); "segment" (in
 // the segmented object) sets the size of each further segment, 1024 bytes by default.
+// "segment_allocator" chooses who hands out the pool: "pool" (shared, the default),
+// "reserved" (a reserve per task, its max less its first segment; the pool must hold them
+// all), or the name of a type in the application conforming to Keel's `SegmentAllocator`.
 
 import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
-    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "tasks",
+    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "tasks",
                                               "stack_check", "analysis", "handler_expect",
                                               "queues", "semaphores", "mutexes"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
@@ -128,8 +131,9 @@ public enum Manifest {
                 throw invalid("'segment_pool' must be a multiple of \(SegmentedStack.granuleBytes) bytes (the pool's granule)")
             }
             application.segmentPoolBytes = pool
-        } else if root["segment_pool"] != nil {
-            throw invalid("'segment_pool' is set but no task has a segmented stack")
+            application.segmentAllocator = try parseSegmentAllocator(root["segment_allocator"], tasks: tasks, pool: pool, invalid)
+        } else if root["segment_pool"] != nil || root["segment_allocator"] != nil {
+            throw invalid("'\(root["segment_pool"] != nil ? "segment_pool" : "segment_allocator")' is set but no task has a segmented stack")
         }
         return application
     }
@@ -310,6 +314,32 @@ public enum Manifest {
             throw problem("'on_fault.then' must be \"kill\" or \"reset\"")
         }
         return .restart(times: times, windowMilliseconds: window, then: then)
+    }
+
+    static func parseSegmentAllocator(_ value: Any?, tasks: [TaskSpec], pool: Int,
+                                      _ invalid: (String) -> KeelError) throws(KeelError) -> SegmentAllocatorChoice {
+        guard let value else { return .pool }
+        guard let name = value as? String, !name.isEmpty else {
+            throw invalid("'segment_allocator' must be \"pool\", \"reserved\" or the name of a type conforming to SegmentAllocator")
+        }
+        switch name {
+        case "pool": return .pool
+        case "reserved":
+            // Every reserve at once, each rounded up to the pool's granule.
+            let granule = SegmentedStack.granuleBytes
+            let reserves = tasks.compactMap(\.segmented).map { ($0.maximumBytes - $0.initialBytes + granule - 1) / granule * granule }
+            let needed = reserves.reduce(0, +)
+            guard needed <= pool else {
+                throw invalid("'segment_allocator': \"reserved\" gives every segmented task its max less its first segment, "
+                    + "\(needed) bytes in all, more than the \(pool)-byte 'segment_pool'; raise 'segment_pool' to \(needed) or lower a max")
+            }
+            return .reserved
+        default:
+            guard name.first!.isLetter || name.first! == "_", name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else {
+                throw invalid("'segment_allocator' '\(KeelError.excerpt(name))' is not a Swift type name")
+            }
+            return .custom(name)
+        }
     }
 
     static func parseProtections(_ value: Any?, board: Board, _ problem: (String) -> KeelError) throws(KeelError) -> Set<Protection> {
