@@ -126,6 +126,20 @@ public enum Keel {
     }
     #endif
 
+    /// Gives back to the segment pool what the calling task's first segment grew by in place
+    /// (below its stack now, less the slack), as waiting does; the next call across the old
+    /// boundary grows it again. For a task that knows it is back from a deep phase and will
+    /// not wait for a while. Does nothing in an image without segmented stacks.
+    /// Blocks: no. From: a task.
+    public static func returnStackGrowth() {
+        #if KEEL_SPLIT_STACK
+        let interrupts = Interrupts.mask()
+        // Below the SP here lie this call's own frames: keep 128 bytes of room for them.
+        SegmentedStacks.trimFirstSegment(currentTask.unsafelyUnwrapped, stackPointer: portProcessStack() &- 128)
+        Interrupts.restore(interrupts)
+        #endif
+    }
+
     /// Splits of the calling task so far (0 in an image without split-stack code), read
     /// without a call, so reading it cannot split. Blocks: no. From: a task. Stack: leaf.
     @inline(__always)

@@ -212,7 +212,12 @@ func schedule() -> UnsafeMutableRawPointer {
     #endif
     #if KEEL_SPLIT_STACK
     if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
-    if !task.pointee.isLive { SegmentedStacks.reset(task) }  // it stopped itself (`Scheduler.stop`)
+    if !task.pointee.isLive {
+        SegmentedStacks.reset(task)  // it stopped itself (`Scheduler.stop`)
+    } else if task.pointee.state != .ready {
+        // It waits: a first segment that grew in place shrinks back.
+        SegmentedStacks.trimFirstSegment(task, stackPointer: task.pointee.context.stackPointer)
+    }
     #endif
     #if KEEL_SP_CHECK || KEEL_RED_ZONE
     let technique = Detectors.checkSwitchedOut(task)

@@ -37,14 +37,18 @@ final class SegmentedStackTests: XCTestCase {
             let fixed = try XCTUnwrap(fields(result, "keel-test:deep where=fixed"), log)
             let segmented = try XCTUnwrap(fields(result, "keel-test:deep where=segmented"), log)
             for key in ["checksum", "a", "f"] { XCTAssertEqual(segmented[key], fixed[key], "\(key); \(log)") }
-            // Far beyond the first segment: two more segments (2 KiB each) under a 640-byte first one.
-            XCTAssertGreaterThanOrEqual(number(segmented, "peak_segments") ?? 0, 3, log)
+            // Far beyond the 640-byte first segment (which sits on the pool and grows down into
+            // it in place, so it may stay one segment).
             XCTAssertGreaterThanOrEqual(number(segmented, "peak_bytes") ?? 0, 4 * 640, log)
-            // The pool: full before; afterwards everything is back except the one spare the task keeps.
+            XCTAssertGreaterThan(number(segmented, "splits") ?? 0, 0, log)
+            // The pool: full before but for what the first segment may have grown by (at most the
+            // slack); after a wait everything is back except a spare the task may keep and what
+            // its first segment still holds below it (the slack under its SP).
             let total = try XCTUnwrap(number(segmented, "pool_bytes"), log)
-            XCTAssertEqual(number(segmented, "pool_free_before"), total, log)
-            XCTAssertEqual((number(segmented, "pool_free_after") ?? 0) + (number(segmented, "spare") ?? 0), total, log)
-            XCTAssertGreaterThan(number(segmented, "spare") ?? 0, 0, log)
+            XCTAssertGreaterThanOrEqual(number(segmented, "pool_free_before") ?? 0, total - 384, log)
+            let grown = (number(segmented, "held_after") ?? 0) - 640
+            XCTAssertLessThanOrEqual(grown, 384, log)
+            XCTAssertEqual((number(segmented, "pool_free_after") ?? 0) + (number(segmented, "spare") ?? 0) + grown, total, log)
         }
     }
 
@@ -91,16 +95,23 @@ final class SegmentedStackTests: XCTestCase {
         }
     }
 
-    func testHotSplitLoopTakesAtMostOneSegmentFromThePool() throws {
+    /// No hot split: 100000 calls from a loop whose call crosses the first segment's boundary.
+    /// The first crosses it and the segment grows down in place; after that (and the few
+    /// deeper calls that grow it once more each) none calls `__morestack`, and the pool is
+    /// asked as often. (What that costs against the same
+    /// loop away from a boundary is `keel bench --only segmented`'s hot-split row.)
+    func testHotSplitLoopGrowsOnceAndNeverSplitsAgain() throws {
         for board in allBoards {
             let result = try run(board)
             let log = "\(board):\n\(transcript(result))"
             let hot = try XCTUnwrap(fields(result, "keel-test:hotsplit"), log)
-            XCTAssertEqual(hot["at_boundary"], "true", "the loop's call must split at the boundary; \(log)")
-            // Every one of the 20000 calls split, and the pool was asked at most once (the
-            // bound: one allocation per task, kept as its spare).
-            XCTAssertGreaterThanOrEqual(number(hot, "splits") ?? 0, 20_000, log)
-            XCTAssertLessThanOrEqual(number(hot, "pool_allocations") ?? .max, 1, log)
+            XCTAssertEqual(hot["iterations"], "100000", log)
+            XCTAssertEqual(hot["at_boundary"], "true", "the loop's first call must cross the boundary; \(log)")
+            // Once for the loop's call, and once for each deeper call that went lower still: a
+            // few, however many iterations (each is a growth, counted as a split).
+            XCTAssertLessThanOrEqual(number(hot, "splits") ?? .max, 4, log)
+            XCTAssertGreaterThanOrEqual(number(hot, "splits") ?? 0, 1, log)
+            XCTAssertLessThanOrEqual(number(hot, "pool_allocations") ?? .max, 4, log)
         }
     }
 

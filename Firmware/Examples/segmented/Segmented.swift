@@ -1,9 +1,11 @@
 // Segmented stacks under load: results against a fixed stack, growth under preemption, the
 // hot split, and exhaustion. Phases follow from the priorities:
 //
-//   4  `reference` (a 2.5 KiB fixed stack) and `deep` (a 640-byte first segment) run the
-//      same deep recursion and the growers' workloads; `deep` checks the pool afterwards,
-//      then finds the depth where one more call splits and calls there 20000 times.
+//   4  `reference` (a 2.5 KiB fixed stack) and `deep` (a 640-byte first segment, placed
+//      directly on the pool, so it grows down into it in place) run the same deep
+//      recursion and the growers' workloads; `deep` checks the pool afterwards, then finds
+//      the depth where one more call crosses its first segment's boundary and calls there
+//      100000 times (the hot split: it grows once, then never splits again).
 //   2  two growers recurse to changing depths, preempted by a 10 kHz tick, while `runaway`
 //      recurses without end (its `max` stops it; it is restarted once, then killed).
 //   1  `hog` asks for more than the pool has; it is killed with the pool refusing.
@@ -97,11 +99,15 @@ func referenceTask() {
 func deepTask() {
     let before = Keel.segmentPool
     let result = deepResult()
+    // Waiting gives back what the first segment grew by in place (SegmentedStacks.trimFirstSegment).
+    Keel.sleep(ticks: 1)
     let after = Keel.segmentPool
     let mine = Keel.segments
+    let held = mine.heldBytes
     print("keel-test:deep where=segmented checksum=\(result.checksum) a=\(result.a) f=\(result.f) "
         + "peak_segments=\(mine.peakSegments) peak_bytes=\(mine.peakBytes) splits=\(mine.splits) "
         + "pool_free_before=\(before.freeBytes) pool_free_after=\(after.freeBytes) spare=\(after.spareBytes) "
+        + "held_after=\(held) "
         + "pool_bytes=\(after.totalBytes)")
     hotSplit()
 }
@@ -156,12 +162,15 @@ func rareDeepPath(_ value: UInt32) -> UInt32 {
     return withUnsafeMutablePointer(to: &frame) { $0.pointee[Int(value % 100)] }
 }
 
-let hotIterations: UInt32 = 20_000
+let hotIterations: UInt32 = 100_000
 
 func hotSplit() {
     // The smallest depth at which the loop's call splits: the loop sits right at the boundary.
     var depth: UInt32 = 0
     while depth < 64 && !descend(depth, 1).atBoundary { depth &+= 1 }
+    // The probe's call grew the first segment in place; waiting shrinks it back, so the loop
+    // below starts exactly at the boundary again.
+    Keel.sleep(ticks: 1)
     let before = Keel.segments
     let result = descend(depth, hotIterations)
     let after = Keel.segments

@@ -10,8 +10,6 @@
 // take for the same maxima less the first segments; the spare and the slack work as with
 // the pool.
 
-#if KEEL_SPLIT_STACK
-
 public struct ReservedSegments: SegmentAllocator {
     var pool: SegmentPool
     /// Per task: its first granule and one past its last (equal when it has no reserve).
@@ -33,9 +31,12 @@ public struct ReservedSegments: SegmentAllocator {
         return pool.allocate(bytes, from: Int(runs[task].first), to: Int(runs[task].end))
     }
 
+    public mutating func claim(_ bottom: UInt32, bytes: UInt32, task: Int) -> Bool {
+        guard task < 32 else { return false }
+        return pool.claim(bottom, bytes: bytes, from: Int(runs[task].first), to: Int(runs[task].end))
+    }
+
     public mutating func release(_ bottom: UInt32, bytes: UInt32, task: Int) {
         pool.release(bottom, bytes: bytes, task: task)
     }
 }
-
-#endif

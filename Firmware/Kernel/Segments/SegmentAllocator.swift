@@ -16,9 +16,9 @@
 // An allocator runs inside `__morestack`'s slow path, with interrupts masked, on the slack
 // below the running task's limit, and without the split-stack check (it is reached from a C
 // name): it must be small, must not allocate, print or block. `keel check` proves its stack
-// use fits the slack like the rest of the unchecked code.
-
-#if KEEL_SPLIT_STACK
+// use fits the slack like the rest of the unchecked code. (The protocol and the two
+// allocators are in every kernel, so an application's own allocator compiles whatever the
+// image's route; only a split image calls one.)
 
 /// A strategy for segmented stacks' further segments. Every size is a multiple of 64 bytes
 /// (`SegmentPool.granuleBytes`); `task` is the task's index in the kernel's table (most
@@ -31,13 +31,26 @@ public protocol SegmentAllocator {
     /// The lowest address of `bytes` free bytes for `task`, or nil when there are none.
     /// Blocks: never. Called with interrupts masked, from `__morestack`.
     mutating func allocate(_ bytes: UInt32, task: Int) -> UInt32?
-    /// Takes back a segment this allocator gave `task`. Blocks: never; interrupts masked.
+    /// Takes back bytes this allocator gave `task` (a segment, or a growth `claim` gave).
+    /// Blocks: never; interrupts masked.
     mutating func release(_ bottom: UInt32, bytes: UInt32, task: Int)
+    /// Gives `task` exactly `bytes` from `bottom` when every one of them is free, and says
+    /// whether it did: the kernel asks for the bytes just below the segment in use, to grow
+    /// it down in place instead of splitting (an allocator that never can answers false,
+    /// the default). Blocks: never; interrupts masked.
+    mutating func claim(_ bottom: UInt32, bytes: UInt32, task: Int) -> Bool
 }
 
-// The generated pair (`keel build`, KeelGenerated.swift): the application's allocator.
+extension SegmentAllocator {
+    public mutating func claim(_ bottom: UInt32, bytes: UInt32, task: Int) -> Bool { false }
+}
+
+#if KEEL_SPLIT_STACK
+
+// The generated calls (`keel build`, KeelGenerated.swift): the application's allocator.
 @_extern(c, "keel_segment_allocate") func applicationSegmentAllocate(_ bytes: UInt32, _ task: UInt32) -> UInt32
 @_extern(c, "keel_segment_free") func applicationSegmentFree(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32)
+@_extern(c, "keel_segment_claim") func applicationSegmentClaim(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) -> Bool
 
 /// The segment region as the kernel accounts for it, whatever allocator hands it out.
 struct SegmentRegion {
@@ -52,6 +65,8 @@ struct SegmentRegion {
     /// Tasks' requests for a segment that were refused, by the allocator or by the task's
     /// `max` (the allocator's here; those at a task's `max` in `SegmentedStacks.stopRefusedTask`).
     var refusals: UInt32 = 0
+    /// Times a segment grew down in place into the bytes below it.
+    var growths: UInt32 = 0
 
     mutating func configure(start: UInt32, bytes: UInt32) {
         self.start = start
@@ -70,6 +85,22 @@ struct SegmentRegion {
         if freeBytes < lowestFreeBytes { lowestFreeBytes = freeBytes }
         allocations &+= 1
         return bottom
+    }
+
+    /// Bytes just below a segment, for it to grow down in place (`SegmentedStacks.growInPlace`):
+    /// counted as growths, not as segments handed out.
+    mutating func claim(_ bottom: UInt32, bytes: UInt32, task: Int) -> Bool {
+        guard applicationSegmentClaim(bottom, bytes, UInt32(truncatingIfNeeded: task)) else { return false }
+        freeBytes &-= bytes
+        if freeBytes < lowestFreeBytes { lowestFreeBytes = freeBytes }
+        growths &+= 1
+        return true
+    }
+
+    /// Gives back part or all of a growth (not a segment: no release is counted).
+    mutating func shrink(_ bottom: UInt32, bytes: UInt32, task: Int) {
+        applicationSegmentFree(bottom, bytes, UInt32(truncatingIfNeeded: task))
+        freeBytes &+= bytes
     }
 
     mutating func free(_ bottom: UInt32, bytes: UInt32, task: Int) {

@@ -8,8 +8,6 @@
 // segment as its spare (SegmentedStacks.swift), so a loop that splits at the same point
 // every iteration never reaches the pool. Callers mask interrupts: the pool is shared.
 
-#if KEEL_SPLIT_STACK
-
 public struct SegmentPool: SegmentAllocator {
     public static let granuleBytes: UInt32 = 64
     static let granuleShift: UInt32 = 6
@@ -31,6 +29,22 @@ public struct SegmentPool: SegmentAllocator {
 
     public mutating func release(_ bottom: UInt32, bytes: UInt32, task: Int) {
         mark(Int((bottom &- start) >> SegmentPool.granuleShift), count: Int(bytes >> SegmentPool.granuleShift), used: false)
+    }
+
+    public mutating func claim(_ bottom: UInt32, bytes: UInt32, task: Int) -> Bool {
+        claim(bottom, bytes: bytes, from: 0, to: granules)
+    }
+
+    /// `bytes` from `bottom`, marked in use when they all lie among granules `first..<end`
+    /// and are free.
+    mutating func claim(_ bottom: UInt32, bytes: UInt32, from first: Int, to end: Int) -> Bool {
+        guard bottom >= start, bottom & (SegmentPool.granuleBytes &- 1) == 0 else { return false }
+        let lowest = Int((bottom &- start) >> SegmentPool.granuleShift)
+        let count = Int(bytes >> SegmentPool.granuleShift)
+        guard lowest >= first, lowest &+ count <= end else { return false }
+        for granule in lowest..<(lowest &+ count) where bitmap[granule >> 5] & (1 &<< UInt32(granule & 31)) != 0 { return false }
+        mark(lowest, count: count, used: true)
+        return true
     }
 
     /// The lowest free run of `bytes` among granules `first..<end`, marked in use; nil if none.
@@ -66,5 +80,3 @@ public struct SegmentPool: SegmentAllocator {
         }
     }
 }
-
-#endif

@@ -3,7 +3,7 @@
 //   keel:segments task=worker initial=1024 max=8192 current=1 current_bytes=1024 peak=5
 //                 peak_bytes=5120 splits=812 pool_allocations=4 spare_bytes=1024 slack_peak=136
 //   keel:segment-pool bytes=8192 free=8192 lowest_free=3072 allocations=9 releases=9
-//                     refusals=1 ticks_in_morestack=17 slack=384
+//                     refusals=1 grown_in_place=2 ticks_in_morestack=17 slack=384
 //
 // `keel run` turns these into the segment table; the tests check the pool's accounting
 // (free bytes back to the total once every task has stopped) from the same lines.
@@ -82,6 +82,7 @@ extension SegmentedStacks {
         field(" allocations=", pool.allocations)
         field(" releases=", pool.releases)
         field(" refusals=", pool.refusals)
+        field(" grown_in_place=", SegmentedStacks.pool.growths)
         field(" spare_bytes=", pool.spareBytes)
         field(" ticks_in_morestack=", pool.ticksInsideMoreStack)
         field(" slack=", slackBytes)

@@ -77,13 +77,16 @@ struct SegmentHeader {
     var poolAllocations: UInt32 = 0
     /// Deepest use of the slack below a limit seen so far, in bytes (read from paint).
     var slackPeak: UInt32 = 0
-    /// Why the last request was refused (`Refusal`), read by the switch-out path.
-    var refusal: UInt8 = 0
     /// Bytes the refused function asked for (frame plus stack arguments).
     var refusedBytes: UInt32 = 0
     /// Where the refused function was called from, and its SP then.
     var refusedReturnAddress: UInt32 = 0
     var refusedStackPointer: UInt32 = 0
+    /// Lowest address of the first segment: its bottom, or lower once it grew down in place
+    /// into the free pool below it (`grow`); 0 for a fixed stack.
+    var firstBottom: UInt32 = 0
+    /// Why the last request was refused (`Refusal`), read by the switch-out path.
+    var refusal: UInt8 = 0
     /// False until the first segment's slack was painted (so there is something to measure).
     var slackPainted = false
 
@@ -154,9 +157,9 @@ enum Refusal: UInt8 {
         let agrees = MemoryLayout<C>.stride == 64
             && MemoryLayout<C>.offset(of: \C.current) == 8 && MemoryLayout<C>.offset(of: \C.spare) == 12
             && MemoryLayout<C>.offset(of: \C.heldBytes) == 16 && MemoryLayout<C>.offset(of: \C.segments) == 24
-            && MemoryLayout<C>.offset(of: \C.splits) == 32
+            && MemoryLayout<C>.offset(of: \C.splits) == 32 && MemoryLayout<C>.offset(of: \C.firstBottom) == 56
             && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
-            && MemoryLayout<T>.offset(of: \T.index) == 61 && MemoryLayout<T>.offset(of: \T.stackBottom) == 72
+            && MemoryLayout<T>.offset(of: \T.index) == 61
         if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
     }
 
@@ -203,12 +206,15 @@ enum Refusal: UInt8 {
             header = segment.previous
         }
         if chain.pointee.spare != 0 { returnToPool(chain, SegmentHeader.at(chain.pointee.spare)) }
+        let first = chain.pointee.firstBottom
+        if chain.pointee.slackPainted && first != 0 { measureSlack(chain, bottom: first) }
+        if first != 0 && first < task.pointee.stackBottom { pool.shrink(first, bytes: task.pointee.stackBottom &- first, task: Int(task.pointee.index)) }
+        chain.pointee.firstBottom = task.pointee.stackBottom
         chain.pointee.current = 0
         chain.pointee.spare = 0
         chain.pointee.segments = 1
         chain.pointee.heldBytes = task.pointee.stackBytes
         chain.pointee.peakBytes = max(chain.pointee.peakBytes, chain.pointee.heldBytes)
-        if chain.pointee.slackPainted { measureSlack(chain, bottom: task.pointee.stackBottom) }
         paintSlack(bottom: task.pointee.stackBottom)
         chain.pointee.slackPainted = true
         setLimits(task, segmentBottom: task.pointee.stackBottom, slack: slackBytes)
@@ -238,9 +244,15 @@ enum Refusal: UInt8 {
 
     // MARK: Grow and release (called by __morestack with interrupts masked)
 
-    /// Finds a segment for a function that needs `frameBytes` below its stack arguments
-    /// (`argumentBytes`), records where the old stack was, moves the limits and returns the
-    /// new SP: room for the caller's r4, r5 and the arguments, which `__morestack` copies.
+    /// Finds room for a function that needs `frameBytes` below its stack arguments
+    /// (`argumentBytes`). First in place (`growInPlace`): when the allocator has the bytes just below the
+    /// segment in use free, that segment grows down into them, the limits move down and grow
+    /// returns 0, and `__morestack` runs the function right there: no new stack, no copy,
+    /// and no way back through `__morestack`, so a loop that called across this boundary
+    /// never splits again (the hot split's cure; the bytes go back when the task is switched
+    /// out back above them, `trimFirstSegment`, or with the segment). Otherwise a segment:
+    /// records where the old stack was, moves the limits and returns the new SP, with room
+    /// for the caller's r4, r5 and the arguments, which `__morestack` copies.
     static func grow(frameBytes: UInt32, argumentBytes: UInt32, oldStackPointer: UInt32) -> UInt32 {
         guard !Processor.isInHandlerMode else { handlerOverflow(oldStackPointer) }
         let task = currentTask.unsafelyUnwrapped
@@ -287,6 +299,65 @@ enum Refusal: UInt8 {
         return ((header &- argumentBytes) & ~7) &- 8
     }
 
+    /// The in-place growth of `grow`: true when the segment in use now reaches far enough
+    /// down for the function (its frame and the slack below the new limit, from the SP it
+    /// was called with).
+    /// (Called by `keel_segment_grow` before `grow`, not from it: this path then runs on the
+    /// slack without grow's frame under it.)
+    static func growInPlace(frameBytes: UInt32, oldStackPointer: UInt32) -> Bool {
+        guard !Processor.isInHandlerMode else { return false }
+        let task = currentTask.unsafelyUnwrapped
+        let chain = self.chain(task)
+        let header = chain.pointee.current
+        let bottom = header == 0 ? chain.pointee.firstBottom : Memory.loadWord(header &+ 8)
+        let wanted = (oldStackPointer &- frameBytes &- slackBytes) & ~(SegmentPool.granuleBytes &- 1)
+        guard wanted < bottom, oldStackPointer > frameBytes &+ slackBytes else { return false }
+        let bytes = bottom &- wanted
+        guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes,
+              pool.claim(wanted, bytes: bytes, task: Int(task.pointee.index)) else { return false }
+        if header == 0 {
+            chain.pointee.firstBottom = wanted
+        } else {
+            Memory.storeWord(header &+ 8, wanted)                                  // its bottom
+            Memory.storeWord(header &+ 12, Memory.loadWord(header &+ 12) &+ bytes) // its size
+        }
+        chain.pointee.heldBytes &+= bytes
+        if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
+        chain.pointee.splits &+= 1
+        chain.pointee.poolAllocations &+= 1
+        measureSlack(chain, bottom: bottom)
+        // The new slack's paint stops short of this very code, which runs on the task's stack
+        // a little below the SP it was called with (that is, possibly inside the new slack).
+        Memory.fillWords(from: wanted, to: min(wanted &+ slackBytes, (portProcessStack() &- 64) & ~3), with: stackPaintWord)
+        setLimits(task, segmentBottom: wanted, slack: slackBytes)
+        return true
+    }
+
+    /// When a task that waits (sleeps or blocks) is switched out: if its first segment grew
+    /// down in place, the part of that growth below its saved SP and the slack under it goes
+    /// back to the pool (all of it once the task is back within its own first segment). A
+    /// task preempted in a loop keeps it, so a loop across the old boundary does not pay for
+    /// it again at every tick; another task's request does not take it back (that would put
+    /// this walk inside `grow`, whose whole tree must fit the slack).
+    /// `stackPointer`: the lowest the task's stack is in use (its saved SP when it is switched
+    /// out; below the caller's own frames when it asks, `Keel.returnStackGrowth`).
+    static func trimFirstSegment(_ task: TaskPointer, stackPointer: UInt32) {
+        let chain = self.chain(task)
+        let first = chain.pointee.firstBottom
+        let bottom = task.pointee.stackBottom
+        guard first != 0 && first < bottom && chain.pointee.current == 0 else { return }
+        // Everything below that SP is free; keep the slack under it.
+        let keep = (stackPointer &- slackBytes) & ~(SegmentPool.granuleBytes &- 1)
+        let newFirst = min(keep, bottom)
+        guard newFirst > first else { return }
+        measureSlack(chain, bottom: first)
+        pool.shrink(first, bytes: newFirst &- first, task: Int(task.pointee.index))
+        chain.pointee.heldBytes &-= newFirst &- first
+        chain.pointee.firstBottom = newFirst
+        paintSlack(bottom: newFirst)
+        setLimits(task, segmentBottom: newFirst, slack: slackBytes)
+    }
+
     /// The function that split has returned: its segment becomes the spare (or goes back to
     /// the pool when there is one already), the limits move back, and the old SP is returned.
     static func release() -> UInt32 {
@@ -302,7 +373,7 @@ enum Refusal: UInt8 {
         } else {
             returnToPool(chain, segment)
         }
-        let below = segment.previous == 0 ? task.pointee.stackBottom : SegmentHeader.at(segment.previous).bottom
+        let below = segment.previous == 0 ? chain.pointee.firstBottom : SegmentHeader.at(segment.previous).bottom
         setLimits(task, segmentBottom: below, slack: slackBytes)
         return segment.returnStackPointer
     }
@@ -400,6 +471,7 @@ enum Refusal: UInt8 {
         var any = false
         for index in 0..<(scheduler.taskCount &- 1) {
             let chain = chains.unsafelyUnwrapped + index
+
             if chain.pointee.spare != 0 {
                 returnToPool(chain, SegmentHeader.at(chain.pointee.spare))
                 chain.pointee.spare = 0
@@ -443,7 +515,8 @@ extension SegmentHeader {
 
 @_cdecl("keel_segment_grow")
 func segmentGrow(_ frameBytes: UInt32, _ argumentBytes: UInt32, _ oldStackPointer: UInt32) -> UInt32 {
-    SegmentedStacks.grow(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
+    if SegmentedStacks.growInPlace(frameBytes: frameBytes, oldStackPointer: oldStackPointer) { return 0 }
+    return SegmentedStacks.grow(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
 }
 
 @_cdecl("keel_segment_release")

@@ -46,12 +46,12 @@
     .equ CHAIN_HELD, 16
     .equ CHAIN_SEGMENTS, 24
     .equ CHAIN_SPLITS, 32
+    .equ CHAIN_FIRST_BOTTOM, 56
     .equ CHAIN_STRIDE_SHIFT, 6
 @ TaskControlBlock (TaskControlBlock.swift).
     .equ TCB_STACK_LIMIT, 36
     .equ TCB_SPLIT_LIMIT, 56
     .equ TCB_INDEX, 61
-    .equ TCB_STACK_BOTTOM, 72
 @ SegmentHeader, in a segment's top 16 bytes.
     .equ HEADER_PREVIOUS, 0
     .equ HEADER_RETURN_SP, 4
@@ -140,7 +140,9 @@ __morestack:
     mov   r1, r5                    @ r1 = bytes of its stack arguments
     mov   r2, sp                    @ r2 = old SP, kept in the new segment's header
     mov   r4, r3                    @ r4 = the mask (grow keeps r4, r5)
-    bl    keel_segment_grow         @ r0 = new SP (room for r4_c, r5_c, args); __STACK_LIMIT moved
+    bl    keel_segment_grow         @ r0 = new SP (room for r4_c, r5_c, args), or 0: grown in place
+    cmp   r0, #0
+    beq   .Lgrown_in_place
 .Lgrown:
     add   r1, sp, #24               @ r1 = &r4_c on the old stack
     adds  r5, r5, #8                @ r5 = bytes to copy: r4_c, r5_c and the arguments
@@ -191,7 +193,7 @@ __morestack:
     beq   1f
     ldr   r1, [r3, #HEADER_BOTTOM]  @ r1 = the bottom of the segment below
     b     2f
-1:  ldr   r1, [r0, #TCB_STACK_BOTTOM] @ r1 = the task's first segment's bottom
+1:  ldr   r1, [r2, #CHAIN_FIRST_BOTTOM] @ r1 = the task's first segment's bottom
 2:  LIMITS r1, r0, r3               @ the limits move back
     b     .Lreleased
 .Lrelease_in_swift:
@@ -216,6 +218,28 @@ __morestack:
     add   sp, #16                   @ drop the saved arguments
     pop   {r4}                      @ r4 = the stub's address
     bx    r4                        @ the stub pops lr_f, r4_c, r5_c and returns to the caller
+    .ltorg
+
+@ The segment in use grew down in place (keel_segment_grow returned 0; __STACK_LIMIT and the
+@ task's limits are already lower): run the function right here, as if its check had passed.
+@ The stack is [r0-r3][stub][lr_f][r4_c][r5_c][args]; the body pops r4_c, r5_c itself and
+@ returns straight to the function's caller, so nothing comes back through __morestack.
+.Lgrown_in_place:
+#if defined(KEEL_ARMV8M)
+    ldr   r0, =keel_scheduler
+    ldr   r0, [r0]                  @ r0 = the running task
+    ldr   r0, [r0, #TCB_STACK_LIMIT] @ r0 = the segment's new bottom
+    msr   psplim, r0                @ PSPLIM follows it down (it only moves down: no window)
+#endif
+    msr   primask, r4               @ interrupts as the task had them
+    ldr   r4, [sp, #16]             @ r4 = the stub's address (lr on entry)
+    adds  r4, r4, #8                @ r4 = the function's body, just past the stub
+    mov   r12, r4                   @ r12 = the body
+    ldr   r4, [sp, #20]             @ r4 = lr_f: where the function returns
+    mov   lr, r4                    @ lr = lr_f
+    pop   {r0-r3}                   @ r0-r3 = the function's arguments
+    add   sp, #8                    @ drop the stub and lr_f: SP -> [r4_c][r5_c][args]
+    bx    r12                       @ the body: pop {r4, r5}, then the function as usual
     .ltorg
 
 @ The end of __morestack's code, for the tick's "interrupted inside __morestack" probe.

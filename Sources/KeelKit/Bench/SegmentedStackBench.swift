@@ -10,9 +10,11 @@
 //   in the slack (nosplit, the default). On the M3 and M33 "thumb-1 segmented" is the Thumb-1
 //   split route they ran before issue 15 (nosplit), kept as history: three more images.
 //   Issue 15's targets compare segmented (nosplit) with thumb-2 fixed on the M3 and M33.
-//   The hot split: 20000 calls at a segment boundary against the same calls with room (a
-//   2 KiB first segment); the difference per call is one grow + release round trip through
-//   __morestack, served by the task's spare segment.
+//   The hot split: 20000 calls at the first segment's boundary against the same calls with
+//   room (a 2 KiB first segment), with the default pool, under which the first call grows
+//   the segment down in place; and the same two with the bench's `SplittingPool`, which
+//   never lets a segment grow in place: there the difference per call is one grow + release
+//   round trip through __morestack, served by the task's spare segment.
 // RAM (Firmware/Examples/segmented-ram, six tasks with deep phases at different times):
 //   segmented peak = first segments + the pool's peak use; fixed = each task's high-water
 //   mark on a large painted stack (the same instruction set), rounded up to a power of two on
@@ -28,15 +30,22 @@ public struct SegmentedBenchResult: Sendable, Codable {
     public var sort: [String: UInt64] = [:]
     public var fib: [String: UInt64] = [:]
     public var filter: [String: UInt64] = [:]
+    /// The hot loop with the default pool (the first call grows the segment in place).
     public var boundaryInstructions: UInt64 = 0
     public var awayInstructions: UInt64 = 0
+    /// The same with the bench's `SplittingPool`, which never grows in place: every call at the
+    /// boundary is a grow + release through `__morestack`.
+    public var splittingBoundaryInstructions: UInt64 = 0
+    public var splittingAwayInstructions: UInt64 = 0
     public var boundaryCalls = 0
     public var exact = true
     /// Functions the filter image's build took the check off (nosplit).
     public var nosplitFunctions = 0
     public var ram: SegmentedRAM?
 
-    public var roundTrip: Double { Double(boundaryInstructions - min(awayInstructions, boundaryInstructions)) / Double(max(boundaryCalls, 1)) }
+    public var roundTrip: Double {
+        Double(splittingBoundaryInstructions - min(splittingAwayInstructions, splittingBoundaryInstructions)) / Double(max(boundaryCalls, 1))
+    }
     public var hotSplitRatio: Double { Double(boundaryInstructions) / Double(max(awayInstructions, 1)) }
 
     public static func ratio(_ table: [String: UInt64], _ a: String, _ b: String) -> Double? {
@@ -109,8 +118,6 @@ public struct SegmentedStackBench: Sendable {
                 }
             }
         }
-        result.boundaryInstructions = try measure(base, entry: "boundaryTask", label: "boundary", segmented: true,
-                                                  route: .splitStack, on: board, exact: &result.exact).instructions
         // Away: the same segmented image and loop, on a first segment with room for it.
         var roomy = base
         roomy.tasks = base.tasks.map { task in
@@ -119,8 +126,17 @@ public struct SegmentedStackBench: Sendable {
             task.stackBytes = 2048
             return task
         }
+        var splitting = base, splittingRoomy = roomy
+        splitting.segmentAllocator = .custom("SplittingPool")
+        splittingRoomy.segmentAllocator = .custom("SplittingPool")
+        result.boundaryInstructions = try measure(base, entry: "boundaryTask", label: "boundary", segmented: true,
+                                                  route: .splitStack, on: board, exact: &result.exact).instructions
         result.awayInstructions = try measure(roomy, entry: "awayTask", label: "away", segmented: true,
                                               route: .splitStack, on: board, exact: &result.exact).instructions
+        result.splittingBoundaryInstructions = try measure(splitting, entry: "boundaryTask", label: "boundary-splitting", segmented: true,
+                                                           route: .splitStack, on: board, exact: &result.exact).instructions
+        result.splittingAwayInstructions = try measure(splittingRoomy, entry: "awayTask", label: "away-splitting", segmented: true,
+                                                       route: .splitStack, on: board, exact: &result.exact).instructions
         if board.name != "microbit" { result.ram = try ram(on: board) }
         return result
     }

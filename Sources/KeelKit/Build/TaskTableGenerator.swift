@@ -74,6 +74,9 @@ public enum TaskTableGenerator {
             lines.append("@_cdecl(\"keel_segment_free\") func keelSegmentFree(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) {")
             lines.append("    keelSegmentAllocator!.release(bottom, bytes: bytes, task: Int(task))")
             lines.append("}")
+            lines.append("@_cdecl(\"keel_segment_claim\") func keelSegmentClaim(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) -> Bool {")
+            lines.append("    keelSegmentAllocator!.claim(bottom, bytes: bytes, task: Int(task))")
+            lines.append("}")
             lines.append("")
         }
         lines.append("@_cdecl(\"keel_start_application\") func keelStartApplication() {")

@@ -67,6 +67,8 @@ private struct Planner {
 
     var cursor: UInt64
     var placed: [Int: StackPlacement] = [:]
+    /// The segment pool, once placed (directly below the first segmented task's first segment).
+    var pool: StackPlacement? = nil
     var waste = LayoutWaste()
     var fixedRegions: [MPURegion] = []
     /// [start, end) of the PMSAv7 T2 block as covered by the no-access regions.
@@ -98,14 +100,7 @@ private struct Planner {
             if mpu == .pmsav7 { try placeRegionStacks() }
             try placeGuardedAndPlainStacks()
         }
-        // The segment pool: segments are 8-byte aligned inside it (the granule is 64 bytes).
-        var pool: StackPlacement? = nil
-        if application.segmentPoolBytes > 0 {
-            let bottom = roundUp(cursor, UInt64(SegmentedStack.granuleBytes))
-            waste.alignment += UInt32(bottom - cursor)
-            pool = StackPlacement(name: "segment pool", bottom: UInt32(bottom), bytes: UInt32(application.segmentPoolBytes))
-            cursor = bottom + UInt64(application.segmentPoolBytes)
-        }
+        if application.segmentPoolBytes > 0 && pool == nil { placePool() }
         let idleBottom = roundUp(cursor, mpu == .none ? 8 : 32)
         waste.alignment += UInt32(idleBottom - cursor)
         let idle = StackPlacement(name: "idle", bottom: UInt32(idleBottom), bytes: LayoutPlanner.idleStackBytes)
@@ -304,7 +299,25 @@ private struct Planner {
         placeInOrder(rest.filter { placed[$0] == nil }, granule: mpu == .pmsav8 ? UInt64(PMSAv8.granule) : 8)
     }
 
+    /// The segment pool, 64-byte aligned (its granule), at the cursor.
+    mutating func placePool() {
+        let bottom = roundUp(cursor, UInt64(SegmentedStack.granuleBytes))
+        waste.alignment += UInt32(bottom - cursor)
+        pool = StackPlacement(name: "segment pool", bottom: UInt32(bottom), bytes: UInt32(application.segmentPoolBytes))
+        cursor = bottom + UInt64(application.segmentPoolBytes)
+    }
+
+    /// Stacks one after another. Segmented tasks go last, on top of the segment pool: the
+    /// first of them sits directly on it, so its first segment can grow down into the pool
+    /// in place (SegmentedStacks.growInPlace) instead of splitting.
     mutating func placeInOrder(_ indices: [Int], granule: UInt64) {
+        let fixed = indices.filter { tasks[$0].segmented == nil }, segmented = indices.filter { tasks[$0].segmented != nil }
+        placeEach(fixed, granule: granule)
+        if !segmented.isEmpty && application.segmentPoolBytes > 0 && pool == nil { placePool() }
+        placeEach(segmented, granule: granule)
+    }
+
+    mutating func placeEach(_ indices: [Int], granule: UInt64) {
         for index in indices {
             let bottom = roundUp(cursor, granule)
             waste.alignment += UInt32(bottom - cursor)
