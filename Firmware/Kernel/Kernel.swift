@@ -77,6 +77,9 @@
         }
         // The first task to run is the most urgent; pick it the same way PendSV will.
         currentTask = Scheduler.pickNext()
+        #if KEEL_SPLIT_STACK
+        SegmentedStacks.runningTaskChanged(currentTask.unsafelyUnwrapped)
+        #endif
         portStartFirstTask()
         while true { Processor.waitForInterrupt() }  // not reached: the SVC never returns here
     }

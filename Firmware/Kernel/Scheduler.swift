@@ -227,6 +227,9 @@ func schedule() -> UnsafeMutableRawPointer {
     #endif
     let next = Scheduler.pickNext()
     currentTask = next
+    #if KEEL_SPLIT_STACK
+    SegmentedStacks.runningTaskChanged(next)
+    #endif
     return UnsafeMutableRawPointer(next)
 }
 

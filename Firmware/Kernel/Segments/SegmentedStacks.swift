@@ -36,11 +36,12 @@
 @_silgen_name("__STACK_LIMIT")
 nonisolated(unsafe) var stackLimitWord: UInt32 = 0
 
-// What `__morestack`'s fast path (Port/armv6m/MoreStack.S) reads, under C names: the table
-// of chains (an address), the slack below every limit, and what a segment holds besides a
+// What `__morestack`'s fast path (Port/armv6m/MoreStack.S) reads, under C names: the running
+// task's chain (an address), the slack below every limit, and what a segment holds besides a
 // function's frame and stack arguments (its header, 4 bytes of alignment and the slack).
-@_silgen_name("keel_segment_chains")
-nonisolated(unsafe) var segmentChainTable: UInt32 = 0
+/// The running task's chain (an address), kept at every switch-in (`runningTaskChanged`).
+@_silgen_name("keel_running_chain")
+nonisolated(unsafe) var runningChainAddress: UInt32 = 0
 @_silgen_name("keel_segment_slack")
 nonisolated(unsafe) var segmentSlackWord: UInt32 = 384
 @_silgen_name("keel_segment_fit")
@@ -137,7 +138,6 @@ enum Refusal: UInt8 {
         checkFastPathLayout()
         self.chains = chains
         self.slackBytes = slackBytes
-        segmentChainTable = UInt32(UInt(bitPattern: chains))
         segmentSlackWord = slackBytes
         segmentFitWord = headerBytes &+ 4 &+ slackBytes
         for index in 0..<(sizes.count / 2) {
@@ -154,13 +154,18 @@ enum Refusal: UInt8 {
     static func checkFastPathLayout() {
         typealias C = SegmentChain
         typealias T = TaskControlBlock
-        let agrees = MemoryLayout<C>.stride == 64
-            && MemoryLayout<C>.offset(of: \C.current) == 8 && MemoryLayout<C>.offset(of: \C.spare) == 12
+        let agrees = MemoryLayout<C>.offset(of: \C.current) == 8 && MemoryLayout<C>.offset(of: \C.spare) == 12
             && MemoryLayout<C>.offset(of: \C.heldBytes) == 16 && MemoryLayout<C>.offset(of: \C.segments) == 24
             && MemoryLayout<C>.offset(of: \C.splits) == 32 && MemoryLayout<C>.offset(of: \C.firstBottom) == 56
             && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
-            && MemoryLayout<T>.offset(of: \T.index) == 61
         if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
+    }
+
+    /// The scheduler's call at every switch-in: `__morestack` finds the running task's chain
+    /// in one load.
+    @inline(__always)
+    static func runningTaskChanged(_ task: TaskPointer) {
+        runningChainAddress = UInt32(UInt(bitPattern: chain(task)))
     }
 
     @inline(__always)
@@ -252,7 +257,7 @@ enum Refusal: UInt8 {
     /// never splits again (the hot split's cure; the bytes go back when the task is switched
     /// out back above them, `trimFirstSegment`, or with the segment). Otherwise a segment:
     /// records where the old stack was, moves the limits and returns the new SP, with room
-    /// for the caller's r4, r5 and the arguments, which `__morestack` copies.
+    /// for the stack arguments, which `__morestack` copies.
     static func grow(frameBytes: UInt32, argumentBytes: UInt32, oldStackPointer: UInt32) -> UInt32 {
         guard !Processor.isInHandlerMode else { handlerOverflow(oldStackPointer) }
         let task = currentTask.unsafelyUnwrapped
@@ -295,8 +300,9 @@ enum Refusal: UInt8 {
         if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
         if chain.pointee.segments > chain.pointee.peakSegments { chain.pointee.peakSegments = chain.pointee.segments }
         setLimits(task, segmentBottom: segment.bottom, slack: slack)
-        // The arguments start 8-byte aligned below the header; r4 and r5 go just below them.
-        return ((header &- argumentBytes) & ~7) &- 8
+        // The arguments start 8-byte aligned below the header (`__morestack` loads r4 and r5
+        // itself and enters the body past its pop).
+        return (header &- argumentBytes) & ~7
     }
 
     /// The in-place growth of `grow`: true when the segment in use now reaches far enough

@@ -40,34 +40,26 @@
     .thumb
     .text
 
-@ SegmentChain (SegmentedStacks.swift): field offsets, and its stride as a shift.
+@ SegmentChain (SegmentedStacks.swift): field offsets.
     .equ CHAIN_CURRENT, 8
     .equ CHAIN_SPARE, 12
     .equ CHAIN_HELD, 16
     .equ CHAIN_SEGMENTS, 24
     .equ CHAIN_SPLITS, 32
     .equ CHAIN_FIRST_BOTTOM, 56
-    .equ CHAIN_STRIDE_SHIFT, 6
 @ TaskControlBlock (TaskControlBlock.swift).
     .equ TCB_STACK_LIMIT, 36
     .equ TCB_SPLIT_LIMIT, 56
-    .equ TCB_INDEX, 61
 @ SegmentHeader, in a segment's top 16 bytes.
     .equ HEADER_PREVIOUS, 0
     .equ HEADER_RETURN_SP, 4
     .equ HEADER_BOTTOM, 8
     .equ HEADER_BYTES, 12
 
-@ CHAIN chain, tcb, scratch: chain = the running task's SegmentChain, tcb = the running task.
-    .macro CHAIN chain, tcb, scratch
-    ldr   \tcb, =keel_scheduler
-    ldr   \tcb, [\tcb]                  @ tcb = the running task (the scheduler's first word)
-    movs  \chain, #TCB_INDEX
-    ldrb  \chain, [\tcb, \chain]        @ chain = its index (past ldrb's 5-bit immediate)
-    lsls  \chain, \chain, #CHAIN_STRIDE_SHIFT @ chain = its chain's offset in the table
-    ldr   \scratch, =keel_segment_chains
-    ldr   \scratch, [\scratch]          @ scratch = the table of chains
-    adds  \chain, \chain, \scratch       @ chain = its chain
+@ CHAIN chain: chain = the running task's SegmentChain (kept by the scheduler at switch-in).
+    .macro CHAIN chain
+    ldr   \chain, =keel_running_chain
+    ldr   \chain, [\chain]              @ chain = the running task's chain
     .endm
 
 @ LIMITS bottom, tcb, scratch: the running task's limits for a segment whose lowest address
@@ -95,7 +87,7 @@ __morestack:
     mrs   r0, ipsr                  @ r0 = the exception being handled, 0 in a task
     cmp   r0, #0
     bne   .Lgrow_in_swift           @ a handler's split: Swift reports the handler overflow
-    CHAIN r2, r0, r1                @ r2 = the task's chain
+    CHAIN r2                        @ r2 = the task's chain
     ldr   r1, [r2, #CHAIN_SPARE]    @ r1 = its spare segment's header, 0 if none
     cmp   r1, #0
     beq   .Lgrow_in_swift           @ no spare: Swift takes a segment from the pool
@@ -129,8 +121,7 @@ __morestack:
     LIMITS r0, r2, r3               @ the limits move to the spare
     subs  r0, r1, r5                @ r0 = the header less the arguments
     lsrs  r0, r0, #3
-    lsls  r0, r0, #3                @ the arguments start 8-byte aligned below the header
-    subs  r0, r0, #8                @ r0 = new SP, with room for r4_c and r5_c
+    lsls  r0, r0, #3                @ r0 = new SP: the arguments start 8-byte aligned below the header
     mov   r4, r12                   @ r4 = the mask, where the slow path leaves it
     b     .Lgrown
 .Lspare_too_small:
@@ -140,17 +131,18 @@ __morestack:
     mov   r1, r5                    @ r1 = bytes of its stack arguments
     mov   r2, sp                    @ r2 = old SP, kept in the new segment's header
     mov   r4, r3                    @ r4 = the mask (grow keeps r4, r5)
-    bl    keel_segment_grow         @ r0 = new SP (room for r4_c, r5_c, args), or 0: grown in place
+    bl    keel_segment_grow         @ r0 = new SP (room for the arguments), or 0: grown in place
     cmp   r0, #0
     beq   .Lgrown_in_place
-.Lgrown:
-    add   r1, sp, #24               @ r1 = &r4_c on the old stack
-    adds  r5, r5, #8                @ r5 = bytes to copy: r4_c, r5_c and the arguments
+.Lgrown:                            @ r0 = new SP (where the arguments go), r4 = mask, r5 = argument bytes
+    add   r1, sp, #32               @ r1 = the stack arguments on the old stack (past r4_c, r5_c)
+    cmp   r5, #0
+    beq   2f                        @ no stack arguments (the common case): nothing to copy
 1:  subs  r5, r5, #4                @ copy one word, top first (flags from subs)
     ldr   r2, [r1, r5]
     str   r2, [r0, r5]
     bne   1b                        @ ... down to offset 0
-    mov   r1, sp                    @ r1 = old SP
+2:  mov   r1, sp                    @ r1 = old SP
 #if defined(KEEL_ARMV8M)
     movs  r2, #0
     msr   psplim, r2                @ no hardware limit while SP moves between segments
@@ -164,18 +156,22 @@ __morestack:
 #endif
     msr   primask, r4               @ interrupts as the task had them
     ldr   r4, [r1, #16]             @ r4 = the stub's address (lr on entry, Thumb bit set)
-    adds  r4, r4, #8                @ r4 = the function's body, just past the stub
-    mov   r12, r4                   @ r12 = the body
+    adds  r4, r4, #10               @ r4 = the body past its first instruction, pop {r4, r5} ...
+    mov   r12, r4                   @ r12 = there
+    ldr   r4, [r1, #24]             @ ... which is done here instead: r4 = r4_c
+    ldr   r5, [r1, #28]             @ r5 = r5_c (so neither is copied to the new segment)
     ldm   r1, {r0-r3}               @ r0-r3 = the function's arguments (r1 last: no writeback)
     blx   r12                       @ run the function on the new segment; r0-r3 = its result
 
     push  {r0-r3}                   @ keep the result on the new segment (nothing reuses it while masked)
     mrs   r4, primask               @ r4 = the task's interrupt mask
     cpsid i                         @ no switch while the segment goes back and the limits move
-    CHAIN r2, r0, r1                @ r2 = the task's chain, r0 = the task
+    CHAIN r2                        @ r2 = the task's chain
     ldr   r1, [r2, #CHAIN_SPARE]
     cmp   r1, #0
     bne   .Lrelease_in_swift        @ a spare already: Swift gives this segment back to the pool
+    ldr   r0, =keel_scheduler
+    ldr   r0, [r0]                  @ r0 = the running task
     ldr   r1, [r2, #CHAIN_CURRENT]  @ r1 = the segment being left
     str   r1, [r2, #CHAIN_SPARE]    @ it stays with the task as its spare
     ldr   r3, [r1, #HEADER_PREVIOUS]

@@ -64,29 +64,39 @@ public enum TaskTableGenerator {
             let reserves = ordered.map { index -> String in
                 application.tasks[index].segmented.map { String($0.maximumBytes - $0.initialBytes) } ?? "0"
             } + ["0"]
-            let allocator = application.segmentAllocator.typeName
-            lines.append("// The segment allocator keel.json chose (\"segment_allocator\"), which the kernel calls under C names.")
-            lines.append("nonisolated(unsafe) var keelSegmentAllocator: \(allocator)? = nil")
-            lines.append("let keelSegmentReserves: InlineArray<\(ordered.count + 1), UInt32> = [\(reserves.joined(separator: ", "))]")
-            lines.append("@_cdecl(\"keel_segment_allocate\") func keelSegmentAllocate(_ bytes: UInt32, _ task: UInt32) -> UInt32 {")
-            lines.append("    keelSegmentAllocator!.allocate(bytes, task: Int(task)) ?? 0")
-            lines.append("}")
-            lines.append("@_cdecl(\"keel_segment_free\") func keelSegmentFree(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) {")
-            lines.append("    keelSegmentAllocator!.release(bottom, bytes: bytes, task: Int(task))")
-            lines.append("}")
-            lines.append("@_cdecl(\"keel_segment_claim\") func keelSegmentClaim(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) -> Bool {")
-            lines.append("    keelSegmentAllocator!.claim(bottom, bytes: bytes, task: Int(task))")
-            lines.append("}")
+            if application.usesSegmentedStacks {
+                let allocator = application.segmentAllocator.typeName
+                lines.append("// The segment allocator keel.json chose (\"segment_allocator\"), which the kernel calls under C names.")
+                lines.append("nonisolated(unsafe) var keelSegmentAllocator: \(allocator)? = nil")
+                lines.append("let keelSegmentReserves: InlineArray<\(ordered.count + 1), UInt32> = [\(reserves.joined(separator: ", "))]")
+                lines.append("@_cdecl(\"keel_segment_allocate\") func keelSegmentAllocate(_ bytes: UInt32, _ task: UInt32) -> UInt32 {")
+                lines.append("    keelSegmentAllocator!.allocate(bytes, task: Int(task)) ?? 0")
+                lines.append("}")
+                lines.append("@_cdecl(\"keel_segment_free\") func keelSegmentFree(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) {")
+                lines.append("    keelSegmentAllocator!.release(bottom, bytes: bytes, task: Int(task))")
+                lines.append("}")
+                lines.append("@_cdecl(\"keel_segment_claim\") func keelSegmentClaim(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) -> Bool {")
+                lines.append("    keelSegmentAllocator!.claim(bottom, bytes: bytes, task: Int(task))")
+                lines.append("}")
+            } else {
+                // Split code for T6 only: no segment region, and no allocator to build at boot.
+                lines.append("// No segmented task: the kernel's calls for segments find none.")
+                lines.append("@_cdecl(\"keel_segment_allocate\") func keelSegmentAllocate(_ bytes: UInt32, _ task: UInt32) -> UInt32 { 0 }")
+                lines.append("@_cdecl(\"keel_segment_free\") func keelSegmentFree(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) {}")
+                lines.append("@_cdecl(\"keel_segment_claim\") func keelSegmentClaim(_ bottom: UInt32, _ bytes: UInt32, _ task: UInt32) -> Bool { false }")
+            }
             lines.append("")
         }
         lines.append("@_cdecl(\"keel_start_application\") func keelStartApplication() {")
         if splitStack {
             let pool = layout.segmentPool
-            lines.append("    withUnsafePointer(to: keelSegmentReserves) { reserves in")
-            lines.append("        keelSegmentAllocator = \(application.segmentAllocator.typeName)(")
-            lines.append("            region: UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(\(hex(pool?.bottom ?? 0)))), count: \(pool?.bytes ?? 0)),")
-            lines.append("            reserves: UnsafeBufferPointer(start: UnsafeRawPointer(reserves).assumingMemoryBound(to: UInt32.self), count: \(ordered.count + 1)))")
-            lines.append("    }")
+            if application.usesSegmentedStacks {
+                lines.append("    withUnsafePointer(to: keelSegmentReserves) { reserves in")
+                lines.append("        keelSegmentAllocator = \(application.segmentAllocator.typeName)(")
+                lines.append("            region: UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: UInt(\(hex(pool?.bottom ?? 0)))), count: \(pool?.bytes ?? 0)),")
+                lines.append("            reserves: UnsafeBufferPointer(start: UnsafeRawPointer(reserves).assumingMemoryBound(to: UInt32.self), count: \(ordered.count + 1)))")
+                lines.append("    }")
+            }
             lines.append("    withUnsafePointer(to: keelSegmentSizes) { sizes in")
             lines.append("        SegmentedStacks.configure(")
             lines.append("            chains: withUnsafeMutablePointer(to: &keelSegmentChains) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: SegmentChain.self) },")
