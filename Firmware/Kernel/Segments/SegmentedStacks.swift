@@ -3,8 +3,13 @@
 // Every function of task code starts with LLVM's split-stack prologue: it compares SP (minus
 // its frame, for frames of 256 bytes and more) with the word `__STACK_LIMIT` and calls
 // `__morestack` when there is too little room. `__morestack` masks interrupts and calls
-// `keel_segment_grow`, which hands it a new segment; when the function returns, it calls
-// `keel_segment_release`, which takes the segment back and says where the old stack was.
+// `keel_segment_grow`, which either grows the segment in use down in place (the function
+// then runs right there) or hands it a new segment; in that case, when the function
+// returns, it calls `keel_segment_release`, which takes the segment back and says where the
+// old stack was. Taking and giving back the task's spare segment is done in `__morestack`
+// itself, without calling here (the fast path).
+//
+// Which bytes a segment gets is the application's allocator's choice (SegmentAllocator.swift).
 //
 // The limit word belongs to the running task: the port loads it from the task's context at
 // every switch-in (`SavedContext.splitLimit`), and grow and release change both. It lies
@@ -17,10 +22,16 @@
 // bottom and size. The chain of a task runs from the current segment back to its first
 // segment (the stack the layout planner placed), which is never released.
 //
-// No hot split: a released segment stays with its task as a spare, so a loop calling a
-// function exactly at a segment boundary takes the spare every time and never touches the
-// pool. A task holds at most one spare; spares go back to the pool when another task's
-// request would otherwise fail, and when the task stops.
+// No hot split: when the bytes just below the segment in use are free, it grows down into
+// them (`growInPlace`), so a loop calling a function across the boundary grows once and
+// never calls `__morestack` again; the layout puts the first segmented task's first segment
+// on the pool for that. Otherwise a released segment stays with its task as a spare, so such
+// a loop takes the spare every time and never touches the pool. A task holds at most one
+// spare; spares go back to the pool when another task's request would otherwise fail, and
+// when the task stops; a growth goes back when the task waits (`trimFirstSegment`).
+//
+// Fixed stacks in a split image have a chain too (no segments): under T6 their limit keeps
+// the same slack above their bottom (`resetFixed`).
 //
 // Exhaustion: when the pool cannot serve a request, or the task would hold more than its
 // `max`, the request is refused. Grow records why, pends PendSV and lets it run: the

@@ -168,7 +168,7 @@ public enum RunReport {
         if let pool = records.first(where: { $0.kind == .pool }) {
             let total = pool["bytes"] ?? 0, lowest = pool["lowest_free"] ?? 0
             text += "\npool: \(total) bytes, peak use \(total - lowest), free at the end \(value(pool, "free")), "
-                + "\(value(pool, "allocations")) allocations, \(value(pool, "refusals")) refused, "
+                + "\(value(pool, "allocations")) allocations, \(value(pool, "grown_in_place")) growths in place, \(value(pool, "refusals")) refused, "
                 + "slack \(value(pool, "slack")) bytes per segment"
         }
         return text
