@@ -33,6 +33,24 @@ final class EntryCheckTests: XCTestCase {
         do { try EntryCheck.check(application); return "no error" } catch { return error.description }
     }
 
+    /// `"segment_allocator"` naming a type: one the sources declare passes (so do the kernel's
+    /// own names); a misspelt one is one line about the manifest with the close match.
+    func testSegmentAllocatorMustBeDeclared() throws {
+        let source = """
+        import Keel
+        func sensorTask() {}
+        struct BumpSegments: SegmentAllocator {}
+        """
+        var app = try application(source, entry: "sensorTask")
+        app.segmentAllocator = .custom("BumpSegments")
+        XCTAssertEqual(problem(app), "no error")
+        app.segmentAllocator = .custom("SegmentPool")
+        XCTAssertEqual(problem(app), "no error")
+        app.segmentAllocator = .custom("BumpSegment")
+        XCTAssertTrue(problem(app).contains("'segment_allocator' names 'BumpSegment', which no Swift source of the application declares"), problem(app))
+        XCTAssertTrue(problem(app).contains("did you mean 'BumpSegments'?"), problem(app))
+    }
+
     func testMistakesAreOneLineAboutTheManifest() throws {
         let source = """
         import Keel

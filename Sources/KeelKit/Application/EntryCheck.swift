@@ -1,4 +1,5 @@
-// Task entries checked against the application's sources before anything is compiled, so a
+// Task entries (and an application's own segment allocator) checked against the
+// application's sources before anything is compiled, so a
 // mistake in the manifest is one line about the manifest, not a compiler error in generated
 // code ("cannot find 'sensorTsk' in scope" in KeelGenerated.swift).
 //
@@ -28,6 +29,7 @@ public enum EntryCheck {
     /// with no arguments, naming the manifest, the task, the entry and a close match.
     public static func check(_ application: Application) throws(KeelError) {
         let manifest = application.directory.appendingPathComponent(Manifest.fileName).path
+        try checkSegmentAllocator(application, manifest: manifest)
         var declarations: [Declaration] = []
         for source in application.sources {
             guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
@@ -48,6 +50,27 @@ public enum EntryCheck {
                     + "(a task starts with nothing to pass it), but \(first.file):\(first.line) declares func \(first.name)(\(first.parameters))")
             }
         }
+    }
+
+    /// A `"segment_allocator"` that names a type of the application must name one its sources
+    /// declare (`struct`, `class`, `enum` or `actor`), or the kernel's own type names.
+    static func checkSegmentAllocator(_ application: Application, manifest: String) throws(KeelError) {
+        guard case .custom(let name) = application.segmentAllocator else { return }
+        if name == SegmentAllocatorChoice.pool.typeName || name == SegmentAllocatorChoice.reserved.typeName { return }
+        let simple = String(name.split(separator: ".").last ?? Substring(name))
+        var types = Set<String>()
+        for source in application.sources {
+            guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
+            let words = stripped(text).split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).map(String.init)
+            for (index, word) in words.enumerated().dropLast() where ["struct", "class", "enum", "actor"].contains(word) {
+                types.insert(words[index + 1])
+            }
+        }
+        guard !types.contains(simple) else { return }
+        var problem = "'segment_allocator' names '\(name)', which no Swift source of the application declares "
+            + "(a type conforming to SegmentAllocator; the kernel's own are \"pool\" and \"reserved\")"
+        if let near = closest(to: simple, among: types) { problem += "; did you mean '\(near)'?" }
+        throw .manifestInvalid(path: manifest, problem: problem)
     }
 
     /// Every `func name(parameters)` in `text`, with its line.
