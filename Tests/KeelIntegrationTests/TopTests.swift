@@ -15,6 +15,11 @@ import XCTest
 final class TopTests: XCTestCase {
     let tasks: Set<String> = ["sensor", "filter", "reporter"]
 
+    /// The three boards' images, built two at a time (the runs are each test's own).
+    override class func setUp() {
+        TestFirmware.shared.warm(allBoards.map { .init(app: "forever", board: $0) }, running: false)
+    }
+
     func testTheTableAtTheTimeoutShowsTheHighWaterEachTaskLoggedOnEveryBoard() throws {
         for board in allBoards {
             let image = try TestFirmware.shared.image("forever", board: board)
