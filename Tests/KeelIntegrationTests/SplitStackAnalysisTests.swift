@@ -85,14 +85,18 @@ final class SplitStackAnalysisTests: XCTestCase {
         XCTAssertEqual(StackCheck.findings(report).filter { $0.kind == .uncheckedRunTooLong }, [])
     }
 
+    /// `segmented` with `deep`'s first segment sized by the analysis (SegmentedStackTests
+    /// builds and runs it beside its own images, two at a time).
+    static func automaticFirst(_ application: inout Application) {
+        let index = application.tasks.firstIndex { $0.name == "deep" }!
+        application.tasks[index].automaticStack = true
+    }
+
     /// `"initial": "auto"`: the first segment holds the task's path with each recursion
     /// once, an exception frame and the slack; the task runs to the same result.
     func testAutomaticFirstSegmentHoldsThePathAndTheSlack() throws {
         let board = "mps2-an385"
-        let image = try TestFirmware.shared.image("segmented", board: board, variant: "auto-first") { application in
-            let index = application.tasks.firstIndex { $0.name == "deep" }!
-            application.tasks[index].automaticStack = true
-        }
+        let image = try TestFirmware.shared.image("segmented", board: board, variant: "auto-first", change: Self.automaticFirst)
         let report = try TestFirmware.shared.stackReport("segmented", board: board, variant: "auto-first")
         let deep = try XCTUnwrap(report.tasks.first { $0.task == "deep" })
         let expected = (Int(deep.pathBytes) + 36 + SegmentedStack.slackBytes + 7) / 8 * 8
