@@ -130,8 +130,10 @@ enum Refusal: UInt8 {
 }
 
 @_spi(Build) public enum SegmentedStacks {
-    /// Bytes between a segment's bottom and its limit (the same figure `keel` plans with).
-    nonisolated(unsafe) static var slackBytes: UInt32 = 384
+    /// Bytes between a segment's bottom and its limit (the same figure `keel` plans with),
+    /// kept in the word `__morestack` reads.
+    @inline(__always)
+    static var slackBytes: UInt32 { segmentSlackWord }
     /// The segment region and its accounting; the application's allocator hands it out.
     nonisolated(unsafe) static var pool = SegmentRegion()
     nonisolated(unsafe) static var chains: UnsafeMutablePointer<SegmentChain>? = nil
@@ -148,7 +150,6 @@ enum Refusal: UInt8 {
                           poolStart: UInt32, poolBytes: UInt32, slackBytes: UInt32) {
         checkFastPathLayout()
         self.chains = chains
-        self.slackBytes = slackBytes
         segmentSlackWord = slackBytes
         segmentFitWord = headerBytes &+ 4 &+ slackBytes
         for index in 0..<(sizes.count / 2) {
@@ -194,8 +195,8 @@ enum Refusal: UInt8 {
 
     /// Points the task's limits at the segment whose lowest address is `bottom`.
     @inline(__always)
-    static func setLimits(_ task: TaskPointer, segmentBottom bottom: UInt32, slack: UInt32) {
-        let limit = bottom &+ slack
+    static func setLimits(_ task: TaskPointer, segmentBottom bottom: UInt32) {
+        let limit = bottom &+ slackBytes
         task.pointee.context.splitLimit = limit
         #if KEEL_LIMIT_REGISTER
         task.pointee.context.stackLimit = bottom  // PSPLIM, loaded by the port
@@ -233,7 +234,7 @@ enum Refusal: UInt8 {
         chain.pointee.peakBytes = max(chain.pointee.peakBytes, chain.pointee.heldBytes)
         paintSlack(bottom: task.pointee.stackBottom)
         chain.pointee.slackPainted = true
-        setLimits(task, segmentBottom: task.pointee.stackBottom, slack: slackBytes)
+        setLimits(task, segmentBottom: task.pointee.stackBottom)
         Interrupts.restore(interrupts)
     }
 
@@ -273,10 +274,9 @@ enum Refusal: UInt8 {
         guard !Processor.isInHandlerMode else { handlerOverflow(oldStackPointer) }
         let task = currentTask.unsafelyUnwrapped
         let chain = self.chain(task)
-        let slack = slackBytes
         guard chain.pointee.maximumBytes != 0 else { refuse(task, .fixedStack, frameBytes &+ argumentBytes, oldStackPointer) }
         // Header, arguments (plus alignment), the frame, and the slack under the limit.
-        let needed = roundUpToGranule(headerBytes &+ argumentBytes &+ 4 &+ frameBytes &+ slack)
+        let needed = roundUpToGranule(headerBytes &+ argumentBytes &+ 4 &+ frameBytes &+ slackBytes)
         var segment: SegmentHeader
         // The spare's header, read once (its links are rewritten below; bottom and size stay).
         let spare = chain.pointee.spare == 0 ? nil : SegmentHeader.at(chain.pointee.spare)
@@ -310,7 +310,7 @@ enum Refusal: UInt8 {
         chain.pointee.splits &+= 1
         if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
         if chain.pointee.segments > chain.pointee.peakSegments { chain.pointee.peakSegments = chain.pointee.segments }
-        setLimits(task, segmentBottom: segment.bottom, slack: slack)
+        setLimits(task, segmentBottom: segment.bottom)
         // The arguments start 8-byte aligned below the header (`__morestack` loads r4 and r5
         // itself and enters the body past its pop).
         return (header &- argumentBytes) & ~7
@@ -346,7 +346,7 @@ enum Refusal: UInt8 {
         // The new slack's paint stops short of this very code, which runs on the task's stack
         // a little below the SP it was called with (that is, possibly inside the new slack).
         Memory.fillWords(from: wanted, to: min(wanted &+ slackBytes, (portProcessStack() &- 64) & ~3), with: stackPaintWord)
-        setLimits(task, segmentBottom: wanted, slack: slackBytes)
+        setLimits(task, segmentBottom: wanted)
         return true
     }
 
@@ -372,7 +372,7 @@ enum Refusal: UInt8 {
         chain.pointee.heldBytes &-= newFirst &- first
         chain.pointee.firstBottom = newFirst
         paintSlack(bottom: newFirst)
-        setLimits(task, segmentBottom: newFirst, slack: slackBytes)
+        setLimits(task, segmentBottom: newFirst)
     }
 
     /// The function that split has returned: its segment becomes the spare (or goes back to
@@ -391,7 +391,7 @@ enum Refusal: UInt8 {
             returnToPool(chain, segment)
         }
         let below = segment.previous == 0 ? chain.pointee.firstBottom : SegmentHeader.at(segment.previous).bottom
-        setLimits(task, segmentBottom: below, slack: slackBytes)
+        setLimits(task, segmentBottom: below)
         return segment.returnStackPointer
     }
 
