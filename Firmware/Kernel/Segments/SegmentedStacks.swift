@@ -326,7 +326,7 @@ enum Refusal: UInt8 {
         let task = currentTask.unsafelyUnwrapped
         let chain = self.chain(task)
         let header = chain.pointee.current
-        let bottom = header == 0 ? chain.pointee.firstBottom : Memory.loadWord(header &+ 8)
+        let bottom = header == 0 ? chain.pointee.firstBottom : SegmentHeader.at(header).bottom
         let wanted = (oldStackPointer &- frameBytes &- slackBytes) & ~(SegmentPool.granuleBytes &- 1)
         guard wanted < bottom, oldStackPointer > frameBytes &+ slackBytes else { return false }
         let bytes = bottom &- wanted
@@ -335,8 +335,10 @@ enum Refusal: UInt8 {
         if header == 0 {
             chain.pointee.firstBottom = wanted
         } else {
-            Memory.storeWord(header &+ 8, wanted)                                  // its bottom
-            Memory.storeWord(header &+ 12, Memory.loadWord(header &+ 12) &+ bytes) // its size
+            var segment = SegmentHeader.at(header)  // the header stays at the top; the segment reaches lower
+            segment.bottom = wanted
+            segment.bytes &+= bytes
+            SegmentHeader.store(segment, at: header)
         }
         chain.pointee.heldBytes &+= bytes
         if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
