@@ -81,8 +81,7 @@ struct SegmentRegion {
             refusals &+= 1
             return nil
         }
-        freeBytes &-= bytes
-        if freeBytes < lowestFreeBytes { lowestFreeBytes = freeBytes }
+        take(bytes)
         allocations &+= 1
         return bottom
     }
@@ -91,8 +90,7 @@ struct SegmentRegion {
     /// counted as growths, not as segments handed out.
     mutating func claim(_ bottom: UInt32, bytes: UInt32, task: Int) -> Bool {
         guard applicationSegmentClaim(bottom, bytes, UInt32(truncatingIfNeeded: task)) else { return false }
-        freeBytes &-= bytes
-        if freeBytes < lowestFreeBytes { lowestFreeBytes = freeBytes }
+        take(bytes)
         growths &+= 1
         return true
     }
@@ -104,9 +102,14 @@ struct SegmentRegion {
     }
 
     mutating func free(_ bottom: UInt32, bytes: UInt32, task: Int) {
-        applicationSegmentFree(bottom, bytes, UInt32(truncatingIfNeeded: task))
-        freeBytes &+= bytes
+        shrink(bottom, bytes: bytes, task: task)
         releases &+= 1
+    }
+
+    /// Bytes handed out: fewer free, and perhaps a new low.
+    private mutating func take(_ bytes: UInt32) {
+        freeBytes &-= bytes
+        if freeBytes < lowestFreeBytes { lowestFreeBytes = freeBytes }
     }
 }
 
