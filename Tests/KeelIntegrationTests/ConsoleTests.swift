@@ -7,9 +7,8 @@ import KeelKit
 import XCTest
 
 final class ConsoleTests: XCTestCase {
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.map { .init(app: "periodic", board: $0) })
-    }
+    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "periodic", board: $0) }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testConsoleGoesOverTheUARTOnEveryBoard() throws {
         for board in allBoards {

@@ -7,9 +7,8 @@ import KeelKit
 import XCTest
 
 final class DemoTests: XCTestCase {
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.map { .init(app: "demo", board: $0) })
-    }
+    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "demo", board: $0) }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testPipelineRunsThroughTheOverflowOnEveryBoard() throws {
         for board in allBoards {

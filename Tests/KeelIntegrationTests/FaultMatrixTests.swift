@@ -8,7 +8,9 @@ import XCTest
 
 final class FaultMatrixTests: XCTestCase {
     /// Every image of the matrix (MPUOverflowTests asks for the same ones), two at a time.
-    override class func setUp() {
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
+
+    static var firmware: [TestFirmware.Request] {
         var requests: [TestFirmware.Request] = []
         for name in allBoards {
             guard let board = try? BoardCatalog.board(named: name) else { continue }
@@ -18,7 +20,7 @@ final class FaultMatrixTests: XCTestCase {
             requests.append(.init(app: "segmented", board: name))
         }
         requests.append(.init(app: "mpu-overflow", board: "mps2-an505", variant: "small-guard", change: smallGuard))
-        TestFirmware.shared.warm(requests)
+        return requests
     }
 
     /// Every scenario task behind a 32-byte guard (the checker and the bystander as they are).

@@ -7,9 +7,8 @@ import KeelKit
 import XCTest
 
 final class LogTests: XCTestCase {
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.map { .init(app: "log", board: $0) })
-    }
+    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "log", board: $0) }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// What the run shows, the chatter task's lines aside (they are checked on their own).
     static let expected = [

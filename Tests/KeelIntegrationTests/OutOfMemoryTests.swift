@@ -16,10 +16,9 @@ final class OutOfMemoryTests: XCTestCase {
         XCTAssertEqual(result.stacks.first { $0.task == "hungry" }?.state, "killed", log, file: file, line: line)
     }
 
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.map { .init(app: "out-of-memory", board: $0) }
-            + ["mps2-an385", "microbit"].map { .init(app: "out-of-memory", board: $0, variant: "segmented", change: segmented) })
-    }
+    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "out-of-memory", board: $0) }
+        + ["mps2-an385", "microbit"].map { .init(app: "out-of-memory", board: $0, variant: "segmented", change: segmented) }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// `hungry` on a segmented stack, with a small pool.
     static func segmented(_ application: inout Application) {

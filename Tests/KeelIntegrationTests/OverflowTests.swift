@@ -6,11 +6,10 @@ import XCTest
 final class OverflowTests: XCTestCase {
     enum Technique: String { case t1 = "limit-register", t4 = "red-zone", t5 = "sp-check" }
 
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.flatMap { board in
-            [Technique.t4, .t5].map { request($0, on: board) } + (board == "mps2-an505" ? [request(.t1, on: board)] : [])
-        })
+    static let firmware: [TestFirmware.Request] = allBoards.flatMap { board in
+        [Technique.t4, .t5].map { request($0, on: board) } + (board == "mps2-an505" ? [request(.t1, on: board)] : [])
     }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     static func request(_ technique: Technique, on board: String) -> TestFirmware.Request {
         .init(app: "overflow", board: board, variant: technique.rawValue) { application in

@@ -4,9 +4,10 @@ import KeelKit
 import XCTest
 
 final class SchedulingTests: XCTestCase {
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.flatMap { board in ["interleave", "high-water"].map { .init(app: $0, board: board) } })
+    static let firmware: [TestFirmware.Request] = allBoards.flatMap { board in
+        ["interleave", "high-water"].map { .init(app: $0, board: board) }
     }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testThreeTasksInterleaveByPriorityAndSleepOnEveryBoard() throws {
         let expected = ["H0@0", "M0@0", "L0@0", "L1@1", "M1@2", "L2@2", "H1@3", "M2@4", "H2@6"]

@@ -9,12 +9,11 @@ import XCTest
 final class SegmentedStackTests: XCTestCase {
     /// The shared-pool and the reserved-segments images of every board, two at a time, and
     /// SplitStackAnalysisTests' automatic first segment (its two builds took 45 s alone).
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.flatMap { board in
-            [.init(app: "segmented", board: board)]
-                + (board == "microbit" ? [] : [.init(app: "segmented", board: board, variant: "reserved", change: reserved)])
-        } + [.init(app: "segmented", board: "mps2-an385", variant: "auto-first", change: SplitStackAnalysisTests.automaticFirst)])
-    }
+    static let firmware: [TestFirmware.Request] = allBoards.flatMap { board in
+        [.init(app: "segmented", board: board)]
+            + (board == "microbit" ? [] : [.init(app: "segmented", board: board, variant: "reserved", change: reserved)])
+    } + [.init(app: "segmented", board: "mps2-an385", variant: "auto-first", change: SplitStackAnalysisTests.automaticFirst)]
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func run(_ board: String) throws -> RunResult { try TestFirmware.shared.run("segmented", board: board) }
 

@@ -9,15 +9,15 @@ import KeelKit
 import XCTest
 
 final class ServicesTests: XCTestCase {
-    override class func setUp() {
+    static var firmware: [TestFirmware.Request] {
         var requests: [TestFirmware.Request] = []
         for board in allBoards {
             for app in ["queues", "inversion", "handler-blocks", "service-overflow"] { requests.append(.init(app: app, board: board)) }
             requests.append(.init(app: "inversion", board: board, variant: "no-inheritance", change: withoutInheritance))
         }
-        requests += ["mps2-an385", "microbit"].map { .init(app: "deadlock", board: $0) }
-        TestFirmware.shared.warm(requests)
+        return requests + ["mps2-an385", "microbit"].map { .init(app: "deadlock", board: $0) }
     }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// The test-only build: the same mutex, lending nothing.
     static func withoutInheritance(_ application: inout Application) { application.objects.mutexes[0].inheritsPriority = false }

@@ -5,9 +5,10 @@ import KeelKit
 import XCTest
 
 final class StackAnalysisTests: XCTestCase {
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.flatMap { board in ["interleave", "stack-shapes", "segmented"].map { .init(app: $0, board: board) } })
+    static let firmware: [TestFirmware.Request] = allBoards.flatMap { board in
+        ["interleave", "stack-shapes", "segmented"].map { .init(app: $0, board: board) }
     }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// Every application the suite runs anyway (so no extra QEMU time), on every board.
     static let measuredApps = ["stack-shapes", "interleave", "high-water", "segmented"]

@@ -1,5 +1,14 @@
 // Shared firmware for the QEMU tests: each (application, variant, board) is built and run once
 // per test process, whatever number of tests look at its output.
+//
+// Time: building firmware is most of the suite's time, and one build or QEMU run keeps one
+// core busy. A test class warms its own images two at a time before its tests; and when the
+// whole suite runs (`Scripts/test` sets KEEL_TEST_PREFETCH), one more thread builds and runs
+// every class's images ahead, in the order the classes run (`catalog`), so the second core
+// works while a class's tests run one QEMU at a time. A key is built or run by one thread
+// at a time; another that asks for it meanwhile waits for that result.
+// The images go to a folder of their own (`buildFolder`), never the examples' `.build`,
+// which the command-line tests build into at the same time.
 
 import Foundation
 import KeelKit
@@ -9,27 +18,84 @@ final class TestFirmware: @unchecked Sendable {
     static let shared = TestFirmware()
 
     fileprivate let lock = NSLock()
-    fileprivate var runs: [String: RunResult] = [:]
-    fileprivate var images: [String: FirmwareImage] = [:]
+    fileprivate var runs: [String: Result<RunResult, Error>] = [:]
+    fileprivate var images: [String: Result<FirmwareImage, Error>] = [:]
     private var reports: [String: StackAnalysisReport] = [:]
+    /// Keys being built or run now, and what waits for them.
+    private var inFlight: [String: DispatchGroup] = [:]
+    private var prefetching = false
 
     lazy var builder: FirmwareBuilder? = (try? Toolchain.locate()).map { FirmwareBuilder(toolchain: $0) }
     lazy var runner: QEMURunner? = try? QEMURunner.locate()
+
+    /// Where the tests' images are built.
+    static let buildFolder = KeelRoot.cache.appendingPathComponent("test-images")
+
+    private init() { prefetch() }
+
+    /// Every image the QEMU test classes warm, in the order XCTest runs the classes (by name).
+    static var catalog: [Request] {
+        ConsoleTests.firmware + DemoTests.firmware + FaultMatrixTests.firmware + LogTests.firmware
+            + OutOfMemoryTests.firmware + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
+            + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware
+    }
+
+    /// Starts the thread that builds and runs the whole `catalog` ahead of the classes, once,
+    /// when the whole suite runs (a filtered run builds only what its tests ask for).
+    func prefetch() {
+        guard ProcessInfo.processInfo.environment["KEEL_TEST_PREFETCH"] != nil else { return }
+        let start = lock.withLock { () -> Bool in
+            defer { prefetching = true }
+            return !prefetching
+        }
+        guard start else { return }
+        let requests = Self.catalog
+        Thread.detachNewThread { [self] in
+            for request in requests { fetch(request) }
+        }
+    }
+
+    /// Runs `work` for `key` unless another thread is at it: then waits for that one.
+    /// `done` says whether the result is in already.
+    private func once(_ key: String, done: () -> Bool, _ work: () -> Void) {
+        lock.lock()
+        if done() { lock.unlock(); return }
+        if let group = inFlight[key] {
+            lock.unlock()
+            group.wait()
+            return
+        }
+        let group = DispatchGroup()
+        group.enter()
+        inFlight[key] = group
+        lock.unlock()
+        work()
+        lock.withLock { inFlight[key] = nil }
+        group.leave()
+    }
 
     /// Builds an example application for a board, with an optional change to its manifest.
     func image(_ app: String, board boardName: String, variant: String? = nil,
                change: (inout Application) -> Void = { _ in }) throws -> FirmwareImage {
         let key = "\(app)/\(variant ?? "")/\(boardName)"
-        if let image = lock.withLock({ images[key] }) { return image }
-        guard let builder else { throw XCTSkip("the firmware toolchain is not installed (run ./Scripts/setup)") }
-        let board = try BoardCatalog.board(named: boardName)
-        var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent(app), board: board)
-        if let variant { application.name += "-" + variant }
-        change(&application)
-        // Checked (check off): "auto" stacks are sized and the analysis kept for the tests.
-        let checked = try builder.buildChecked(application, for: board, mode: .off)
-        lock.withLock { images[key] = checked.image; reports[key] = checked.report }
-        return checked.image
+        once("image " + key, done: { images[key] != nil }) {
+            let result = Result { () throws -> (FirmwareImage, StackAnalysisReport?) in
+                guard let builder else { throw XCTSkip("the firmware toolchain is not installed (run ./Scripts/setup)") }
+                let board = try BoardCatalog.board(named: boardName)
+                var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent(app), board: board)
+                if let variant { application.name += "-" + variant }
+                application.buildFolder = Self.buildFolder
+                change(&application)
+                // Checked (check off): "auto" stacks are sized and the analysis kept for the tests.
+                let checked = try builder.buildChecked(application, for: board, mode: .off)
+                return (checked.image, checked.report)
+            }
+            lock.withLock {
+                images[key] = result.map(\.0)
+                if case .success(let built) = result { reports[key] = built.1 }
+            }
+        }
+        return try lock.withLock { images[key]! }.get()
     }
 
     /// The stack analysis of the image `image(...)` built for the same key.
@@ -42,40 +108,42 @@ final class TestFirmware: @unchecked Sendable {
     func run(_ app: String, board: String, variant: String? = nil,
              change: (inout Application) -> Void = { _ in }) throws -> RunResult {
         let key = "\(app)/\(variant ?? "")/\(board)"
-        if let result = lock.withLock({ runs[key] }) { return result }
-        let image = try image(app, board: board, variant: variant, change: change)
-        guard let runner else { throw XCTSkip("qemu-system-arm is not installed (run ./Scripts/setup)") }
-        let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
-        lock.withLock { runs[key] = result }
-        return result
+        once("run " + key, done: { runs[key] != nil }) {
+            let result = Result { () throws -> RunResult in
+                let image = try image(app, board: board, variant: variant, change: change)
+                guard let runner else { throw XCTSkip("qemu-system-arm is not installed (run ./Scripts/setup)") }
+                return try runner.run(image, options: RunOptions(timeoutSeconds: 60))
+            }
+            lock.withLock { runs[key] = result }
+        }
+        return try lock.withLock { runs[key]! }.get()
     }
 }
 
 extension TestFirmware {
-    /// One image (and its run) a test class will ask for.
+    /// One image (and its run, unless `running` is false) a test class will ask for.
     struct Request: @unchecked Sendable {
         var app: String
         var board: String
         var variant: String? = nil
+        var running = true
         var change: (inout Application) -> Void = { _ in }
+    }
+
+    /// Builds (and runs) what `request` names; a failure is left for the test that asks to report.
+    fileprivate func fetch(_ request: Request) {
+        if request.running {
+            _ = try? run(request.app, board: request.board, variant: request.variant, change: request.change)
+        } else {
+            _ = try? image(request.app, board: request.board, variant: request.variant, change: request.change)
+        }
     }
 
     /// Builds and runs `requests` two at a time (the machine has two cores and one build or
     /// run keeps one busy), so a test class's images are ready when its tests ask for them.
-    /// Keys must be distinct; a failure is left for the test that asks to report.
-    func warm(_ requests: [Request], running: Bool = true) {
-        let pending = requests.filter { request in
-            let key = "\(request.app)/\(request.variant ?? "")/\(request.board)"
-            return lock.withLock { running ? runs[key] == nil : images[key] == nil }
-        }
-        DispatchQueue.concurrentPerform(iterations: pending.count) { index in
-            let request = pending[index]
-            if running {
-                _ = try? self.run(request.app, board: request.board, variant: request.variant, change: request.change)
-            } else {
-                _ = try? self.image(request.app, board: request.board, variant: request.variant, change: request.change)
-            }
-        }
+    func warm(_ requests: [Request]) {
+        prefetch()
+        DispatchQueue.concurrentPerform(iterations: requests.count) { index in fetch(requests[index]) }
     }
 }
 

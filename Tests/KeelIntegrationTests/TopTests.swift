@@ -16,9 +16,8 @@ final class TopTests: XCTestCase {
     let tasks: Set<String> = ["sensor", "filter", "reporter"]
 
     /// The three boards' images, built two at a time (the runs are each test's own).
-    override class func setUp() {
-        TestFirmware.shared.warm(allBoards.map { .init(app: "forever", board: $0) }, running: false)
-    }
+    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "forever", board: $0, running: false) }
+    override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testTheTableAtTheTimeoutShowsTheHighWaterEachTaskLoggedOnEveryBoard() throws {
         for board in allBoards {
