@@ -59,12 +59,11 @@ enum Containment {
         if let cause = fault.cause { history.pointee.harmedBy = cause.pointee.index &+ 1 }
     }
 
-    /// `culprit`'s overflow wrote, or may have written, [lowest, the bottom of its stack or
-    /// guard). Runs after the culprit's own policy. Every other task whose stack lies in the
-    /// range is stopped by its policy with the cause; the idle stack or kernel data in the
-    /// range resets the system.
-    static func contain(_ fault: FaultReport, culprit: TaskPointer, lowest: UInt32) {
-        let top = culprit.pointee.guardBottom
+    /// `culprit`'s overflow wrote, or may have written, [lowest, top): top is the bottom of its
+    /// stack or guard (or of its segment in use). Runs after the culprit's own policy. Every
+    /// other task whose stack lies in the range is stopped by its policy with the cause; the
+    /// idle stack or kernel data in the range resets the system.
+    static func contain(_ fault: FaultReport, culprit: TaskPointer, lowest: UInt32, top: UInt32) {
         guard lowest < top else { return }
         rememberOverflow(culprit)
         if lowest < linkerSymbol(heapEnd) && top > linkerSymbol(dataStart) {

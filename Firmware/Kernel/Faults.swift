@@ -122,7 +122,7 @@ enum Faults {
         }
         if lowest < bottom { fault.hit = MemoryMap.owner(of: lowest) }
         FaultPolicy.apply(fault, to: task, from: .contextSwitch)
-        Containment.contain(fault, culprit: task, lowest: lowest)
+        Containment.contain(fault, culprit: task, lowest: lowest, top: task.pointee.guardBottom)
     }
     #endif
 
@@ -293,10 +293,21 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         // A failed stacking names no address (MMARVALID and BFARVALID are clear): which word of
         // the frame was refused is unknown, and under the MPU none of it was written.
         let refusedKnown = status & (memManageAddressValid | busFaultAddressValid) != 0
-        let lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
+        var lowest: UInt32, top = task.pointee.guardBottom
+        #if KEEL_SEGMENT_GUARD
+        if byMPU && SegmentGuard.refused(task, address: refusedKnown ? refused : nil, frame: frame) {
+            top = SegmentGuard.activeBottom(task)  // before the policy gives the segments back
+            lowest = SegmentGuard.classify(&fault, task: task, frame: frame)
+        } else {
+            lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
                                        refused: refusedKnown ? refused : nil, frame: frame)
+        }
+        #else
+        lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
+                                   refused: refusedKnown ? refused : nil, frame: frame)
+        #endif
         FaultPolicy.apply(fault, to: task, from: .faultHandler)
-        Containment.contain(fault, culprit: task, lowest: lowest)
+        Containment.contain(fault, culprit: task, lowest: lowest, top: top)
         Faults.handling = false
         // The task may have faulted inside a critical section (a kernel call masks interrupts,
         // and its first push can be the one that overflows: the fault is then a HardFault).
@@ -331,9 +342,11 @@ private func classifyTaskFault(_ fault: inout FaultReport, task: TaskPointer, st
     let bottom = task.pointee.stackBottom
     let guardBottom = task.pointee.guardBottom
     if stackOverflowed {
-        // PSPLIM refused the move itself: nothing below the limit was written.
+        // PSPLIM refused the move itself: nothing below the limit was written. The limit is
+        // the stack's bottom, or a segmented task's segment in use.
         fault.kind = .stackOverflow
         fault.technique = .limitRegister
+        fault.limit = task.pointee.context.stackLimit
         return guardBottom
     }
     let address = refused ?? frame

@@ -33,6 +33,10 @@
         configuration: KernelConfiguration
     ) -> Never {
         self.configuration = configuration
+        #if KEEL_SEGMENT_GUARD
+        // MoreStack.S's GUARD writes region 6 (VALID | 6 in RBAR's low bits).
+        if configuration.firstSwitchRegion != 6 { fatalError("MoreStack.S: the segment guard is not switch region 6") }
+        #endif
         // Folded away when true; traps at boot if a field change broke the table's stride.
         precondition(MemoryLayout<TaskControlBlock>.stride == 128, "TaskControlBlock must be 128 bytes")
         precondition(DebugLayout.matchesCompiler, "keel_debug_layout (DebugLayout.swift) is out of date")

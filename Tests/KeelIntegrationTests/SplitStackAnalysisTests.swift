@@ -93,13 +93,14 @@ final class SplitStackAnalysisTests: XCTestCase {
     }
 
     /// `"initial": "auto"`: the first segment holds the task's path with each recursion
-    /// once, an exception frame and the slack; the task runs to the same result.
+    /// once, an exception frame, the slack and (on the M3) the segment guard's band; the task
+    /// runs to the same result.
     func testAutomaticFirstSegmentHoldsThePathAndTheSlack() throws {
         let board = "mps2-an385"
         let image = try TestFirmware.shared.image("segmented", board: board, variant: "auto-first", change: Self.automaticFirst)
         let report = try TestFirmware.shared.stackReport("segmented", board: board, variant: "auto-first")
         let deep = try XCTUnwrap(report.tasks.first { $0.task == "deep" })
-        let expected = (Int(deep.pathBytes) + 36 + SegmentedStack.slackBytes + 7) / 8 * 8
+        let expected = (Int(deep.pathBytes) + 36 + SegmentedStack.slackBytes + Int(SegmentedStack.guardBytes) + 7) / 8 * 8
         let spec = try XCTUnwrap(image.application.tasks.first { $0.name == "deep" })
         XCTAssertEqual(spec.segmented?.initialBytes, expected, "\(deep.path.map(\.function))")
         XCTAssertEqual(spec.stackBytes, expected)

@@ -101,10 +101,33 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(problem(manifest("7")).contains("'segment_allocator' must be"))
     }
 
+    /// `"segment_guard"`: on by default, on the M3 only; a boolean, and only with a segmented task.
+    func testSegmentGuardChoice() throws {
+        let segmented = #"[{"name": "a", "entry": "f", "priority": 1, "stack": {"segmented": {"initial": 640, "max": 2688}}}]"#
+        let m0 = try BoardCatalog.board(named: "microbit")
+        let guarded = try parse(#"{"name": "s", "tasks": \#(segmented)}"#)
+        XCTAssertTrue(guarded.segmentGuard)
+        XCTAssertTrue(guarded.usesSegmentGuard(on: m3))
+        XCTAssertFalse(guarded.usesSegmentGuard(on: m33), "the M33 has PSPLIM at the segment's bottom instead")
+        XCTAssertFalse(guarded.usesSegmentGuard(on: m0), "no MPU")
+        XCTAssertFalse(try parse(#"{"name": "s", "segment_guard": false, "tasks": \#(segmented)}"#).usesSegmentGuard(on: m3))
+        XCTAssertEqual(problem(#"{"name": "s", "segment_guard": 1, "tasks": \#(segmented)}"#),
+                       "keel.json: 'segment_guard' must be true or false")
+        XCTAssertEqual(problem(#"{"name": "s", "segment_guard": true, "tasks": [{"name": "a", "entry": "f", "priority": 1, "stack": 1024}]}"#),
+                       "keel.json: 'segment_guard' is set but no task has a segmented stack")
+        // The planner puts the guard in the task's first switch region, above the landing pad.
+        let layout = try LayoutPlanner.plan(guarded, on: m3)
+        let region = try XCTUnwrap(layout.switchRegions[0].regions.first)
+        XCTAssertEqual(region.base, layout.taskStacks[0].bottom + 32)
+        XCTAssertEqual(region.size, 32)
+        XCTAssertEqual(region.access, .noAccess)
+        XCTAssertTrue(try LayoutPlanner.plan(guarded, on: m33).switchRegions[0].regions.isEmpty)
+    }
+
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_pool, semaphores, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")

@@ -37,6 +37,9 @@ enum Technique: UInt8 {
     /// T6: the same comparison on a fixed stack that asked for it, whose limit keeps the
     /// slack below it, so the refused call has written nothing below the stack.
     case prologueCheck = 7
+    /// The MPU region at the bottom of a segmented task's segment in use (M3,
+    /// Segments/SegmentGuard.swift): code without the prologue ran off the segment.
+    case segmentGuard = 8
 
     var reportName: StaticString {
         switch self {
@@ -48,6 +51,7 @@ enum Technique: UInt8 {
         case .stackPointerCheck: "sp-check"
         case .splitStack: "split-stack"
         case .prologueCheck: "prologue-check"
+        case .segmentGuard: "segment-guard"
         }
     }
 }

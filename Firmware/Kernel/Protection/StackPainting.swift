@@ -7,7 +7,26 @@ enum StackPainting: StackDetector {
     static var technique: Technique { .none }
 
     static func prepare(_ task: TaskPointer) {
+        #if KEEL_SEGMENT_GUARD
+        // The whole stack, the segment guard's band included (a host reading the stack sees one
+        // paint from the bottom up): with the MPU off, since the guard may be on this very
+        // stack now (a restart from the fault path).
+        MPU.withProtectionOff { Memory.fillWords(from: task.pointee.stackBottom, to: task.pointee.stackTop, with: stackPaintWord) }
+        #else
         Memory.fillWords(from: task.pointee.stackBottom, to: task.pointee.stackTop, with: stackPaintWord)
+        #endif
+    }
+
+    /// Where reading the paint starts: the stack's bottom, or on a segmented task under the
+    /// segment guard (M3) the first byte above the guard's band, which task code never
+    /// writes and the kernel may not read while the guard is there.
+    @inline(__always)
+    static func paintedBottom(_ task: TaskPointer) -> UInt32 {
+        #if KEEL_SPLIT_STACK
+        SegmentGuard.paintedBottom(task)
+        #else
+        task.pointee.stackBottom
+        #endif
     }
 
     static func hasOverflowed(_ task: TaskPointer) -> Bool { false }
@@ -16,7 +35,7 @@ enum StackPainting: StackDetector {
     /// paint at the bottom. Exact to the word; a pushed value equal to the paint word at the
     /// very edge of the used region can hide one word, as in every painting scheme.
     static func highWaterMark(_ task: TaskPointer) -> UInt32 {
-        var address = task.pointee.stackBottom
+        var address = paintedBottom(task)
         let top = task.pointee.stackTop
         while address < top && Memory.loadWord(address) == stackPaintWord {
             address &+= 4

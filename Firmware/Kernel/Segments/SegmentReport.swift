@@ -57,7 +57,7 @@ extension SegmentedStacks {
             let task = Scheduler.task(index)
             let chain = self.chain(task)
             guard chain.pointee.maximumBytes != 0 else { continue }
-            if chain.pointee.current == 0 { measureSlack(chain, bottom: task.pointee.stackBottom) }
+            if chain.pointee.current == 0 { measureSlack(chain, segmentBottom: chain.pointee.firstBottom) }
             let info = self.info(task)
             Console.write("keel:segments task=")
             Console.write(task.pointee.name)

@@ -13,10 +13,12 @@
 //
 // The limit word belongs to the running task: the port loads it from the task's context at
 // every switch-in (`SavedContext.splitLimit`), and grow and release change both. It lies
-// `slackBytes` above the segment's bottom, because a frame under 256 bytes is compared by
-// SP alone and code without the prologue (leaves, the kernel, `__morestack` itself, an
-// exception frame) runs below it. On the M33 PSPLIM holds the segment's true bottom: code
-// that runs off the slack faults in hardware (STKOF) instead of writing below it.
+// `slackBytes` above the segment's bottom (plus the guard's bytes on the M3), because a frame
+// under 256 bytes is compared by SP alone and code without the prologue (leaves, the kernel,
+// `__morestack` itself, an exception frame) runs below it. On the M33 PSPLIM holds the
+// segment's true bottom: code that runs off the slack faults in hardware (STKOF) instead of
+// writing below it. On the M3 an MPU region over the segment's lowest 32 bytes does the same
+// for any access (SegmentGuard.swift).
 //
 // A segment's top 16 bytes are its header: the previous segment, the SP to go back to, its
 // bottom and size. The chain of a task runs from the current segment back to its first
@@ -151,7 +153,7 @@ enum Refusal: UInt8 {
         checkFastPathLayout()
         self.chains = chains
         segmentSlackWord = slackBytes
-        segmentFitWord = headerBytes &+ 4 &+ slackBytes
+        segmentFitWord = headerBytes &+ 4 &+ SegmentGuard.bytes &+ slackBytes
         for index in 0..<(sizes.count / 2) {
             chains[index] = SegmentChain()
             chains[index].maximumBytes = sizes[2 &* index]
@@ -170,7 +172,9 @@ enum Refusal: UInt8 {
             && MemoryLayout<C>.offset(of: \C.heldBytes) == 16 && MemoryLayout<C>.offset(of: \C.segments) == 24
             && MemoryLayout<C>.offset(of: \C.splits) == 32 && MemoryLayout<C>.offset(of: \C.firstBottom) == 56
             && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
+            && MemoryLayout<T>.offset(of: \T.context.switchRegions.base0) == 40
         if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
+
     }
 
     /// The scheduler's call at every switch-in: `__morestack` finds the running task's chain
@@ -193,14 +197,17 @@ enum Refusal: UInt8 {
         Register(address: UInt(bitPattern: field(chain(currentTask.unsafelyUnwrapped)))).read()
     }
 
-    /// Points the task's limits at the segment whose lowest address is `bottom`.
+    /// Points the task's limits at the segment whose lowest address is `bottom`: the
+    /// prologue's limit above the guard and the slack, PSPLIM (M33) and the MPU guard (M3)
+    /// at the bottom itself.
     @inline(__always)
     static func setLimits(_ task: TaskPointer, segmentBottom bottom: UInt32) {
-        let limit = bottom &+ slackBytes
+        let limit = bottom &+ SegmentGuard.bytes &+ slackBytes
         task.pointee.context.splitLimit = limit
         #if KEEL_LIMIT_REGISTER
         task.pointee.context.stackLimit = bottom  // PSPLIM, loaded by the port
         #endif
+        SegmentGuard.follow(task, segmentBottom: bottom)
         if task == currentTask { stackLimitWord = limit }
     }
 
@@ -224,7 +231,7 @@ enum Refusal: UInt8 {
         }
         if chain.pointee.spare != 0 { returnToPool(chain, SegmentHeader.at(chain.pointee.spare)) }
         let first = chain.pointee.firstBottom
-        if chain.pointee.slackPainted && first != 0 { measureSlack(chain, bottom: first) }
+        if chain.pointee.slackPainted && first != 0 { measureSlack(chain, segmentBottom: first) }
         if first != 0 && first < task.pointee.stackBottom { pool.shrink(first, bytes: task.pointee.stackBottom &- first, task: Int(task.pointee.index)) }
         chain.pointee.firstBottom = task.pointee.stackBottom
         chain.pointee.current = 0
@@ -232,9 +239,9 @@ enum Refusal: UInt8 {
         chain.pointee.segments = 1
         chain.pointee.heldBytes = task.pointee.stackBytes
         chain.pointee.peakBytes = max(chain.pointee.peakBytes, chain.pointee.heldBytes)
-        paintSlack(bottom: task.pointee.stackBottom)
+        setLimits(task, segmentBottom: task.pointee.stackBottom)  // first: the guard leaves the segment in use
+        paintSlack(segmentBottom: task.pointee.stackBottom)
         chain.pointee.slackPainted = true
-        setLimits(task, segmentBottom: task.pointee.stackBottom)
         Interrupts.restore(interrupts)
     }
 
@@ -249,8 +256,8 @@ enum Refusal: UInt8 {
         let bottom = task.pointee.stackBottom
         var limit = bottom
         if task.pointee.protections.contains(.prologueCheck) {
-            if chain.pointee.slackPainted { measureSlack(chain, bottom: bottom) }
-            paintSlack(bottom: bottom)
+            if chain.pointee.slackPainted { measureSlack(chain, from: bottom) }
+            paintSlack(from: bottom)
             chain.pointee.slackPainted = true
             limit = bottom &+ slackBytes
         }
@@ -276,7 +283,7 @@ enum Refusal: UInt8 {
         let chain = self.chain(task)
         guard chain.pointee.maximumBytes != 0 else { refuse(task, .fixedStack, frameBytes &+ argumentBytes, oldStackPointer) }
         // Header, arguments (plus alignment), the frame, and the slack under the limit.
-        let needed = roundUpToGranule(headerBytes &+ argumentBytes &+ 4 &+ frameBytes &+ slackBytes)
+        let needed = roundUpToGranule(segmentFitWord &+ argumentBytes &+ frameBytes)
         var segment: SegmentHeader
         // The spare's header, read once (its links are rewritten below; bottom and size stay).
         let spare = chain.pointee.spare == 0 ? nil : SegmentHeader.at(chain.pointee.spare)
@@ -298,7 +305,7 @@ enum Refusal: UInt8 {
             guard let bottom else { refuse(task, .pool, frameBytes &+ argumentBytes, oldStackPointer) }
             segment = SegmentHeader(previous: 0, returnStackPointer: 0, bottom: bottom, bytes: bytes)
             chain.pointee.poolAllocations &+= 1
-            paintSlack(bottom: bottom)
+            paintSlack(segmentBottom: bottom)  // not under the guard: that is still on the segment in use
         }
         segment.previous = chain.pointee.current
         segment.returnStackPointer = oldStackPointer
@@ -327,8 +334,9 @@ enum Refusal: UInt8 {
         let chain = self.chain(task)
         let header = chain.pointee.current
         let bottom = header == 0 ? chain.pointee.firstBottom : SegmentHeader.at(header).bottom
-        let wanted = (oldStackPointer &- frameBytes &- slackBytes) & ~(SegmentPool.granuleBytes &- 1)
-        guard wanted < bottom, oldStackPointer > frameBytes &+ slackBytes else { return false }
+        let below = frameBytes &+ slackBytes &+ SegmentGuard.bytes
+        let wanted = (oldStackPointer &- below) & ~(SegmentPool.granuleBytes &- 1)
+        guard wanted < bottom, oldStackPointer > below else { return false }
         let bytes = bottom &- wanted
         guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes,
               pool.claim(wanted, bytes: bytes, task: Int(task.pointee.index)) else { return false }
@@ -344,11 +352,12 @@ enum Refusal: UInt8 {
         if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
         chain.pointee.splits &+= 1
         chain.pointee.poolAllocations &+= 1
-        measureSlack(chain, bottom: bottom)
+        measureSlack(chain, segmentBottom: bottom)
+        setLimits(task, segmentBottom: wanted)  // first: the guard moves down off the old bottom
         // The new slack's paint stops short of this very code, which runs on the task's stack
         // a little below the SP it was called with (that is, possibly inside the new slack).
-        Memory.fillWords(from: wanted, to: min(wanted &+ slackBytes, (portProcessStack() &- 64) & ~3), with: stackPaintWord)
-        setLimits(task, segmentBottom: wanted)
+        let slack = wanted &+ SegmentGuard.bytes
+        Memory.fillWords(from: slack, to: min(slack &+ slackBytes, (portProcessStack() &- 64) & ~3), with: stackPaintWord)
         return true
     }
 
@@ -366,15 +375,15 @@ enum Refusal: UInt8 {
         let bottom = task.pointee.stackBottom
         guard first != 0 && first < bottom && chain.pointee.current == 0 else { return }
         // Everything below that SP is free; keep the slack under it.
-        let keep = (stackPointer &- slackBytes) & ~(SegmentPool.granuleBytes &- 1)
+        let keep = (stackPointer &- slackBytes &- SegmentGuard.bytes) & ~(SegmentPool.granuleBytes &- 1)
         let newFirst = min(keep, bottom)
         guard newFirst > first else { return }
-        measureSlack(chain, bottom: first)
+        measureSlack(chain, segmentBottom: first)
+        setLimits(task, segmentBottom: newFirst)  // first: the guard leaves the bytes going back
         pool.shrink(first, bytes: newFirst &- first, task: Int(task.pointee.index))
         chain.pointee.heldBytes &-= newFirst &- first
         chain.pointee.firstBottom = newFirst
-        paintSlack(bottom: newFirst)
-        setLimits(task, segmentBottom: newFirst)
+        paintSlack(segmentBottom: newFirst)
     }
 
     /// The function that split has returned: its segment becomes the spare (or goes back to
@@ -481,7 +490,7 @@ enum Refusal: UInt8 {
     // MARK: Pool and accounting
 
     static func returnToPool(_ chain: UnsafeMutablePointer<SegmentChain>, _ segment: SegmentHeader) {
-        measureSlack(chain, bottom: segment.bottom)
+        measureSlack(chain, segmentBottom: segment.bottom)
         pool.free(segment.bottom, bytes: segment.bytes, task: chains.unsafelyUnwrapped.distance(to: chain))
     }
 
@@ -504,14 +513,22 @@ enum Refusal: UInt8 {
         (bytes &+ SegmentPool.granuleBytes &- 1) & ~(SegmentPool.granuleBytes &- 1)
     }
 
-    static func paintSlack(bottom: UInt32) {
-        Memory.fillWords(from: bottom, to: bottom &+ slackBytes, with: stackPaintWord)
+    /// Paints the slack of the segment whose lowest address is `bottom` (above its guard).
+    static func paintSlack(segmentBottom bottom: UInt32) { paintSlack(from: bottom &+ SegmentGuard.bytes) }
+
+    /// Paints the slack that starts at `start` (a fixed stack's bottom, or a segment's above its guard).
+    static func paintSlack(from start: UInt32) {
+        Memory.fillWords(from: start, to: start &+ slackBytes, with: stackPaintWord)
     }
 
-    /// How far below the limit the segment at `bottom` was ever written, from its paint.
-    static func measureSlack(_ chain: UnsafeMutablePointer<SegmentChain>, bottom: UInt32) {
-        var address = bottom
-        let limit = bottom &+ slackBytes
+    static func measureSlack(_ chain: UnsafeMutablePointer<SegmentChain>, segmentBottom bottom: UInt32) {
+        measureSlack(chain, from: bottom &+ SegmentGuard.bytes)
+    }
+
+    /// How far below the limit the slack that starts at `start` was ever written, from its paint.
+    static func measureSlack(_ chain: UnsafeMutablePointer<SegmentChain>, from start: UInt32) {
+        var address = start
+        let limit = start &+ slackBytes
         while address < limit && Memory.loadWord(address) == stackPaintWord { address &+= 4 }
         let used = limit &- address
         if used > chain.pointee.slackPeak { chain.pointee.slackPeak = used }

@@ -7,7 +7,8 @@
 @ pick the segment, keep the chain and the accounting, and move __STACK_LIMIT.
 @
 @ Thumb-1 instructions only, so this one file serves the M0, the M3 and the M33; on the M33
-@ (KEEL_ARMV8M) it also moves PSPLIM, the hardware backstop. Split code is Thumb-1 on the M0
+@ (KEEL_ARMV8M) it also moves PSPLIM, the hardware backstop, and on the M3
+@ (KEEL_SEGMENT_GUARD) the MPU guard at the bottom of the segment in use. Split code is Thumb-1 on the M0
 @ (LLVM's prologue for thumbv6m-unknown-linux-gnueabi) and Thumb-2 on the M3 and M33 (the
 @ Thumb-2 prologue with its limit load rewritten, KeelKit Build/SplitPrologueRewrite.swift);
 @ both call here the same way.
@@ -49,12 +50,22 @@
     .equ CHAIN_FIRST_BOTTOM, 56
 @ TaskControlBlock (TaskControlBlock.swift).
     .equ TCB_STACK_LIMIT, 36
+    .equ TCB_GUARD_RBAR, 40         @ context.switchRegions.base0: the segment guard's RBAR (M3)
     .equ TCB_SPLIT_LIMIT, 56
 @ SegmentHeader, in a segment's top 16 bytes.
     .equ HEADER_PREVIOUS, 0
     .equ HEADER_RETURN_SP, 4
     .equ HEADER_BOTTOM, 8
     .equ HEADER_BYTES, 12
+@ The segment guard (M3): its band at a segment's bottom, under the slack (SegmentGuard.bytes),
+@ the landing pad for a fault's frame at the band's bottom, under the 32-byte region, and the
+@ MPU's region base address register (PMSAv7, ARMv7-M B3.5.9).
+    .equ GUARD_BYTES, 64
+@ RBAR of the guard at a segment's bottom: the region 32 bytes up (above the landing pad),
+@ VALID (bit 4) and region number 6 (the first switch region, LayoutPlanner.pmsav7SwitchRegions,
+@ checked at boot by SegmentedStacks.checkFastPathLayout). A bottom is 32-byte aligned.
+    .equ GUARD_RBAR_OFFSET, 32 + 0x10 + 6
+    .equ MPU_RBAR, 0xE000ED9C
 
 @ CHAIN chain: chain = the running task's SegmentChain (kept by the scheduler at switch-in).
     .macro CHAIN chain
@@ -63,8 +74,8 @@
     .endm
 
 @ LIMITS bottom, tcb, scratch: the running task's limits for a segment whose lowest address
-@ is bottom: __STACK_LIMIT and its saved copy the slack above it, and on the M33 the bottom
-@ itself for PSPLIM (loaded once SP has moved). Clobbers scratch.
+@ is bottom: __STACK_LIMIT and its saved copy the slack (and on the M3 the guard) above it,
+@ and on the M33 the bottom itself for PSPLIM (loaded once SP has moved). Clobbers scratch.
     .macro LIMITS bottom, tcb, scratch
 #if defined(KEEL_ARMV8M)
     str   \bottom, [\tcb, #TCB_STACK_LIMIT] @ context.stackLimit = the bottom (PSPLIM)
@@ -72,9 +83,28 @@
     ldr   \scratch, =keel_segment_slack
     ldr   \scratch, [\scratch]          @ scratch = the slack
     adds  \scratch, \scratch, \bottom    @ scratch = the limit
+#if defined(KEEL_SEGMENT_GUARD)
+    adds  \scratch, #GUARD_BYTES      @ ... above the guard's bytes too
+#endif
     str   \scratch, [\tcb, #TCB_SPLIT_LIMIT] @ context.splitLimit = the limit
     ldr   \tcb, =__STACK_LIMIT
     str   \scratch, [\tcb]              @ __STACK_LIMIT = the limit (tcb is clobbered)
+    .endm
+
+@ GUARD bottom, tcb, s1, s2: on the M3 (KEEL_SEGMENT_GUARD), the running task's MPU guard
+@ moves to the segment whose lowest address is bottom (Kernel/Segments/SegmentGuard.swift):
+@ its saved first switch region, and the MPU's, with one RBAR write. Clobbers s1, s2.
+@ No barrier: until the write takes effect the old region still guards the old segment and
+@ the new one is not yet armed, while this code touches neither segment's lowest bytes; the
+@ exception return or interrupt that could next matter synchronizes anyway.
+    .macro GUARD bottom, tcb, s1, s2
+#if defined(KEEL_SEGMENT_GUARD)
+    movs  \s1, #GUARD_RBAR_OFFSET
+    adds  \s1, \s1, \bottom           @ s1 = RBAR: the region above the new bottom's landing pad
+    str   \s1, [\tcb, #TCB_GUARD_RBAR] @ what the next switch-in loads
+    ldr   \s2, =MPU_RBAR
+    str   \s1, [\s2]                  @ RBAR with VALID: selects the region and moves it now
+#endif
     .endm
 
     .global __morestack
@@ -118,6 +148,7 @@ __morestack:
     ldr   r0, [r1, #HEADER_BOTTOM]  @ r0 = the spare's bottom
     ldr   r2, =keel_scheduler
     ldr   r2, [r2]                  @ r2 = the running task
+    GUARD r0, r2, r3, r4            @ the guard moves to the spare's bottom (r4 is free until the mask)
     LIMITS r0, r2, r3               @ the limits move to the spare
     subs  r0, r1, r5                @ r0 = the header less the arguments
     lsrs  r0, r0, #3
@@ -190,7 +221,8 @@ __morestack:
     ldr   r1, [r3, #HEADER_BOTTOM]  @ r1 = the bottom of the segment below
     b     2f
 1:  ldr   r1, [r2, #CHAIN_FIRST_BOTTOM] @ r1 = the task's first segment's bottom
-2:  LIMITS r1, r0, r3               @ the limits move back
+2:  GUARD r1, r0, r2, r3            @ the guard moves back (the chain in r2 is done with)
+    LIMITS r1, r0, r3               @ the limits move back
     b     .Lreleased
 .Lrelease_in_swift:
     bl    keel_segment_release      @ r0 = the old SP; __STACK_LIMIT is the old segment's again

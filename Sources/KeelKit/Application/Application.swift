@@ -154,6 +154,11 @@ public struct SegmentedStack: Sendable, Equatable, Codable {
     /// kernel's calls, `__morestack`'s own pushes) and an exception frame add to that. The
     /// kernel paints this zone and reports the deepest use, so the figure is checked in QEMU.
     public static let slackBytes = 384
+    /// Bytes at the bottom of every segment that the MPU guard following the segment in use
+    /// takes on the M3 (`Application.usesSegmentGuard`), below the slack, never painted: a
+    /// 32-byte landing pad for the fault's exception frame, then the 32-byte region.
+    public static let guardBytes: UInt32 = 64
+    public static let guardLandingBytes: UInt32 = 32
     /// The pool's allocation unit (a segment is a whole number of granules, 8-byte aligned).
     public static let granuleBytes = 64
     /// The smallest first segment: the slack plus 256 bytes above the limit.
@@ -198,6 +203,10 @@ public struct Application: Sendable {
     public var segmentPoolBytes: Int = 0
     /// Which allocator hands out the segment region (Firmware/Kernel/Segments/SegmentAllocator.swift).
     public var segmentAllocator: SegmentAllocatorChoice = .pool
+    /// `"segment_guard"`: on a board with a PMSAv7 MPU (the M3), an MPU region follows each
+    /// segmented task's segment in use (Firmware/Kernel/Segments/SegmentGuard.swift). On by
+    /// default; off only to price it (`keel bench`) or to free the task's switch regions.
+    public var segmentGuard = true
     /// What the manifest tells the stack analysis that the image cannot (bounds, recursion
     /// depths, targets of jumps through a register).
     public var analysisHints = AnalysisHints()
@@ -234,6 +243,10 @@ public struct Application: Sendable {
     public var usesSegmentedStacks: Bool { tasks.contains { $0.segmented != nil } }
     /// The image needs the split-stack prologue: a task is segmented or asks for T6.
     public var usesSplitStackCode: Bool { tasks.contains { $0.segmented != nil || $0.protections.contains(.prologueCheck) } }
+    /// Segmented tasks get the MPU guard that follows their segment in use: the board's MPU
+    /// is PMSAv7 (the M33 has PSPLIM at the segment's bottom instead) and the manifest did
+    /// not turn it off.
+    public func usesSegmentGuard(on board: Board) -> Bool { usesSegmentedStacks && segmentGuard && board.mpu == .pmsav7 }
 }
 
 /// `"expect"` on a task (and `"handler_expect"` for the handler stack): a fault the

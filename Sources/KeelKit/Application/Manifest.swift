@@ -25,12 +25,14 @@
 // "segment_allocator" chooses who hands out the pool: "pool" (shared, the default),
 // "reserved" (a reserve per task, its max less its first segment; the pool must hold them
 // all), or the name of a type in the application conforming to Keel's `SegmentAllocator`.
+// "segment_guard" (true by default) keeps an MPU region on the bottom of each segmented
+// task's segment in use on the M3; false drops it (it costs a few instructions per split).
 
 import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
-    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "tasks",
+    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect",
                                               "queues", "semaphores", "mutexes"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
@@ -132,8 +134,14 @@ public enum Manifest {
             }
             application.segmentPoolBytes = pool
             application.segmentAllocator = try parseSegmentAllocator(root["segment_allocator"], tasks: tasks, pool: pool, invalid)
-        } else if root["segment_pool"] != nil || root["segment_allocator"] != nil {
-            throw invalid("'\(root["segment_pool"] != nil ? "segment_pool" : "segment_allocator")' is set but no task has a segmented stack")
+            if let guarded = root["segment_guard"] {
+                guard let flag = guarded as? Bool, String(cString: (guarded as! NSNumber).objCType) == "c" else {
+                    throw invalid("'segment_guard' must be true or false")
+                }
+                application.segmentGuard = flag
+            }
+        } else if let key = ["segment_pool", "segment_allocator", "segment_guard"].first(where: { root[$0] != nil }) {
+            throw invalid("'\(key)' is set but no task has a segmented stack")
         }
         return application
     }

@@ -388,6 +388,12 @@ public struct FirmwareBuilder: Sendable {
             if application.usesSegmentedStacks {
                 defines.append("KEEL_SEGMENTED")
                 if board.hasStackLimitRegisters && !defines.contains("KEEL_LIMIT_REGISTER") { defines.append("KEEL_LIMIT_REGISTER") }
+                // On the M3 the MPU guard that follows the segment in use is one of the
+                // segmented task's switch regions, loaded at every switch-in.
+                if application.usesSegmentGuard(on: board) {
+                    defines.append("KEEL_SEGMENT_GUARD")
+                    if !defines.contains("KEEL_MPU_SWITCH") { defines.append("KEEL_MPU_SWITCH") }
+                }
             }
         }
         return defines

@@ -314,7 +314,8 @@ private struct Planner {
         let fixed = indices.filter { tasks[$0].segmented == nil }, segmented = indices.filter { tasks[$0].segmented != nil }
         placeEach(fixed, granule: granule)
         if !segmented.isEmpty && application.segmentPoolBytes > 0 && pool == nil { placePool() }
-        placeEach(segmented, granule: granule)
+        // Under the segment guard (M3) a segment's bottom is the base of a 32-byte region.
+        placeEach(segmented, granule: application.usesSegmentGuard(on: board) ? UInt64(SegmentedStack.guardBytes) : granule)
     }
 
     mutating func placeEach(_ indices: [Int], granule: UInt64) {
@@ -359,6 +360,13 @@ private struct Planner {
         let first = layout.firstSwitchRegion
         var slotA: MPURegion? = nil
         var slotB: MPURegion? = nil
+        if mpu == .pmsav7 && tasks[index].segmented != nil && application.usesSegmentGuard(on: board) {
+            // A segmented task has no T2 or T3 region; the kernel moves this one with its
+            // segment in use (SegmentGuard.swift): here, on its first segment, above the
+            // 32 bytes where a fault's exception frame lands.
+            slotA = MPURegion(number: first, base: stack.bottom + SegmentedStack.guardLandingBytes, size: 32, access: .noAccess,
+                              purpose: "segment guard of \(name): near the bottom of its segment in use, moved with it")
+        }
         if uses(.mpuGuard, index) && stack.guardBytes > 0 {
             slotA = MPURegion(number: first, base: stack.guardBottom, size: stack.guardBytes, access: .noAccess,
                               purpose: "T3 guard of \(name)")

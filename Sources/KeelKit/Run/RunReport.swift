@@ -11,6 +11,7 @@ public enum RunReport {
         "sp-check": "T5 stack-pointer check, at switch-out",
         "split-stack": "the split-stack prologue's limit check",
         "prologue-check": "T6 prologue check, before the frame was written",
+        "segment-guard": "the segment guard (an MPU region near the bottom of the segment in use)",
         "none": "no stack technique",
     ]
 
@@ -40,6 +41,7 @@ public enum RunReport {
                                      : "; it reached \(fault.outside) bytes below the stack"
             }
             if fault.hit != "none" { what += (fault.outside > 0 ? ", into " : "; it reached ") + hitDescription(fault.hit) }
+            if fault.technique == "segment-guard" && fault.outside == 0 { what += ", before anything below the segment was written" }
         } else {
             what = faultName(fault)
             if fault.kind == "foreign-stack-write" { what = "write into \(hitDescription(fault.hit)), refused by \(technique)" }
@@ -55,6 +57,9 @@ public enum RunReport {
             // The limit lies the slack above the stack's bottom: SP under it is still in the stack.
             line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), prologue limit \(hex(fault.limit))"
                 + (fault.sp < fault.limit ? " (\(fault.limit - fault.sp) bytes into the slack above the stack's bottom)" : "")
+        } else if fault.technique == "segment-guard" {
+            // The limit is the active segment's bottom; the guard is its lowest 32 bytes.
+            line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), segment bottom \(hex(fault.limit))"
         } else if fault.isStackOverflow && fault.sp < fault.limit { line += " (\(fault.limit - fault.sp) bytes below)" }
         if fault.cfsr != 0 { line += ", CFSR \(hex(fault.cfsr))\(decodeCFSR(fault.cfsr))" }
         if fault.mmfar != 0 { line += ", MMFAR \(hex(fault.mmfar))" }
