@@ -7,12 +7,13 @@ import KeelKit
 import XCTest
 
 final class SegmentedStackTests: XCTestCase {
-    /// The shared-pool and the reserved-segments images of every board, two at a time, and
-    /// SplitStackAnalysisTests' automatic first segment (its two builds took 45 s alone).
+    /// The shared-pool and the reserved-segments images of every board, SplitStackAnalysisTests'
+    /// automatic first segment (its two builds took 45 s alone), and the segment guard's images.
     static let firmware: [TestFirmware.Request] = allBoards.flatMap { board in
         [.init(app: "segmented", board: board)]
             + (board == "microbit" ? [] : [.init(app: "segmented", board: board, variant: "reserved", change: reserved)])
     } + [.init(app: "segmented", board: "mps2-an385", variant: "auto-first", change: SplitStackAnalysisTests.automaticFirst)]
+        + ["mps2-an385", "mps2-an505"].map { .init(app: "segment-guard", board: $0) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func run(_ board: String) throws -> RunResult { try TestFirmware.shared.run("segmented", board: board) }
@@ -167,6 +168,44 @@ final class SegmentedStackTests: XCTestCase {
             var changed = task
             changed.segmented = segmented
             return changed
+        }
+    }
+
+    /// Code without the prologue (a recursion with a C name) runs off a segment: on the M3 the
+    /// MPU guard that follows the segment in use stops it, on the M33 PSPLIM at the segment's
+    /// bottom; first on a segment from the pool (right above `neighbour`'s stack), then, after
+    /// the restart, on the first segment (right above `sitter`'s). Nothing below either
+    /// segment is written: the words both keep near the top of their stacks are intact, and
+    /// both finish.
+    func testCodeWithoutThePrologueIsStoppedAtTheBottomOfTheSegmentInUse() throws {
+        for (board, technique) in [("mps2-an385", "segment-guard"), ("mps2-an505", "limit-register")] {
+            let image = try TestFirmware.shared.image("segment-guard", board: board)
+            let result = try TestFirmware.shared.run("segment-guard", board: board)
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 0, log)
+            let faults = result.faults
+            XCTAssertEqual(faults.map(\.task), ["diver", "diver"], log)
+            XCTAssertEqual(faults.map(\.kind), ["stack-overflow", "stack-overflow"], log)
+            XCTAssertEqual(faults.map(\.technique), [technique, technique], log)
+            XCTAssertEqual(faults.map(\.action), ["restart", "kill"], log)
+            XCTAssertEqual(faults.map(\.outside), [0, 0], log)
+            // Where each was stopped: the bottom of the segment in use then.
+            let pool = try XCTUnwrap(image.layout.segmentPool)
+            let first = try XCTUnwrap(image.layout.taskStacks.first { $0.name == "diver" })
+            let neighbour = try XCTUnwrap(image.layout.taskStacks.first { $0.name == "neighbour" })
+            XCTAssertEqual(faults.first?.limit, pool.bottom, "the pool's lowest segment\n" + log)
+            XCTAssertEqual(neighbour.top, pool.bottom, "neighbour's stack lies right below the pool\n" + log)
+            XCTAssertEqual(faults.last?.limit, first.bottom, "diver's first segment\n" + log)
+            if technique == "segment-guard" {
+                // The guard's region is near the segment's bottom, and the access it refused in it.
+                for fault in faults where fault.mmfar != 0 {
+                    XCTAssertTrue((fault.limit + 32..<fault.limit + 64).contains(fault.mmfar), log)
+                }
+            }
+            XCTAssertTrue(result.output.contains("keel-test:neighbour intact=64 of 64"), log)
+            XCTAssertTrue(result.output.contains("keel-test:sitter intact=64 of 64"), log)
+            XCTAssertEqual(result.stacks.filter { $0.task != "diver" }.map(\.state), ["exited", "exited"], log)
+            XCTAssertFalse(result.output.contains { $0.contains("not stopped") }, log)
         }
     }
 
