@@ -207,6 +207,13 @@ struct Bench: ParsableCommand {
                         String(format: "%.1f", result.roundTrip), "<= 80: " + target(result.roundTrip <= 80), result.exact ? "yes" : "NO"])
         }
         printLine(RunReport.table(hot, rightAligned: [1, 2, 3, 5, 6, 7]))
+        for result in results where result.hasSegmentGuard {
+            let price = result.roundTrip - result.roundTripWithoutGuard
+            printLine("  \(result.board): the segment guard (an MPU region that follows the segment in use) costs "
+                + String(format: "%+.1f", price) + " instructions per round trip (" + String(format: "%.1f", result.roundTrip)
+                + " with it, " + String(format: "%.1f", result.roundTripWithoutGuard) + " without: \(result.unguardedSplittingBoundaryInstructions)"
+                + " / \(result.unguardedSplittingAwayInstructions) at the boundary / away)")
+        }
         let ram = results.compactMap { result in result.ram.map { (result.board, $0) } }
         guard !ram.isEmpty else { return }
         printLine()

@@ -14,7 +14,9 @@
 //   room (a 2 KiB first segment), with the default pool, under which the first call grows
 //   the segment down in place; and the same two with the bench's `SplittingPool`, which
 //   never lets a segment grow in place: there the difference per call is one grow + release
-//   round trip through __morestack, served by the task's spare segment.
+//   round trip through __morestack, served by the task's spare segment. On the M3 the two
+//   splitting runs again without the segment guard (`"segment_guard": false`): the
+//   difference per call is what the MPU region that follows the segment costs a round trip.
 // RAM (Firmware/Examples/segmented-ram, six tasks with deep phases at different times):
 //   segmented peak = first segments + the pool's peak use; fixed = each task's high-water
 //   mark on a large painted stack (the same instruction set), rounded up to a power of two on
@@ -37,6 +39,10 @@ public struct SegmentedBenchResult: Sendable, Codable {
     /// boundary is a grow + release through `__morestack`.
     public var splittingBoundaryInstructions: UInt64 = 0
     public var splittingAwayInstructions: UInt64 = 0
+    /// The M3's splitting runs without the segment guard (0 on boards without one).
+    public var unguardedSplittingBoundaryInstructions: UInt64 = 0
+    public var unguardedSplittingAwayInstructions: UInt64 = 0
+    public var hasSegmentGuard: Bool { unguardedSplittingBoundaryInstructions != 0 }
     public var boundaryCalls = 0
     public var exact = true
     /// Functions the filter image's build took the check off (nosplit).
@@ -45,6 +51,11 @@ public struct SegmentedBenchResult: Sendable, Codable {
 
     public var roundTrip: Double {
         Double(splittingBoundaryInstructions - min(splittingAwayInstructions, splittingBoundaryInstructions)) / Double(max(boundaryCalls, 1))
+    }
+    /// One round trip without the segment guard (M3): `roundTrip` less this is the guard's price.
+    public var roundTripWithoutGuard: Double {
+        Double(unguardedSplittingBoundaryInstructions - min(unguardedSplittingAwayInstructions, unguardedSplittingBoundaryInstructions))
+            / Double(max(boundaryCalls, 1))
     }
     public var hotSplitRatio: Double { Double(boundaryInstructions) / Double(max(awayInstructions, 1)) }
 
@@ -137,6 +148,15 @@ public struct SegmentedStackBench: Sendable {
                                                            route: .splitStack, on: board, exact: &result.exact).instructions
         result.splittingAwayInstructions = try measure(splittingRoomy, entry: "awayTask", label: "away-splitting", segmented: true,
                                                        route: .splitStack, on: board, exact: &result.exact).instructions
+        if base.usesSegmentGuard(on: board) {
+            var unguarded = splitting, unguardedRoomy = splittingRoomy
+            unguarded.segmentGuard = false
+            unguardedRoomy.segmentGuard = false
+            result.unguardedSplittingBoundaryInstructions = try measure(unguarded, entry: "boundaryTask", label: "boundary-splitting-unguarded",
+                                                                        segmented: true, route: .splitStack, on: board, exact: &result.exact).instructions
+            result.unguardedSplittingAwayInstructions = try measure(unguardedRoomy, entry: "awayTask", label: "away-splitting-unguarded",
+                                                                    segmented: true, route: .splitStack, on: board, exact: &result.exact).instructions
+        }
         if board.name != "microbit" { result.ram = try ram(on: board) }
         return result
     }
