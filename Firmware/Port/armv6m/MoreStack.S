@@ -205,8 +205,6 @@ __morestack:
     ldr   r0, [r0]                  @ r0 = the running task
     ldr   r1, [r2, #CHAIN_CURRENT]  @ r1 = the segment being left
     str   r1, [r2, #CHAIN_SPARE]    @ it stays with the task as its spare
-    ldr   r3, [r1, #HEADER_PREVIOUS]
-    str   r3, [r2, #CHAIN_CURRENT]  @ the segment below is in use again
     ldr   r5, [r1, #HEADER_BYTES]
     ldr   r3, [r2, #CHAIN_HELD]
     subs  r3, r3, r5
@@ -215,7 +213,8 @@ __morestack:
     subs  r3, r3, #1
     str   r3, [r2, #CHAIN_SEGMENTS] @ one segment fewer in use
     ldr   r5, [r1, #HEADER_RETURN_SP] @ r5 = the old SP
-    ldr   r3, [r1, #HEADER_PREVIOUS]
+    ldr   r3, [r1, #HEADER_PREVIOUS] @ r3 = the segment below (0: the first) ...
+    str   r3, [r2, #CHAIN_CURRENT]  @ ... is in use again
     cmp   r3, #0
     beq   1f
     ldr   r1, [r3, #HEADER_BOTTOM]  @ r1 = the bottom of the segment below
