@@ -4,8 +4,8 @@
 // Time: building firmware is most of the suite's time, and one build or QEMU run keeps one
 // core busy. A test class warms its own images two at a time before its tests; and when the
 // whole suite runs (`Scripts/test` sets KEEL_TEST_PREFETCH), one more thread builds and runs
-// every class's images ahead, in the order the classes run (`catalog`), so the second core
-// works while a class's tests run one QEMU at a time. A key is built or run by one thread
+// every class's images ahead, in the order the classes run (`catalog`), so the cores keep
+// working while a class's tests run one QEMU at a time. A key is built or run by one thread
 // at a time; another that asks for it meanwhile waits for that result.
 // The images go to a folder of their own (`buildFolder`), never the examples' `.build`,
 // which the command-line tests build into at the same time.
@@ -24,6 +24,12 @@ final class TestFirmware: @unchecked Sendable {
     /// Keys being built or run now, and what waits for them.
     private var inFlight: [String: DispatchGroup] = [:]
     private var prefetching = false
+    /// The prefetch threads' images in progress, and whether a test has paused them
+    /// (`withoutPrefetch`): it must see the kernel cache change only through its own builds.
+    private let prefetchGate = NSCondition()
+    private var prefetchesActive = 0
+    private var prefetchPaused = false
+    private var prefetchNext = 0
 
     lazy var builder: FirmwareBuilder? = (try? Toolchain.locate()).map { FirmwareBuilder(toolchain: $0) }
     lazy var runner: QEMURunner? = try? QEMURunner.locate()
@@ -40,8 +46,9 @@ final class TestFirmware: @unchecked Sendable {
             + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware
     }
 
-    /// Starts the thread that builds and runs the whole `catalog` ahead of the classes, once,
-    /// when the whole suite runs (a filtered run builds only what its tests ask for).
+    /// Starts the two threads that build and run the whole `catalog` ahead of the classes, once,
+    /// when the whole suite runs (a filtered run builds only what its tests ask for). Two:
+    /// with the foreground's one QEMU run or analysis at a time, one would leave a core idle.
     func prefetch() {
         guard ProcessInfo.processInfo.environment["KEEL_TEST_PREFETCH"] != nil else { return }
         let start = lock.withLock { () -> Bool in
@@ -50,9 +57,35 @@ final class TestFirmware: @unchecked Sendable {
         }
         guard start else { return }
         let requests = Self.catalog
-        Thread.detachNewThread { [self] in
-            for request in requests { fetch(request) }
+        for _ in 0..<2 {
+            Thread.detachNewThread { [self] in
+                while let request = nextPrefetch(requests) {
+                    fetch(request)
+                    prefetchGate.withLock { prefetchesActive -= 1; prefetchGate.broadcast() }
+                }
+            }
         }
+    }
+
+    /// The next request of the catalog for a prefetch thread (waiting while paused), counted active.
+    private func nextPrefetch(_ requests: [Request]) -> Request? {
+        prefetchGate.withLock {
+            while prefetchPaused { prefetchGate.wait() }
+            guard prefetchNext < requests.count else { return nil }
+            prefetchNext += 1
+            prefetchesActive += 1
+            return requests[prefetchNext - 1]
+        }
+    }
+
+    /// Runs `body` while the prefetch threads build nothing (they finish their current images first).
+    func withoutPrefetch<T>(_ body: () throws -> T) rethrows -> T {
+        prefetchGate.withLock {
+            prefetchPaused = true
+            while prefetchesActive > 0 { prefetchGate.wait() }
+        }
+        defer { prefetchGate.withLock { prefetchPaused = false; prefetchGate.broadcast() } }
+        return try body()
     }
 
     /// Runs `work` for `key` unless another thread is at it: then waits for that one.
