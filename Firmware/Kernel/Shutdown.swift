@@ -49,7 +49,11 @@ enum Shutdown {
             Console.write(decimal: UInt32(history.faults))
         }
         Console.write(" protection=")
+        #if KEEL_SEGMENT_GUARD
+        writeProtections(task.pointee.protections, segmentGuard: SegmentedStacks.chain(task).pointee.maximumBytes != 0)
+        #else
         writeProtections(task.pointee.protections)
+        #endif
         if task.pointee.policy.action == .restart {
             Console.write(" restarts=")
             Console.write(decimal: history.restartTotal)
@@ -83,7 +87,9 @@ enum Shutdown {
         Console.write(" state=running\n")
     }
 
-    static func writeProtections(_ protections: Protections) {
+    /// The task's techniques by name; `segmentGuard`: a segmented task under the M3's segment
+    /// guard, which is the image's, not a protection the task named.
+    static func writeProtections(_ protections: Protections, segmentGuard: Bool = false) {
         var first = true
         func item(_ flag: Protections, _ name: StaticString) {
             guard protections.contains(flag) else { return }
@@ -98,6 +104,11 @@ enum Shutdown {
         item(.redZone, "red-zone")
         item(.stackPointerCheck, "sp-check")
         item(.prologueCheck, "prologue-check")
+        if segmentGuard {
+            if !first { Console.write(",") }
+            Console.write("segment-guard")
+            first = false
+        }
         if first { Console.write("none") }
     }
 }

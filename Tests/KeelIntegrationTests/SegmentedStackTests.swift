@@ -206,6 +206,9 @@ final class SegmentedStackTests: XCTestCase {
             XCTAssertTrue(result.output.contains("keel-test:sitter intact=64 of 64"), log)
             XCTAssertEqual(result.stacks.filter { $0.task != "diver" }.map(\.state), ["exited", "exited"], log)
             XCTAssertFalse(result.output.contains { $0.contains("not stopped") }, log)
+            // The stack report names the guard where the image has it.
+            let diver = try XCTUnwrap(result.stacks.first { $0.task == "diver" }, log)
+            XCTAssertEqual(diver.protection.contains("segment-guard"), technique == "segment-guard", "\(diver.protection)")
         }
     }
 

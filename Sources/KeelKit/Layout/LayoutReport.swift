@@ -13,7 +13,7 @@ public enum LayoutReport {
     public static func text(_ layout: RAMLayout, application: Application, board: Board) -> String {
         [
             header(layout, application: application, board: board),
-            "Tasks\n" + taskTable(layout, application: application),
+            "Tasks\n" + taskTable(layout, application: application, board: board),
             objectTable(application),
             "RAM, in address order\n" + blockTable(layout),
             "MPU regions\n" + regionTable(layout, application: application),
@@ -33,11 +33,14 @@ public enum LayoutReport {
             + "RAM \(hex(layout.ramStart))-\(hex(layout.ramEnd)) (\(ramBytes / 1024) KiB)"
     }
 
-    /// Each task's stack and protection; "(default)" marks the board's default.
-    static func taskTable(_ layout: RAMLayout, application: Application) -> String {
+    /// Each task's stack and protection; "(default)" marks the board's default. A segmented
+    /// task under the M3's segment guard shows it (it is no manifest protection of its own).
+    static func taskTable(_ layout: RAMLayout, application: Application, board: Board) -> String {
         var rows = [["task", "stack", "protection"]]
         for (task, placement) in zip(application.tasks, layout.taskStacks) {
-            let techniques = task.protections.isEmpty ? "none" : task.protections.sorted().map(\.rawValue).joined(separator: ", ")
+            var names = task.protections.sorted().map(\.rawValue)
+            if task.segmented != nil && application.usesSegmentGuard(on: board) { names.append("segment-guard") }
+            let techniques = names.isEmpty ? "none" : names.joined(separator: ", ")
             rows.append([task.name, String(placement.bytes) + (task.automaticStack ? " (auto)" : ""),
                          techniques + (task.protectionIsDefault ? " (default)" : "")])
         }
