@@ -125,13 +125,7 @@ public struct KernelObjects: Sendable, Equatable {
         for (name, object) in try entries("mutexes") {
             let path = "'mutexes'.'\(name)'"
             try unknownKey(object, ["priority_inheritance"], path)
-            var inherits = true
-            if let raw = object["priority_inheritance"] {
-                guard let flag = raw as? Bool, String(cString: (raw as! NSNumber).objCType) == "c" else {
-                    throw invalid("\(path): 'priority_inheritance' must be true or false")
-                }
-                inherits = flag
-            }
+            let inherits = try Manifest.boolean(object, "priority_inheritance", default: true) { invalid("\(path): \($0)") }
             objects.mutexes.append(MutexSpec(name: name, inheritsPriority: inherits))
         }
         return objects

@@ -134,12 +134,7 @@ public enum Manifest {
             }
             application.segmentPoolBytes = pool
             application.segmentAllocator = try parseSegmentAllocator(root["segment_allocator"], tasks: tasks, pool: pool, invalid)
-            if let guarded = root["segment_guard"] {
-                guard let flag = guarded as? Bool, String(cString: (guarded as! NSNumber).objCType) == "c" else {
-                    throw invalid("'segment_guard' must be true or false")
-                }
-                application.segmentGuard = flag
-            }
+            application.segmentGuard = try boolean(root, "segment_guard", default: true, invalid)
         } else if let key = ["segment_pool", "segment_allocator", "segment_guard"].first(where: { root[$0] != nil }) {
             throw invalid("'\(key)' is set but no task has a segmented stack")
         }
@@ -387,6 +382,16 @@ public enum Manifest {
             throw invalid("'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return integer
+    }
+
+    /// `true` or `false` (JSON numbers, which arrive as NSNumber too, are not booleans).
+    static func boolean(_ object: [String: Any], _ key: String, default value: Bool,
+                        _ invalid: (String) -> KeelError) throws(KeelError) -> Bool {
+        guard let raw = object[key] else { return value }
+        guard let flag = raw as? Bool, String(cString: (raw as! NSNumber).objCType) == "c" else {
+            throw invalid("'\(key)' must be true or false")
+        }
+        return flag
     }
 
     /// JSON numbers arrive as NSNumber; booleans and fractions are not integers.
