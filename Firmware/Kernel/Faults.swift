@@ -294,7 +294,6 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         // the frame was refused is unknown, and under the MPU none of it was written.
         let refusedKnown = status & (memManageAddressValid | busFaultAddressValid) != 0
         var lowest: UInt32, top = task.pointee.guardBottom
-        #if KEEL_SEGMENT_GUARD
         if byMPU && SegmentGuard.refused(task, address: refusedKnown ? refused : nil, frame: frame) {
             top = SegmentGuard.activeBottom(task)  // before the policy gives the segments back
             lowest = SegmentGuard.classify(&fault, task: task, frame: frame)
@@ -302,10 +301,6 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
             lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
                                        refused: refusedKnown ? refused : nil, frame: frame)
         }
-        #else
-        lowest = classifyTaskFault(&fault, task: task, stackOverflowed: stackOverflowed, byMPU: byMPU,
-                                   refused: refusedKnown ? refused : nil, frame: frame)
-        #endif
         FaultPolicy.apply(fault, to: task, from: .faultHandler)
         Containment.contain(fault, culprit: task, lowest: lowest, top: top)
         Faults.handling = false

@@ -34,8 +34,8 @@
     ) -> Never {
         self.configuration = configuration
         #if KEEL_SEGMENT_GUARD
-        // MoreStack.S's GUARD writes region 6 (VALID | 6 in RBAR's low bits).
-        if configuration.firstSwitchRegion != 6 { fatalError("MoreStack.S: the segment guard is not switch region 6") }
+        // SegmentGuard and MoreStack.S's GUARD write one fixed region number.
+        if configuration.firstSwitchRegion != SegmentGuard.regionNumber { fatalError("the segment guard is not the first switch region") }
         #endif
         // Folded away when true; traps at boot if a field change broke the table's stride.
         precondition(MemoryLayout<TaskControlBlock>.stride == 128, "TaskControlBlock must be 128 bytes")

@@ -49,11 +49,7 @@ enum Shutdown {
             Console.write(decimal: UInt32(history.faults))
         }
         Console.write(" protection=")
-        #if KEEL_SEGMENT_GUARD
-        writeProtections(task.pointee.protections, segmentGuard: SegmentedStacks.chain(task).pointee.maximumBytes != 0)
-        #else
-        writeProtections(task.pointee.protections)
-        #endif
+        writeProtections(task.pointee.protections, segmentGuard: SegmentGuard.covers(task))
         if task.pointee.policy.action == .restart {
             Console.write(" restarts=")
             Console.write(decimal: history.restartTotal)
@@ -89,7 +85,7 @@ enum Shutdown {
 
     /// The task's techniques by name; `segmentGuard`: a segmented task under the M3's segment
     /// guard, which is the image's, not a protection the task named.
-    static func writeProtections(_ protections: Protections, segmentGuard: Bool = false) {
+    static func writeProtections(_ protections: Protections, segmentGuard: Bool) {
         var first = true
         func item(_ flag: Protections, _ name: StaticString) {
             guard protections.contains(flag) else { return }

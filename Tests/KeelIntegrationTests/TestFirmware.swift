@@ -175,7 +175,6 @@ extension TestFirmware {
     /// Builds and runs `requests` two at a time (the machine has two cores and one build or
     /// run keeps one busy), so a test class's images are ready when its tests ask for them.
     func warm(_ requests: [Request]) {
-        prefetch()
         DispatchQueue.concurrentPerform(iterations: requests.count) { index in fetch(requests[index]) }
     }
 }

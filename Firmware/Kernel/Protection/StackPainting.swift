@@ -17,25 +17,13 @@ enum StackPainting: StackDetector {
         #endif
     }
 
-    /// Where reading the paint starts: the stack's bottom, or on a segmented task under the
-    /// segment guard (M3) the first byte above the guard's band, which task code never
-    /// writes and the kernel may not read while the guard is there.
-    @inline(__always)
-    static func paintedBottom(_ task: TaskPointer) -> UInt32 {
-        #if KEEL_SPLIT_STACK
-        SegmentGuard.paintedBottom(task)
-        #else
-        task.pointee.stackBottom
-        #endif
-    }
-
     static func hasOverflowed(_ task: TaskPointer) -> Bool { false }
 
     /// Bytes of the stack that have ever been written: the stack size minus the untouched
     /// paint at the bottom. Exact to the word; a pushed value equal to the paint word at the
     /// very edge of the used region can hide one word, as in every painting scheme.
     static func highWaterMark(_ task: TaskPointer) -> UInt32 {
-        var address = paintedBottom(task)
+        var address = SegmentGuard.paintedBottom(task)
         let top = task.pointee.stackTop
         while address < top && Memory.loadWord(address) == stackPaintWord {
             address &+= 4

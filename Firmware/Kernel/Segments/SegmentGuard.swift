@@ -27,8 +27,9 @@
 // The band is part of the segment: the limit lies `bytes + slackBytes` above its bottom,
 // and neither the slack's paint nor the stack's paint touches it (the kernel is privileged,
 // and a no-access region refuses it too).
-
-#if KEEL_SPLIT_STACK
+//
+// Compiled into every image, so that its callers (the fault path, painting, the stack
+// report) need no conditions of their own: without KEEL_SEGMENT_GUARD it guards no task.
 
 enum SegmentGuard {
     /// Bytes of each segment's band: the landing pad and the region (0: no guard in this image).
@@ -38,18 +39,31 @@ enum SegmentGuard {
     static let bytes: UInt32 = 0
     #endif
 
-    /// RBAR's low bits in the task's first switch region: VALID and the region number, set by
-    /// the layout planner; the guard's base replaces the address bits above them.
-    static let regionBits: UInt32 = 0x1F
+    /// The guard's MPU region: the first switch region on PMSAv7 (LayoutPlanner.pmsav7SwitchRegions,
+    /// checked at boot). MoreStack.S's GUARD writes the same RBAR bits (GUARD_RBAR_OFFSET).
+    static let regionNumber: UInt32 = 6
+    /// RBAR's low bits: VALID (bit 4) and the region number; the base is above them.
+    static let regionBits: UInt32 = 0x10 | regionNumber
+    static let baseMask: UInt32 = ~0x1F
     /// The landing pad under the region: one exception frame.
     static let landingBytes: UInt32 = 32
+
+    /// True when this image has the guard and `task` is segmented: the guard is on its segments.
+    @inline(__always)
+    static func covers(_ task: TaskPointer) -> Bool {
+        #if KEEL_SEGMENT_GUARD
+        SegmentedStacks.chain(task).pointee.maximumBytes != 0
+        #else
+        false
+        #endif
+    }
 
     /// Points `task`'s guard at the segment whose lowest address is `bottom`: its saved
     /// region, and the MPU itself when the task's regions are the ones loaded.
     @inline(__always)
     static func follow(_ task: TaskPointer, segmentBottom bottom: UInt32) {
         #if KEEL_SEGMENT_GUARD
-        let base = (bottom &+ landingBytes) | (task.pointee.context.switchRegions.base0 & regionBits)
+        let base = (bottom &+ landingBytes) | regionBits
         task.pointee.context.switchRegions.base0 = base
         if task == currentTask {
             MPU.regionBase.write(base)  // RBAR with VALID: selects the region and moves it
@@ -60,20 +74,16 @@ enum SegmentGuard {
 
     /// The bottom of the segment the task's guard is in now (its active segment).
     static func activeBottom(_ task: TaskPointer) -> UInt32 {
-        (task.pointee.context.switchRegions.base0 & ~regionBits) &- landingBytes
+        (task.pointee.context.switchRegions.base0 & baseMask) &- landingBytes
     }
 
     /// True when an access to `address` (or a failed stacking of the frame at `frame`, when
     /// the address is unknown) was refused by `task`'s segment guard.
     static func refused(_ task: TaskPointer, address: UInt32?, frame: UInt32) -> Bool {
-        #if KEEL_SEGMENT_GUARD
-        guard SegmentedStacks.chain(task).pointee.maximumBytes != 0 else { return false }
+        guard covers(task) else { return false }
         let region = activeBottom(task) &+ landingBytes
         if let address { return address >= region && address < region &+ 32 }
         return frame < region &+ 32 && frame &+ 32 > region  // the 32-byte frame met the region
-        #else
-        return false
-        #endif
     }
 
     /// Names a fault `refused` found in the guard: the task's overflow, caught by the guard.
@@ -91,15 +101,11 @@ enum SegmentGuard {
         return frame
     }
 
-    /// The lowest byte of a task's first segment the kernel paints and reads: above the guard
-    /// on a segmented task.
+    /// Where reading a task's paint starts: its stack's bottom, or above the guard's band on a
+    /// task the guard covers (task code never writes the band, and the kernel may not read it
+    /// while the guard is there).
     @inline(__always)
     static func paintedBottom(_ task: TaskPointer) -> UInt32 {
-        #if KEEL_SEGMENT_GUARD
-        if SegmentedStacks.chain(task).pointee.maximumBytes != 0 { return task.pointee.stackBottom &+ bytes }
-        #endif
-        return task.pointee.stackBottom
+        covers(task) ? task.pointee.stackBottom &+ bytes : task.pointee.stackBottom
     }
 }
-
-#endif

@@ -62,8 +62,8 @@
 @ MPU's region base address register (PMSAv7, ARMv7-M B3.5.9).
     .equ GUARD_BYTES, 64
 @ RBAR of the guard at a segment's bottom: the region 32 bytes up (above the landing pad),
-@ VALID (bit 4) and region number 6 (the first switch region, LayoutPlanner.pmsav7SwitchRegions,
-@ checked at boot by SegmentedStacks.checkFastPathLayout). A bottom is 32-byte aligned.
+@ VALID (bit 4) and region number 6 (SegmentGuard.regionNumber, the first switch region,
+@ checked against the layout at boot by Kernel.start). A bottom is 32-byte aligned.
     .equ GUARD_RBAR_OFFSET, 32 + 0x10 + 6
     .equ MPU_RBAR, 0xE000ED9C
 
