@@ -53,11 +53,15 @@ func interruptDispatch() {
     let irq = Int(portExceptionNumber()) &- 16
     if irq >= 0 && irq < NVIC.lines, let handler = interruptHandlers[irq] {
         // The application's handler is split code running on the handler stack: give its
-        // prologue the handler stack's limit, so a handler that goes too deep is caught
-        // (a handler overflow, which resets) instead of asking for a task's segment.
+        // prologue the handler stack's limit, and `__morestack` a chain that keeps nothing,
+        // so a handler that goes too deep is caught (a handler overflow, which resets)
+        // instead of taking a task's segment.
         let interrupted = stackLimitWord
+        let interruptedChain = runningChainAddress
         stackLimitWord = linkerSymbol(mainStackBottom) &+ SegmentedStacks.slackBytes
+        runningChainAddress = SegmentedStacks.handlerChainAddress
         handler()
+        runningChainAddress = interruptedChain
         stackLimitWord = interrupted
     } else {
         unexpectedInterrupt()

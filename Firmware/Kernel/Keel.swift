@@ -117,7 +117,7 @@ public enum Keel {
         return SegmentedStacks.info(currentTask.unsafelyUnwrapped)
     }
 
-    /// The segment pool's accounting (free bytes, lowest free, allocations, spares held).
+    /// The segment pool's accounting (free bytes, lowest free, allocations, segments kept).
     /// Blocks: no. From: anywhere. Stack: leaf.
     public static var segmentPool: SegmentPoolInfo {
         let interrupts = Interrupts.mask()
@@ -126,16 +126,16 @@ public enum Keel {
     }
     #endif
 
-    /// Gives back to the segment pool what the calling task's first segment grew by in place
-    /// (below its stack now, less the slack), as waiting does; the next call across the old
-    /// boundary grows it again. For a task that knows it is back from a deep phase and will
+    /// Gives back to the segment pool the segments the calling task keeps above the one in
+    /// use, and what its first segment grew by in place (below its stack now, less the
+    /// slack), as waiting does; the next call across the old boundary grows or splits again. For a task that knows it is back from a deep phase and will
     /// not wait for a while. Does nothing in an image without segmented stacks.
     /// Blocks: no. From: a task.
     public static func returnStackGrowth() {
         #if KEEL_SPLIT_STACK
         let interrupts = Interrupts.mask()
         // Below the SP here lie this call's own frames: keep 128 bytes of room for them.
-        SegmentedStacks.trimFirstSegment(currentTask.unsafelyUnwrapped, stackPointer: portProcessStack() &- 128)
+        SegmentedStacks.returnUnused(currentTask.unsafelyUnwrapped, stackPointer: portProcessStack() &- 128)
         Interrupts.restore(interrupts)
         #endif
     }
@@ -151,7 +151,8 @@ public enum Keel {
         #endif
     }
 
-    /// Segments the calling task holds now (1: only its first), read without a call.
+    /// Segments the calling task holds now (1: only its first), those it keeps above the one
+    /// in use included, read without a call.
     /// Blocks: no. From: a task. Stack: leaf.
     @inline(__always)
     public static var segmentCount: UInt32 {

@@ -215,8 +215,8 @@ func schedule() -> UnsafeMutableRawPointer {
     if !task.pointee.isLive {
         SegmentedStacks.reset(task)  // it stopped itself (`Scheduler.stop`)
     } else if task.pointee.state != .ready {
-        // It waits: a first segment that grew in place shrinks back.
-        SegmentedStacks.trimFirstSegment(task, stackPointer: task.pointee.context.stackPointer)
+        // It waits: kept segments go back, a first segment that grew in place shrinks back.
+        SegmentedStacks.returnUnused(task, stackPointer: task.pointee.context.stackPointer)
     }
     #endif
     #if KEEL_SP_CHECK || KEEL_RED_ZONE

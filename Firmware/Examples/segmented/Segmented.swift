@@ -99,7 +99,8 @@ func referenceTask() {
 func deepTask() {
     let before = Keel.segmentPool
     let result = deepResult()
-    // Waiting gives back what the first segment grew by in place (SegmentedStacks.trimFirstSegment).
+    // Waiting gives back the segments it keeps and what the first segment grew by in place
+    // (SegmentedStacks.returnUnused).
     Keel.sleep(ticks: 1)
     let after = Keel.segmentPool
     let mine = Keel.segments

@@ -18,7 +18,8 @@ public struct SegmentInfo {
     public var peakSegments: UInt32
     public var splits: UInt32
     public var poolAllocations: UInt32
-    /// Bytes of the released segment the task keeps for its next split (0: none).
+    /// Bytes of the released segments the task keeps above the one in use, for its next
+    /// splits (0: none). Included in `heldBytes` and `segments`.
     public var spareBytes: UInt32
 }
 
@@ -30,17 +31,17 @@ public struct SegmentPoolInfo {
     public var allocations: UInt32
     public var releases: UInt32
     public var refusals: UInt32
-    /// Bytes held as spares by all tasks (counted as in use by `freeBytes`).
+    /// Bytes all tasks keep above their segments in use (counted as in use by `freeBytes`).
     public var spareBytes: UInt32
     public var ticksInsideMoreStack: UInt32
 }
 
 extension SegmentedStacks {
     static func info(_ task: TaskPointer) -> SegmentInfo {
-        let chain = self.chain(task).pointee
-        return SegmentInfo(heldBytes: chain.heldBytes, segments: chain.segments, peakBytes: chain.peakBytes,
-                           peakSegments: chain.peakSegments, splits: chain.splits, poolAllocations: chain.poolAllocations,
-                           spareBytes: chain.spare == 0 ? 0 : SegmentHeader.at(chain.spare).bytes)
+        let chain = self.chain(task)
+        return SegmentInfo(heldBytes: chain.pointee.heldBytes, segments: chain.pointee.segments, peakBytes: chain.pointee.peakBytes,
+                           peakSegments: chain.pointee.peakSegments, splits: chain.pointee.splits,
+                           poolAllocations: chain.pointee.poolAllocations, spareBytes: keptBytes(chain))
     }
 
     static var poolInfo: SegmentPoolInfo {
@@ -57,7 +58,7 @@ extension SegmentedStacks {
             let task = Scheduler.task(index)
             let chain = self.chain(task)
             guard chain.pointee.maximumBytes != 0 else { continue }
-            if chain.pointee.current == 0 { measureSlack(chain, segmentBottom: chain.pointee.firstBottom) }
+            if chain.pointee.current == firstHeader(chain) { measureSlack(chain, segmentBottom: chain.pointee.first.bottom) }
             let info = self.info(task)
             Console.write("keel:segments task=")
             Console.write(task.pointee.name)

@@ -2,35 +2,41 @@
 //
 // Every function of task code starts with LLVM's split-stack prologue: it compares SP (minus
 // its frame, for frames of 256 bytes and more) with the word `__STACK_LIMIT` and calls
-// `__morestack` when there is too little room. `__morestack` masks interrupts and calls
-// `keel_segment_grow`, which either grows the segment in use down in place (the function
-// then runs right there) or hands it a new segment; in that case, when the function
-// returns, it calls `keel_segment_release`, which takes the segment back and says where the
-// old stack was. Taking and giving back the task's spare segment is done in `__morestack`
-// itself, without calling here (the fast path).
+// `__morestack` when there is too little room. `__morestack` masks interrupts; when the
+// segment in use has a segment kept above it that is large enough, it moves onto that one
+// itself (the fast path); otherwise it calls `keel_segment_grow`, which either grows the
+// segment in use down in place (the function then runs right there) or hands it a new
+// segment from the allocator. When the function returns, `__morestack` goes back down the
+// chain itself: the segment stays linked above the one below it, kept for the next split.
 //
 // Which bytes a segment gets is the application's allocator's choice (SegmentAllocator.swift).
 //
 // The limit word belongs to the running task: the port loads it from the task's context at
-// every switch-in (`SavedContext.splitLimit`), and grow and release change both. It lies
-// `slackBytes` above the segment's bottom (plus the guard's bytes on the M3), because a frame
+// every switch-in (`SavedContext.splitLimit`), and every change of segment sets both from the
+// header of the segment it moves to. It lies `slackBytes` above the segment's bottom (plus
+// the guard's bytes on the M3), because a frame
 // under 256 bytes is compared by SP alone and code without the prologue (leaves, the kernel,
 // `__morestack` itself, an exception frame) runs below it. On the M33 PSPLIM holds the
 // segment's true bottom: code that runs off the slack faults in hardware (STKOF) instead of
 // writing below it. On the M3 an MPU region over the segment's lowest 32 bytes does the same
 // for any access (SegmentGuard.swift).
 //
-// A segment's top 16 bytes are its header: the previous segment, the SP to go back to, its
-// bottom and size. The chain of a task runs from the current segment back to its first
-// segment (the stack the layout planner placed), which is never released.
+// A segment's top 24 bytes are its header (`SegmentHeader`): the segment below it and the one
+// kept above it, the SP to go back to, the limit the prologue compares with while it is in
+// use, its bottom, and the room it has for a function's frame and arguments. A task's first
+// segment (the stack the layout planner placed, never released) has its header in the task's
+// chain. The segments a task holds form one list up from there: those in use, then those it
+// keeps. Going down the chain changes nothing but which one is in use, so the bytes a task
+// holds include what it keeps, and only the allocator's paths count them.
 //
 // No hot split: when the bytes just below the segment in use are free, it grows down into
 // them (`growInPlace`), so a loop calling a function across the boundary grows once and
 // never calls `__morestack` again; the layout puts the first segmented task's first segment
-// on the pool for that. Otherwise a released segment stays with its task as a spare, so such
-// a loop takes the spare every time and never touches the pool. A task holds at most one
-// spare; spares go back to the pool when another task's request would otherwise fail, and
-// when the task stops; a growth goes back when the task waits (`trimFirstSegment`).
+// on the pool for that. Otherwise the segment released stays kept above the one below it,
+// so such a loop takes it every time and never touches the pool. What a task keeps goes back
+// to the pool when it waits (`returnUnused`, with what its first segment grew by), when
+// another task's request would otherwise fail, and when it stops; a kept segment too small
+// for the next split at its place goes back with everything above it.
 //
 // Fixed stacks in a split image have a chain too (no segments): under T6 their limit keeps
 // the same slack above their bottom (`resetFixed`).
@@ -44,50 +50,74 @@
 
 @_extern(c, "__morestack") func moreStackStart()
 @_extern(c, "keel_morestack_end") func moreStackEnd()
+/// Back on the task's stack (grow runs on the handler stack), interrupts on, waiting for the
+/// pending PendSV (Port/armv6m/MoreStack.S).
+@_extern(c, "keel_segment_refused_wait") func segmentRefusedWait()
 
 /// The word the split-stack prologue compares SP with: the running task's segment limit.
 @_silgen_name("__STACK_LIMIT")
 nonisolated(unsafe) var stackLimitWord: UInt32 = 0
 
-// What `__morestack`'s fast path (Port/armv6m/MoreStack.S) reads, under C names: the running
-// task's chain (an address), the slack below every limit, and what a segment holds besides a
-// function's frame and stack arguments (its header, 4 bytes of alignment and the slack).
-/// The running task's chain (an address), kept at every switch-in (`runningTaskChanged`).
+/// The running task's chain (an address), kept at every switch-in (`runningTaskChanged`):
+/// `__morestack`'s fast path (Port/armv6m/MoreStack.S) starts from it.
 @_silgen_name("keel_running_chain")
 nonisolated(unsafe) var runningChainAddress: UInt32 = 0
-@_silgen_name("keel_segment_slack")
+/// The slack below every limit (the figure `keel` planned with).
 nonisolated(unsafe) var segmentSlackWord: UInt32 = 384
-@_silgen_name("keel_segment_fit")
+/// What a segment holds besides a function's frame and stack arguments: its header, 4 bytes
+/// of alignment, the guard's band and the slack.
 nonisolated(unsafe) var segmentFitWord: UInt32 = 0
 
-/// A segment's header, in its top 16 bytes.
+/// A segment's header, in its top 24 bytes (a first segment's is in its chain). Its fields
+/// are read and written one at a time, at these offsets (MoreStack.S's HEADER_ lines).
 struct SegmentHeader {
-    /// Header address of the segment below in the chain; 0 when that is the first segment.
-    var previous: UInt32
-    /// SP of the old segment when `__morestack` left it.
-    var returnStackPointer: UInt32
-    var bottom: UInt32
-    var bytes: UInt32
+    /// Header of the segment below in the chain; 0 for a first segment.
+    var previous: UInt32 = 0
+    /// Header of a segment kept above this one (released, still the task's); 0 if none.
+    var next: UInt32 = 0
+    /// The SP `__morestack` goes back to on the segment below (past its four saved words).
+    var returnStackPointer: UInt32 = 0
+    /// The prologue's limit while this segment is in use: the slack (and the guard's band)
+    /// above its bottom.
+    var limit: UInt32 = 0
+    var bottom: UInt32 = 0
+    /// The most frame and stack-argument bytes a function that splits may need to run on it
+    /// (its size less `segmentFitWord`); 0 for a first segment.
+    var room: UInt32 = 0
+
+    static let bytes: UInt32 = 24
+    static let previousOffset: UInt32 = 0
+    static let nextOffset: UInt32 = 4
+    static let returnStackPointerOffset: UInt32 = 8
+    static let limitOffset: UInt32 = 12
+    static let bottomOffset: UInt32 = 16
+    static let roomOffset: UInt32 = 20
 }
 
-/// One task's segments and what they cost; all zero for a task on a fixed stack.
+/// One task's segments and what they cost; a fixed stack in a split image has one too (its
+/// first header holds its limit, and nothing is ever kept above it).
 @_spi(Build) public struct SegmentChain {
+    /// The first segment's header (offset 0: a chain's address is its first header's).
+    var first = SegmentHeader()
+    /// Header of the segment in use: `first`'s address while the task runs on its first
+    /// segment. (`__morestack` reads `current`, `task` and `splits` at fixed offsets.)
+    var current: UInt32 = 0
+    /// The task's control block (an address), for `__morestack`.
+    var task: UInt32 = 0
+    /// Calls to `__morestack` that got a segment, and growths in place.
+    var splits: UInt32 = 0
     /// 0: the task's stack is fixed (not segmented).
     var maximumBytes: UInt32 = 0
     /// Bytes of each further segment (more when one frame needs more).
     var segmentBytes: UInt32 = 0
-    /// Header address of the segment in use; 0 while the task runs on its first segment.
-    var current: UInt32 = 0
-    /// Header address of a released segment kept for the next split; 0 when there is none.
-    var spare: UInt32 = 0
+    /// Bytes the task holds: its first segment (with what it grew by in place), the segments
+    /// in use and those it keeps above them.
     var heldBytes: UInt32 = 0
     var peakBytes: UInt32 = 0
-    /// Segments in use, the first included.
+    /// Segments the task holds, the first included.
     var segments: UInt32 = 1
     var peakSegments: UInt32 = 1
-    /// Calls to `__morestack` that got a segment.
-    var splits: UInt32 = 0
-    /// Segments taken from the pool (a split served by the spare takes none).
+    /// Segments taken from the allocator (a split that reuses a kept segment takes none).
     var poolAllocations: UInt32 = 0
     /// Deepest use of the slack below a limit seen so far, in bytes (read from paint).
     var slackPeak: UInt32 = 0
@@ -96,9 +126,6 @@ struct SegmentHeader {
     /// Where the refused function was called from, and its SP then.
     var refusedReturnAddress: UInt32 = 0
     var refusedStackPointer: UInt32 = 0
-    /// Lowest address of the first segment: its bottom, or lower once it grew down in place
-    /// into the free pool below it (`grow`); 0 for a fixed stack.
-    var firstBottom: UInt32 = 0
     /// Why the last request was refused (`Refusal`), read by the switch-out path.
     var refusal: UInt8 = 0
     /// False until the first segment's slack was painted (so there is something to measure).
@@ -139,12 +166,15 @@ enum Refusal: UInt8 {
     /// The segment region and its accounting; the application's allocator hands it out.
     nonisolated(unsafe) static var pool = SegmentRegion()
     nonisolated(unsafe) static var chains: UnsafeMutablePointer<SegmentChain>? = nil
+    /// The chain `__morestack` finds while an interrupt handler's split code runs (the
+    /// dispatcher's, `interruptDispatch`): it keeps nothing, so a split there always reaches
+    /// `grow`, which reports the handler's overflow.
+    nonisolated(unsafe) static var handlerChain = SegmentChain()
+    static var handlerChainAddress: UInt32 { withUnsafeMutablePointer(to: &handlerChain) { UInt32(UInt(bitPattern: $0)) } }
     /// The task whose request was refused, until PendSV has applied its policy.
     nonisolated(unsafe) static var refusedTask: TaskPointer? = nil
     /// Ticks that interrupted a task inside `__morestack` (the interrupt test reads this).
     nonisolated(unsafe) static var ticksInsideMoreStack: UInt32 = 0
-
-    static let headerBytes: UInt32 = 16
 
     /// Called by the generated start-up code before `Kernel.start`.
     /// `sizes`: per task, its `max` and its segment size (both 0 for a fixed stack).
@@ -153,13 +183,14 @@ enum Refusal: UInt8 {
         checkFastPathLayout()
         self.chains = chains
         segmentSlackWord = slackBytes
-        segmentFitWord = headerBytes &+ 4 &+ SegmentGuard.bytes &+ slackBytes
+        segmentFitWord = SegmentHeader.bytes &+ 4 &+ SegmentGuard.bytes &+ slackBytes
         for index in 0..<(sizes.count / 2) {
             chains[index] = SegmentChain()
             chains[index].maximumBytes = sizes[2 &* index]
             chains[index].segmentBytes = sizes[2 &* index &+ 1]
         }
         pool.configure(start: poolStart, bytes: poolBytes)
+        handlerChain.current = handlerChainAddress  // its first header, with nothing above it
     }
 
     /// The offsets `__morestack`'s fast path uses (its `.equ` lines) against the compiler's:
@@ -167,14 +198,17 @@ enum Refusal: UInt8 {
     /// updated.
     static func checkFastPathLayout() {
         typealias C = SegmentChain
+        typealias H = SegmentHeader
         typealias T = TaskControlBlock
-        let agrees = MemoryLayout<C>.offset(of: \C.current) == 8 && MemoryLayout<C>.offset(of: \C.spare) == 12
-            && MemoryLayout<C>.offset(of: \C.heldBytes) == 16 && MemoryLayout<C>.offset(of: \C.segments) == 24
-            && MemoryLayout<C>.offset(of: \C.splits) == 32 && MemoryLayout<C>.offset(of: \C.firstBottom) == 56
+        let agrees = MemoryLayout<C>.offset(of: \C.first) == 0 && MemoryLayout<C>.offset(of: \C.current) == 24
+            && MemoryLayout<C>.offset(of: \C.task) == 28 && MemoryLayout<C>.offset(of: \C.splits) == 32
+            && MemoryLayout<H>.offset(of: \H.previous) == Int(H.previousOffset) && MemoryLayout<H>.offset(of: \H.next) == Int(H.nextOffset)
+            && MemoryLayout<H>.offset(of: \H.returnStackPointer) == Int(H.returnStackPointerOffset)
+            && MemoryLayout<H>.offset(of: \H.limit) == Int(H.limitOffset) && MemoryLayout<H>.offset(of: \H.bottom) == Int(H.bottomOffset)
+            && MemoryLayout<H>.offset(of: \H.room) == Int(H.roomOffset) && MemoryLayout<H>.size == Int(H.bytes)
             && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
             && MemoryLayout<T>.offset(of: \T.context.switchRegions.base0) == 40
         if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
-
     }
 
     /// The scheduler's call at every switch-in: `__morestack` finds the running task's chain
@@ -189,6 +223,12 @@ enum Refusal: UInt8 {
         chains.unsafelyUnwrapped + Int(task.pointee.index)
     }
 
+    /// The address of a chain's first header (the chain's own).
+    @inline(__always)
+    static func firstHeader(_ chain: UnsafeMutablePointer<SegmentChain>) -> UInt32 {
+        UInt32(UInt(bitPattern: chain))
+    }
+
     /// One field of the running task's chain, read with a volatile load. `__morestack` changes
     /// the chain behind the compiler's back: to the task's code a call that split wrote
     /// nothing, so a plain load before it could be reused after it.
@@ -197,12 +237,12 @@ enum Refusal: UInt8 {
         Register(address: UInt(bitPattern: field(chain(currentTask.unsafelyUnwrapped)))).read()
     }
 
-    /// Points the task's limits at the segment whose lowest address is `bottom`: the
-    /// prologue's limit above the guard and the slack, PSPLIM (M33) and the MPU guard (M3)
-    /// at the bottom itself.
+    /// Points the task's limits at the segment whose header is `header`: the prologue's limit
+    /// (from the header), PSPLIM (M33) and the MPU guard (M3) at the segment's bottom.
     @inline(__always)
-    static func setLimits(_ task: TaskPointer, segmentBottom bottom: UInt32) {
-        let limit = bottom &+ SegmentGuard.bytes &+ slackBytes
+    static func setLimits(_ task: TaskPointer, segment header: UInt32) {
+        let limit = SegmentHeader.limit(header)
+        let bottom = SegmentHeader.bottom(header)
         task.pointee.context.splitLimit = limit
         #if KEEL_LIMIT_REGISTER
         task.pointee.context.stackLimit = bottom  // PSPLIM, loaded by the port
@@ -217,29 +257,25 @@ enum Refusal: UInt8 {
     /// a fixed stack's reset should cost it no more than its own few words.)
     static func reset(_ task: TaskPointer) {
         let chain = self.chain(task)
+        chain.pointee.task = UInt32(UInt(bitPattern: task))
         if chain.pointee.maximumBytes == 0 { resetFixed(task, chain) } else { resetSegmented(task, chain) }
     }
 
     @inline(never)
     static func resetSegmented(_ task: TaskPointer, _ chain: UnsafeMutablePointer<SegmentChain>) {
         let interrupts = Interrupts.mask()
-        var header = chain.pointee.current
-        while header != 0 {
-            let segment = SegmentHeader.at(header)
-            returnToPool(chain, segment)
-            header = segment.previous
-        }
-        if chain.pointee.spare != 0 { returnToPool(chain, SegmentHeader.at(chain.pointee.spare)) }
-        let first = chain.pointee.firstBottom
+        let firstHeader = self.firstHeader(chain)
+        returnKept(chain, above: firstHeader)  // every segment the task held, in use or kept
+        let first = chain.pointee.first.bottom
         if chain.pointee.slackPainted && first != 0 { measureSlack(chain, segmentBottom: first) }
         if first != 0 && first < task.pointee.stackBottom { pool.shrink(first, bytes: task.pointee.stackBottom &- first, task: Int(task.pointee.index)) }
-        chain.pointee.firstBottom = task.pointee.stackBottom
-        chain.pointee.current = 0
-        chain.pointee.spare = 0
+        chain.pointee.first = SegmentHeader()
+        SegmentHeader.setBottom(firstHeader, task.pointee.stackBottom)
+        chain.pointee.current = firstHeader
         chain.pointee.segments = 1
         chain.pointee.heldBytes = task.pointee.stackBytes
         chain.pointee.peakBytes = max(chain.pointee.peakBytes, chain.pointee.heldBytes)
-        setLimits(task, segmentBottom: task.pointee.stackBottom)  // first: the guard leaves the segment in use
+        setLimits(task, segment: firstHeader)  // first: the guard leaves the segment in use
         paintSlack(segmentBottom: task.pointee.stackBottom)
         chain.pointee.slackPainted = true
         Interrupts.restore(interrupts)
@@ -251,6 +287,8 @@ enum Refusal: UInt8 {
     /// to fit the slack) still stays inside the stack. The slack is painted so that its use
     /// is measured. Without T6 the limit is the bottom itself: the prologue still catches a
     /// deep call, but only once SP is already at the bottom, after the writes below it.
+    /// (Its first header keeps nothing above it, so `__morestack` always asks `grow`, which
+    /// refuses.)
     @inline(never)
     static func resetFixed(_ task: TaskPointer, _ chain: UnsafeMutablePointer<SegmentChain>) {
         let bottom = task.pointee.stackBottom
@@ -261,99 +299,102 @@ enum Refusal: UInt8 {
             chain.pointee.slackPainted = true
             limit = bottom &+ slackBytes
         }
+        chain.pointee.first = SegmentHeader(limit: limit, bottom: bottom)
+        chain.pointee.current = firstHeader(chain)
         // Only the prologue's limit: PSPLIM on a fixed stack belongs to T1 (LimitRegister.swift).
         task.pointee.context.splitLimit = limit
         if task == currentTask { stackLimitWord = limit }
     }
 
-    // MARK: Grow and release (called by __morestack with interrupts masked)
+    // MARK: Grow (called by __morestack with interrupts masked)
 
-    /// Finds room for a function that needs `frameBytes` below its stack arguments
-    /// (`argumentBytes`). First in place (`growInPlace`): when the allocator has the bytes just below the
-    /// segment in use free, that segment grows down into them, the limits move down and grow
-    /// returns 0, and `__morestack` runs the function right there: no new stack, no copy,
-    /// and no way back through `__morestack`, so a loop that called across this boundary
-    /// never splits again (the hot split's cure; the bytes go back when the task is switched
-    /// out back above them, `trimFirstSegment`, or with the segment). Otherwise a segment:
-    /// records where the old stack was, moves the limits and returns the new SP, with room
-    /// for the stack arguments, which `__morestack` copies.
+    /// What `__morestack` asks for when its fast path found no kept segment that fits a
+    /// function needing `frameBytes` below its stack arguments (`argumentBytes`); called
+    /// with interrupts masked. First in place (`growInPlace`): when the allocator has the
+    /// bytes just below the segment in use free, that segment grows down into them, the
+    /// limits move down and this returns 0, and `__morestack` runs the function right there:
+    /// no new stack, no copy, and no way back through `__morestack`, so a loop that called
+    /// across this boundary never splits again (the hot split's cure; the bytes go back when
+    /// the task waits, `returnUnused`, or with the segment). Otherwise a new segment
+    /// (`split`), after what was kept above the segment in use (too small) went back; when
+    /// the allocator has none, what every task keeps goes back and it asks once more.
+    /// Going back down is `__morestack`'s alone.
+    /// (Each step is its own call from here, so that the deepest of them runs on the slack
+    /// without the others' frames under it: `keel check` proves the whole tree fits.)
+    @inline(__always)
     static func grow(frameBytes: UInt32, argumentBytes: UInt32, oldStackPointer: UInt32) -> UInt32 {
         guard !Processor.isInHandlerMode else { handlerOverflow(oldStackPointer) }
+        if growInPlace(frameBytes: frameBytes, oldStackPointer: oldStackPointer) { return 0 }
+        let chain = self.chain(currentTask.unsafelyUnwrapped)
+        returnKept(chain, above: chain.pointee.current)
+        var stackPointer = split(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
+        if stackPointer == 0 && returnKeptToPool() {
+            stackPointer = split(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
+        }
+        if stackPointer == 0 { refuse(currentTask.unsafelyUnwrapped, .pool, frameBytes &+ argumentBytes, oldStackPointer) }
+        return stackPointer
+    }
+
+    /// A new segment from the allocator, linked above the one in use (which keeps nothing
+    /// above it by now), made current: the limits move to it, and the new SP is returned,
+    /// with room for the stack arguments, which `__morestack` copies; 0 when the allocator
+    /// has no room. Refuses a fixed stack (its overflow) and a task at its `max`.
+    @inline(never)
+    static func split(frameBytes: UInt32, argumentBytes: UInt32, oldStackPointer: UInt32) -> UInt32 {
         let task = currentTask.unsafelyUnwrapped
         let chain = self.chain(task)
         guard chain.pointee.maximumBytes != 0 else { refuse(task, .fixedStack, frameBytes &+ argumentBytes, oldStackPointer) }
-        // Header, arguments (plus alignment), the frame, and the slack under the limit.
-        let needed = roundUpToGranule(segmentFitWord &+ argumentBytes &+ frameBytes)
-        var segment: SegmentHeader
-        // The spare's header, read once (its links are rewritten below; bottom and size stay).
-        let spare = chain.pointee.spare == 0 ? nil : SegmentHeader.at(chain.pointee.spare)
-        if let spare, spare.bytes >= needed {
-            segment = spare   // the hot path: no pool, no paint
-            chain.pointee.spare = 0
-        } else {
-            if let spare {
-                returnToPool(chain, spare)
-                chain.pointee.spare = 0
-            }
-            let bytes = max(needed, chain.pointee.segmentBytes)
-            guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes else {
-                refuse(task, .maximum, frameBytes &+ argumentBytes, oldStackPointer)
-            }
-            let index = Int(task.pointee.index)
-            var bottom = pool.allocate(bytes, task: index)
-            if bottom == nil && returnSparesToPool() { bottom = pool.allocate(bytes, task: index) }
-            guard let bottom else { refuse(task, .pool, frameBytes &+ argumentBytes, oldStackPointer) }
-            segment = SegmentHeader(previous: 0, returnStackPointer: 0, bottom: bottom, bytes: bytes)
-            chain.pointee.poolAllocations &+= 1
-            paintSlack(segmentBottom: bottom)  // not under the guard: that is still on the segment in use
+        // Header, arguments (plus alignment), the frame, the guard's band and the slack.
+        let bytes = max(roundUpToGranule(segmentFitWord &+ argumentBytes &+ frameBytes), chain.pointee.segmentBytes)
+        guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes else {
+            refuse(task, .maximum, frameBytes &+ argumentBytes, oldStackPointer)
         }
-        segment.previous = chain.pointee.current
-        segment.returnStackPointer = oldStackPointer
-        let header = segment.bottom &+ segment.bytes &- headerBytes
-        SegmentHeader.store(segment, at: header)
-        chain.pointee.current = header
-        chain.pointee.heldBytes &+= segment.bytes
+        guard let bottom = pool.allocate(bytes, task: Int(task.pointee.index)) else { return 0 }
+        chain.pointee.poolAllocations &+= 1
+        paintSlack(segmentBottom: bottom)  // not under the guard: that is still on the segment in use
+        let below = chain.pointee.current
+        let header = bottom &+ bytes &- SegmentHeader.bytes
+        Memory.storeWord(header &+ SegmentHeader.previousOffset, below)
+        Memory.storeWord(header &+ SegmentHeader.nextOffset, 0)
+        SegmentHeader.setBottom(header, bottom)
+        Memory.storeWord(below &+ SegmentHeader.nextOffset, header)
+        chain.pointee.heldBytes &+= bytes
         chain.pointee.segments &+= 1
-        chain.pointee.splits &+= 1
         if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
         if chain.pointee.segments > chain.pointee.peakSegments { chain.pointee.peakSegments = chain.pointee.segments }
-        setLimits(task, segmentBottom: segment.bottom)
-        // The arguments start 8-byte aligned below the header (`__morestack` loads r4 and r5
-        // itself and enters the body past its pop).
+        // As the fast path does: the segment is in use, release goes back past __morestack's
+        // four saved words, and the arguments start 8-byte aligned below the header
+        // (`__morestack` loads r4 and r5 itself and enters the body past its pop).
+        chain.pointee.current = header
+        Memory.storeWord(header &+ SegmentHeader.returnStackPointerOffset, oldStackPointer &+ 16)
+        chain.pointee.splits &+= 1
+        setLimits(task, segment: header)
         return (header &- argumentBytes) & ~7
     }
 
     /// The in-place growth of `grow`: true when the segment in use now reaches far enough
     /// down for the function (its frame and the slack below the new limit, from the SP it
     /// was called with).
-    /// (Called by `keel_segment_grow` before `grow`, not from it: this path then runs on the
-    /// slack without grow's frame under it.)
+    @inline(never)
     static func growInPlace(frameBytes: UInt32, oldStackPointer: UInt32) -> Bool {
-        guard !Processor.isInHandlerMode else { return false }
         let task = currentTask.unsafelyUnwrapped
         let chain = self.chain(task)
+        guard chain.pointee.maximumBytes != 0 else { return false }
         let header = chain.pointee.current
-        let bottom = header == 0 ? chain.pointee.firstBottom : SegmentHeader.at(header).bottom
+        let bottom = SegmentHeader.bottom(header)
         let below = frameBytes &+ slackBytes &+ SegmentGuard.bytes
         let wanted = (oldStackPointer &- below) & ~(SegmentPool.granuleBytes &- 1)
         guard wanted < bottom, oldStackPointer > below else { return false }
         let bytes = bottom &- wanted
         guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes,
               pool.claim(wanted, bytes: bytes, task: Int(task.pointee.index)) else { return false }
-        if header == 0 {
-            chain.pointee.firstBottom = wanted
-        } else {
-            var segment = SegmentHeader.at(header)  // the header stays at the top; the segment reaches lower
-            segment.bottom = wanted
-            segment.bytes &+= bytes
-            SegmentHeader.store(segment, at: header)
-        }
+        SegmentHeader.setBottom(header, wanted)  // the header stays at the top; the segment reaches lower
         chain.pointee.heldBytes &+= bytes
         if chain.pointee.heldBytes > chain.pointee.peakBytes { chain.pointee.peakBytes = chain.pointee.heldBytes }
         chain.pointee.splits &+= 1
         chain.pointee.poolAllocations &+= 1
         measureSlack(chain, segmentBottom: bottom)
-        setLimits(task, segmentBottom: wanted)  // first: the guard moves down off the old bottom
+        setLimits(task, segment: header)  // first: the guard moves down off the old bottom
         // The new slack's paint stops short of this very code, which runs on the task's stack
         // a little below the SP it was called with (that is, possibly inside the new slack).
         let slack = wanted &+ SegmentGuard.bytes
@@ -361,49 +402,33 @@ enum Refusal: UInt8 {
         return true
     }
 
-    /// When a task that waits (sleeps or blocks) is switched out: if its first segment grew
-    /// down in place, the part of that growth below its saved SP and the slack under it goes
-    /// back to the pool (all of it once the task is back within its own first segment). A
-    /// task preempted in a loop keeps it, so a loop across the old boundary does not pay for
-    /// it again at every tick; another task's request does not take it back (that would put
-    /// this walk inside `grow`, whose whole tree must fit the slack).
+    /// When a task that waits (sleeps or blocks) is switched out, and when it asks
+    /// (`Keel.returnStackGrowth`): the segments it keeps above the one in use go back to the
+    /// pool, and if it runs on its first segment and that grew down in place, so does the part
+    /// of the growth below `stackPointer` and the slack under it. A task preempted in a loop
+    /// keeps both, so a loop across a boundary does not pay for it again at every tick;
+    /// another task's request takes only the kept segments (`returnKeptToPool`: the growth's
+    /// walk would have to fit in `grow`'s slack).
     /// `stackPointer`: the lowest the task's stack is in use (its saved SP when it is switched
-    /// out; below the caller's own frames when it asks, `Keel.returnStackGrowth`).
-    static func trimFirstSegment(_ task: TaskPointer, stackPointer: UInt32) {
+    /// out; below the caller's own frames when it asks).
+    static func returnUnused(_ task: TaskPointer, stackPointer: UInt32) {
         let chain = self.chain(task)
-        let first = chain.pointee.firstBottom
+        guard chain.pointee.maximumBytes != 0 else { return }
+        let current = chain.pointee.current
+        returnKept(chain, above: current)
+        let first = chain.pointee.first.bottom
         let bottom = task.pointee.stackBottom
-        guard first != 0 && first < bottom && chain.pointee.current == 0 else { return }
+        guard first < bottom && current == firstHeader(chain) else { return }
         // Everything below that SP is free; keep the slack under it.
         let keep = (stackPointer &- slackBytes &- SegmentGuard.bytes) & ~(SegmentPool.granuleBytes &- 1)
         let newFirst = min(keep, bottom)
         guard newFirst > first else { return }
         measureSlack(chain, segmentBottom: first)
-        setLimits(task, segmentBottom: newFirst)  // first: the guard leaves the bytes going back
+        SegmentHeader.setBottom(current, newFirst)
+        setLimits(task, segment: current)  // first: the guard leaves the bytes going back
         pool.shrink(first, bytes: newFirst &- first, task: Int(task.pointee.index))
         chain.pointee.heldBytes &-= newFirst &- first
-        chain.pointee.firstBottom = newFirst
         paintSlack(segmentBottom: newFirst)
-    }
-
-    /// The function that split has returned: its segment becomes the spare (or goes back to
-    /// the pool when there is one already), the limits move back, and the old SP is returned.
-    static func release() -> UInt32 {
-        let task = currentTask.unsafelyUnwrapped
-        let chain = self.chain(task)
-        let header = chain.pointee.current
-        let segment = SegmentHeader.at(header)
-        chain.pointee.current = segment.previous
-        chain.pointee.heldBytes &-= segment.bytes
-        chain.pointee.segments &-= 1
-        if chain.pointee.spare == 0 {
-            chain.pointee.spare = header
-        } else {
-            returnToPool(chain, segment)
-        }
-        let below = segment.previous == 0 ? chain.pointee.firstBottom : SegmentHeader.at(segment.previous).bottom
-        setLimits(task, segmentBottom: below)
-        return segment.returnStackPointer
     }
 
     // MARK: Refusal (exhaustion)
@@ -418,8 +443,8 @@ enum Refusal: UInt8 {
         chain.pointee.refusedReturnAddress = Memory.loadWord(stackPointer &+ 20)
         refusedTask = task
         Processor.requestContextSwitch()
-        Interrupts.restore(0)  // PendSV runs now and never comes back to this task's request
-        while true { Processor.waitForInterrupt() }
+        segmentRefusedWait()  // PendSV runs now and never comes back to this task's request
+        while true { Processor.waitForInterrupt() }  // (not reached)
     }
 
     /// PendSV's switch-out check: applies the policy of a task whose request was refused.
@@ -489,24 +514,55 @@ enum Refusal: UInt8 {
 
     // MARK: Pool and accounting
 
-    static func returnToPool(_ chain: UnsafeMutablePointer<SegmentChain>, _ segment: SegmentHeader) {
-        measureSlack(chain, segmentBottom: segment.bottom)
-        pool.free(segment.bottom, bytes: segment.bytes, task: chains.unsafelyUnwrapped.distance(to: chain))
+    /// The segment whose header is `header` back to the allocator: the task holds it no more.
+    static func returnToPool(_ chain: UnsafeMutablePointer<SegmentChain>, _ header: UInt32) {
+        let bottom = SegmentHeader.bottom(header)
+        let bytes = header &+ SegmentHeader.bytes &- bottom
+        measureSlack(chain, segmentBottom: bottom)
+        pool.free(bottom, bytes: bytes, task: chains.unsafelyUnwrapped.distance(to: chain))
+        chain.pointee.heldBytes &-= bytes
+        chain.pointee.segments &-= 1
     }
 
-    /// Gives every task's spare back; true when there was one.
-    static func returnSparesToPool() -> Bool {
+    /// Every segment kept above `header` back to the allocator (the task keeps none there
+    /// any more); true when there was one.
+    @discardableResult @inline(never)
+    static func returnKept(_ chain: UnsafeMutablePointer<SegmentChain>, above header: UInt32) -> Bool {
+        var kept = SegmentHeader.next(header)
+        guard kept != 0 else { return false }
+        Memory.storeWord(header &+ SegmentHeader.nextOffset, 0)
+        while kept != 0 {
+            let above = SegmentHeader.next(kept)
+            returnToPool(chain, kept)
+            kept = above
+        }
+        return true
+    }
+
+    /// Gives back what every task keeps above its segment in use (when a request would
+    /// otherwise fail); true when there was something.
+    @inline(never)
+    static func returnKeptToPool() -> Bool {
         var any = false
         for index in 0..<(scheduler.taskCount &- 1) {
             let chain = chains.unsafelyUnwrapped + index
-
-            if chain.pointee.spare != 0 {
-                returnToPool(chain, SegmentHeader.at(chain.pointee.spare))
-                chain.pointee.spare = 0
+            if chain.pointee.maximumBytes != 0 && chain.pointee.current != 0 && returnKept(chain, above: chain.pointee.current) {
                 any = true
             }
         }
         return any
+    }
+
+    /// Bytes of the segments kept above the one in use.
+    static func keptBytes(_ chain: UnsafeMutablePointer<SegmentChain>) -> UInt32 {
+        guard chain.pointee.current != 0 else { return 0 }
+        var bytes: UInt32 = 0
+        var kept = SegmentHeader.next(chain.pointee.current)
+        while kept != 0 {
+            bytes &+= kept &+ SegmentHeader.bytes &- SegmentHeader.bottom(kept)
+            kept = SegmentHeader.next(kept)
+        }
+        return bytes
     }
 
     static func roundUpToGranule(_ bytes: UInt32) -> UInt32 {
@@ -536,28 +592,24 @@ enum Refusal: UInt8 {
 }
 
 extension SegmentHeader {
-    static func at(_ address: UInt32) -> SegmentHeader {
-        SegmentHeader(previous: Memory.loadWord(address), returnStackPointer: Memory.loadWord(address &+ 4),
-                      bottom: Memory.loadWord(address &+ 8), bytes: Memory.loadWord(address &+ 12))
-    }
+    static func next(_ header: UInt32) -> UInt32 { Memory.loadWord(header &+ nextOffset) }
+    static func limit(_ header: UInt32) -> UInt32 { Memory.loadWord(header &+ limitOffset) }
+    static func bottom(_ header: UInt32) -> UInt32 { Memory.loadWord(header &+ bottomOffset) }
 
-    static func store(_ header: SegmentHeader, at address: UInt32) {
-        Memory.storeWord(address, header.previous)
-        Memory.storeWord(address &+ 4, header.returnStackPointer)
-        Memory.storeWord(address &+ 8, header.bottom)
-        Memory.storeWord(address &+ 12, header.bytes)
+    /// Sets the segment's bottom, and what follows from it: its limit, and the room a
+    /// function has on it (a first segment, whose header is in its chain and has no
+    /// previous, has none to give). A segment's `previous` is set before its bottom.
+    static func setBottom(_ header: UInt32, _ bottom: UInt32) {
+        Memory.storeWord(header &+ bottomOffset, bottom)
+        Memory.storeWord(header &+ limitOffset, bottom &+ SegmentGuard.bytes &+ segmentSlackWord)
+        let isFirst = Memory.loadWord(header &+ previousOffset) == 0
+        Memory.storeWord(header &+ roomOffset, isFirst ? 0 : header &+ bytes &- bottom &- segmentFitWord)
     }
 }
 
 @_cdecl("keel_segment_grow")
 func segmentGrow(_ frameBytes: UInt32, _ argumentBytes: UInt32, _ oldStackPointer: UInt32) -> UInt32 {
-    if SegmentedStacks.growInPlace(frameBytes: frameBytes, oldStackPointer: oldStackPointer) { return 0 }
-    return SegmentedStacks.grow(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
-}
-
-@_cdecl("keel_segment_release")
-func segmentRelease() -> UInt32 {
-    SegmentedStacks.release()
+    SegmentedStacks.grow(frameBytes: frameBytes, argumentBytes: argumentBytes, oldStackPointer: oldStackPointer)
 }
 
 #endif

@@ -74,6 +74,9 @@ public struct CallGraph: Sendable {
     }
 
     public private(set) var functions: [Function] = []
+    /// Functions a helper calls on the handler stack (`HelperFacts.callsOnHandlerStack`):
+    /// no edge from the helper; the handler stack's analysis counts their trees.
+    public private(set) var handlerStackCalls: [Int] = []
     private var indexByAddress: [UInt32: Int] = [:]
     private var indexByName: [String: Int] = [:]
     /// Functions whose address is stored somewhere as data (a literal pool, a table): the
@@ -232,7 +235,10 @@ public struct CallGraph: Sendable {
                                                                             branchTargets: branchTargets)
                 }
             }
-            functions[index].calls = calls
+            // A helper's calls on the handler stack are not on its caller's stack.
+            let elsewhere = Set((function.helper?.callsOnHandlerStack ?? []).compactMap { indexByName[$0] })
+            handlerStackCalls += calls.filter { elsewhere.contains($0.callee) }.map(\.callee)
+            functions[index].calls = calls.filter { !elsewhere.contains($0.callee) }
             functions[index].registerJumps = jumps
             functions[index].strayTargets = strays
             functions[index].scannedBytes = deepest

@@ -14,17 +14,25 @@ public struct HelperFacts: Sendable, Equatable {
     public var registerJumps: String?
     /// Why the routine may set SP from a register (nil: it must not).
     public var stackSwitch: String?
+    /// Routines it calls on the handler stack, not on the stack it was entered on (their
+    /// trees count against the handler stack: StackAnalysis.handlerStack).
+    public var callsOnHandlerStack: [String] = []
 }
 
 public enum HelperTable {
     /// Keyed by symbol name.
     public static let keel: [String: HelperFacts] = [
-        // Port/armv6m/MoreStack.S: push {r0-r3, lr} on the old stack; grow and release are
-        // ordinary calls (edges); `blx r12` runs the rest of the caller on the new segment.
+        // Port/armv6m/MoreStack.S: push {r0-r3, lr} on the old stack; keel_segment_grow runs
+        // on the handler stack (SPSEL = 0 around the call, interrupts masked); `blx r12` runs
+        // the rest of the caller on the new segment.
         "__morestack": HelperFacts(
             bytes: 20,
             registerJumps: "runs the rest of its caller on a new segment (counted as the caller's own path) and returns through the caller's stub",
-            stackSwitch: "moves SP to the new segment and back"),
+            stackSwitch: "moves SP to the new segment and back",
+            callsOnHandlerStack: ["keel_segment_grow"]),
+        // Port/armv6m/MoreStack.S: back to PSP and MSP to its top, then waits for PendSV.
+        "keel_segment_refused_wait": HelperFacts(
+            bytes: 0, registerJumps: nil, stackSwitch: "goes back to the task's stack; MSP restarts from its top"),
         // Port/armv6m/SpecialRegisters.S: MSP = top, then jump to r0, which resets.
         "keel_call_on_fresh_main_stack": HelperFacts(
             bytes: 0,

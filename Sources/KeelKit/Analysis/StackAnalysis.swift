@@ -258,12 +258,34 @@ public enum StackAnalysis {
         let faultOnTop = faultRestartsStack ? 0 : (fault?.bytes ?? 0) &+ frame
         let anyTime = max(faultOnTop, (nmi?.bytes ?? 0) &+ frame)
         let faultFresh = faultRestartsStack ? (fault?.bytes ?? 0) : 0
-        let worst = max(boot, running &+ anyTime, faultFresh)
+        // `__morestack`'s slow path (a task's split that found nothing kept): grow's tree on
+        // the handler stack, from its top, with interrupts masked, so no handler is under it
+        // and only a fault or an NMI can come on top.
+        var slowPath: StackDepth? = nil
+        for index in graph.handlerStackCalls {
+            let result = analysis.depth(of: index)
+            for reason in result.unbounded where !problems.contains(reason) {
+                problems.append(reason)
+                points.append(UnboundedPoint(reason, path: analysis.route(from: index, to: reason)?.map { names[$0] }))
+            }
+            if slowPath == nil || result.bytes > slowPath!.bytes { slowPath = result }
+        }
+        let slowPathBytes = slowPath.map { $0.bytes &+ anyTime } ?? 0
+        let worst = max(boot, running &+ anyTime, faultFresh, slowPathBytes)
         let path: [PathStep]
         if worst == boot, let reset {
             path = reset.path + [PathStep(function: "SVC exception frame", bytes: frame, source: "hardware")] + (supervisor?.path ?? [])
         } else if worst == faultFresh, let fault {
             path = fault.path
+        } else if worst == slowPathBytes, let slowPath, slowPathBytes > running &+ anyTime {
+            var steps = [PathStep(function: "__morestack's slow path, from a task (interrupts masked)", bytes: 0, source: "MoreStack.S")]
+                + slowPath.path
+            let top = faultOnTop >= (nmi?.bytes ?? 0) &+ frame ? fault : nmi
+            if let top {
+                steps.append(PathStep(function: "exception frame", bytes: frame, source: "hardware"))
+                steps += top.path
+            }
+            path = steps
         } else {
             var steps = lowest?.path ?? []
             for _ in 0..<levels {
@@ -285,7 +307,8 @@ public enum StackAnalysis {
             })?.map { names[$0] }
         }
         return HandlerStackResult(
-            worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime, faultBytes: max(faultFresh, faultOnTop),
+            worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: max(running &+ anyTime, slowPathBytes),
+            faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, interruptHandlers: handlerNames, path: path,
             unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
             blockingCalls: Array(Set(blocking)).sorted { $0.joined() < $1.joined() })

@@ -13,11 +13,10 @@
 //   - every callee without the prologue, and their callees (the kernel, the runtime, leaves
 //     made nosplit);
 //   - the next checked callee's pushes when its check fails (`push {r4, r5}` and
-//     `push {lr}`, before or after the compare depending on the form), then `__morestack`'s pushes and `keel_segment_grow`'s tree, which run on
-//     the old stack before SP moves;
-//   - one exception frame on top of the deepest point, except under `keel_segment_grow`,
-//     which runs with interrupts masked: there the frame can only land before the mask
-//     (on `__morestack`'s pushes).
+//     `push {lr}`, before or after the compare depending on the form), then `__morestack`'s
+//     pushes (its slow path, `keel_segment_grow`, runs on the handler stack: the call graph
+//     has no edge to it, HelperFacts.callsOnHandlerStack);
+//   - one exception frame on top of the deepest point.
 // That is an unchecked chain. The slack kept below every limit must hold the longest one.
 //
 // Which functions are checked is read from the linked image (a function that calls
@@ -87,10 +86,9 @@ public struct UncheckedChains: Sendable {
         self.analysis = analysis
         self.moreStack = moreStack
         self.checked = Set(checked)
-        // The failing check: its pushes, `__morestack`'s, then grow's tree with interrupts
-        // masked. Its `bytes` leave out the exception frame every chain adds at the end, so
-        // they are the pushes plus whatever of grow's tree is deeper than that frame; the
-        // path keeps the real steps (chain(from:) shows the difference).
+        // The failing check: its pushes, then `__morestack`'s (and, were anything of it on this
+        // stack with interrupts masked, what of that is deeper than the exception frame every
+        // chain adds at the end; the path keeps the real steps, chain(from:) shows the difference).
         let moreStackDepth = analysis.depth(of: moreStack)
         let pushes = graph.functions[moreStack].frame.bytes ?? 0
         let masked = moreStackDepth.bytes &- min(moreStackDepth.bytes, pushes)
@@ -134,12 +132,12 @@ public struct UncheckedChains: Sendable {
                              symbol: graph.functions[function].name)
         let steps = deepest?.path ?? []
         let total = own &+ (deepest?.bytes ?? 0) &+ StackAnalysis.exceptionFrameBytes
-        // Through a failing check the steps add up to more than the depth: grow's masked tree
-        // stands in for the exception frame, which only lands where it is deeper.
+        // Through a failing check whose masked part were deeper than the exception frame, the
+        // steps would add up to more than the depth: that part stands in for the frame.
         let stepBytes = steps.reduce(own) { $0 &+ $1.bytes }
         let exception = stepBytes &+ StackAnalysis.exceptionFrameBytes == total
             ? PathStep(function: "exception frame", bytes: StackAnalysis.exceptionFrameBytes, source: "hardware")
-            : PathStep(function: "exception frame, before __morestack masks interrupts (none under keel_segment_grow)",
+            : PathStep(function: "exception frame, before __morestack masks interrupts",
                        bytes: total &- min(total, stepBytes), source: "hardware")
         return UncheckedChain(function: names[function], bytes: total, path: [first] + steps + [exception],
                               unbounded: unbounded.map(\.description))
