@@ -553,7 +553,9 @@ enum Refusal: UInt8 {
         return any
     }
 
-    /// Bytes of the segments kept above the one in use.
+    /// Bytes of the segments kept above the one in use. (Not inlined: the shutdown report's
+    /// frame sits under its console writes, which run in a T6 task's slack.)
+    @inline(never)
     static func keptBytes(_ chain: UnsafeMutablePointer<SegmentChain>) -> UInt32 {
         guard chain.pointee.current != 0 else { return 0 }
         var bytes: UInt32 = 0
