@@ -72,7 +72,10 @@ final class SegmentedStackTests: XCTestCase {
             XCTAssertEqual(pool["free"], pool["bytes"], "every segment back once every task stopped; \(log)")
             XCTAssertEqual(pool["allocations"], pool["releases"], log)
             XCTAssertEqual(pool["spare_bytes"], 0, log)
-            XCTAssertEqual(pool["lowest_free"], 0, "the hog emptied the pool; \(log)")
+            // The hog took the pool down to less than its next frame and the slack under it
+            // (a growth in place needs that much; a new segment more).
+            let hogAsked = try XCTUnwrap(result.segments.first { $0.kind == .refused && $0.task == "hog" }?["asked"], log)
+            XCTAssertLessThan(pool["lowest_free"] ?? .max, hogAsked + (pool["slack"] ?? 0), "the hog emptied the pool; \(log)")
             // Each task's slack below the limit was never used up (read back from its paint).
             for task in result.segments where task.kind == .task {
                 XCTAssertLessThan(task["slack_peak"] ?? .max, pool["slack"] ?? 0, "\(task.task ?? "?"); \(log)")
@@ -136,7 +139,9 @@ final class SegmentedStackTests: XCTestCase {
             let fixed = try XCTUnwrap(fields(result, "keel-test:deep where=fixed"), log)
             let deep = try XCTUnwrap(fields(result, "keel-test:deep where=segmented"), log)
             for key in ["checksum", "a", "f"] { XCTAssertEqual(deep[key], fixed[key], "\(key); \(log)") }
-            XCTAssertGreaterThanOrEqual(number(deep, "peak_segments") ?? 0, 3, log)
+            // Far beyond its first segment, from its own reserve (a segment there, grown in place).
+            XCTAssertGreaterThanOrEqual(number(deep, "peak_segments") ?? 0, 2, log)
+            XCTAssertGreaterThanOrEqual(number(deep, "peak_bytes") ?? 0, 4 * 640, log)
             for seed in ["11", "22"] {
                 let fixed = try XCTUnwrap(fields(result, "keel-test:grower seed=\(seed) where=fixed"), log)
                 let grower = try XCTUnwrap(fields(result, "keel-test:grower seed=\(seed) where=segmented"), log)
@@ -233,8 +238,11 @@ final class SegmentedStackTests: XCTestCase {
             // ... the hog empties the pool (4 KiB) long before its max of 16 KiB.
             let byPool = try XCTUnwrap(refused.first { $0.task == "hog" }, log)
             XCTAssertEqual(byPool.reason, "pool-empty", log)
-            XCTAssertEqual(byPool["pool_free"], 0, log)
-            XCTAssertEqual(byPool["held"], 640 + 4096, log)
+            // Less was left than its next frame and the slack under it, and it held all the
+            // rest (growing in place, a task holds what its frames take, not whole segments).
+            let slack = try XCTUnwrap(result.segments.first { $0.kind == .pool }?["slack"], log)
+            XCTAssertLessThan(byPool["pool_free"] ?? .max, (byPool["asked"] ?? 0) + slack, log)
+            XCTAssertEqual((byPool["held"] ?? 0) + (byPool["pool_free"] ?? 0), 640 + 4096, log)
             // The pool's refusal count includes the refusals at a task's max, not only its own.
             let pool = try XCTUnwrap(result.segments.first { $0.kind == .pool }, log)
             XCTAssertGreaterThanOrEqual(pool["refusals"] ?? 0, refused.count, log)

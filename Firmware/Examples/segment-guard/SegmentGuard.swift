@@ -8,8 +8,11 @@
 //
 // RAM from the bottom: `neighbour` (a fixed stack), the segment pool, `sitter`'s first
 // segment (on the pool, so `diver`'s first segment cannot grow down in place), `diver`'s.
-//   run 1: `diver` calls a function with a 1 KiB frame, which takes a segment from the pool
-//          (its lowest bytes, right above `neighbour`'s stack), and dives from there;
+// The pool holds exactly one of `diver`'s 1536-byte segments, so that segment lies right
+// above `neighbour`'s stack whatever part of the pool the allocator would pick (and
+// `sitter`'s first segment is large enough never to grow down into it).
+//   run 1: `diver` calls a function with a 1 KiB frame, which takes that segment from the
+//          pool, and dives from there;
 //   run 2: restarted, it dives from its first segment, right above `sitter`'s.
 // `neighbour` and `sitter` keep 64 words near the top of their stacks, just below where
 // `diver` dives, and check them afterwards: every word must be intact.

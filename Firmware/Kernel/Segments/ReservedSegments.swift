@@ -2,13 +2,13 @@
 // (`"segment_allocator": "reserved"`, SegmentAllocator.swift).
 //
 // The region is cut at boot into one run of granules per task, as large as its `max` less
-// its first segment, in table order; a task's segments come from its own run only (first
-// fit within it, on the pool's bitmap). What that buys: no task can take what another
+// its first segment, in table order; a task's segments come from its own run only (the
+// highest that fits within it, on the pool's bitmap, so they grow in place as the pool's do). What that buys: no task can take what another
 // needs, so a task that stays within its `max` is never refused, and a runaway or a hog
 // stops at its own `max`, not at an empty pool. What it costs: the region must hold every
 // reserve at once (`keel build` checks that it does), which is the RAM fixed stacks would
-// take for the same maxima less the first segments; the spare and the slack work as with
-// the pool.
+// take for the same maxima less the first segments; kept segments and the slack work as
+// with the pool.
 
 public struct ReservedSegments: SegmentAllocator {
     var pool: SegmentPool

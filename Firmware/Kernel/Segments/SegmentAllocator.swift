@@ -1,9 +1,9 @@
 // Where segmented stacks get their further segments: the stack strategy, chosen by the
 // application like a global allocator.
 //
-// The kernel keeps the chains, the spares, the limits and the accounting; an allocator only
-// says which bytes of the segment region a task may have. Two come with Keel:
-//   SegmentPool        one pool shared by every segmented task, first fit (the default):
+// The kernel keeps the chains, the kept segments, the limits and the accounting; an
+// allocator only says which bytes of the segment region a task may have. Two come with Keel:
+//   SegmentPool        one pool shared by every segmented task, highest fit (the default):
 //                      least RAM, but one task's deep phase can take what another needs;
 //   ReservedSegments   each task a reserve of its own (`max` less its first segment): a
 //                      task always reaches its `max` whatever the others do, for the RAM of

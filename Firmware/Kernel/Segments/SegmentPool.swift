@@ -2,11 +2,13 @@
 // from (`"segment_allocator": "pool"`, SegmentAllocator.swift).
 //
 // The pool is cut into 64-byte granules with one bit each (set: in use); a segment is a run
-// of granules, found first-fit. A bitmap rather than a free list because segments differ in
-// size (a frame over the usual segment size gets a larger one) and freeing must merge
-// neighbours without a walk. The scan only runs on the slow path: a task keeps one released
-// segment as its spare (SegmentedStacks.swift), so a loop that splits at the same point
-// every iteration never reaches the pool. Callers mask interrupts: the pool is shared.
+// of granules, the highest that fits (so it can grow down into what is free below it). A
+// bitmap rather than a free list because segments differ in size (a frame over the usual
+// segment size gets a larger one), a growth claims the granules just below a segment, and
+// freeing must merge neighbours without a walk. The scan only runs on the slow path: a
+// released segment stays with its task (SegmentedStacks.swift), so a loop that splits at
+// the same point every iteration never reaches the pool. Callers mask interrupts: the pool
+// is shared.
 
 public struct SegmentPool: SegmentAllocator {
     public static let granuleBytes: UInt32 = 64
@@ -47,28 +49,32 @@ public struct SegmentPool: SegmentAllocator {
         return true
     }
 
-    /// The lowest free run of `bytes` among granules `first..<end`, marked in use; nil if none.
+    /// The highest free run of `bytes` among granules `first..<end`, marked in use; nil if none.
+    /// The highest, so that what is free below a new segment lets it grow down in place
+    /// (SegmentedStacks.growInPlace) when the task goes deeper, instead of splitting again:
+    /// one growth costs a task only the bytes its frames take, a split its header and slack
+    /// once more.
     mutating func allocate(_ bytes: UInt32, from first: Int, to end: Int) -> UInt32? {
         let needed = Int(bytes >> SegmentPool.granuleShift)
+        guard needed > 0 else { return nil }
         var run = 0
-        var granule = first
-        while granule < end {
+        var granule = end
+        while granule > first {
+            granule &-= 1
             let word = bitmap[granule >> 5]
-            if run == 0 && granule & 31 == 0 && word == 0xFFFF_FFFF {
-                granule &+= 32  // a full word: nothing free in it
+            if run == 0 && granule & 31 == 31 && word == 0xFFFF_FFFF && granule &- 31 >= first {
+                granule &-= 31  // a full word: nothing free in it
                 continue
             }
             if word & (1 &<< UInt32(granule & 31)) == 0 {
                 run &+= 1
                 if run == needed {
-                    let lowest = granule &- needed &+ 1
-                    mark(lowest, count: needed, used: true)
-                    return start &+ (UInt32(lowest) &<< SegmentPool.granuleShift)
+                    mark(granule, count: needed, used: true)
+                    return start &+ (UInt32(granule) &<< SegmentPool.granuleShift)
                 }
             } else {
                 run = 0
             }
-            granule &+= 1
         }
         return nil
     }

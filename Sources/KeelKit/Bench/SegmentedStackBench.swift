@@ -14,7 +14,7 @@
 //   room (a 2 KiB first segment), with the default pool, under which the first call grows
 //   the segment down in place; and the same two with the bench's `SplittingPool`, which
 //   never lets a segment grow in place: there the difference per call is one grow + release
-//   round trip through __morestack, served by the task's spare segment. On the M3 the two
+//   round trip through __morestack, served by the segment the task keeps. On the M3 the two
 //   splitting runs again without the segment guard (`"segment_guard": false`): the
 //   difference per call is what the MPU region that follows the segment costs a round trip.
 // RAM (Firmware/Examples/segmented-ram, six tasks with deep phases at different times):
