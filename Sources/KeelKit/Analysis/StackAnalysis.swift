@@ -58,6 +58,9 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     public var runningBytes: UInt32
     public var faultBytes: UInt32
     public var interruptLevels: Int
+    /// `__morestack`'s slow path from a task (the segment allocator's tree, on this stack with
+    /// interrupts masked), with a fault or NMI on top; 0 in an image without segmented stacks.
+    public var segmentSlowPathBytes: UInt32 = 0
     public var interruptHandlers: [String]
     public var path: [PathStep]
     public var unbounded: [String]
@@ -307,9 +310,9 @@ public enum StackAnalysis {
             })?.map { names[$0] }
         }
         return HandlerStackResult(
-            worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: max(running &+ anyTime, slowPathBytes),
+            worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime,
             faultBytes: max(faultFresh, faultOnTop),
-            interruptLevels: levels, interruptHandlers: handlerNames, path: path,
+            interruptLevels: levels, segmentSlowPathBytes: slowPathBytes, interruptHandlers: handlerNames, path: path,
             unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
             blockingCalls: Array(Set(blocking)).sorted { $0.joined() < $1.joined() })
     }

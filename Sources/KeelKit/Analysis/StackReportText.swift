@@ -21,7 +21,8 @@ public enum StackReportText {
         lines.append("handler stack (MSP): worst " + (handler.worstBytes.map { "\($0)" } ?? "unbounded")
             + (handler.declaredBytes.map { " of \($0) declared" } ?? "")
             + "; boot \(handler.bootBytes), running \(handler.runningBytes) (\(handler.interruptLevels) interrupt level"
-            + (handler.interruptLevels == 1 ? "" : "s") + "), faults \(handler.faultBytes)")
+            + (handler.interruptLevels == 1 ? "" : "s") + "), faults \(handler.faultBytes)"
+            + (handler.segmentSlowPathBytes > 0 ? ", segment slow path \(handler.segmentSlowPathBytes)" : ""))
         if !handler.interruptHandlers.isEmpty {
             lines.append("  interrupt handlers: " + handler.interruptHandlers.joined(separator: ", "))
         }
