@@ -69,7 +69,8 @@ nonisolated(unsafe) var segmentSlackWord: UInt32 = 384
 nonisolated(unsafe) var segmentFitWord: UInt32 = 0
 
 /// A segment's header, in its top 24 bytes (a first segment's is in its chain). Its fields
-/// are read and written one at a time, at these offsets (MoreStack.S's HEADER_ lines).
+/// are read and written one at a time, at the compiler's offsets (MoreStack.S's HEADER_
+/// lines, checked at boot).
 struct SegmentHeader {
     /// Header of the segment below in the chain; 0 for a first segment.
     var previous: UInt32 = 0
@@ -85,13 +86,15 @@ struct SegmentHeader {
     /// (its size less `segmentFitWord`); 0 for a first segment.
     var room: UInt32 = 0
 
-    static let bytes: UInt32 = 24
-    static let previousOffset: UInt32 = 0
-    static let nextOffset: UInt32 = 4
-    static let returnStackPointerOffset: UInt32 = 8
-    static let limitOffset: UInt32 = 12
-    static let bottomOffset: UInt32 = 16
-    static let roomOffset: UInt32 = 20
+    static let bytes = UInt32(MemoryLayout<SegmentHeader>.size)
+    static var previousOffset: UInt32 { UInt32(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.previous).unsafelyUnwrapped) }
+    static var nextOffset: UInt32 { UInt32(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.next).unsafelyUnwrapped) }
+    static var returnStackPointerOffset: UInt32 {
+        UInt32(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.returnStackPointer).unsafelyUnwrapped)
+    }
+    static var limitOffset: UInt32 { UInt32(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.limit).unsafelyUnwrapped) }
+    static var bottomOffset: UInt32 { UInt32(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.bottom).unsafelyUnwrapped) }
+    static var roomOffset: UInt32 { UInt32(MemoryLayout<SegmentHeader>.offset(of: \SegmentHeader.room).unsafelyUnwrapped) }
 }
 
 /// One task's segments and what they cost; a fixed stack in a split image has one too (its
@@ -202,10 +205,8 @@ enum Refusal: UInt8 {
         typealias T = TaskControlBlock
         let agrees = MemoryLayout<C>.offset(of: \C.first) == 0 && MemoryLayout<C>.offset(of: \C.current) == 24
             && MemoryLayout<C>.offset(of: \C.task) == 28 && MemoryLayout<C>.offset(of: \C.splits) == 32
-            && MemoryLayout<H>.offset(of: \H.previous) == Int(H.previousOffset) && MemoryLayout<H>.offset(of: \H.next) == Int(H.nextOffset)
-            && MemoryLayout<H>.offset(of: \H.returnStackPointer) == Int(H.returnStackPointerOffset)
-            && MemoryLayout<H>.offset(of: \H.limit) == Int(H.limitOffset) && MemoryLayout<H>.offset(of: \H.bottom) == Int(H.bottomOffset)
-            && MemoryLayout<H>.offset(of: \H.room) == Int(H.roomOffset) && MemoryLayout<H>.size == Int(H.bytes)
+            && H.previousOffset == 0 && H.nextOffset == 4 && H.returnStackPointerOffset == 8 && H.limitOffset == 12
+            && H.bottomOffset == 16 && H.roomOffset == 20 && H.bytes == 24
             && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
             && MemoryLayout<T>.offset(of: \T.context.switchRegions.base0) == 40
         if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
