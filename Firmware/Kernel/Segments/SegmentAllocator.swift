@@ -13,10 +13,10 @@
 // calls below for the chosen type, so the kernel calls it directly (no function pointer the
 // stack analysis would have to guess at) and the kernel's module is the same for all.
 //
-// An allocator runs inside `__morestack`'s slow path, with interrupts masked, on the slack
-// below the running task's limit, and without the split-stack check (it is reached from a C
-// name): it must be small, must not allocate, print or block. `keel check` proves its stack
-// use fits the slack like the rest of the unchecked code. (The protocol and the two
+// An allocator runs inside `__morestack`'s slow path, with interrupts masked, on the handler
+// stack, and without the split-stack check (it is reached from a C name): it must be small,
+// must not allocate, print or block. `keel check` counts its stack use on the handler stack
+// (StackAnalysis.handlerStack: "segment slow path"). (The protocol and the two
 // allocators are in every kernel, so an application's own allocator compiles whatever the
 // image's route; only a split image calls one.)
 

@@ -4,9 +4,10 @@
 // its frame, for frames of 256 bytes and more) with the word `__STACK_LIMIT` and calls
 // `__morestack` when there is too little room. `__morestack` masks interrupts; when the
 // segment in use has a segment kept above it that is large enough, it moves onto that one
-// itself (the fast path); otherwise it calls `keel_segment_grow`, which either grows the
-// segment in use down in place (the function then runs right there) or hands it a new
-// segment from the allocator. When the function returns, `__morestack` goes back down the
+// itself (the fast path); otherwise it calls `keel_segment_grow` on the handler stack
+// (so that none of this file's code needs the task's slack), which either grows the segment
+// in use down in place (the function then runs right there) or hands it a new segment from
+// the allocator. When the function returns, `__morestack` goes back down the
 // chain itself: the segment stays linked above the one below it, kept for the next split.
 //
 // Which bytes a segment gets is the application's allocator's choice (SegmentAllocator.swift).
@@ -320,8 +321,6 @@ enum Refusal: UInt8 {
     /// (`split`), after what was kept above the segment in use (too small) went back; when
     /// the allocator has none, what every task keeps goes back and it asks once more.
     /// Going back down is `__morestack`'s alone.
-    /// (Each step is its own call from here, so that the deepest of them runs on the slack
-    /// without the others' frames under it: `keel check` proves the whole tree fits.)
     @inline(__always)
     static func grow(frameBytes: UInt32, argumentBytes: UInt32, oldStackPointer: UInt32) -> UInt32 {
         guard !Processor.isInHandlerMode else { handlerOverflow(oldStackPointer) }
@@ -407,9 +406,9 @@ enum Refusal: UInt8 {
     /// (`Keel.returnStackGrowth`): the segments it keeps above the one in use go back to the
     /// pool, and if it runs on its first segment and that grew down in place, so does the part
     /// of the growth below `stackPointer` and the slack under it. A task preempted in a loop
-    /// keeps both, so a loop across a boundary does not pay for it again at every tick;
-    /// another task's request takes only the kept segments (`returnKeptToPool`: the growth's
-    /// walk would have to fit in `grow`'s slack).
+    /// keeps both, so a loop across a boundary does not pay for it again at every tick, and
+    /// another task's request takes only the kept segments (`returnKeptToPool`): a preempted
+    /// task may be in the very loop its growth is for.
     /// `stackPointer`: the lowest the task's stack is in use (its saved SP when it is switched
     /// out; below the caller's own frames when it asks).
     static func returnUnused(_ task: TaskPointer, stackPointer: UInt32) {

@@ -1,6 +1,7 @@
 @ __morestack for Keel's segmented stacks: move a function onto a new segment and back.
 @
-@ Why assembly: this routine changes SP under the running code, must pass r0-r3 and r6-r11
+@ Why assembly: this routine changes SP under the running code (and CONTROL.SPSEL around its
+@ slow path; keel_segment_refused_wait sets CONTROL and MSP), must pass r0-r3 and r6-r11
 @ through untouched, and copies the caller's saved registers and stack arguments; no
 @ compiled code may run between the old stack and the new. Everything that can be Swift
 @ is: keel_segment_grow (Kernel/Segments/SegmentedStacks.swift) finds a new segment (or

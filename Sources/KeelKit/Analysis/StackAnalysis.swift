@@ -13,6 +13,8 @@
 //   interrupts, each of which may preempt the last if attached at a more urgent priority:
 //   every IRQ line counts once, each with its exception frame. An attached handler is a
 //   `@convention(c)` function whose address is taken: those are the dispatcher's targets.
+//   Or, in a split image, `__morestack`'s slow path from a task (the segment allocator's
+//   tree, with interrupts masked, so never under a handler).
 // - faults: on ARMv7-M/v8-M the fault entry restarts MSP from its top before it pushes, so
 //   the fault path starts from an empty stack; on ARMv6-M it lands on whatever is there.
 //   NMI can land on anything.
