@@ -63,7 +63,7 @@ struct SegmentRegion {
     var allocations: UInt32 = 0
     var releases: UInt32 = 0
     /// Tasks' requests for a segment that were refused, by the allocator or by the task's
-    /// `max` (the allocator's here; those at a task's `max` in `SegmentedStacks.stopRefusedTask`).
+    /// `max` (the allocator's here; those at a task's `max` in `SegmentedStacks.split`).
     var refusals: UInt32 = 0
     /// Times a segment grew down in place into the bytes below it.
     var growths: UInt32 = 0

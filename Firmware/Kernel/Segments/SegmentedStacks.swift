@@ -347,6 +347,7 @@ enum Refusal: UInt8 {
         // Header, arguments (plus alignment), the frame, the guard's band and the slack.
         let bytes = max(roundUpToGranule(segmentFitWord &+ argumentBytes &+ frameBytes), chain.pointee.segmentBytes)
         guard chain.pointee.heldBytes &+ bytes <= chain.pointee.maximumBytes else {
+            pool.refusals &+= 1  // (the allocator's own refusals are counted by `pool.allocate`)
             refuse(task, .maximum, frameBytes &+ argumentBytes, oldStackPointer)
         }
         guard let bottom = pool.allocate(bytes, task: Int(task.pointee.index)) else { return 0 }
@@ -375,7 +376,6 @@ enum Refusal: UInt8 {
     /// The in-place growth of `grow`: true when the segment in use now reaches far enough
     /// down for the function (its frame and the slack below the new limit, from the SP it
     /// was called with).
-    @inline(never)
     static func growInPlace(frameBytes: UInt32, oldStackPointer: UInt32) -> Bool {
         let task = currentTask.unsafelyUnwrapped
         let chain = self.chain(task)
@@ -395,10 +395,7 @@ enum Refusal: UInt8 {
         chain.pointee.poolAllocations &+= 1
         measureSlack(chain, segmentBottom: bottom)
         setLimits(task, segment: header)  // first: the guard moves down off the old bottom
-        // The new slack's paint stops short of this very code, which runs on the task's stack
-        // a little below the SP it was called with (that is, possibly inside the new slack).
-        let slack = wanted &+ SegmentGuard.bytes
-        Memory.fillWords(from: slack, to: min(slack &+ slackBytes, (portProcessStack() &- 64) & ~3), with: stackPaintWord)
+        paintSlack(segmentBottom: wanted)  // below the function's frame: nothing of the task's is there
         return true
     }
 
@@ -471,9 +468,6 @@ enum Refusal: UInt8 {
                               to: task, from: .contextSwitch)
             return
         }
-        // The pool counts its own refusals; one at a task's `max` is counted here, in
-        // PendSV, not in grow, whose tree runs in the slack.
-        if reason != .pool { pool.refusals &+= 1 }
         Console.write("keel:segments-refused task=")
         Console.write(task.pointee.name)
         Console.write(" reason=")
@@ -541,7 +535,6 @@ enum Refusal: UInt8 {
 
     /// Gives back what every task keeps above its segment in use (when a request would
     /// otherwise fail); true when there was something.
-    @inline(never)
     static func returnKeptToPool() -> Bool {
         var any = false
         for index in 0..<(scheduler.taskCount &- 1) {
