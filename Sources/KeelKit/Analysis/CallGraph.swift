@@ -237,7 +237,9 @@ public struct CallGraph: Sendable {
             }
             // A helper's calls on the handler stack are not on its caller's stack.
             let elsewhere = Set((function.helper?.callsOnHandlerStack ?? []).compactMap { indexByName[$0] })
-            handlerStackCalls += calls.filter { elsewhere.contains($0.callee) }.map(\.callee)
+            for callee in elsewhere where calls.contains(where: { $0.callee == callee }) && !handlerStackCalls.contains(callee) {
+                handlerStackCalls.append(callee)
+            }
             functions[index].calls = calls.filter { !elsewhere.contains($0.callee) }
             functions[index].registerJumps = jumps
             functions[index].strayTargets = strays

@@ -234,8 +234,8 @@ public enum StackAnalysis {
                              declared: Int?) -> HandlerStackResult {
         var problems: [UnboundedReason] = []
         var points: [UnboundedPoint] = []
-        func depth(_ vector: Int) -> StackDepth? {
-            guard let index = graph.vectors[vector] else { return nil }
+        /// A function's depth; what makes it unbounded joins the handler stack's findings.
+        func depth(ofFunction index: Int) -> StackDepth {
             let result = analysis.depth(of: index)
             for reason in result.unbounded where !problems.contains(reason) {
                 problems.append(reason)
@@ -243,6 +243,7 @@ public enum StackAnalysis {
             }
             return result
         }
+        func depth(_ vector: Int) -> StackDepth? { graph.vectors[vector].map(depth(ofFunction:)) }
         let frame = exceptionFrameBytes
         let reset = depth(1), supervisor = depth(11)
         let boot = (reset?.bytes ?? 0) &+ frame &+ (supervisor?.bytes ?? 0)
@@ -266,43 +267,29 @@ public enum StackAnalysis {
         // `__morestack`'s slow path (a task's split that found nothing kept): grow's tree on
         // the handler stack, from its top, with interrupts masked, so no handler is under it
         // and only a fault or an NMI can come on top.
-        var slowPath: StackDepth? = nil
-        for index in graph.handlerStackCalls {
-            let result = analysis.depth(of: index)
-            for reason in result.unbounded where !problems.contains(reason) {
-                problems.append(reason)
-                points.append(UnboundedPoint(reason, path: analysis.route(from: index, to: reason)?.map { names[$0] }))
-            }
-            if slowPath == nil || result.bytes > slowPath!.bytes { slowPath = result }
-        }
+        let slowPath = graph.handlerStackCalls.map(depth(ofFunction:)).max { $0.bytes < $1.bytes }
         let slowPathBytes = slowPath.map { $0.bytes &+ anyTime } ?? 0
         let worst = max(boot, running &+ anyTime, faultFresh, slowPathBytes)
+        /// `steps`, then whichever of a fault and an NMI goes deeper on top of them.
+        func withAnyTimeOnTop(_ steps: [PathStep]) -> [PathStep] {
+            guard let top = faultOnTop >= (nmi?.bytes ?? 0) &+ frame ? fault : nmi else { return steps }
+            return steps + [PathStep(function: "exception frame", bytes: frame, source: "hardware")] + top.path
+        }
         let path: [PathStep]
         if worst == boot, let reset {
             path = reset.path + [PathStep(function: "SVC exception frame", bytes: frame, source: "hardware")] + (supervisor?.path ?? [])
         } else if worst == faultFresh, let fault {
             path = fault.path
         } else if worst == slowPathBytes, let slowPath, slowPathBytes > running &+ anyTime {
-            var steps = [PathStep(function: "__morestack's slow path, from a task (interrupts masked)", bytes: 0, source: "MoreStack.S")]
-                + slowPath.path
-            let top = faultOnTop >= (nmi?.bytes ?? 0) &+ frame ? fault : nmi
-            if let top {
-                steps.append(PathStep(function: "exception frame", bytes: frame, source: "hardware"))
-                steps += top.path
-            }
-            path = steps
+            path = withAnyTimeOnTop([PathStep(function: "__morestack's slow path, from a task (interrupts masked)", bytes: 0,
+                                              source: "MoreStack.S")] + slowPath.path)
         } else {
             var steps = lowest?.path ?? []
             for _ in 0..<levels {
                 steps.append(PathStep(function: "IRQ exception frame", bytes: frame, source: "hardware"))
                 steps += irq?.path ?? []
             }
-            let top = faultOnTop >= (nmi?.bytes ?? 0) &+ frame ? fault : nmi
-            if let top {
-                steps.append(PathStep(function: "exception frame", bytes: frame, source: "hardware"))
-                steps += top.path
-            }
-            path = steps
+            path = withAnyTimeOnTop(steps)
         }
         // SysTick, PendSV and the device interrupts run on the handler stack with no task to park.
         let blocking = graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.compactMap { _, vector in

@@ -86,14 +86,10 @@ public struct UncheckedChains: Sendable {
         self.analysis = analysis
         self.moreStack = moreStack
         self.checked = Set(checked)
-        // The failing check: its pushes, then `__morestack`'s (and, were anything of it on this
-        // stack with interrupts masked, what of that is deeper than the exception frame every
-        // chain adds at the end; the path keeps the real steps, chain(from:) shows the difference).
-        let moreStackDepth = analysis.depth(of: moreStack)
-        let pushes = graph.functions[moreStack].frame.bytes ?? 0
-        let masked = moreStackDepth.bytes &- min(moreStackDepth.bytes, pushes)
-        var failing = moreStackDepth
-        failing.bytes = Self.prologueBytes &+ pushes &+ (masked &- min(masked, StackAnalysis.exceptionFrameBytes))
+        // The failing check: its pushes, then `__morestack`'s (its slow path runs on the
+        // handler stack, so nothing else of it is on this one).
+        var failing = analysis.depth(of: moreStack)
+        failing.bytes &+= Self.prologueBytes
         failing.path.insert(PathStep(function: "prologue pushes; the check fails", bytes: Self.prologueBytes,
                                      source: "prologue"), at: 0)
         failingCheck = failing
@@ -132,13 +128,7 @@ public struct UncheckedChains: Sendable {
                              symbol: graph.functions[function].name)
         let steps = deepest?.path ?? []
         let total = own &+ (deepest?.bytes ?? 0) &+ StackAnalysis.exceptionFrameBytes
-        // Through a failing check whose masked part were deeper than the exception frame, the
-        // steps would add up to more than the depth: that part stands in for the frame.
-        let stepBytes = steps.reduce(own) { $0 &+ $1.bytes }
-        let exception = stepBytes &+ StackAnalysis.exceptionFrameBytes == total
-            ? PathStep(function: "exception frame", bytes: StackAnalysis.exceptionFrameBytes, source: "hardware")
-            : PathStep(function: "exception frame, before __morestack masks interrupts",
-                       bytes: total &- min(total, stepBytes), source: "hardware")
+        let exception = PathStep(function: "exception frame", bytes: StackAnalysis.exceptionFrameBytes, source: "hardware")
         return UncheckedChain(function: names[function], bytes: total, path: [first] + steps + [exception],
                               unbounded: unbounded.map(\.description))
     }
