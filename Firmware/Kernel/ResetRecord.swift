@@ -13,7 +13,7 @@ struct ResetRecord {
     var magic: UInt32 = 0
     /// Resets the kernel has made since power-on.
     var resets: UInt32 = 0
-    var fault = StoredFault(kind: 0, technique: 0, hit: 0, pc: 0, sp: 0, limit: 0, outside: 0, jumped: 0,
+    var fault = StoredFault(kind: 0, technique: 0, hit: 0, pc: 0, sp: 0, limit: 0, outside: 0, jumped: 0, evidence: 0,
                             registers: FaultRegisters())
     /// The faulting task's name, NUL-padded ("handler" for the kernel's own faults).
     var name = InlineArray<28, UInt8>(repeating: 0)

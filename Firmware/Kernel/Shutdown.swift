@@ -36,7 +36,9 @@ enum Shutdown {
         } else {
             Console.write("?")
         }
-        if history.overflowBytes > 0 {
+        if history.overflows > 0 {
+            Console.write(" overflows=")
+            Console.write(decimal: UInt32(history.overflows))
             Console.write(" overflow=")
             Console.write(decimal: history.overflowBytes)
         }

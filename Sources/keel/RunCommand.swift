@@ -92,6 +92,7 @@ struct Run: ParsableCommand {
             case .segments(let record) where record.kind == .refused:
                 printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
                     + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")
+            case .spared(let record): printLine(indent + RunReport.describe(record))
             case .boot, .stack, .segments, .end: break
             }
         }

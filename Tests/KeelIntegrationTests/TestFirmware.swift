@@ -189,6 +189,7 @@ func transcript(_ result: RunResult) -> String {
         case .fault(let fault): RunReport.describe(fault)
         case .stack(let stack): "stack \(stack.task) used \(stack.used ?? -1) of \(stack.size)"
         case .segments(let segments): "segments \(segments.kind.rawValue) \(segments.task ?? "") \(segments.values)"
+        case .spared(let spared): RunReport.describe(spared)
         case .boot: "boot"
         case .end(let code): "end \(code)"
         case .previousBoot(let fault): "previous boot: " + RunReport.describe(fault)

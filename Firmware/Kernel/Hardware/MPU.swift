@@ -20,6 +20,8 @@
 }
 
 enum MPU {
+    /// MPU_TYPE: DREGION (bits 15:8) is how many regions the MPU has.
+    static let type = Register(address: 0xE000_ED90)
     static let control = Register(address: 0xE000_ED94)
     static let regionNumber = Register(address: 0xE000_ED98)
     static let regionBase = Register(address: 0xE000_ED9C)
@@ -76,5 +78,47 @@ enum MPU {
     static func synchronize() {
         dataSynchronizationBarrier(0xF)
         instructionSynchronizationBarrier(0xF)
+    }
+}
+
+/// The MPU as the fault found it: the regions that decided every write of the running task
+/// since its switch-in. Read before the kernel touches a region, and judged by the pure
+/// `MPUPermission` (Contract/), which the host tests on the same encodings.
+struct MPUSnapshot {
+    var enabled = false
+    var count = 0
+    var regions = InlineArray<16, MPURegionRegisters>(repeating: MPURegionRegisters(base: 0, attributes: 0))
+
+    static var architecture: MPUArchitecture {
+        #if KEEL_MPU && KEEL_ARMV8M
+        .pmsav8
+        #elseif KEEL_MPU
+        .pmsav7
+        #else
+        .none
+        #endif
+    }
+
+    /// Reads every region through RNR, then puts RNR back: the PMSAv8 switch-in relies on it.
+    static func read() -> MPUSnapshot {
+        var snapshot = MPUSnapshot()
+        #if KEEL_MPU
+        snapshot.enabled = MPU.control.read() & MPU.enable != 0
+        snapshot.count = min(Int((MPU.type.read() >> 8) & 0xFF), 16)  // MPU_TYPE.DREGION
+        let selected = MPU.regionNumber.read()
+        for number in 0..<snapshot.count {
+            MPU.regionNumber.write(UInt32(number))
+            snapshot.regions[number] = MPURegionRegisters(base: MPU.regionBase.read(), attributes: MPU.regionAttributes.read())
+        }
+        MPU.regionNumber.write(selected)
+        #endif
+        return snapshot
+    }
+
+    /// Whether a privileged write to `address` passed the MPU as it was.
+    func permitsWrite(_ address: UInt32) -> Bool {
+        MPUPermission.permitsPrivilegedWrite(address, architecture: Self.architecture, enabled: enabled, regionCount: count) {
+            regions[$0]
+        }
     }
 }

@@ -89,16 +89,22 @@ enum SegmentGuard {
     /// Names a fault `refused` found in the guard: the task's overflow, caught by the guard.
     /// The fault's frame landed on the pad, in the segment, unless code had moved SP past the
     /// region before its first access: then the part of the frame below the segment was
-    /// written (or, if its stacking failed, may have been). Returns the lowest byte written.
-    static func classify(_ fault: inout FaultReport, task: TaskPointer, frame: UInt32) -> UInt32 {
+    /// written (or, if its stacking failed, may have been).
+    static func diagnose(_ diagnosis: inout Diagnosis, task: TaskPointer, frame: UInt32) {
         let bottom = activeBottom(task)
-        fault.kind = .stackOverflow
-        fault.technique = .segmentGuard
-        fault.limit = bottom
-        guard frame < bottom else { return bottom }
-        fault.outsideBytes = bottom &- frame
-        fault.hit = MemoryMap.owner(of: frame)
-        return frame
+        diagnosis.fault.kind = .stackOverflow
+        diagnosis.fault.technique = .segmentGuard
+        diagnosis.fault.limit = bottom
+        diagnosis.fault.evidence = .refused
+        guard frame < bottom else { return }
+        diagnosis.written = WrittenRange(lowest: frame, top: bottom)
+        if !diagnosis.fault.duringStacking {
+            diagnosis.written.provenLowest = frame
+            diagnosis.written.provenTop = min(frame &+ 32, bottom)
+        }
+        diagnosis.fault.evidence = diagnosis.fault.duringStacking ? .refusedBelow : .frame
+        diagnosis.fault.outsideBytes = bottom &- frame
+        diagnosis.fault.hit = MemoryMap.owner(of: frame)
     }
 
     /// Where reading a task's paint starts: its stack's bottom, or above the guard's band on a

@@ -31,6 +31,11 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     public var jumped: UInt32 = 0
     /// The task whose overflow caused this fault (this task's stack was overwritten by it).
     public var cause: String? = nil
+    /// How the kernel decided what the overflow wrote below the stack (`WriteEvidence`'s names).
+    public var evidence: String = "none"
+    /// For a victim: bytes of its live stack were certainly written ("proven") or only in the
+    /// overflow's reach ("possible": ambiguous evidence, stopped to be safe).
+    public var proof: String? = nil
 
     public var isStackOverflow: Bool { kind == "stack-overflow" }
     /// This task did nothing wrong: another task's overflow wrote its stack.
@@ -50,6 +55,17 @@ public struct StackRecord: Sendable, Equatable, Codable {
     public var harmedBy: String? = nil
     /// Faults of this task during the run (its own and the ones it suffered).
     public var faults: Int = 0
+    /// Its own overflows, whatever caught them (one the hardware refused before a byte below
+    /// was written included).
+    public var overflows: Int = 0
+}
+
+/// A task another task's overflow reached only below its live stack (`keel:spared`): those
+/// bytes were dead, the kernel repainted them, and the task runs on.
+public struct SparedRecord: Sendable, Equatable, Codable {
+    public var task: String
+    public var cause: String
+    public var bytes: Int
 }
 
 /// A segmented-stack record: one task's segments (`keel:segments`), the pool
@@ -75,6 +91,7 @@ public enum ConsoleRecord: Sendable, Equatable {
     case previousBoot(FaultRecord)
     case stack(StackRecord)
     case segments(SegmentRecord)
+    case spared(SparedRecord)
     case end(code: Int)
 
     public static func parse(_ line: String) -> ConsoleRecord {
@@ -104,6 +121,8 @@ public enum ConsoleRecord: Sendable, Equatable {
             fault.outside = number("outside") ?? 0
             fault.jumped = number("jumped") ?? 0
             fault.cause = fields["by"]
+            fault.evidence = fields["evidence"] ?? "none"
+            fault.proof = fields["proof"]
             if recordKind == "previous-boot" {
                 fault.resets = number("resets").map(Int.init)
                 return .previousBoot(fault)
@@ -117,12 +136,16 @@ public enum ConsoleRecord: Sendable, Equatable {
             stack.overflow = Int(number("overflow") ?? 0)
             stack.harmedBy = fields["by"]
             stack.faults = Int(number("faults") ?? 0)
+            stack.overflows = Int(number("overflows") ?? 0)
             return .stack(stack)
         case "segments", "segment-pool", "segments-refused":
             let kind: SegmentRecord.Kind = recordKind == "segments" ? .task : recordKind == "segment-pool" ? .pool : .refused
             var values: [String: Int] = [:]
             for key in fields.keys { if let value = number(key) { values[key] = Int(value) } }
             return .segments(SegmentRecord(kind: kind, task: fields["task"], values: values, reason: fields["reason"]))
+        case "spared":
+            guard let task = fields["task"], let cause = fields["by"], let bytes = number("bytes") else { return .output(line) }
+            return .spared(SparedRecord(task: task, cause: cause, bytes: Int(bytes)))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

@@ -57,6 +57,8 @@ public struct RunResult: Sendable {
     public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0, s.task != "handler" { s } else { nil } } }
     /// The handler stack's row: what the kernel and every interrupt handler used at most.
     public var handlerStack: StackRecord? { records.lazy.compactMap { if case .stack(let s) = $0, s.task == "handler" { s } else { nil } }.first }
+    /// Tasks an overflow reached only below their live stacks (not stopped).
+    public var spared: [SparedRecord] { records.compactMap { if case .spared(let s) = $0 { s } else { nil } } }
     public var segments: [SegmentRecord] { records.compactMap { if case .segments(let s) = $0 { s } else { nil } } }
     /// The plain console lines, without records.
     public var output: [String] { records.compactMap { if case .output(let line) = $0 { line } else { nil } } }

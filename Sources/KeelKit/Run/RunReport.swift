@@ -28,26 +28,22 @@ public enum RunReport {
         let technique = techniqueNames[fault.technique] ?? fault.technique
         var what: String
         if fault.isVictim {
-            what = "stack overwritten by the overflow of '\(fault.cause ?? "?")' (found by \(technique)); "
-                + "stopped before it could run on it, through no fault of its own"
+            what = fault.proof == "possible"
+                ? "stack possibly overwritten by the overflow of '\(fault.cause ?? "?")' (found by \(technique)): its live stack "
+                    + "was in the overflow's reach, not proven written; stopped to be safe, through no fault of its own"
+                : "stack overwritten by the overflow of '\(fault.cause ?? "?")' (found by \(technique)); "
+                    + "stopped before it could run on it, through no fault of its own"
         } else if fault.isStackOverflow {
             what = fault.technique == "none"
                 ? "stack overflow, caught by no stack technique: stopped by the \(faultName(fault)) it caused"
                 : "stack overflow caught by \(technique)"
             if fault.jumped > 0 { what += "; a frame jumped its MPU guard by \(fault.jumped) bytes" }
-            if fault.outside > 0 {
-                let afterTheFact = fault.technique == "red-zone" || fault.technique == "sp-check"
-                what += afterTheFact ? "; \(fault.outside) bytes below the stack were overwritten"
-                                     : "; it reached \(fault.outside) bytes below the stack"
-            }
+            if let written = writtenDescription(fault) { what += "; " + written }
             if fault.hit != "none" { what += (fault.outside > 0 ? ", into " : "; it reached ") + hitDescription(fault.hit) }
             if fault.technique == "segment-guard" && fault.outside == 0 { what += ", before anything below the segment was written" }
         } else {
             what = faultName(fault)
             if fault.kind == "foreign-stack-write" { what = "write into \(hitDescription(fault.hit)), refused by \(technique)" }
-            if let cause = fault.cause {
-                what += " (most likely caused by the earlier overflow of '\(cause)', whose stack lies above this one)"
-            }
         }
         var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
         if let function = fault.function { where_ += " in \(function)" }
@@ -81,6 +77,26 @@ public enum RunReport {
         case "stack-overflow", "stack-overwritten": fault.cfsr != 0 || fault.hfsr != 0 ? faultFromRegisters(fault) : "fault"
         default: fault.kind.replacingOccurrences(of: "-", with: " ")
         }
+    }
+
+    /// What the overflow wrote below the stack and how the kernel knows (`evidence=`); nil
+    /// when nothing below was in reach.
+    static func writtenDescription(_ fault: FaultRecord) -> String? {
+        let bytes = fault.outside
+        switch fault.evidence {
+        case "refused": return "refused before anything below the stack was written"
+        case "frame": return bytes > 0 ? "the hardware pushed its exception frame below the stack: up to \(bytes) bytes there written" : nil
+        case "stack-pointer": return "SP was \(bytes) bytes below the stack at the switch: the exception frame there was written, the rest may have been"
+        case "red-zone": return "the red zone's lowest word changed: the \(bytes) bytes below it may have been written"
+        case "refused-below": return bytes > 0 ? "up to \(bytes) writable bytes below the stack, down to the refused access, may have been written" : "refused before anything below the stack was written"
+        default: return bytes > 0 ? "\(bytes) bytes below the stack may have been written" : nil
+        }
+    }
+
+    /// A `keel:spared` record in words.
+    public static func describe(_ spared: SparedRecord) -> String {
+        "task '\(spared.task)': the overflow of '\(spared.cause)' could reach \(spared.bytes) bytes of its stack below its live part; "
+            + "those were unused, the kernel repainted them and it runs on"
     }
 
     /// Which fault an overflow that no technique caught raised, from the status registers.
@@ -129,7 +145,11 @@ public enum RunReport {
             let used = stack.used.map(String.init) ?? "?"
             let percent = stack.used.map { String(Int((Double($0) / Double(max(stack.size, 1)) * 100).rounded())) } ?? "?"
             var state = stack.state
-            if stack.overflow > 0 { state += ", overflow, at least \(stack.overflow) bytes past the bottom" }
+            if stack.overflows > 0 || stack.overflow > 0 {
+                let times = stack.overflows > 1 ? " \(stack.overflows) times" : ""
+                state += stack.overflow > 0 ? ", overflowed\(times), up to \(stack.overflow) bytes below the stack in reach"
+                                            : ", overflowed\(times), caught before a byte below was written"
+            }
             if let culprit = stack.harmedBy { state += ", stack overwritten by '\(culprit)'" }
             rows.append([stack.task, String(stack.size), used, percent,
                          stack.protection.isEmpty ? "none" : stack.protection.joined(separator: ", "), state])
@@ -212,8 +232,12 @@ public enum RunReport {
             fields["outside"] = f.outside
             fields["jumped"] = f.jumped
             if let cause = f.cause { fields["by"] = cause }
+            fields["evidence"] = f.evidence
+            if let proof = f.proof { fields["proof"] = proof }
             if let resets = f.resets { fields["resets"] = resets }
             object = fields
+        case .spared(let s):
+            object = ["event": "spared", "task": s.task, "by": s.cause, "bytes": s.bytes, "message": describe(s)]
         case .segments(let s):
             var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
             for (key, value) in s.values { fields[key] = value }
@@ -224,6 +248,7 @@ public enum RunReport {
             var fields: [String: Any] = ["event": "stack", "task": s.task, "size": s.size, "protection": s.protection, "state": s.state]
             if let used = s.used { fields["used"] = used }
             fields["overflow"] = s.overflow
+            fields["overflows"] = s.overflows
             fields["faults"] = s.faults
             if let culprit = s.harmedBy { fields["by"] = culprit }
             object = fields

@@ -1,0 +1,170 @@
+// Diagnosis: what happened, to whom, and what it wrote, from the hardware and the evidence.
+//
+// The fault handler (`keel_fault`, entered from the port's fault entry) and the switch-out
+// checks (T4, T5) each state a `Diagnosis`: the running task's fault (the culprit is always
+// the task that ran: SP inside another task's stack is the running task's overflow, never a
+// fault of that stack's owner), which technique caught it, and the range below its stack
+// that the overflow may have written with the part that is proven written. Nothing is decided
+// or changed here; `FaultResponse` decides and acts. The MPU's regions are read here, before
+// anything touches them: a write they refused wrote nothing.
+
+/// A fault, stated: the report, and what the overflow wrote below the culprit's stack.
+struct Diagnosis {
+    var fault: FaultReport
+    /// May-have-written and proven-written bytes below the culprit's stack (and its guard).
+    var written = WrittenRange(lowest: 0, top: 0)
+    /// The MPU as it decided the culprit's writes.
+    var mpu = MPUSnapshot()
+}
+
+/// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
+/// Inputs: the stack the frame was pushed on, EXC_RETURN, the exception number.
+/// Returns only when the response let the system go on (kill or restart of a task).
+/// Never reads memory outside RAM: on the M0 a read there would fault inside HardFault,
+/// which locks the core up.
+@_cdecl("keel_fault")
+func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt32) {
+    if Faults.handling { Faults.faultInFaultPath(frame: frame, exception: exception) }
+    Faults.handling = true
+    var registers = FaultRegisters()
+    #if !KEEL_ARMV6M
+    registers.status = SystemControl.configurableFaultStatus.read()
+    registers.hardFaultStatus = SystemControl.hardFaultStatus.read()
+    let readStatus = FaultStatus(rawValue: registers.status)
+    if readStatus.contains(.memManageAddressValid) { registers.memManageAddress = SystemControl.memManageFaultAddress.read() }
+    if readStatus.contains(.busFaultAddressValid) { registers.busFaultAddress = SystemControl.busFaultAddress.read() }
+    SystemControl.configurableFaultStatus.write(registers.status)  // write-one-to-clear
+    #endif
+    let fromThread = exceptionReturn & 0b1000 != 0
+    let onProcessStack = exceptionReturn & 0b100 != 0
+    var task = fromThread && onProcessStack ? currentTask : nil
+    // The idle task is the kernel's: its fault is the kernel's.
+    if let running = task, Int(running.pointee.index) == scheduler.taskCount &- 1 { task = nil }
+
+    let status = FaultStatus(rawValue: registers.status)
+    // When stacking failed there is no frame to read the PC from. After a failed stacking
+    // under a limit register the hardware leaves SP at the limit; the MPU moves SP anyway.
+    let limit = task?.pointee.context.stackLimit ?? linkerSymbol(mainStackBottom)
+    let stackOverflowed = status.contains(.stackOverflow)
+    let duringStacking = status.stackingFailed || (stackOverflowed && frame <= limit)
+    let bottom = task?.pointee.stackBottom ?? linkerSymbol(mainStackBottom)
+    var diagnosis = Diagnosis(fault: FaultReport(task: task, kind: faultKind(exception), technique: .none, pc: 0, sp: frame,
+                                                 limit: bottom, registers: registers, duringStacking: duringStacking),
+                              mpu: MPUSnapshot.read())
+    // A frame that was pushed and lies in RAM can be read (a garbage PC is better than none).
+    if !duringStacking && MemoryMap.isRAM(frame, bytes: 32) { diagnosis.fault.pc = Memory.loadWord(frame &+ 24) }
+    // The address that was refused: the MPU's or the bus's fault address; nil when none is
+    // named (a failed stacking names none: which word of the frame was refused is unknown).
+    let refused: UInt32? = status.contains(.memManageAddressValid) ? registers.memManageAddress
+        : status.contains(.busFaultAddressValid) ? registers.busFaultAddress : nil
+
+    if Faults.blockingRefused != 0 {
+        Faults.blockingRefused = 0
+        diagnosis.fault.kind = task == nil ? .blockingInHandler : .blockingWithInterruptsMasked
+        FaultResponse.respond(to: diagnosis, from: .faultHandler)
+        Interrupts.restore(0)  // the task masked interrupts (PRIMASK is not in its frame): the next one must not inherit it
+        Faults.handling = false
+        return
+    }
+    if let task {
+        if status.refusedByMPU && SegmentGuard.refused(task, address: refused, frame: frame) {
+            SegmentGuard.diagnose(&diagnosis, task: task, frame: frame)
+        } else {
+            diagnoseTaskFault(&diagnosis, task: task, status: status, refused: refused, frame: frame)
+        }
+        FaultResponse.respond(to: diagnosis, from: .faultHandler)
+        Faults.handling = false
+        // The task may have faulted inside a critical section (a kernel call masks interrupts,
+        // and its first push can be the one that overflows: the fault is then a HardFault).
+        // PRIMASK survives the exception return, so left set it would keep the pending
+        // PendSV out: the return would resume the stopped task's code on its repainted stack.
+        // The task's own masking ends with it (stopped, or started over unmasked).
+        Interrupts.restore(0)
+        return
+    }
+    // The kernel's own fault. Its stack overflowed when the limit tripped (MSPLIM), when the
+    // refused address is below the handler stack (its guard on PMSAv7, or outside RAM on the
+    // M0, where the handler stack sits at the bottom of RAM), or when MSP is below it.
+    let address = refused ?? frame
+    if stackOverflowed {
+        diagnosis.fault.kind = .stackOverflow
+        diagnosis.fault.technique = .limitRegister
+        diagnosis.fault.evidence = .refused
+    } else if frame < bottom || (address < bottom && address >= bottom &- 4096) {
+        diagnosis.fault.kind = .stackOverflow
+        diagnosis.fault.hit = MemoryMap.owner(of: min(frame, address))
+        if case .handlerGuard = diagnosis.fault.hit { diagnosis.fault.technique = .mpuGuard }
+    }
+    FaultResponse.respond(to: diagnosis, from: .faultHandler)
+}
+
+/// Names a task's fault: its own overflow (which technique caught it, what it hit, what it
+/// may have written below its stack), a write into another task's stack, or another fault of
+/// its own. The running task is the culprit in every case.
+private func diagnoseTaskFault(_ diagnosis: inout Diagnosis, task: TaskPointer, status: FaultStatus, refused: UInt32?, frame: UInt32) {
+    let protections = task.pointee.protections
+    let bottom = task.pointee.stackBottom
+    let guardBottom = task.pointee.guardBottom
+    let byMPU = status.refusedByMPU
+    if status.contains(.stackOverflow) {
+        // PSPLIM refused the move itself: nothing below the limit was written. The limit is
+        // the stack's bottom, or a segmented task's segment in use.
+        diagnosis.fault.kind = .stackOverflow
+        diagnosis.fault.technique = .limitRegister
+        diagnosis.fault.limit = task.pointee.context.stackLimit
+        diagnosis.fault.evidence = .refused
+        return
+    }
+    let address = refused ?? frame
+    // The stack overflowed when SP itself left it, or an access was refused in its guard.
+    guard frame < bottom || (address < bottom && address >= guardBottom) else {
+        let owner = MemoryMap.owner(of: address)
+        if byMPU, let other = owner.task, other != task {
+            // A write into another task's stack (not an overflow of this one): T2 refused it.
+            diagnosis.fault.kind = .foreignStackWrite
+            diagnosis.fault.technique = .mpuRegion
+            diagnosis.fault.hit = owner
+            diagnosis.fault.evidence = .refused
+        }
+        return
+    }
+    diagnosis.fault.kind = .stackOverflow
+    // What caught it is what refused the access; what it hit is where it went lowest.
+    let reach = min(frame, address)
+    let refuser = MemoryMap.owner(of: address)
+    diagnosis.fault.hit = MemoryMap.owner(of: reach)
+    if case .guardRegion(let guarded) = refuser, guarded == task, byMPU {
+        diagnosis.fault.technique = .mpuGuard
+    } else if byMPU && (protections.contains(.mpuRegion) || refuser.task?.pointee.protections.contains(.mpuRegion) == true) {
+        diagnosis.fault.technique = .mpuRegion  // a T2 stack (its neighbour's or the block's), which the MPU keeps unwritable
+    } else if case .handlerGuard = refuser {
+        diagnosis.fault.technique = .mpuGuard
+    } else {
+        diagnosis.fault.technique = .none  // caught by what it hit (outside RAM: a bus fault), not by a technique of its own
+    }
+    if guardBottom != bottom && reach < guardBottom { diagnosis.fault.jumpedBytes = guardBottom &- reach }
+    // Everything from the lowest point reached up to the guard may have been written, except
+    // what the MPU refused (FaultResponse asks the snapshot). A frame the hardware did push
+    // was written: that part is proven.
+    diagnosis.written = WrittenRange(lowest: reach, top: guardBottom)
+    if !diagnosis.fault.duringStacking {
+        diagnosis.written.provenLowest = frame
+        diagnosis.written.provenTop = min(frame &+ 32, guardBottom)
+    }
+    diagnosis.fault.evidence = diagnosis.written.isEmpty ? .none
+        : !diagnosis.fault.duringStacking && frame < guardBottom ? .frame
+        : byMPU ? .refusedBelow : .frame
+    diagnosis.fault.outsideBytes = diagnosis.written.isEmpty ? 0
+        : MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top, diagnosis.mpu.permitsWrite)
+    if diagnosis.fault.outsideBytes == 0 && byMPU { diagnosis.fault.evidence = .refused }
+}
+
+private func faultKind(_ exception: UInt32) -> FaultKind {
+    switch exception {
+    case 3: .hardFault
+    case 4: .memoryManagement
+    case 5: .busFault
+    case 6: .usageFault
+    default: .fault
+    }
+}
