@@ -17,14 +17,19 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
-        .target(name: "KeelKit"),
+        // The kernel-host contract: Firmware/Kernel/Contract is compiled into every firmware image
+        // and, the same files, into this host module (fault kinds, techniques, fault status bits,
+        // the MPU's permission rules, the containment judgement), so both sides share one
+        // definition and the pure parts of the fault path are tested on the host.
+        .target(name: "KeelContract", path: "Firmware/Kernel/Contract"),
+        .target(name: "KeelKit", dependencies: ["KeelContract"]),
         .executableTarget(
             name: "keel",
             dependencies: ["KeelKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "KeelKitTests",
-            dependencies: ["KeelKit", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["KeelKit", "KeelContract", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Boots firmware in QEMU; depends on `keel` so the command-line tests find it built.
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelKit", "keel"]),

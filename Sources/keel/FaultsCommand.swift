@@ -42,6 +42,7 @@ struct Faults: ParsableCommand {
                 summaries.append(summary)
                 if !json { Self.print(cells, summary) }
                 if summary.detected < summary.claimed || summary.bystandersBlamed > 0 || summary.lockups > 0
+                    || summary.falseVictims > 0 || summary.culpritsWrong > 0
                     || summary.bytesOutsideUnderStoppingTechniques > 0 { failed = true }
             }
             if json {
@@ -56,18 +57,19 @@ struct Faults: ParsableCommand {
 
     static func print(_ cells: [FaultCell], _ summary: FaultMatrixSummary) {
         printLine("== \(summary.board) ==")
-        var rows = [["technique", "site", "claims", "caught", "by", "blamed", "outside", "bystanders stopped", "wrongly blamed", "kernel"]]
+        var rows = [["technique", "site", "claims", "caught", "by", "blamed", "outside", "bystanders stopped", "false victims", "culprit right", "wrongly blamed", "kernel"]]
         for cell in cells {
             rows.append([cell.technique, cell.site, cell.claimed ? "yes" : "no",
                          cell.caught ? (cell.overflows > 1 ? "yes (\(cell.overflows)x)" : "yes") : "NO",
                          cell.caughtBy, cell.blamed.joined(separator: ","), cell.bytesOutside.map { "\($0) B" } ?? "-",
                          cell.bystandersStopped.isEmpty ? "-" : cell.bystandersStopped.joined(separator: ",") + " (true cause)",
+                         cell.falseVictims.isEmpty ? "0" : cell.falseVictims.joined(separator: ","), cell.culpritRight ? "yes" : "NO",
                          cell.bystandersBlamed.isEmpty ? "0" : cell.bystandersBlamed.joined(separator: ","), cell.kernel])
         }
         printLine(RunReport.table(rows, rightAligned: [6]))
         printLine("totals: detected \(summary.detected)/\(summary.claimed) claimed (\(summary.claimed == 0 ? 100 : summary.detected * 100 / summary.claimed) %), "
             + "bytes outside under T1/T2/T6 \(summary.bytesOutsideUnderStoppingTechniques), bystanders blamed \(summary.bystandersBlamed), "
-            + "lockups \(summary.lockups); \(String(format: "%.0f", summary.seconds)) s")
+            + "false victims \(summary.falseVictims), culprits wrong \(summary.culpritsWrong), lockups \(summary.lockups); \(String(format: "%.0f", summary.seconds)) s")
         printLine()
     }
 }

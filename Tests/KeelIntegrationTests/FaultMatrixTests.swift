@@ -47,13 +47,21 @@ final class FaultMatrixTests: XCTestCase {
     func assertTotals(_ board: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let (cells, summary) = try matrix(board)
         let log = cells.map { "\($0.technique) \($0.site): caught \($0.caught) by \($0.caughtBy) outside \($0.bytesOutside ?? -1) "
-            + "stopped \($0.bystandersStopped) blamed \($0.bystandersBlamed) kernel \($0.kernel)" }.joined(separator: "\n")
+            + "stopped \($0.bystandersStopped) false victims \($0.falseVictims) blamed \($0.bystandersBlamed) kernel \($0.kernel)" }.joined(separator: "\n")
         print("keel faults \(board): detected \(summary.detected)/\(summary.claimed), T1/T2/T6 outside \(summary.bytesOutsideUnderStoppingTechniques), "
               + "blamed \(summary.bystandersBlamed), lockups \(summary.lockups), \(Int(summary.seconds)) s")
         XCTAssertGreaterThan(summary.claimed, 0, log, file: file, line: line)
         XCTAssertEqual(summary.detected, summary.claimed, "every claimed site is caught; \(log)", file: file, line: line)
         XCTAssertEqual(summary.bytesOutsideUnderStoppingTechniques, 0, log, file: file, line: line)
         XCTAssertEqual(summary.bystandersBlamed, 0, log, file: file, line: line)
+        // Evidence-only containment: no task stopped whose stack the checker read back unchanged,
+        // and every record names the task that ran.
+        XCTAssertEqual(summary.falseVictims, 0, log, file: file, line: line)
+        XCTAssertEqual(summary.culpritsWrong, 0, log, file: file, line: line)
+        // A write the MPU or the limit register refused wrote nothing: no bystander stopped.
+        for cell in cells where ["limit-register", "mpu-region", "prologue-check"].contains(cell.technique) && cell.claimed {
+            XCTAssertEqual(cell.bystandersStopped, [], "\(cell.technique) \(cell.site): \(log)", file: file, line: line)
+        }
         XCTAssertEqual(summary.lockups, 0, log, file: file, line: line)
         XCTAssertEqual(cells.filter { $0.technique == "segmented" }.map(\.overflows), [2, 1], "runaway: restart, kill; hog: kill; \(log)",
                        file: file, line: line)

@@ -8,7 +8,9 @@
 // `checker` (most urgent, never protected) starts one scenario task at a time and waits for
 // it to be stopped. Before each start it copies every byte of the stack area except the
 // scenario's own stack and the live tops of the other stacks; afterwards it compares and
-// prints `keel-test:scenario=<name> caught=<yes|no> outside-changed=<bytes>`. The tests
+// prints `keel-test:scenario=<name> caught=<yes|no> outside-changed=<bytes>
+// stopped-unchanged=<tasks>`: the last names every other task the scenario's overflow got
+// stopped whose stack is byte for byte what it was (a false victim; `-` when none). The tests
 // swap the technique of every scenario task (T1, T2 or T3) and run the same image.
 //
 // Boot 1 runs the task scenarios, then overflows the handler stack inside an interrupt
@@ -59,6 +61,8 @@ func run(_ name: StaticString) {
         print("keel-test:scenario=\(name) skipped=stopped-before-start")
         return
     }
+    var runningBefore = InlineArray<16, Bool>(repeating: false)
+    for other in 0..<min(Keel.taskCount, 16) { runningBefore[other] = Keel.task(other).isRunning }
     let snapshot = Snapshot(excluding: index)
     started[index] = true
     var waited: UInt32 = 0
@@ -66,8 +70,15 @@ func run(_ name: StaticString) {
         Keel.sleep(ticks: 1)
         waited &+= 1
     }
+    // Other tasks stopped meanwhile whose stacks did not change: stopped for nothing.
+    var falseVictims = ""
+    for other in 0..<min(Keel.taskCount, 16) where other != index && runningBefore[other] && !Keel.task(other).isRunning {
+        if snapshot.changedBytes(inStackOf: other) == 0 {
+            falseVictims += (falseVictims.isEmpty ? "" : ",") + Keel.task(other).name.description
+        }
+    }
     let changed = snapshot.changedBytes()
-    print("keel-test:scenario=\(name) caught=\(Keel.task(index).wasKilled ? "yes" : "no") outside-changed=\(changed)")
+    print("keel-test:scenario=\(name) caught=\(Keel.task(index).wasKilled ? "yes" : "no") outside-changed=\(changed) stopped-unchanged=\(falseVictims.isEmpty ? "-" : falseVictims)")
 }
 
 /// Scenario tasks wait (at the top of their stacks) until the checker starts them.
@@ -110,6 +121,18 @@ struct Snapshot {
             if task.isRunning && address >= task.stackTop &- liveTop && address < task.stackTop { return true }
         }
         return false
+    }
+
+    /// Bytes of task `index`'s stack (and guard) that differ from the copy.
+    func changedBytes(inStackOf index: Int) -> Int {
+        let task = Keel.task(index)
+        var changed = 0
+        Keel.withMemoryProtectionOff {
+            for address in max(task.guardBottom, start)..<min(task.stackTop, end) where load(address) != copy[Int(address &- start)] {
+                changed += 1
+            }
+        }
+        return changed
     }
 
     func changedBytes() -> Int {

@@ -29,6 +29,12 @@ public struct FaultCell: Sendable, Codable, Equatable {
     public var bystandersStopped: [String]
     /// Tasks other than the scenario's reported as faulting on their own (wrongly blamed).
     public var bystandersBlamed: [String]
+    /// Tasks stopped during this scenario whose stacks did not change, read back byte for
+    /// byte by the checker: stopped for nothing. Must be empty.
+    public var falseVictims: [String] = []
+    /// Every fault record of the scenario that is not a victim's names the scenario's task
+    /// (the handler's: the handler).
+    public var culpritRight: Bool = true
     /// "alive", "reset with record", or "lost" (hang, lockup, no record).
     public var kernel: String
     /// Overflows of this site (the restart site overflows eleven times), and how many were caught.
@@ -41,6 +47,10 @@ public struct FaultMatrixSummary: Sendable, Codable {
     public var detected: Int
     public var bytesOutsideUnderStoppingTechniques: Int
     public var bystandersBlamed: Int
+    /// Tasks stopped whose stacks did not change, over every cell.
+    public var falseVictims: Int = 0
+    /// Cells whose fault records blamed another task than the one that ran.
+    public var culpritsWrong: Int = 0
     public var lockups: Int
     public var seconds: Double
 }
@@ -130,6 +140,7 @@ public struct FaultMatrix: Sendable {
                              caughtBy: faults.first?.technique ?? "none", blamed: faults.isEmpty ? [] : [task], bytesOutside: nil,
                              bystandersStopped: others.filter(\.isVictim).map(\.task),
                              bystandersBlamed: others.filter { !$0.isVictim }.map(\.task),
+                             culpritRight: others.allSatisfy(\.isVictim),
                              kernel: result.timedOut || result.exitCode != 0 ? "lost" : "alive", overflows: faults.count)
         }
     }
@@ -143,6 +154,8 @@ public struct FaultMatrix: Sendable {
             bytesOutsideUnderStoppingTechniques: claimed.filter { ["limit-register", "mpu-region", "prologue-check"].contains($0.technique) }
                 .reduce(0) { $0 + ($1.bytesOutside ?? 0) },
             bystandersBlamed: cells.reduce(0) { $0 + $1.bystandersBlamed.count },
+            falseVictims: cells.reduce(0) { $0 + $1.falseVictims.count },
+            culpritsWrong: cells.filter { !$0.culpritRight }.count,
             lockups: cells.filter { $0.kernel == "lost" }.count,
             seconds: seconds)
     }
@@ -157,6 +170,9 @@ public struct FaultMatrix: Sendable {
             var bytes: Int? = line.flatMap { text in
                 text.split(separator: " ").first { $0.hasPrefix("outside-changed=") }.flatMap { Int($0.dropFirst(16)) }
             }
+            let falseVictims = line.flatMap { text in
+                text.split(separator: " ").first { $0.hasPrefix("stopped-unchanged=") }.map { $0.dropFirst(18) }
+            }.map { $0 == "-" ? [] : $0.split(separator: ",").map(String.init) } ?? []
             var faults = own.filter { !$0.isVictim }
             var kernel = lost ? "lost" : "alive"
             if task == "handler" {
@@ -182,6 +198,7 @@ public struct FaultMatrix: Sendable {
             return FaultCell(board: board, technique: technique.rawValue, site: site, claimed: claims(technique, task),
                              caught: caught, caughtBy: caughtBy, blamed: Array(Set(faults.map(\.task))).sorted(),
                              bytesOutside: bytes, bystandersStopped: victims, bystandersBlamed: blamed,
+                             falseVictims: falseVictims, culpritRight: blamed.isEmpty,
                              kernel: kernel, overflows: faults.count)
         }
     }

@@ -1,6 +1,7 @@
 // Turns console records into what a person reads: one line per fault, a table of stacks.
 
 import Foundation
+@_spi(Contract) import KeelContract
 
 public enum RunReport {
     static let techniqueNames: [String: String] = [
@@ -126,13 +127,7 @@ public enum RunReport {
 
     /// The names of the CFSR bits that are set (ARMv7-M B3.2.15; STKOF from ARMv8-M).
     public static func decodeCFSR(_ value: UInt32) -> String {
-        let names: [(Int, String)] = [
-            (0, "IACCVIOL"), (1, "DACCVIOL"), (3, "MUNSTKERR"), (4, "MSTKERR"), (5, "MLSPERR"),
-            (8, "IBUSERR"), (9, "PRECISERR"), (10, "IMPRECISERR"), (11, "UNSTKERR"), (12, "STKERR"),
-            (16, "UNDEFINSTR"), (17, "INVSTATE"), (18, "INVPC"), (19, "NOCP"), (20, "STKOF"),
-            (24, "UNALIGNED"), (25, "DIVBYZERO"),
-        ]
-        let set = names.filter { value & (1 << UInt32($0.0)) != 0 }.map(\.1)
+        let set = (0..<32).compactMap { bit in value & (1 << UInt32(bit)) != 0 ? FaultStatus.name(ofBit: UInt32(bit)).map { "\($0)" } : nil }
         return set.isEmpty ? "" : " (" + set.joined(separator: " ") + ")"
     }
 
