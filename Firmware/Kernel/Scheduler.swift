@@ -210,8 +210,10 @@ func schedule() -> UnsafeMutableRawPointer {
     #if KEEL_SPLIT_STACK || KEEL_SP_CHECK || KEEL_RED_ZONE
     let task = currentTask.unsafelyUnwrapped
     #endif
+    // One record per stop: a task whose refused request was just reported is not checked again.
+    var reported = false
     #if KEEL_SPLIT_STACK
-    if SegmentedStacks.refusedTask != nil { SegmentedStacks.stopRefusedTask(task) }
+    if SegmentedStacks.refusedTask != nil { reported = SegmentedStacks.stopRefusedTask(task) }
     if !task.pointee.isLive {
         SegmentedStacks.reset(task)  // it stopped itself (`Scheduler.stop`)
     } else if task.pointee.state != .ready {
@@ -221,7 +223,7 @@ func schedule() -> UnsafeMutableRawPointer {
     #endif
     #if KEEL_SP_CHECK || KEEL_RED_ZONE
     let technique = Detectors.checkSwitchedOut(task)
-    if technique != .none {
+    if technique != .none && !reported {
         Faults.overflowDetectedAtSwitch(task, technique: technique)
     }
     #endif

@@ -144,19 +144,17 @@ private func diagnoseTaskFault(_ diagnosis: inout Diagnosis, task: TaskPointer, 
     }
     if guardBottom != bottom && reach < guardBottom { diagnosis.fault.jumpedBytes = guardBottom &- reach }
     // Everything from the lowest point reached up to the guard may have been written, except
-    // what the MPU refused (FaultResponse asks the snapshot). A frame the hardware did push
-    // was written: that part is proven.
-    diagnosis.written = WrittenRange(lowest: reach, top: guardBottom)
+    // what the MPU refused (the snapshot says which) and what lies outside RAM (the bus refused
+    // it). A frame the hardware did push was written: that part is proven.
+    diagnosis.written = WrittenRange(lowest: max(reach, MemoryMap.ramStart), top: guardBottom)
     if !diagnosis.fault.duringStacking {
         diagnosis.written.provenLowest = frame
         diagnosis.written.provenTop = min(frame &+ 32, guardBottom)
     }
-    diagnosis.fault.evidence = diagnosis.written.isEmpty ? .none
-        : !diagnosis.fault.duringStacking && frame < guardBottom ? .frame
-        : byMPU ? .refusedBelow : .frame
     diagnosis.fault.outsideBytes = diagnosis.written.isEmpty ? 0
         : MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top, diagnosis.mpu.permitsWrite)
-    if diagnosis.fault.outsideBytes == 0 && byMPU { diagnosis.fault.evidence = .refused }
+    diagnosis.fault.evidence = diagnosis.fault.outsideBytes == 0 ? .refused
+        : !diagnosis.fault.duringStacking && frame < guardBottom ? .frame : .refusedBelow
 }
 
 private func faultKind(_ exception: UInt32) -> FaultKind {

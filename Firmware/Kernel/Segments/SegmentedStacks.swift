@@ -445,28 +445,36 @@ enum Refusal: UInt8 {
     }
 
     /// PendSV's switch-out check: applies the policy of a task whose request was refused.
+    /// True when it reported `task` (its switch-out checks then have nothing more to say).
     @inline(never)
-    static func stopRefusedTask(_ task: TaskPointer) {
-        guard refusedTask == task else { return }
+    static func stopRefusedTask(_ task: TaskPointer) -> Bool {
+        guard refusedTask == task else { return false }
         refusedTask = nil
         let chain = self.chain(task)
         let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
         if reason == .heap {
             chain.pointee.refusal = 0
-            Faults.report(FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0,
-                                      limit: chain.pointee.refusedBytes), action: "kill")
+            var diagnosis = Faults.diagnosisAtSwitch(task, FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0,
+                                                                       limit: chain.pointee.refusedBytes))
+            // Out of memory is always a kill (the allocation cannot come back); what the way out
+            // wrote below the stack is contained as for any other stop.
+            Faults.report(diagnosis.fault, action: "kill")
             FaultPolicy.kill(task, from: .contextSwitch)
-            return
+            diagnosis.fault.task = task
+            Containment.contain(diagnosis, culprit: task)
+            return true
         }
         if reason == .fixedStack {
             // An overflow of a fixed stack, not a segment request: no pool line.
             chain.pointee.refusal = 0
             let prologueCheck = task.pointee.protections.contains(.prologueCheck)
-            FaultPolicy.apply(FaultReport(task: task, kind: .stackOverflow, technique: prologueCheck ? .prologueCheck : .splitStack,
-                                          pc: chain.pointee.refusedReturnAddress, sp: chain.pointee.refusedStackPointer,
-                                          limit: task.pointee.context.splitLimit),
-                              to: task, from: .contextSwitch)
-            return
+            // A T6 stack keeps the slack for the way out; a fixed stack without it may not have:
+            // a saved SP below the stack is contained like any other overflow.
+            let fault = FaultReport(task: task, kind: .stackOverflow, technique: prologueCheck ? .prologueCheck : .splitStack,
+                                    pc: chain.pointee.refusedReturnAddress, sp: chain.pointee.refusedStackPointer,
+                                    limit: task.pointee.context.splitLimit)
+            FaultResponse.respond(to: Faults.diagnosisAtSwitch(task, fault), from: .contextSwitch)
+            return true
         }
         Console.write("keel:segments-refused task=")
         Console.write(task.pointee.name)
@@ -487,6 +495,7 @@ enum Refusal: UInt8 {
                                 sp: chain.pointee.refusedStackPointer, limit: task.pointee.context.splitLimit)
         chain.pointee.refusal = 0
         FaultPolicy.apply(fault, to: task, from: .contextSwitch)
+        return true
     }
 
     /// Split code of an interrupt handler ran out of the handler stack (the dispatcher gave

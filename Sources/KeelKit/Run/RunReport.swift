@@ -86,7 +86,7 @@ public enum RunReport {
         let bytes = fault.outside
         switch fault.evidence {
         case "refused": return "refused before anything below the stack was written"
-        case "frame": return bytes > 0 ? "the hardware pushed its exception frame below the stack: up to \(bytes) bytes there written" : nil
+        case "frame": return bytes > 0 ? "its exception frame was pushed below the stack: \(bytes) bytes there were in reach, the frame's certainly written" : nil
         case "stack-pointer": return "SP was \(bytes) bytes below the stack at the switch: the exception frame there was written, the rest may have been"
         case "red-zone": return "the red zone's lowest word changed: the \(bytes) bytes below it may have been written"
         case "refused-below": return bytes > 0 ? "up to \(bytes) writable bytes below the stack, down to the refused access, may have been written" : "refused before anything below the stack was written"
