@@ -89,19 +89,14 @@ enum Shutdown {
     /// guard, which is the image's, not a protection the task named.
     static func writeProtections(_ protections: Protections, segmentGuard: Bool) {
         var first = true
-        func item(_ flag: Protections, _ name: StaticString) {
-            guard protections.contains(flag) else { return }
+        var index = 0
+        while let (flag, name) = Protections.named(index) {
+            index += 1
+            guard protections.contains(flag) else { continue }
             if !first { Console.write(",") }
             Console.write(name)
             first = false
         }
-        item(.painting, "paint")
-        item(.limitRegister, "limit-register")
-        item(.mpuRegion, "mpu-region")
-        item(.mpuGuard, "mpu-guard")
-        item(.redZone, "red-zone")
-        item(.stackPointerCheck, "sp-check")
-        item(.prologueCheck, "prologue-check")
         if segmentGuard {
             if !first { Console.write(",") }
             Console.write("segment-guard")

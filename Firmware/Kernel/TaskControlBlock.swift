@@ -78,17 +78,6 @@ struct SavedContext {
     var splitLimit: UInt32 = 0
 }
 
-enum TaskState: UInt8 {
-    case ready
-    /// Sleeping (`Keel.sleep`), or waiting on a kernel object with a timeout (then also in
-    /// the object's waiters): in `sleeping` either way.
-    case sleeping
-    /// Waiting on a kernel object with no timeout: in `blocked` and in the object's waiters.
-    case blocked
-    case exited
-    /// Stopped by the kernel after a detected fault; never runs again.
-    case killed
-}
 
 @_spi(Build) public struct TaskControlBlock {
     /// Must stay the first member: the port addresses it from the TCB pointer.

@@ -10,6 +10,7 @@
 // as `StackPainting.highWaterMark` counts it on the target.
 
 import Foundation
+@_spi(Build) @_spi(Contract) import KeelContract
 
 /// The kernel's `keel_debug_layout`: where the fields a debugger shows lie in a task control
 /// block and in a task history (the words in order, after the magic and the version).
@@ -58,8 +59,8 @@ public struct TaskTableImage: Sendable {
     public static let layoutSymbol = "keel_debug_layout"
     /// Part of the generated histories global's (mangled) symbol.
     public static let historiesSymbol = "keelTaskHistories"
-    /// The word a stack is painted with (`stackPaintWord`, Firmware/Kernel/Protection/Protections.swift).
-    public static let paintWord: UInt32 = 0xA5A5_A5A5
+    /// The word a stack is painted with: the kernel's (Contract/ProtectionBits.swift).
+    public static let paintWord: UInt32 = stackPaintWord
     /// The scheduler's masks are 32-bit: no image has more tasks, idle included.
     public static let maximumTasks = 32
 
@@ -322,15 +323,20 @@ public struct TaskTable: Sendable, Equatable, Codable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `TaskState` (Firmware/Kernel/TaskControlBlock.swift) by raw value.
-    static let stateNames: [Int: String] = [0: "ready", 1: "sleeping", 2: "blocked", 3: "exited", 4: "killed"]
+    /// `TaskState` (the kernel's, Contract/TaskState.swift) by raw value.
+    static let stateNames: [Int: String] = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { (Int($0.rawValue), "\($0.reportName)") })
 
-    /// The protections byte's bits (Firmware/Kernel/Protection/Protections.swift).
-    static let painting: UInt8 = 1
-    static let protectionBits: [(bit: UInt8, name: String)] = [
-        (1, "paint"), (2, "limit-register"), (16, "mpu-region"), (32, "mpu-guard"), (4, "red-zone"), (8, "sp-check"),
-        (64, "prologue-check"),
-    ]
+    /// The protections byte's bits (the kernel's, Contract/ProtectionBits.swift).
+    static let painting: UInt8 = Protections.painting.rawValue
+    static let protectionBits: [(bit: UInt8, name: String)] = {
+        var bits: [(bit: UInt8, name: String)] = []
+        var index = 0
+        while let (protection, name) = Protections.named(index) {
+            bits.append((protection.rawValue, "\(name)"))
+            index += 1
+        }
+        return bits
+    }()
 
     /// The names of the bits set, in the order the run's stack table writes them.
     static func protectionNames(_ byte: UInt8) -> [String] {
