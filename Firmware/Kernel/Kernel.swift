@@ -37,8 +37,8 @@
         // SegmentGuard and MoreStack.S's GUARD write one fixed region number.
         if configuration.firstSwitchRegion != SegmentGuard.regionNumber { fatalError("the segment guard is not the first switch region") }
         #endif
-        // Folded away when true; traps at boot if a field change broke the table's stride.
-        precondition(MemoryLayout<TaskControlBlock>.stride == 128, "TaskControlBlock must be 128 bytes")
+        // Folded away when true; traps at boot if a field change broke the port's offsets or stride.
+        PortContract.check()
         precondition(DebugLayout.matchesCompiler, "keel_debug_layout (DebugLayout.swift) is out of date")
         Console.taskLines = consoleLines
         Containment.histories = histories

@@ -255,5 +255,12 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(RunVerdict.evaluate(victim, application: application).unexpected.map(\.task), ["b"])
         let handler = RunResult(records: [record("handler", "stack-overflow")], exitCode: 0, qemuErrors: "")
         XCTAssertEqual(RunVerdict.evaluate(handler, application: application).explanation.first?.contains("handler_expect"), true)
+        // A task that overflowed 36 times gets one line with the count, not 36.
+        let repeated = RunResult(records: Array(repeating: record("b", "stack-overflow"), count: 36) + [record("b", "usage-fault")],
+                                 exitCode: 0, qemuErrors: "")
+        let lines = RunVerdict.evaluate(repeated, application: application).explanation
+        XCTAssertEqual(lines.count, 2, "\(lines)")
+        XCTAssertTrue(lines[0].hasPrefix("unexpected stack overflow of task 'b' (36 times)"), lines[0])
+        XCTAssertFalse(lines[1].contains("times"), lines[1])
     }
 }

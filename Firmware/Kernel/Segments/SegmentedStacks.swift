@@ -197,7 +197,8 @@ enum Refusal: UInt8 {
         handlerChain.current = handlerChainAddress  // its first header, with nothing above it
     }
 
-    /// The offsets `__morestack`'s fast path uses (its `.equ` lines) against the compiler's:
+    /// The offsets `__morestack`'s fast path uses (its `.equ` lines; the control block's are
+    /// the port's, checked by PortContract) against the compiler's:
     /// folded away when they agree, a trap at boot when a field moved and MoreStack.S was not
     /// updated.
     static func checkFastPathLayout() {
@@ -208,8 +209,7 @@ enum Refusal: UInt8 {
             && MemoryLayout<C>.offset(of: \C.task) == 28 && MemoryLayout<C>.offset(of: \C.splits) == 32
             && H.previousOffset == 0 && H.nextOffset == 4 && H.returnStackPointerOffset == 8 && H.limitOffset == 12
             && H.bottomOffset == 16 && H.roomOffset == 20 && H.bytes == 24
-            && MemoryLayout<T>.offset(of: \T.context.stackLimit) == 36 && MemoryLayout<T>.offset(of: \T.context.splitLimit) == 56
-            && MemoryLayout<T>.offset(of: \T.context.switchRegions.base0) == 40
+            && MemoryLayout<T>.offset(of: \T.context.switchRegions.base0) == Int(PortLayout.switchRegions)
         if !agrees { fatalError("MoreStack.S: offsets differ from the compiler's layout") }
     }
 

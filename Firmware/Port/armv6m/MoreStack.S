@@ -55,10 +55,10 @@
     .equ CHAIN_CURRENT, 24          @ header of the segment in use
     .equ CHAIN_TASK, 28             @ the task's control block
     .equ CHAIN_SPLITS, 32
-@ TaskControlBlock (TaskControlBlock.swift).
-    .equ TCB_STACK_LIMIT, 36        @ context.stackLimit: what the port loads into PSPLIM (M33)
-    .equ TCB_GUARD_RBAR, 40         @ context.switchRegions.base0: the segment guard's RBAR (M3)
-    .equ TCB_SPLIT_LIMIT, 56        @ context.splitLimit: what the port loads into __STACK_LIMIT
+@ TaskControlBlock: TCB_STACK_LIMIT (context.stackLimit: PSPLIM on the M33), TCB_SWITCH_REGIONS
+@ (context.switchRegions: its first word is the segment guard's RBAR on the M3) and
+@ TCB_SPLIT_LIMIT (context.splitLimit: __STACK_LIMIT) come from `keel build` (-D), defined
+@ once in Kernel/Contract/PortLayout.swift and checked at boot (Kernel/PortContract.swift).
 @ SegmentHeader, in a segment's top 24 bytes.
     .equ HEADER_PREVIOUS, 0         @ the segment below
     .equ HEADER_NEXT, 4             @ a segment kept above, 0 if none
@@ -88,19 +88,19 @@
 @ could next matter synchronizes anyway). Clobbers s1, s2.
     .macro MAKE_CURRENT header, tcb, s1, s2
     ldr   \s1, [\header, #HEADER_LIMIT]
-    str   \s1, [\tcb, #TCB_SPLIT_LIMIT]  @ context.splitLimit = the limit
+    str   \s1, [\tcb, #TCB_SPLIT_LIMIT] @ context.splitLimit = the limit
     ldr   \s2, =__STACK_LIMIT
     str   \s1, [\s2]                    @ __STACK_LIMIT = the limit
 #if defined(KEEL_SEGMENT_GUARD)
     ldr   \s1, [\header, #HEADER_BOTTOM]
     adds  \s1, #GUARD_RBAR_OFFSET         @ s1 = RBAR: the region above the bottom's landing pad
-    str   \s1, [\tcb, #TCB_GUARD_RBAR]   @ what the next switch-in loads
+    str   \s1, [\tcb, #TCB_SWITCH_REGIONS] @ what the next switch-in loads
     ldr   \s2, =MPU_RBAR
     str   \s1, [\s2]                    @ RBAR with VALID: selects the region and moves it now
 #endif
 #if defined(KEEL_ARMV8M)
     ldr   \s1, [\header, #HEADER_BOTTOM]
-    str   \s1, [\tcb, #TCB_STACK_LIMIT]  @ context.stackLimit = the bottom (PSPLIM at switch-in)
+    str   \s1, [\tcb, #TCB_STACK_LIMIT] @ context.stackLimit = the bottom (PSPLIM at switch-in)
 #endif
     .endm
 

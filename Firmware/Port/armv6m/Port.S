@@ -39,11 +39,11 @@ keel_pendsv_handler:
     push  {r2, lr}                  @ keep EXC_RETURN (r2 keeps the handler stack 8-byte aligned)
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
 #if defined(KEEL_SPLIT_STACK)
-    ldr   r2, [r0, #56]             @ r2 = next.context.splitLimit
+    ldr   r2, [r0, #TCB_SPLIT_LIMIT] @ r2 = next.context.splitLimit
     ldr   r3, =__STACK_LIMIT        @ r3 = the word every split prologue compares SP with
     str   r2, [r3]                  @ __STACK_LIMIT = the next task's segment limit
 #endif
-    ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
+    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = next.context.stackPointer
     msr   psp, r1                   @ PSP = next task's stack
     adds  r0, #16                   @ r0 = &next.context.r8
     ldmia r0!, {r4-r7}              @ r4...r7 = context.r8...r11
@@ -65,11 +65,11 @@ keel_svc_handler:
     ldr   r0, =keel_scheduler       @ r0 = &scheduler
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
 #if defined(KEEL_SPLIT_STACK)
-    ldr   r2, [r0, #56]             @ r2 = its split-stack limit
+    ldr   r2, [r0, #TCB_SPLIT_LIMIT] @ r2 = its split-stack limit
     ldr   r3, =__STACK_LIMIT
     str   r2, [r3]                  @ __STACK_LIMIT = r2
 #endif
-    ldr   r1, [r0, #32]             @ r1 = its prepared exception frame
+    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = its prepared exception frame
     msr   psp, r1                   @ PSP = that frame
     ldr   r0, =keel_msp_top         @ r0 = top of the handler stack
     msr   msp, r0                   @ drop the boot frames

@@ -14,12 +14,14 @@
 @ B1.5.6); PendSV saves r4-r11 and PSP into the task control block, never onto the task's
 @ stack, so the software save writes nothing that a stack check could miss.
 @
-@ Task control block prefix (TaskControlBlock.swift, SavedContext):
-@   [tcb + 0 .. 28]  r4 .. r11
-@   [tcb + 32]       process stack pointer
-@   [tcb + 36]       stack limit, loaded into PSPLIM on ARMv8-M
-@   [tcb + 40 .. 52] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in
-@   [tcb + 56]       split-stack limit, stored into __STACK_LIMIT at switch-in
+@ Task control block prefix (TaskControlBlock.swift, SavedContext); the offsets are -D
+@ definitions from `keel build`, defined once in Kernel/Contract/PortLayout.swift and
+@ checked against the compiler's layout at boot (Kernel/PortContract.swift):
+@   [tcb + 0 .. 28]            r4 .. r11
+@   [tcb + TCB_STACK_POINTER]  process stack pointer (32)
+@   [tcb + TCB_STACK_LIMIT]    stack limit, loaded into PSPLIM on ARMv8-M (36)
+@   [tcb + TCB_SWITCH_REGIONS] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in (40)
+@   [tcb + TCB_SPLIT_LIMIT]    split-stack limit, stored into __STACK_LIMIT at switch-in (56)
 @
 @ Defines set by `keel build`: KEEL_LIMIT_REGISTER (some task uses T1), KEEL_MPU (the board
 @ has an MPU: the fault path turns it off before touching a broken handler stack) and
@@ -45,7 +47,7 @@
 @ is half old, half new, and a handler taking that moment must not see it.
     .macro LOAD_SWITCH_REGIONS tcb
 #if defined(KEEL_MPU_SWITCH)
-    add   r2, \tcb, #40             @ r2 = &tcb.context.switchRegions
+    add   r2, \tcb, #TCB_SWITCH_REGIONS @ r2 = &tcb.context.switchRegions
     ldmia r2, {r4-r7}               @ r4-r7 = RBAR0, RASR0|RLAR0, RBAR1, RASR1|RLAR1
     ldr   r2, =MPU_RBAR             @ r2 = MPU_RBAR
     cpsid i                         @ no handler between the words of one region
@@ -58,7 +60,7 @@
 @ LOAD_SPLIT_LIMIT tcb: __STACK_LIMIT = tcb.context.splitLimit. Clobbers r2, r3.
     .macro LOAD_SPLIT_LIMIT tcb
 #if defined(KEEL_SPLIT_STACK)
-    ldr   r2, [\tcb, #56]           @ r2 = the task's split-stack limit (its segment's bottom + slack)
+    ldr   r2, [\tcb, #TCB_SPLIT_LIMIT] @ r2 = the task's split-stack limit (its segment's bottom + slack)
     ldr   r3, =__STACK_LIMIT        @ r3 = the word every split prologue compares SP with
     str   r2, [r3]                  @ __STACK_LIMIT = r2
 #endif
@@ -74,14 +76,14 @@ keel_pendsv_handler:
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
     stmia r0, {r4-r11}              @ current.context.r4...r11 = r4...r11
-    str   r1, [r0, #32]             @ current.context.stackPointer = PSP
+    str   r1, [r0, #TCB_STACK_POINTER] @ current.context.stackPointer = PSP
     push  {r3, lr}                  @ keep EXC_RETURN on the handler stack (r3 keeps it 8-byte aligned)
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
     LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ the prologue checks against the next task's segment
-    ldr   r1, [r0, #32]             @ r1 = next.context.stackPointer
+    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = next.context.stackPointer
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
-    ldr   r2, [r0, #36]             @ r2 = next.context.stackLimit (0 when the task has no T1)
+    ldr   r2, [r0, #TCB_STACK_LIMIT] @ r2 = next.context.stackLimit (0 when the task has no T1)
     msr   psplim, r2                @ PSPLIM = limit, before PSP moves onto the new stack
 #endif
     msr   psp, r1                   @ PSP = next task's stack (its frame is on top)
@@ -100,9 +102,9 @@ keel_svc_handler:
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
     LOAD_SWITCH_REGIONS r0          @ its MPU regions (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ its split-stack limit
-    ldr   r1, [r0, #32]             @ r1 = its stack pointer (a prepared exception frame)
+    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = its stack pointer (a prepared exception frame)
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
-    ldr   r2, [r0, #36]             @ r2 = its stack limit
+    ldr   r2, [r0, #TCB_STACK_LIMIT] @ r2 = its stack limit
     msr   psplim, r2                @ PSPLIM = limit
 #endif
     msr   psp, r1                   @ PSP = that frame

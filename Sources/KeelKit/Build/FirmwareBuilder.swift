@@ -23,6 +23,7 @@
 // A build whose inputs have not changed is not redone (a hash of every input is kept).
 
 import Foundation
+@_spi(Contract) import KeelContract
 
 public struct FirmwareImage: Sendable {
     public var elf: URL
@@ -189,12 +190,12 @@ public struct FirmwareBuilder: Sendable {
                 + ["-module-name", Self.applicationModule, "-I", modules.path]
                 + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
         try Subprocess.step("clang (port assembly)", toolchain.clang,
-            clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
+            clangArguments + (defines + Self.portLayoutDefines).flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
         if route.isSplit {
             let moreStackObject = directory.appendingPathComponent("morestack.o")
             try Subprocess.step("clang (__morestack)", toolchain.clang,
-                clangArguments + defines.flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
+                clangArguments + (defines + Self.portLayoutDefines).flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
             assembly.append(moreStackObject.path)
         }
         let temporary = elf.appendingPathExtension("partial")
@@ -366,6 +367,13 @@ public struct FirmwareBuilder: Sendable {
         }
         return rewrite.nosplit
     }
+
+    /// The task control block offsets the port's assembly uses, by name (Contract/PortLayout.swift;
+    /// every image checks them against the compiler's layout at boot).
+    static let portLayoutDefines = [
+        "TCB_STACK_POINTER=\(PortLayout.stackPointer)", "TCB_STACK_LIMIT=\(PortLayout.stackLimit)",
+        "TCB_SWITCH_REGIONS=\(PortLayout.switchRegions)", "TCB_SPLIT_LIMIT=\(PortLayout.splitLimit)",
+    ]
 
     /// -D conditions: the architecture, and one per detector some task uses.
     func compileConditions(_ application: Application, _ board: Board, _ route: CodeRoute = .native) -> [String] {

@@ -22,13 +22,20 @@ public struct RunVerdict: Sendable {
         return RunVerdict(unexpected: unexpected)
     }
 
-    /// One line per undeclared fault, saying how to declare it if it is meant.
+    /// One line per task and kind of undeclared fault, with how many times it happened and how
+    /// to declare it if it is meant (a task restarted 36 times gets one line, not 36).
     public var explanation: [String] {
-        unexpected.map { fault in
+        var order: [String] = []
+        var counts: [String: (fault: FaultRecord, count: Int)] = [:]
+        for fault in unexpected {
+            let key = fault.task + "\u{0}" + fault.kind
+            if let seen = counts[key] { counts[key] = (seen.fault, seen.count + 1) } else { counts[key] = (fault, 1); order.append(key) }
+        }
+        return order.compactMap { counts[$0] }.map { fault, count in
             let key = fault.task == "handler" ? "\"handler_expect\": \"fault\" in the manifest"
                 : "\"expect\": \"\(fault.isStackOverflow ? "overflow" : "fault")\" on task '\(fault.task)'"
             return "unexpected \(fault.kind.replacingOccurrences(of: "-", with: " ")) of \(fault.task == "handler" ? "the handler stack" : "task '\(fault.task)'")"
-                + " (declare \(key) if the application does this on purpose)"
+                + (count > 1 ? " (\(count) times)" : "") + " (declare \(key) if the application does this on purpose)"
         }
     }
 }

@@ -1,0 +1,17 @@
+// The port's contract, checked at boot in every image: the offsets its assembly was built with
+// (Contract/PortLayout.swift, passed to the assembler by `keel build`) are the compiler's layout
+// of the task control block. Folded away when they agree; a trap with a message at boot when a
+// field moved, before any switch could load the wrong word.
+
+enum PortContract {
+    static func check() {
+        typealias T = TaskControlBlock
+        let agrees = MemoryLayout<T>.offset(of: \T.context) == 0
+            && MemoryLayout<T>.offset(of: \T.context.stackPointer) == Int(PortLayout.stackPointer)
+            && MemoryLayout<T>.offset(of: \T.context.stackLimit) == Int(PortLayout.stackLimit)
+            && MemoryLayout<T>.offset(of: \T.context.switchRegions) == Int(PortLayout.switchRegions)
+            && MemoryLayout<T>.offset(of: \T.context.splitLimit) == Int(PortLayout.splitLimit)
+            && MemoryLayout<T>.stride == Int(PortLayout.taskControlBlockBytes)
+        if !agrees { fatalError("Port: the task control block's layout differs from Contract/PortLayout.swift") }
+    }
+}
