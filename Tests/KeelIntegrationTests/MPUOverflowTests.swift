@@ -36,7 +36,7 @@ final class MPUOverflowTests: XCTestCase {
             // T1 watches the stack pointer only: a memset through a pointer below the stack is
             // not an SP move, so T1 cannot see it (asserted in its own test below).
             if technique == .t1 && scenario == "memset" { continue }
-            XCTAssertEqual(scenarioLine(result, scenario), "keel-test:scenario=\(scenario) caught=yes outside-changed=0",
+            XCTAssertEqual(scenarioLine(result, scenario), "keel-test:scenario=\(scenario) caught=yes outside-changed=0 stopped-unchanged=-",
                            "\(scenario); \(log)", file: file, line: line)
             let faults = result.faults.filter { $0.task == scenario }
             XCTAssertFalse(faults.isEmpty, "\(scenario) reported no fault; \(log)", file: file, line: line)

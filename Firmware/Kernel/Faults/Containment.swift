@@ -73,11 +73,11 @@ enum Containment {
         let dataStart = linkerSymbol(dataStart), dataEnd = linkerSymbol(heapEnd)
         if written.lowest < dataEnd && written.top > dataStart {
             let bytes = MPUPermission.writableBytes(from: max(written.lowest, dataStart), to: min(written.top, dataEnd),
-                                                    diagnosis.mpu.permitsWrite)
+                                                    MPUSnapshot.permitsWrite)
             if bytes > 0 { return true }
         }
         let idle = Scheduler.task(scheduler.taskCount &- 1)
-        if case .harmed = StackHarm.judge(span(of: idle), written: written, permits: diagnosis.mpu.permitsWrite) { return true }
+        if case .harmed = StackHarm.judge(span(of: idle), written: written, permits: MPUSnapshot.permitsWrite) { return true }
         return false
     }
 
@@ -91,14 +91,15 @@ enum Containment {
         for index in 0..<(scheduler.taskCount &- 1) {  // the idle task is judged by reachesKernel
             let task = tasks + index
             guard task != culprit, task.pointee.stackTop > written.lowest, task.pointee.guardBottom < written.top else { continue }
-            switch StackHarm.judge(span(of: task), written: written, permits: diagnosis.mpu.permitsWrite) {
+            // A task that cannot run again has nothing live to harm; its stack stays as it is.
+            guard task.pointee.isLive else { continue }
+            switch StackHarm.judge(span(of: task), written: written, permits: MPUSnapshot.permitsWrite) {
             case .untouched:
                 continue
             case .spared(let bytes, let lowest, let top):
-                spare(task, bytes: bytes, lowest: lowest, top: top, culprit: culprit, mpu: diagnosis.mpu)
+                spare(task, bytes: bytes, lowest: lowest, top: top, culprit: culprit)
             case .harmed(_, let proven):
                 history(task).pointee.harmedBy = culprit.pointee.index &+ 1
-                guard task.pointee.isLive else { continue }
                 var report = FaultReport(task: task, kind: .stackOverwritten, technique: diagnosis.fault.technique, pc: 0,
                                          sp: task.pointee.context.stackPointer, limit: task.pointee.stackBottom)
                 report.cause = culprit
@@ -119,11 +120,11 @@ enum Containment {
 
     /// Repaints the granules of [lowest, top) the overflow could write (dead bytes of `task`'s
     /// stack: its red zone and high-water paint are as before) and says so in one line.
-    private static func spare(_ task: TaskPointer, bytes: UInt32, lowest: UInt32, top: UInt32, culprit: TaskPointer, mpu: MPUSnapshot) {
+    private static func spare(_ task: TaskPointer, bytes: UInt32, lowest: UInt32, top: UInt32, culprit: TaskPointer) {
         MPU.withProtectionOff {
             var address = lowest & ~3
             while address < top {
-                if address >= task.pointee.stackBottom && mpu.permitsWrite(address) { Memory.storeWord(address, stackPaintWord) }
+                if address >= task.pointee.stackBottom && MPUSnapshot.permitsWrite(address) { Memory.storeWord(address, stackPaintWord) }
                 address &+= 4
             }
         }

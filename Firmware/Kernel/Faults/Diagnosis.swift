@@ -8,13 +8,12 @@
 // or changed here; `FaultResponse` decides and acts. The MPU's regions are read here, before
 // anything touches them: a write they refused wrote nothing.
 
-/// A fault, stated: the report, and what the overflow wrote below the culprit's stack.
+/// A fault, stated: the report, and what the overflow wrote below the culprit's stack. The MPU
+/// as it decided the culprit's writes is in `MPUSnapshot`, captured with it.
 struct Diagnosis {
     var fault: FaultReport
     /// May-have-written and proven-written bytes below the culprit's stack (and its guard).
     var written = WrittenRange(lowest: 0, top: 0)
-    /// The MPU as it decided the culprit's writes.
-    var mpu = MPUSnapshot()
 }
 
 /// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
@@ -49,8 +48,8 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     let duringStacking = status.stackingFailed || (stackOverflowed && frame <= limit)
     let bottom = task?.pointee.stackBottom ?? linkerSymbol(mainStackBottom)
     var diagnosis = Diagnosis(fault: FaultReport(task: task, kind: faultKind(exception), technique: .none, pc: 0, sp: frame,
-                                                 limit: bottom, registers: registers, duringStacking: duringStacking),
-                              mpu: MPUSnapshot.read())
+                                                 limit: bottom, registers: registers, duringStacking: duringStacking))
+    MPUSnapshot.capture()
     // A frame that was pushed and lies in RAM can be read (a garbage PC is better than none).
     if !duringStacking && MemoryMap.isRAM(frame, bytes: 32) { diagnosis.fault.pc = Memory.loadWord(frame &+ 24) }
     // The address that was refused: the MPU's or the bus's fault address; nil when none is
@@ -152,7 +151,7 @@ private func diagnoseTaskFault(_ diagnosis: inout Diagnosis, task: TaskPointer, 
         diagnosis.written.provenTop = min(frame &+ 32, guardBottom)
     }
     diagnosis.fault.outsideBytes = diagnosis.written.isEmpty ? 0
-        : MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top, diagnosis.mpu.permitsWrite)
+        : MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top, MPUSnapshot.permitsWrite)
     diagnosis.fault.evidence = diagnosis.fault.outsideBytes == 0 ? .refused
         : !diagnosis.fault.duringStacking && frame < guardBottom ? .frame : .refusedBelow
 }

@@ -14,10 +14,11 @@ extension Faults {
     /// T4, its red zone. A segmented task's SP lies in a segment, not below its first stack:
     /// its prologue refused before any write, so nothing is added for it.
     static func diagnosisAtSwitch(_ task: TaskPointer, _ fault: FaultReport) -> Diagnosis {
-        var diagnosis = Diagnosis(fault: fault, mpu: MPUSnapshot.read())
+        var diagnosis = Diagnosis(fault: fault)
+        MPUSnapshot.capture()
         let sp = task.pointee.context.stackPointer
         let bottom = task.pointee.stackBottom
-        if diagnosis.fault.pc == 0 && MemoryMap.isRAM(sp, bytes: 32) && diagnosis.mpu.permitsWrite(sp) {
+        if diagnosis.fault.pc == 0 && MemoryMap.isRAM(sp, bytes: 32) && MPUSnapshot.permitsWrite(sp) {
             diagnosis.fault.pc = Memory.loadWord(sp &+ 24)
         }
         #if KEEL_SEGMENTED
@@ -39,7 +40,7 @@ extension Faults {
         if !diagnosis.written.isEmpty {
             diagnosis.fault.hit = MemoryMap.owner(of: diagnosis.written.lowest)
             diagnosis.fault.outsideBytes = MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top,
-                                                                       diagnosis.mpu.permitsWrite)
+                                                                       MPUSnapshot.permitsWrite)
         }
         return diagnosis
     }

@@ -82,12 +82,16 @@ enum MPU {
 }
 
 /// The MPU as the fault found it: the regions that decided every write of the running task
-/// since its switch-in. Read before the kernel touches a region, and judged by the pure
-/// `MPUPermission` (Contract/), which the host tests on the same encodings.
-struct MPUSnapshot {
-    var enabled = false
-    var count = 0
-    var regions = InlineArray<16, MPURegionRegisters>(repeating: MPURegionRegisters(base: 0, attributes: 0))
+/// since its switch-in. Captured before the kernel touches a region, and judged by the pure
+/// `MPUPermission` (Contract/), which the host tests on the same encodings. Kept in one static,
+/// not in each diagnosis: the fault path runs on the handler stack, which is small on the M0,
+/// and only one fault is diagnosed at a time (a fault inside the fault path resets at once).
+enum MPUSnapshot {
+    nonisolated(unsafe) static var enabled = false
+    nonisolated(unsafe) static var count = 0
+    #if KEEL_MPU
+    nonisolated(unsafe) static var regions = InlineArray<16, MPURegionRegisters>(repeating: MPURegionRegisters(base: 0, attributes: 0))
+    #endif
 
     static var architecture: MPUArchitecture {
         #if KEEL_MPU && KEEL_ARMV8M
@@ -100,25 +104,27 @@ struct MPUSnapshot {
     }
 
     /// Reads every region through RNR, then puts RNR back: the PMSAv8 switch-in relies on it.
-    static func read() -> MPUSnapshot {
-        var snapshot = MPUSnapshot()
+    static func capture() {
         #if KEEL_MPU
-        snapshot.enabled = MPU.control.read() & MPU.enable != 0
-        snapshot.count = min(Int((MPU.type.read() >> 8) & 0xFF), 16)  // MPU_TYPE.DREGION
+        enabled = MPU.control.read() & MPU.enable != 0
+        count = min(Int((MPU.type.read() >> 8) & 0xFF), 16)  // MPU_TYPE.DREGION
         let selected = MPU.regionNumber.read()
-        for number in 0..<snapshot.count {
+        for number in 0..<count {
             MPU.regionNumber.write(UInt32(number))
-            snapshot.regions[number] = MPURegionRegisters(base: MPU.regionBase.read(), attributes: MPU.regionAttributes.read())
+            regions[number] = MPURegionRegisters(base: MPU.regionBase.read(), attributes: MPU.regionAttributes.read())
         }
         MPU.regionNumber.write(selected)
         #endif
-        return snapshot
     }
 
-    /// Whether a privileged write to `address` passed the MPU as it was.
-    func permitsWrite(_ address: UInt32) -> Bool {
-        MPUPermission.permitsPrivilegedWrite(address, architecture: Self.architecture, enabled: enabled, regionCount: count) {
+    /// Whether a privileged write to `address` passed the MPU as it was at the capture.
+    static func permitsWrite(_ address: UInt32) -> Bool {
+        #if KEEL_MPU
+        MPUPermission.permitsPrivilegedWrite(address, architecture: architecture, enabled: enabled, regionCount: count) {
             regions[$0]
         }
+        #else
+        true
+        #endif
     }
 }

@@ -102,7 +102,7 @@ public struct FaultMatrix: Sendable {
             application.tasks = application.tasks.map { task in
                 var changed = task.name == "checker" || task.name == "floor" ? task
                     : task.with(protections: [.paint, technique], redZoneBytes: 16, guardBytes: 512)
-                if small { changed.stackBytes = task.name == "checker" ? 768 : 512 }
+                if small { changed.stackBytes = task.name == "checker" ? 1024 : 512 }  // the checker names false victims: 768 overflowed
                 return changed
             }
         }
