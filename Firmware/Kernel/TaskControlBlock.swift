@@ -111,7 +111,10 @@ enum TaskState: UInt8 {
     var peers: UInt32 = 0
     var name: StaticString = ""
     var policy = FaultPolicyDescriptor()
-    var entry: TaskEntry? = nil
+    /// The tick the task's current wait on a kernel object began (`waitingOn`), for `keel top`
+    /// and the timeout table; stale once it stops waiting. (The entry function that used to
+    /// be kept here is the generated table's, `applicationTaskEntry`: read only at a start.)
+    var waitStart: UInt32 = 0
     /// Lowest address of the T3 guard; `stackBottom` when the task has none.
     var guardBottom: UInt32 = 0
     /// The waiters mask of the kernel object the task is blocked on (its bit is set there);

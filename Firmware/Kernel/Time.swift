@@ -4,6 +4,7 @@
 // switch. Every tick wakes the tasks whose time has come and asks for a switch, which also
 // rotates equal-priority tasks (time slicing). With `tick_hz = 0` there is no tick at all.
 
+@_silgen_name("keel_tick_count")  // read by `keel top` (since when a task waits)
 nonisolated(unsafe) var tickCount: UInt32 = 0
 
 enum Time {

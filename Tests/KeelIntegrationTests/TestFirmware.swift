@@ -192,6 +192,7 @@ func transcript(_ result: RunResult) -> String {
         case .boot: "boot"
         case .end(let code): "end \(code)"
         case .previousBoot(let fault): "previous boot: " + RunReport.describe(fault)
+        case .deadlock(let deadlock): RunReport.describe(deadlock)
         }
     }.joined(separator: "\n") + (result.qemuErrors.isEmpty ? "" : "\nqemu: \(result.qemuErrors)")
 }

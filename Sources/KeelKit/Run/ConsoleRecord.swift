@@ -67,6 +67,18 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
     public subscript(_ key: String) -> Int? { values[key] }
 }
 
+/// A lock the kernel refused because waiting would have closed a cycle (`keel:deadlock`):
+/// `cycle` alternates task and mutex, starting with the task whose lock threw `.deadlock`;
+/// each mutex is held by the task after it, the last one by the first task.
+public struct DeadlockRecord: Sendable, Equatable, Codable {
+    public var cycle: [String]
+
+    /// The tasks of the cycle, the refused one first.
+    public var tasks: [String] { stride(from: 0, to: cycle.count, by: 2).map { cycle[$0] } }
+    /// The mutexes of the cycle: the one the refused task asked for first.
+    public var mutexes: [String] { stride(from: 1, to: cycle.count, by: 2).map { cycle[$0] } }
+}
+
 public enum ConsoleRecord: Sendable, Equatable {
     case output(String)
     case boot
@@ -75,6 +87,7 @@ public enum ConsoleRecord: Sendable, Equatable {
     case previousBoot(FaultRecord)
     case stack(StackRecord)
     case segments(SegmentRecord)
+    case deadlock(DeadlockRecord)
     case end(code: Int)
 
     public static func parse(_ line: String) -> ConsoleRecord {
@@ -123,6 +136,10 @@ public enum ConsoleRecord: Sendable, Equatable {
             var values: [String: Int] = [:]
             for key in fields.keys { if let value = number(key) { values[key] = Int(value) } }
             return .segments(SegmentRecord(kind: kind, task: fields["task"], values: values, reason: fields["reason"]))
+        case "deadlock":
+            let cycle = (fields["cycle"] ?? "").split(separator: ",").map(String.init)
+            guard cycle.count >= 2, cycle.count % 2 == 0 else { return .output(line) }
+            return .deadlock(DeadlockRecord(cycle: cycle))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:
