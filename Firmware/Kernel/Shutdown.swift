@@ -7,6 +7,9 @@ enum Shutdown {
     static func run(code: UInt32) -> Never {
         _ = Interrupts.mask()
         SysTick.stop()
+        #if KEEL_MUTEXES
+        RefusedCycle.printIfKept()  // a refused lock the tick had no time to report
+        #endif
         // Reading every stack's paint needs the MPU out of the way (T2 blocks other stacks).
         MPU.withProtectionOff {
             for index in 0..<(scheduler.taskCount &- 1) {
@@ -119,6 +122,9 @@ func idleTask() {
     while true {
         if Scheduler.liveMask == 0 { Shutdown.run(code: 0) }
         if Deadlock.found { Deadlock.report() }
+        #if KEEL_MUTEXES
+        RefusedCycle.printIfKept()  // without a tick, the idle task reports a refused lock
+        #endif
         Processor.waitForInterrupt()
     }
 }

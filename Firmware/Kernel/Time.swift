@@ -53,6 +53,9 @@ enum Time {
 @_cdecl("keel_systick_handler")
 func sysTickHandler() {
     tickCount &+= 1
+    #if KEEL_MUTEXES
+    RefusedCycle.printIfKept()  // a lock refused with `.deadlock` since the last tick
+    #endif
     #if KEEL_SPLIT_STACK
     SegmentedStacks.countTickInsideMoreStack()
     #endif

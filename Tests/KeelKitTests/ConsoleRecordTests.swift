@@ -54,6 +54,9 @@ final class ConsoleRecordTests: XCTestCase {
         XCTAssertEqual(RunReport.describe(three),
                        "DEADLOCK refused: 'c' would wait for mutex 'z' held by 'a', which waits for mutex 'x' held by 'b', "
                        + "which waits for mutex 'y' held by 'c'; its lock threw .deadlock instead of waiting forever")
+        guard case .deadlock(let more) = ConsoleRecord.parse("keel:deadlock cycle=a,x,b,y dropped=2") else { return XCTFail() }
+        XCTAssertEqual(more.dropped, 2)
+        XCTAssertTrue(RunReport.describe(more).hasSuffix("(and 2 more refused before this was printed, not recorded)"))
         // A cut-off line is shown as it came, not decoded into half a cycle.
         XCTAssertEqual(ConsoleRecord.parse("keel:deadlock cycle=right,first,left"), .output("keel:deadlock cycle=right,first,left"))
         XCTAssertEqual(ConsoleRecord.parse("keel:deadlock"), .output("keel:deadlock"))

@@ -76,7 +76,7 @@ public struct Mutex: Sendable {
     /// caller holds it, `.deadlock` (without waiting) when waiting would close a cycle,
     /// `.notRecoverable` once a repair was skipped, and `.ownerDied` when the previous holder
     /// stopped while holding it: then the caller holds the mutex.
-    /// Blocks: yes. From: a task. Stack: switch (and a `keel:deadlock` line when it throws that).
+    /// Blocks: yes. From: a task. Stack: switch.
     public func lock(timeout: Timeout = .forever) throws(MutexError) {
         let (interrupts, inHandler) = Interrupts.maskReadingMode()
         defer { Interrupts.restore(interrupts) }
@@ -89,7 +89,7 @@ public struct Mutex: Sendable {
         if word & 0xFF == 0 { state.pointee = word | me; try Mutexes.checkOwnerDied(state); return }
         if word & 0xFF == me { throw .alreadyHeld }
         if Mutexes.closesCycle(waitingFor: Scheduler.task(Int(word & 0xFF) &- 1)) {
-            Mutexes.reportDeadlock(caller: currentTask.unsafelyUnwrapped, mutex: storage)
+            RefusedCycle.keep(caller: currentTask.unsafelyUnwrapped, mutex: storage)
             throw .deadlock
         }
         var deadline = Deadline(timeout)
@@ -193,9 +193,6 @@ enum RobustState {
 @_extern(c, "keel_mutex_table")
 func applicationMutexTable(_ count: UnsafeMutablePointer<Int>) -> UnsafeMutableRawPointer?
 
-/// The mutexes' names, one space between two, in the table's order (generated).
-@_extern(c, "keel_mutex_names")
-func applicationMutexNames(_ count: UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>?
 
 enum Mutexes {
     /// The holder whose place a task waiting on a mutex lends its priority to (the task
@@ -286,43 +283,4 @@ enum Mutexes {
         return false
     }
 
-    /// One `keel:deadlock` line: the cycle as task, mutex it waits for, its holder, the
-    /// mutex that one waits for, ..., back to the caller: `cycle=right,first,left,second`
-    /// reads "right would wait for first, held by left, which waits for second (held by
-    /// right)". Out of line: only a refused lock pays for its stack.
-    @inline(never)
-    static func reportDeadlock(caller: TaskPointer, mutex: UnsafeMutablePointer<UInt32>) {
-        Console.write("keel:deadlock cycle=")
-        Console.write(caller.pointee.name)
-        var waited = mutex
-        var hops = 0
-        while hops < scheduler.taskCount {
-            Console.write(",")
-            writeName(of: waited)
-            let holder = Scheduler.task(Int(waited[1] & 0xFF) &- 1)
-            if holder == caller { break }
-            Console.write(",")
-            Console.write(holder.pointee.name)
-            guard let hop = nextInChain(after: holder) else { break }
-            waited = hop.mutex
-            hops &+= 1
-        }
-        Console.write("\n")
-    }
-
-    /// The mutex's name from the generated list. (No number formatting here: this runs in the
-    /// caller's unchecked split-stack slack, see `keel check`.)
-    @inline(__always)
-    static func writeName(of mutex: UnsafeMutablePointer<UInt32>) {
-        var count = 0, bytes = 0
-        guard let table = applicationMutexTable(&count) else { return }
-        let index = (mutex - table.assumingMemoryBound(to: UInt32.self)) / 2
-        guard let names = applicationMutexNames(&bytes) else { Console.write("?"); return }
-        var word = 0
-        for offset in 0..<bytes {
-            let byte = names[offset]
-            if byte == UInt8(ascii: " ") { word &+= 1; continue }
-            if word == index { Console.put(byte) }
-        }
-    }
 }

@@ -72,6 +72,8 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
 /// each mutex is held by the task after it, the last one by the first task.
 public struct DeadlockRecord: Sendable, Equatable, Codable {
     public var cycle: [String]
+    /// Further refusals before the kernel printed this one (each throws, none is recorded).
+    public var dropped: Int = 0
 
     /// The tasks of the cycle, the refused one first.
     public var tasks: [String] { stride(from: 0, to: cycle.count, by: 2).map { cycle[$0] } }
@@ -139,7 +141,7 @@ public enum ConsoleRecord: Sendable, Equatable {
         case "deadlock":
             let cycle = (fields["cycle"] ?? "").split(separator: ",").map(String.init)
             guard cycle.count >= 2, cycle.count % 2 == 0 else { return .output(line) }
-            return .deadlock(DeadlockRecord(cycle: cycle))
+            return .deadlock(DeadlockRecord(cycle: cycle, dropped: Int(number("dropped") ?? 0)))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

@@ -82,7 +82,8 @@ public enum RunReport {
             let holder = tasks[(index + 1) % tasks.count]
             chain += index == 0 ? "mutex '\(mutex)' held by '\(holder)'" : ", which waits for mutex '\(mutex)' held by '\(holder)'"
         }
-        return "DEADLOCK refused: '\(tasks[0])' would wait for \(chain); its lock threw .deadlock instead of waiting forever"
+        let dropped = deadlock.dropped > 0 ? " (and \(deadlock.dropped) more refused before this was printed, not recorded)" : ""
+        return "DEADLOCK refused: '\(tasks[0])' would wait for \(chain); its lock threw .deadlock instead of waiting forever" + dropped
     }
 
     /// The fault's kind in words ("bus fault", "fault in the fault path").
@@ -238,7 +239,7 @@ public enum RunReport {
             if let resets = f.resets { fields["resets"] = resets }
             object = fields
         case .deadlock(let d):
-            object = ["event": "deadlock", "tasks": d.tasks, "mutexes": d.mutexes, "message": describe(d)]
+            object = ["event": "deadlock", "tasks": d.tasks, "mutexes": d.mutexes, "dropped": d.dropped, "message": describe(d)]
         case .segments(let s):
             var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
             for (key, value) in s.values { fields[key] = value }
