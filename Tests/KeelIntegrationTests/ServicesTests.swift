@@ -116,7 +116,7 @@ final class ServicesTests: XCTestCase {
             XCTAssertEqual(result.exitCode, 3, log)
             XCTAssertEqual(result.output.filter { $0.hasPrefix("deadlock: ") }, [
                 "deadlock: 'left' waits for a mutex held by 'right'",
-                "deadlock: 'right' waits for a mutex held by 'left'",
+                "deadlock: 'right' waits for a notification",
                 "deadlock: 'listener' waits for a notification",
             ], log)
             XCTAssertEqual(Set(result.stacks.map(\.state)), ["waiting"], log)

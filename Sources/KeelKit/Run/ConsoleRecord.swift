@@ -75,6 +75,11 @@ public struct DeadlockRecord: Sendable, Equatable, Codable {
     /// Further refusals before the kernel printed this one (each throws, none is recorded).
     public var dropped: Int = 0
 
+    public init(cycle: [String], dropped: Int = 0) {
+        self.cycle = cycle
+        self.dropped = dropped
+    }
+
     /// The tasks of the cycle, the refused one first.
     public var tasks: [String] { stride(from: 0, to: cycle.count, by: 2).map { cycle[$0] } }
     /// The mutexes of the cycle: the one the refused task asked for first.
