@@ -111,13 +111,17 @@ public struct Mutex: Sendable {
     public func unlock() throws(MutexError) {
         let (interrupts, inHandler) = Interrupts.maskReadingMode()
         defer { Interrupts.restore(interrupts) }
-        guard !inHandler,
-              state.pointee & 0xFF == UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1 else { throw .notHeld }
-        if state.pointee & RobustState.inconsistent != 0 {
-            Mutexes.abandonForGood(storage)
-        } else {
+        guard !inHandler else { throw .notHeld }
+        let me = UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1
+        let word = state.pointee
+        // Held by the caller and in good order (a held mutex has no robustness bit but
+        // `inconsistent`): one test, as before robustness.
+        if word & (0xFF | RobustState.mask) == me {
             Mutexes.release(storage)
+            return
         }
+        guard word & 0xFF == me else { throw .notHeld }
+        Mutexes.abandonForGood(storage)  // told `.ownerDied`, did not repair
     }
 
     /// Says that the caller, which took the mutex with `.ownerDied`, has repaired what it
