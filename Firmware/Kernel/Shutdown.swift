@@ -149,8 +149,10 @@ enum Deadlock {
             blocked &= blocked &- 1
             Console.write("deadlock: '")
             Console.write(task.pointee.name)
-            if scheduler.proxies & task.pointee.bit != 0 {
-                Console.write("' waits for a mutex held by '")
+            if let mutex = Mutexes.mutexWaitedOn(by: task) {
+                Console.write("' waits for mutex '")
+                RefusedCycle.writeName(of: mutex)
+                Console.write("' held by '")
                 Console.write(Mutexes.holder(waitedOnBy: task).pointee.name)
                 Console.write("'\n")
             } else if task.pointee.waitingOn == withUnsafeMutablePointer(to: &notificationWaiters, { $0 }) {

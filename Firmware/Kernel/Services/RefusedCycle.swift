@@ -66,6 +66,13 @@ enum RefusedCycle {
         dropped = 0
     }
 
+    /// The name of `mutex`, one of the application's (the whole-system deadlock report too).
+    static func writeName(of mutex: UnsafeMutablePointer<UInt32>) {
+        var count = 0, names = 0
+        guard let table = applicationMutexTable(&count), let list = applicationMutexNames(&names) else { return }
+        writeWord((mutex - table.assumingMemoryBound(to: UInt32.self)) / 2, of: list, count: names)
+    }
+
     /// Word `index` of the space-separated `list`.
     static func writeWord(_ index: Int, of list: UnsafePointer<UInt8>, count: Int) {
         var word = 0
