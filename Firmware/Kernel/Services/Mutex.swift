@@ -197,7 +197,6 @@ enum RobustState {
 @_extern(c, "keel_mutex_table")
 func applicationMutexTable(_ count: UnsafeMutablePointer<Int>) -> UnsafeMutableRawPointer?
 
-
 enum Mutexes {
     /// The holder whose place a task waiting on a mutex lends its priority to (the task
     /// itself when the mutex is momentarily free: then it lends nothing).
@@ -286,5 +285,4 @@ enum Mutexes {
         }
         return false
     }
-
 }
