@@ -112,8 +112,8 @@ enum TaskState: UInt8 {
     var name: StaticString = ""
     var policy = FaultPolicyDescriptor()
     /// The tick the task's current wait on a kernel object began (`waitingOn`), for `keel top`
-    /// and the timeout table; stale once it stops waiting. (The entry function that used to
-    /// be kept here is the generated table's, `applicationTaskEntry`: read only at a start.)
+    /// and the timeout table; stale once it stops waiting. (The task's entry function is not
+    /// kept here: only a start reads it, from the generated table, `applicationTaskEntry`.)
     var waitStart: UInt32 = 0
     /// Lowest address of the T3 guard; `stackBottom` when the task has none.
     var guardBottom: UInt32 = 0

@@ -2,7 +2,7 @@
 //
 // Round 1, two tasks: `left` holds `first` and waits for `second`; `right` holds `second` and
 // asks for `first`. Waiting would close the cycle, so right's lock throws `.deadlock` (and the
-// kernel prints a `keel:deadlock` record naming both tasks and both mutexes); right backs
+// next tick prints a `keel:deadlock` record naming both tasks and both mutexes); right backs
 // off, releasing `second`, left goes on, and right takes both afterwards.
 // Round 2, three tasks: left holds `first` and waits for `second` (right's); `ring` holds
 // `third` and waits for `first` (left's); right, holding `second`, asks for `third`: a cycle
