@@ -6,10 +6,12 @@
 
 /// Words: magic "KEEL", version, TCB stride, then offsets in the TCB of the saved SP, state,
 /// priority, protections, stack bottom, stack top, name (pointer, then byte count), the object
-/// waited on; then the TaskHistory stride and its high-water and fault-count offsets.
+/// waited on; then the TaskHistory stride and its high-water and fault-count offsets; then (from
+/// version 2) the offset in the TCB of the tick the current wait began.
 @_silgen_name("keel_debug_layout")
-let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 1, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9)
+let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
+                  UInt32) =
+    (0x4C45_454B, 2, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112)
 
 enum DebugLayout {
     /// True when every offset in the table is the compiler's.
@@ -28,5 +30,6 @@ enum DebugLayout {
             && table.11 == UInt32(MemoryLayout<TaskHistory>.stride)
             && table.12 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.highWater) ?? 0)
             && table.13 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.faults) ?? 0)
+            && table.14 == UInt32(MemoryLayout<T>.offset(of: \T.waitStart) ?? 0)
     }
 }

@@ -52,7 +52,6 @@
             task.pointee.index = UInt8(truncatingIfNeeded: index)
             task.pointee.bit = 1 &<< UInt32(index)
             task.pointee.name = descriptor.name
-            task.pointee.entry = descriptor.entry
             task.pointee.priority = descriptor.priority
             task.pointee.stackBottom = descriptor.stackBottom
             task.pointee.stackTop = descriptor.stackTop
@@ -95,7 +94,7 @@
         // The exception frame the first exception return pops (ARMv7-M B1.5.6):
         // r0-r3, r12, lr, pc, xPSR. Returning from the entry lands in `keelTaskReturned`.
         let frame = top &- 32
-        let entry = UInt32(UInt(bitPattern: unsafeBitCast(task.pointee.entry.unsafelyUnwrapped, to: UnsafeRawPointer.self)))
+        let entry = UInt32(UInt(bitPattern: unsafeBitCast(applicationTaskEntry(Int(task.pointee.index)), to: UnsafeRawPointer.self)))
         let exit = UInt32(UInt(bitPattern: unsafeBitCast(keelTaskReturned as TaskEntry, to: UnsafeRawPointer.self)))
         for word in 0..<5 { Memory.storeWord(frame &+ UInt32(word) &* 4, 0) }
         Memory.storeWord(frame &+ 20, exit)
@@ -107,6 +106,11 @@
         Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted
     }
 }
+
+/// Task `index`'s entry function (idle's for the last index), from the generated task table:
+/// the task control block has no word to spare for it, and only a start reads it.
+@_extern(c, "keel_task_entry")
+func applicationTaskEntry(_ index: Int) -> TaskEntry
 
 /// Where a task's entry function returns to: the task has finished.
 @_cdecl("keel_task_returned")

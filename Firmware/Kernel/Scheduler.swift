@@ -148,6 +148,7 @@ enum Scheduler {
     static func makeWaiting(_ task: TaskPointer, on waiters: UnsafeMutablePointer<UInt32>, until deadline: UInt32?, lendsPriority: Bool) {
         waiters.pointee |= bit(task)
         task.pointee.waitingOn = waiters
+        task.pointee.waitStart = tickCount  // since when, for `keel top` (not on the switch path)
         scheduler.ready &= ~bit(task)
         if let deadline {
             task.pointee.wakeTick = deadline

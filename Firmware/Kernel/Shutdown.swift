@@ -7,6 +7,9 @@ enum Shutdown {
     static func run(code: UInt32) -> Never {
         _ = Interrupts.mask()
         SysTick.stop()
+        #if KEEL_MUTEXES
+        RefusedCycle.printIfKept()  // a refused lock the tick had no time to report
+        #endif
         // Reading every stack's paint needs the MPU out of the way (T2 blocks other stacks).
         MPU.withProtectionOff {
             for index in 0..<(scheduler.taskCount &- 1) {
@@ -116,6 +119,9 @@ func idleTask() {
     while true {
         if Scheduler.liveMask == 0 { Shutdown.run(code: 0) }
         if Deadlock.found { Deadlock.report() }
+        #if KEEL_MUTEXES
+        RefusedCycle.printIfKept()  // without a tick, the idle task reports a refused lock
+        #endif
         Processor.waitForInterrupt()
     }
 }
@@ -140,8 +146,10 @@ enum Deadlock {
             blocked &= blocked &- 1
             Console.write("deadlock: '")
             Console.write(task.pointee.name)
-            if scheduler.proxies & task.pointee.bit != 0 {
-                Console.write("' waits for a mutex held by '")
+            if let mutex = Mutexes.mutexWaitedOn(by: task) {
+                Console.write("' waits for mutex '")
+                RefusedCycle.writeName(of: mutex)
+                Console.write("' held by '")
                 Console.write(Mutexes.holder(waitedOnBy: task).pointee.name)
                 Console.write("'\n")
             } else if task.pointee.waitingOn == withUnsafeMutablePointer(to: &notificationWaiters, { $0 }) {

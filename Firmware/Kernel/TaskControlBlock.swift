@@ -100,7 +100,10 @@ struct SavedContext {
     var peers: UInt32 = 0
     var name: StaticString = ""
     var policy = FaultPolicyDescriptor()
-    var entry: TaskEntry? = nil
+    /// The tick the task's current wait on a kernel object began (`waitingOn`), for `keel top`
+    /// and the timeout table; stale once it stops waiting. (The task's entry function is not
+    /// kept here: only a start reads it, from the generated table, `applicationTaskEntry`.)
+    var waitStart: UInt32 = 0
     /// Lowest address of the T3 guard; `stackBottom` when the task has none.
     var guardBottom: UInt32 = 0
     /// The waiters mask of the kernel object the task is blocked on (its bit is set there);

@@ -4,6 +4,7 @@
 // switch. Every tick wakes the tasks whose time has come and asks for a switch, which also
 // rotates equal-priority tasks (time slicing). With `tick_hz = 0` there is no tick at all.
 
+@_silgen_name("keel_tick_count")  // read by `keel top` (since when a task waits)
 nonisolated(unsafe) var tickCount: UInt32 = 0
 
 enum Time {
@@ -52,6 +53,9 @@ enum Time {
 @_cdecl("keel_systick_handler")
 func sysTickHandler() {
     tickCount &+= 1
+    #if KEEL_MUTEXES
+    RefusedCycle.printIfKept()  // a lock refused with `.deadlock` since the last tick
+    #endif
     #if KEEL_SPLIT_STACK
     SegmentedStacks.countTickInsideMoreStack()
     #endif

@@ -89,6 +89,7 @@ struct Run: ParsableCommand {
             case .output(let line): printLine(indent + line)
             case .fault(let fault): printLine(indent + RunReport.describe(fault))
             case .previousBoot(let fault): printLine(indent + "previous boot: " + RunReport.describe(fault))
+            case .deadlock(let deadlock): printLine(indent + RunReport.describe(deadlock))
             case .segments(let record) where record.kind == .refused:
                 printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
                     + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")

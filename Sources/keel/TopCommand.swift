@@ -101,13 +101,13 @@ struct Top: ParsableCommand {
         let taskCount = application.map { $0.tasks.count + 1 }  // idle is last
         if let elf {
             try FileKind.requireReadable(elf, limit: ELFFile.maximumFileBytes, what: "an ELF image")
-            return try TaskTableImage(contentsOf: URL(fileURLWithPath: elf), taskCount: taskCount)
+            return try TaskTableImage(contentsOf: URL(fileURLWithPath: elf), taskCount: taskCount, objects: application?.objects)
         }
         let board = try BoardCatalog.board(named: boardName)
         // The image `keel build` made (reused when nothing changed), without the stack check:
         // the table is read whatever the check says.
         let built = try FirmwareBuilder(toolchain: try Toolchain.locate()).buildChecked(application!, for: board, mode: .off)
-        return try TaskTableImage(contentsOf: built.image.elf, taskCount: taskCount)
+        return try TaskTableImage(contentsOf: built.image.elf, taskCount: taskCount, objects: application?.objects)
     }
 }
 

@@ -115,8 +115,8 @@ final class ServicesTests: XCTestCase {
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 3, log)
             XCTAssertEqual(result.output.filter { $0.hasPrefix("deadlock: ") }, [
-                "deadlock: 'left' waits for a mutex held by 'right'",
-                "deadlock: 'right' waits for a mutex held by 'left'",
+                "deadlock: 'left' waits for mutex 'second' held by 'right'",
+                "deadlock: 'right' waits for a notification",
                 "deadlock: 'listener' waits for a notification",
             ], log)
             XCTAssertEqual(Set(result.stacks.map(\.state)), ["waiting"], log)

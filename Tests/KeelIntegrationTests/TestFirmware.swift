@@ -42,7 +42,7 @@ final class TestFirmware: @unchecked Sendable {
     /// Every image the QEMU test classes warm, in the order XCTest runs the classes (by name).
     static var catalog: [Request] {
         ConsoleTests.firmware + ContainmentTests.firmware + DemoTests.firmware + FaultMatrixTests.firmware + LogTests.firmware
-            + OutOfMemoryTests.firmware + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
+            + MutexTests.firmware + OutOfMemoryTests.firmware + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
             + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware
     }
 
@@ -193,6 +193,7 @@ func transcript(_ result: RunResult) -> String {
         case .boot: "boot"
         case .end(let code): "end \(code)"
         case .previousBoot(let fault): "previous boot: " + RunReport.describe(fault)
+        case .deadlock(let deadlock): RunReport.describe(deadlock)
         }
     }.joined(separator: "\n") + (result.qemuErrors.isEmpty ? "" : "\nqemu: \(result.qemuErrors)")
 }

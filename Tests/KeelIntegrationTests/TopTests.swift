@@ -17,6 +17,7 @@ final class TopTests: XCTestCase {
 
     /// The three boards' images, built two at a time (the runs are each test's own).
     static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "forever", board: $0, running: false) }
+        + [.init(app: "partial-deadlock", board: "mps2-an385", running: false)]
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testTheTableAtTheTimeoutShowsTheHighWaterEachTaskLoggedOnEveryBoard() throws {
@@ -99,6 +100,42 @@ final class TopTests: XCTestCase {
                 for (task, bytes) in logged { XCTAssertEqual(snapshot[task]?.highWater, bytes, "\(board) \(task)") }
             }
         }
+    }
+
+    /// A partial deadlock through `keel top`: each waiting task's object, the mutex's holder,
+    /// since which tick; in the text table and in JSON.
+    func testKeelTopShowsWhatEachWaitingTaskWaitsFor() throws {
+        let board = "mps2-an385"
+        let image = try TestFirmware.shared.image("partial-deadlock", board: board)
+        let runner = try XCTUnwrap(TestFirmware.shared.runner)
+        let port = try freePort()
+        let running = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = try? runner.run(image, options: RunOptions(timeoutSeconds: 10, gdbListenPort: port, readsTasksAtTimeout: false)) { record in
+                if case .output(let line) = record, line == "ticker: still running" { running.signal() }
+            }
+            finished.signal()
+        }
+        XCTAssertEqual(running.wait(timeout: .now() + 60), .success, "the firmware runs")
+        let app = KeelRoot.examples.appendingPathComponent("partial-deadlock").path
+        // --elf with --app: the image running, and the manifest's names for its objects (nothing to build).
+        let text = try keel(["top", "--gdb", ":\(port)", "--elf", image.elf.path, "--app", app, "--board", board])
+        XCTAssertEqual(text.status, 0, text.errors)
+        let rows = text.output.split(separator: "\n").map(String.init)
+        XCTAssertTrue(rows.contains { $0.hasPrefix("task ") && $0.hasSuffix("waiting for") }, text.output)
+        let waiter = try XCTUnwrap(rows.first { $0.hasPrefix("waiter ") }, text.output)
+        XCTAssertNotNil(waiter.range(of: #"waiting .* mutex 'bus' held by 'holder' since tick 2[01] \(\d+ ticks ago\)$"#,
+                                     options: .regularExpression), waiter)
+        let holder = try XCTUnwrap(rows.first { $0.hasPrefix("holder ") }, text.output)
+        XCTAssertNotNil(holder.range(of: #"semaphore 'never' since tick 1[01] "#, options: .regularExpression), holder)
+        let json = try keel(["top", "--gdb", ":\(port)", "--elf", image.elf.path, "--app", app, "--board", board, "--json"])
+        XCTAssertEqual(json.status, 0, json.errors)
+        let table = try JSONDecoder().decode(TaskTable.self, from: Data(json.output.utf8))
+        XCTAssertEqual(table["waiter"]?.waitingFor, "mutex 'bus' held by 'holder'", json.output)
+        XCTAssertEqual(table["holder"]?.waitingFor, "semaphore 'never'", json.output)
+        XCTAssertNil(table["ticker"]?.waitingFor, json.output)
+        XCTAssertEqual(finished.wait(timeout: .now() + 60), .success)
     }
 
     func testTopSaysWhyItCannotReadATarget() throws {

@@ -41,4 +41,24 @@ final class ConsoleRecordTests: XCTestCase {
         sensor   1024   516  50  paint       exited
         """)
     }
+
+    func testDeadlockRecordNamesTheCycle() {
+        let two = ConsoleRecord.parse("keel:deadlock cycle=right,first,left,second")
+        guard case .deadlock(let record) = two else { return XCTFail("\(two)") }
+        XCTAssertEqual(record.tasks, ["right", "left"])
+        XCTAssertEqual(record.mutexes, ["first", "second"])
+        XCTAssertEqual(RunReport.describe(record),
+                       "DEADLOCK refused: 'right' would wait for mutex 'first' held by 'left', which waits for mutex 'second' "
+                       + "held by 'right'; its lock threw .deadlock instead of waiting forever")
+        guard case .deadlock(let three) = ConsoleRecord.parse("keel:deadlock cycle=c,z,a,x,b,y") else { return XCTFail() }
+        XCTAssertEqual(RunReport.describe(three),
+                       "DEADLOCK refused: 'c' would wait for mutex 'z' held by 'a', which waits for mutex 'x' held by 'b', "
+                       + "which waits for mutex 'y' held by 'c'; its lock threw .deadlock instead of waiting forever")
+        guard case .deadlock(let more) = ConsoleRecord.parse("keel:deadlock cycle=a,x,b,y dropped=2") else { return XCTFail() }
+        XCTAssertEqual(more.dropped, 2)
+        XCTAssertTrue(RunReport.describe(more).hasSuffix("(and 2 more refused before this was printed, not recorded)"))
+        // A cut-off line is shown as it came, not decoded into half a cycle.
+        XCTAssertEqual(ConsoleRecord.parse("keel:deadlock cycle=right,first,left"), .output("keel:deadlock cycle=right,first,left"))
+        XCTAssertEqual(ConsoleRecord.parse("keel:deadlock"), .output("keel:deadlock"))
+    }
 }

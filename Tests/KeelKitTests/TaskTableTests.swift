@@ -7,7 +7,7 @@ import XCTest
 
 final class TaskTableTests: XCTestCase {
     /// The kernel's table today (Firmware/Kernel/DebugLayout.swift).
-    static let words: [UInt32] = [0x4C45_454B, 1, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9]
+    static let words: [UInt32] = [0x4C45_454B, 2, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112]
 
     /// Memory by address; a read of a byte nobody wrote is refused, as a target would.
     struct FakeMemory: TargetMemory {
@@ -44,7 +44,7 @@ final class TaskTableTests: XCTestCase {
 
     struct FakeTask {
         var name: String, state: UInt8, priority: UInt8, protections: UInt8
-        var bottom: UInt32, top: UInt32, savedSP: UInt32, waitingOn: UInt32 = 0
+        var bottom: UInt32, top: UInt32, savedSP: UInt32, waitingOn: UInt32 = 0, waitStart: UInt32 = 0
         var used: UInt32, historyHighWater: UInt32 = 0, faults: UInt8 = 0
     }
 
@@ -52,6 +52,8 @@ final class TaskTableTests: XCTestCase {
     let tcbs: UInt32 = 0x2000_1100
     let histories: UInt32 = 0x2000_1800
     let names: UInt32 = 0x0000_9000
+    let mutex: UInt32 = 0x2000_1F00
+    let tick: UInt32 = 0x2000_1E00
 
     /// An image and memory holding `tasks` (idle must be last), `current` running.
     func target(_ tasks: [FakeTask], current: Int?, taskCount: Int? = nil) throws -> (TaskTableImage, FakeMemory) {
@@ -72,6 +74,7 @@ final class TaskTableTests: XCTestCase {
             memory.store(block + 92, word: names + UInt32(constants.count))
             memory.store(block + 96, word: UInt32(task.name.utf8.count))
             memory.store(block + 120, word: task.waitingOn)
+            memory.store(block + 112, word: task.waitStart)
             constants += Array(task.name.utf8)
             let history = histories + UInt32(index * 20)
             for offset in stride(from: 0, to: 20, by: 4) { memory.store(history + UInt32(offset), word: 0) }
@@ -80,8 +83,15 @@ final class TaskTableTests: XCTestCase {
             memory.stack(task.bottom, task.top, used: task.used)
         }
         memory.stack(0x2000_3000, 0x2000_3800, used: 200)
-        let image = TaskTableImage(layout: layout, scheduler: scheduler, histories: histories, handlerStack: 0x2000_3000..<0x2000_3800,
+        var image = TaskTableImage(layout: layout, scheduler: scheduler, histories: histories, handlerStack: 0x2000_3000..<0x2000_3800,
                                    taskCount: taskCount, constants: [(names, constants)])
+        // The mutex 'bus' at `mutex`, held by task 2 (its second word: index + 1), and the tick now.
+        image.waitObjects = [mutex: WaitObject(kind: .mutex, name: "bus", index: 0),
+                             mutex + 8: WaitObject(kind: .queueReceive, name: "samples", index: 0)]
+        memory.store(mutex, word: 0b10)
+        memory.store(mutex + 4, word: 3 | 0x100)
+        image.tickCounter = tick
+        memory.store(tick, word: 540)
         return (image, memory)
     }
 
@@ -89,7 +99,7 @@ final class TaskTableTests: XCTestCase {
         FakeTask(name: "control", state: 0, priority: 3, protections: 1 | 16, bottom: 0x2000_0000, top: 0x2000_0400,
                  savedSP: 0x2000_03C0, used: 292),
         FakeTask(name: "logger", state: 2, priority: 2, protections: 1 | 2 | 16, bottom: 0x2000_0400, top: 0x2000_0A00,
-                 savedSP: 0x2000_09A0, waitingOn: 0x2000_1F00, used: 120, historyHighWater: 800, faults: 2),
+                 savedSP: 0x2000_09A0, waitingOn: 0x2000_1F00, waitStart: 40, used: 120, historyHighWater: 800, faults: 2),
         FakeTask(name: "blink", state: 1, priority: 1, protections: 1 | 4 | 8, bottom: 0x2000_0A00, top: 0x2000_0D00,
                  savedSP: 0x2000_0CE0, used: 56),
         FakeTask(name: "dead", state: 4, priority: 1, protections: 32, bottom: 0x2000_0D00, top: 0x2000_0E00,
@@ -109,6 +119,10 @@ final class TaskTableTests: XCTestCase {
                                                protection: ["paint", "mpu-region"], faults: 0),
                        "the running task's SP is the core's when it lies in its stack")
         XCTAssertEqual(table.tasks[1].state, "waiting", "blocked on an object")
+        XCTAssertEqual(table.tasks[1].waitingFor, "mutex 'bus' held by 'blink'", "the object by its address, a mutex with its holder")
+        XCTAssertEqual(table.tasks[1].waitingSince, 40)
+        XCTAssertEqual(table.tick, 540)
+        XCTAssertNil(table.tasks[2].waitingFor, "sleeping is no wait on an object")
         XCTAssertEqual(table.tasks[1].highWater, 800, "the history's mark when a repaint lowered the paint's")
         XCTAssertEqual(table.tasks[1].usedNow, 0x60)
         XCTAssertEqual(table.tasks[1].faults, 2)
@@ -124,10 +138,19 @@ final class TaskTableTests: XCTestCase {
         XCTAssertEqual(table.handler, HandlerStackRow(size: 2048, highWater: 200))
 
         let text = RunReport.taskTable(table)
-        XCTAssertEqual(text.split(separator: "\n").first, "task     state     priority  stack  now   %  high-water   %  protection                         faults")
-        XCTAssertTrue(text.contains("logger   waiting          2   1536   96   6         800  52  paint, limit-register, mpu-region       2"), text)
-        XCTAssertTrue(text.contains("dead     killed           1    256    ?   ?           ?   ?  mpu-guard                               1"), text)
+        XCTAssertEqual(text.split(separator: "\n").first,
+                       "task     state     priority  stack  now   %  high-water   %  protection                         faults  waiting for")
+        XCTAssertTrue(text.contains("logger   waiting          2   1536   96   6         800  52  paint, limit-register, mpu-region       2  "
+            + "mutex 'bus' held by 'blink' since tick 40 (500 ticks ago)"), text)
+        XCTAssertTrue(text.contains("dead     killed           1    256    ?   ?           ?   ?  mpu-guard                               1\n"), text)
         XCTAssertTrue(text.hasSuffix("handler  -                -   2048    -   -         200  10  -                                       -"), text)
+        // JSON keeps the wait, and reads back the same.
+        let json = RunReport.json(table)
+        XCTAssertTrue(json.contains("\"waiting_for\":\"mutex 'bus' held by 'blink'\""), json)
+        XCTAssertTrue(json.contains("\"waiting_since\":40"), json)
+        let decoded = try JSONDecoder().decode(TaskTable.self, from: Data(json.utf8))
+        XCTAssertEqual(decoded.tasks, table.tasks)
+        XCTAssertEqual(decoded.tick, 540)
     }
 
     func testTheRunningTaskUsesItsSavedPointerWhenTheCoreIsInAHandler() throws {
@@ -165,12 +188,15 @@ final class TaskTableTests: XCTestCase {
         XCTAssertThrowsError(try KernelDebugLayout(words: [0] + Self.words.dropFirst())) {
             XCTAssertTrue("\($0)".contains("not a Keel kernel's debug table"), "\($0)")
         }
-        XCTAssertThrowsError(try KernelDebugLayout(words: [Self.words[0], 2] + Self.words.dropFirst(2))) {
-            XCTAssertTrue("\($0)".contains("version 2"), "\($0)")
+        XCTAssertThrowsError(try KernelDebugLayout(words: [Self.words[0], 1] + Self.words.dropFirst(2))) {
+            XCTAssertTrue("\($0)".contains("version 1"), "\($0)")
         }
         var offsetOutside = Self.words
         offsetOutside[9] = 124
         XCTAssertThrowsError(try KernelDebugLayout(words: offsetOutside))
+        var waitStartOutside = Self.words
+        waitStartOutside[14] = 126
+        XCTAssertThrowsError(try KernelDebugLayout(words: waitStartOutside))
 
         // A manifest that does not describe the image.
         let (image, memory) = try target(sample, current: 0, taskCount: 3)

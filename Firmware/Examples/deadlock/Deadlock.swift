@@ -1,7 +1,9 @@
-// A deadlock on purpose: `left` takes `first` then `second`, `right` the other way round,
-// and `listener` waits for a notification nobody sends. With no interrupt enabled nothing can
-// wake any of them: the kernel names who waits on what and ends the run with code 3 instead
-// of hanging until the host's timeout.
+// A deadlock of the whole system on purpose: `left` waits for the mutex `second`, which `right`
+// holds while it waits for a notification nobody sends, and `listener` waits for one too. With
+// no interrupt enabled nothing can wake any of them: the kernel names who waits on what and ends
+// the run with code 3 instead of hanging until the host's timeout. (Two tasks locking two
+// mutexes in opposite orders never get this far: the second lock throws `.deadlock`, see
+// Examples/mutex-cycle.)
 import Keel
 
 func leftTask() {
@@ -14,7 +16,7 @@ func leftTask() {
 func rightTask() {
     try? second.lock()
     Keel.sleep(ticks: 2)
-    try? first.lock()
+    _ = try? Keel.waitForNotification()
     print("right: not reached")
 }
 

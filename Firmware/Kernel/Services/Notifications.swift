@@ -27,6 +27,7 @@ public struct TaskHandle: Sendable, Equatable {
 }
 
 /// The tasks waiting in `Keel.waitForNotification`.
+@_silgen_name("keel_notification_waiters")  // `keel top` names what a task waits on by its address
 nonisolated(unsafe) var notificationWaiters: UInt32 = 0
 
 extension Keel {

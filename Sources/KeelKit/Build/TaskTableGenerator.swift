@@ -37,6 +37,16 @@ public enum TaskTableGenerator {
                 + "policy: \(policy(task.faultPolicy, tickHertz: application.tickHertz))),")
         }
         lines.append("]")
+        // The kernel reads a task's entry here when it starts or restarts it (its control
+        // block has no word to spare for it).
+        lines.append("@_cdecl(\"keel_task_entry\") func keelTaskEntry(_ index: Int) -> TaskEntry {")
+        lines.append("    switch index {")
+        for (position, index) in ordered.enumerated() {
+            lines.append("    case \(position): \(entrySymbol(application.tasks[index].name))")
+        }
+        lines.append("    default: \(entrySymbol("idle"))")
+        lines.append("    }")
+        lines.append("}")
         lines.append("")
         // Regions programmed once at boot; an MPU board always has at least its handler guard
         // or none, so a one-element dummy keeps the array type valid when there are none.
@@ -172,6 +182,13 @@ public enum TaskTableGenerator {
             }
         }
         lines.append("")
+        // The mutexes' names, one space between two, for the kernel's `keel:deadlock` record.
+        let names = objects.mutexes.map(\.name).joined(separator: " ")
+        lines.append("@_cdecl(\"keel_mutex_names\") func keelMutexNames(_ count: UnsafeMutablePointer<Int>) -> UnsafePointer<UInt8>? {")
+        lines.append("    let names: StaticString = \"\(names)\"")
+        lines.append("    count.pointee = names.utf8CodeUnitCount")
+        lines.append("    return names.utf8Start")
+        lines.append("}")
         if objects.mutexes.isEmpty {
             lines.append("@_cdecl(\"keel_mutex_table\") func keelMutexTable(_ count: UnsafeMutablePointer<Int>) -> UnsafeMutableRawPointer? { count.pointee = 0; return nil }")
         } else {

@@ -83,6 +83,25 @@ public struct SegmentRecord: Sendable, Equatable, Codable {
     public subscript(_ key: String) -> Int? { values[key] }
 }
 
+/// A lock the kernel refused because waiting would have closed a cycle (`keel:deadlock`):
+/// `cycle` alternates task and mutex, starting with the task whose lock threw `.deadlock`;
+/// each mutex is held by the task after it, the last one by the first task.
+public struct DeadlockRecord: Sendable, Equatable, Codable {
+    public var cycle: [String]
+    /// Further refusals before the kernel printed this one (each throws, none is recorded).
+    public var dropped: Int = 0
+
+    public init(cycle: [String], dropped: Int = 0) {
+        self.cycle = cycle
+        self.dropped = dropped
+    }
+
+    /// The tasks of the cycle, the refused one first.
+    public var tasks: [String] { stride(from: 0, to: cycle.count, by: 2).map { cycle[$0] } }
+    /// The mutexes of the cycle: the one the refused task asked for first.
+    public var mutexes: [String] { stride(from: 1, to: cycle.count, by: 2).map { cycle[$0] } }
+}
+
 public enum ConsoleRecord: Sendable, Equatable {
     case output(String)
     case boot
@@ -92,6 +111,7 @@ public enum ConsoleRecord: Sendable, Equatable {
     case stack(StackRecord)
     case segments(SegmentRecord)
     case spared(SparedRecord)
+    case deadlock(DeadlockRecord)
     case end(code: Int)
 
     public static func parse(_ line: String) -> ConsoleRecord {
@@ -146,6 +166,10 @@ public enum ConsoleRecord: Sendable, Equatable {
         case "spared":
             guard let task = fields["task"], let cause = fields["by"], let bytes = number("bytes") else { return .output(line) }
             return .spared(SparedRecord(task: task, cause: cause, bytes: Int(bytes)))
+        case "deadlock":
+            let cycle = (fields["cycle"] ?? "").split(separator: ",").map(String.init)
+            guard cycle.count >= 2, cycle.count % 2 == 0 else { return .output(line) }
+            return .deadlock(DeadlockRecord(cycle: cycle, dropped: Int(number("dropped") ?? 0)))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

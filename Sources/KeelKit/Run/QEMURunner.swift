@@ -60,6 +60,8 @@ public struct RunResult: Sendable {
     /// Tasks an overflow reached only below their live stacks (not stopped).
     public var spared: [SparedRecord] { records.compactMap { if case .spared(let s) = $0 { s } else { nil } } }
     public var segments: [SegmentRecord] { records.compactMap { if case .segments(let s) = $0 { s } else { nil } } }
+    /// Locks the kernel refused because they would have closed a wait-for cycle.
+    public var deadlocks: [DeadlockRecord] { records.compactMap { if case .deadlock(let d) = $0 { d } else { nil } } }
     /// The plain console lines, without records.
     public var output: [String] { records.compactMap { if case .output(let line) = $0 { line } else { nil } } }
 }
@@ -111,7 +113,8 @@ public struct QEMURunner: Sendable {
     /// The task table of the halted-at-timeout image, or why it could not be read.
     static func readTasks(_ image: FirmwareImage, at endpoint: GDBEndpoint) -> Result<TaskTable, KeelError> {
         do throws(KeelError) {
-            let tasks = try TaskTableImage(contentsOf: image.elf, taskCount: image.application.tasks.count + 1)
+            let tasks = try TaskTableImage(contentsOf: image.elf, taskCount: image.application.tasks.count + 1,
+                                           objects: image.application.objects)
             let target = try GDBRemote(connectingTo: endpoint, timeout: 3)
             defer { target.close() }
             return .success(try TaskTable.snapshot(tasks, through: target))

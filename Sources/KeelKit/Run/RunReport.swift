@@ -71,6 +71,18 @@ public enum RunReport {
         return line
     }
 
+    /// One line for a refused lock: who asked for what, the chain of holders back to the asker.
+    public static func describe(_ deadlock: DeadlockRecord) -> String {
+        let tasks = deadlock.tasks, mutexes = deadlock.mutexes
+        var chain = ""
+        for (index, mutex) in mutexes.enumerated() {
+            let holder = tasks[(index + 1) % tasks.count]
+            chain += index == 0 ? "mutex '\(mutex)' held by '\(holder)'" : ", which waits for mutex '\(mutex)' held by '\(holder)'"
+        }
+        let dropped = deadlock.dropped > 0 ? " (and \(deadlock.dropped) more refused before this was printed, not recorded)" : ""
+        return "DEADLOCK refused: '\(tasks[0])' would wait for \(chain); its lock threw .deadlock instead of waiting forever" + dropped
+    }
+
     /// The fault's kind in words ("bus fault", "fault in the fault path").
     static func faultName(_ fault: FaultRecord) -> String {
         switch fault.kind {
@@ -154,23 +166,35 @@ public enum RunReport {
 
     /// The live task table (`keel top`, and `keel run` at a timeout): per task its state,
     /// priority, stack size, the bytes it holds now and at most (high-water) with their share
-    /// of the stack, protection and faults; then the handler stack's row.
+    /// of the stack, protection and faults, and, when a task waits on a kernel object, what
+    /// it waits for (a mutex's holder too) and since which tick; then the handler stack's row.
     public static func taskTable(_ snapshot: TaskTable) -> String {
         func percent(_ bytes: Int?, of size: Int) -> String {
             bytes.map { String(Int((Double($0) / Double(max(size, 1)) * 100).rounded())) } ?? "?"
         }
-        var rows = [["task", "state", "priority", "stack", "now", "%", "high-water", "%", "protection", "faults"]]
+        let waits = snapshot.tasks.contains { $0.waitingFor != nil }
+        var rows = [["task", "state", "priority", "stack", "now", "%", "high-water", "%", "protection", "faults"]
+            + (waits ? ["waiting for"] : [])]
         for task in snapshot.tasks {
             rows.append([task.name, task.state, String(task.priority), String(task.size),
                          task.usedNow.map(String.init) ?? "?", percent(task.usedNow, of: task.size),
                          task.highWater.map(String.init) ?? "?", percent(task.highWater, of: task.size),
-                         task.protection.isEmpty ? "none" : task.protection.joined(separator: ", "), String(task.faults)])
+                         task.protection.isEmpty ? "none" : task.protection.joined(separator: ", "), String(task.faults)]
+                + (waits ? [waitDescription(task, now: snapshot.tick)] : []))
         }
         if let handler = snapshot.handler {
             rows.append(["handler", "-", "-", String(handler.size), "-", "-", String(handler.highWater),
-                         percent(handler.highWater, of: handler.size), "-", "-"])
+                         percent(handler.highWater, of: handler.size), "-", "-"] + (waits ? [""] : []))
         }
         return table(rows, rightAligned: [2, 3, 4, 5, 6, 7, 9])
+    }
+
+    /// "mutex 'first' held by 'left' since tick 2 (4998 ticks ago)"; empty for a task that does not wait.
+    static func waitDescription(_ task: TaskRow, now: UInt32?) -> String {
+        guard let what = task.waitingFor else { return "" }
+        guard let since = task.waitingSince else { return what }
+        let ago = now.map { " (\($0 &- since) ticks ago)" } ?? ""
+        return "\(what) since tick \(since)\(ago)"
     }
 
     /// The segment table: per segmented task what it holds and held at most, its splits and
@@ -233,6 +257,8 @@ public enum RunReport {
             object = fields
         case .spared(let s):
             object = ["event": "spared", "task": s.task, "by": s.cause, "bytes": s.bytes, "message": describe(s)]
+        case .deadlock(let d):
+            object = ["event": "deadlock", "tasks": d.tasks, "mutexes": d.mutexes, "dropped": d.dropped, "message": describe(d)]
         case .segments(let s):
             var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
             for (key, value) in s.values { fields[key] = value }

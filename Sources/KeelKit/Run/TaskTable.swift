@@ -17,8 +17,8 @@ import Foundation
 public struct KernelDebugLayout: Sendable, Equatable {
     /// "KEEL" as a little-endian word.
     public static let magic: UInt32 = 0x4C45_454B
-    public static let version: UInt32 = 1
-    public static let wordCount = 14
+    public static let version: UInt32 = 2
+    public static let wordCount = 15
 
     public var taskStride: UInt32
     public var savedStackPointer: UInt32
@@ -33,8 +33,10 @@ public struct KernelDebugLayout: Sendable, Equatable {
     public var historyStride: UInt32
     public var historyHighWater: UInt32
     public var historyFaults: UInt32
+    /// The tick the task's current wait began (version 2).
+    public var waitStart: UInt32
 
-    /// Decodes the table's 14 words; a wrong magic, version or an offset outside its block is bad input.
+    /// Decodes the table's 15 words; a wrong magic, version or an offset outside its block is bad input.
     public init(words: [UInt32]) throws(KeelError) {
         guard words.count == Self.wordCount, words[0] == Self.magic else {
             throw .elf("keel_debug_layout does not start with \"KEEL\": not a Keel kernel's debug table")
@@ -43,9 +45,11 @@ public struct KernelDebugLayout: Sendable, Equatable {
             throw .elf("keel_debug_layout has version \(words[1]); this keel reads version \(Self.version) (use the keel that built the image)")
         }
         (taskStride, savedStackPointer, state, priority, protections, stackBottom, stackTop, name, waitingOn,
-         historyStride, historyHighWater, historyFaults) =
-            (words[2], words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13])
-        let taskFields = [savedStackPointer + 4, state + 1, priority + 1, protections + 1, stackBottom + 4, stackTop + 4, name + 8, waitingOn + 4]
+         historyStride, historyHighWater, historyFaults, waitStart) =
+            (words[2], words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13],
+             words[14])
+        let taskFields = [savedStackPointer + 4, state + 1, priority + 1, protections + 1, stackBottom + 4, stackTop + 4, name + 8, waitingOn + 4,
+                          waitStart + 4]
         guard taskStride >= 16, taskStride <= 4096, taskFields.allSatisfy({ $0 <= taskStride }),
               historyStride <= 4096, historyHighWater + 4 <= historyStride, historyFaults + 1 <= historyStride else {
             throw .elf("keel_debug_layout has an offset outside its block (task stride \(taskStride), history stride \(historyStride))")
@@ -73,16 +77,21 @@ public struct TaskTableImage: Sendable {
     public var handlerStack: Range<UInt32>?
     /// Tasks in the table, idle included, when the manifest says; otherwise found by walking to idle.
     public var taskCount: Int?
+    /// What a waiting task may wait on, by the address of the object's waiters mask.
+    public var waitObjects: [UInt32: WaitObject] = [:]
+    /// The kernel's tick count (`keel_tick_count`); nil in an image without the symbol.
+    public var tickCounter: UInt32?
     /// The image's read-only loaded bytes by address (names and the debug table are there).
     var constants: [(address: UInt32, bytes: [UInt8])]
 
-    public init(contentsOf url: URL, taskCount: Int? = nil) throws(KeelError) {
+    /// `objects`: the manifest's kernel objects, to name the mutexes and semaphores a task waits on.
+    public init(contentsOf url: URL, taskCount: Int? = nil, objects: KernelObjects? = nil) throws(KeelError) {
         let elf: ELFFile
         do { elf = try ELFFile(contentsOf: url) } catch { throw .elf(error.description) }
-        try self.init(elf: elf, taskCount: taskCount)
+        try self.init(elf: elf, taskCount: taskCount, objects: objects)
     }
 
-    public init(elf: ELFFile, taskCount: Int? = nil) throws(KeelError) {
+    public init(elf: ELFFile, taskCount: Int? = nil, objects: KernelObjects? = nil) throws(KeelError) {
         var constants: [(address: UInt32, bytes: [UInt8])] = []
         for section in elf.sections where section.flags.contains(.alloc) && !section.flags.contains(.write)
             && section.hasFileContents && section.size > 0 {
@@ -109,6 +118,8 @@ public struct TaskTableImage: Sendable {
         }
         self.init(layout: layout, scheduler: scheduler, histories: histories?.address, handlerStack: handlerStack,
                   taskCount: taskCount, constants: constants)
+        waitObjects = WaitObjects.map(elf, objects: objects)
+        tickCounter = elf.address(ofSymbol: WaitObjects.tickSymbol)
     }
 
     /// An image described directly (tests).
@@ -159,16 +170,23 @@ public struct TaskRow: Sendable, Equatable, Codable {
     public var highWater: Int?
     public var protection: [String]
     public var faults: Int
+    /// What a waiting task waits on: "mutex 'bus' held by 'low'", "semaphore 'ready'",
+    /// "queue 'samples' (to receive)", "a notification" (nil when it does not wait).
+    public var waitingFor: String? = nil
+    /// The tick its wait began.
+    public var waitingSince: UInt32? = nil
 
     public init(name: String, state: String, priority: Int, stackBottom: UInt32, stackTop: UInt32, usedNow: Int?,
-                highWater: Int?, protection: [String], faults: Int) {
+                highWater: Int?, protection: [String], faults: Int, waitingFor: String? = nil, waitingSince: UInt32? = nil) {
         self.name = name; self.state = state; self.priority = priority; self.stackBottom = stackBottom; self.stackTop = stackTop
         self.usedNow = usedNow; self.highWater = highWater; self.protection = protection; self.faults = faults
+        self.waitingFor = waitingFor; self.waitingSince = waitingSince
     }
 
     enum CodingKeys: String, CodingKey {
         case name, state, priority, size, protection, faults
         case stackBottom = "stack_bottom", stackTop = "stack_top", usedNow = "used_now", highWater = "high_water"
+        case waitingFor = "waiting_for", waitingSince = "waiting_since"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -183,6 +201,8 @@ public struct TaskRow: Sendable, Equatable, Codable {
         try container.encodeIfPresent(highWater, forKey: .highWater)
         try container.encode(protection, forKey: .protection)
         try container.encode(faults, forKey: .faults)
+        try container.encodeIfPresent(waitingFor, forKey: .waitingFor)
+        try container.encodeIfPresent(waitingSince, forKey: .waitingSince)
     }
 
     public init(from decoder: Decoder) throws {
@@ -194,7 +214,9 @@ public struct TaskRow: Sendable, Equatable, Codable {
                   priority: try container.decode(Int.self, forKey: .priority), stackBottom: try address(.stackBottom),
                   stackTop: try address(.stackTop), usedNow: try container.decodeIfPresent(Int.self, forKey: .usedNow),
                   highWater: try container.decodeIfPresent(Int.self, forKey: .highWater),
-                  protection: try container.decode([String].self, forKey: .protection), faults: try container.decode(Int.self, forKey: .faults))
+                  protection: try container.decode([String].self, forKey: .protection), faults: try container.decode(Int.self, forKey: .faults),
+                  waitingFor: try container.decodeIfPresent(String.self, forKey: .waitingFor),
+                  waitingSince: try container.decodeIfPresent(UInt32.self, forKey: .waitingSince))
     }
 }
 
@@ -212,6 +234,8 @@ public struct TaskTable: Sendable, Equatable, Codable {
     public var handler: HandlerStackRow?
     /// The task on the CPU when the target was halted.
     public var running: String?
+    /// The kernel's tick count when the target was halted (nil when the image does not say).
+    public var tick: UInt32? = nil
 
     /// The task called `name`.
     public subscript(name: String) -> TaskRow? { tasks.first { $0.name == name } }
@@ -260,9 +284,11 @@ public struct TaskTable: Sendable, Equatable, Codable {
         }
         var rows: [TaskRow] = []
         var running: String? = nil
+        var names: [String] = []
+        for block in blocks { names.append(try name(of: block, image: image, memory: &memory)) }
         for (index, block) in blocks.enumerated() {
             func word(_ offset: UInt32) -> UInt32 { TargetWords.word(block, at: Int(offset)) }
-            let name = try self.name(of: block, image: image, memory: &memory)
+            let name = names[index]
             let bottom = word(layout.stackBottom), top = word(layout.stackTop)
             let protections = block[Int(layout.protections)]
             let isCurrent = first &+ UInt32(index * stride) == current
@@ -284,16 +310,35 @@ public struct TaskTable: Sendable, Equatable, Codable {
                 highWater = Int(max(try Self.highWaterMark(bottom..<top, memory: &memory), history.highWater))
             }
             let usedNow = isLive && bottom <= pointer && pointer <= top ? Int(top - pointer) : nil
-            rows.append(TaskRow(name: name, state: state, priority: Int(block[Int(layout.priority)]), stackBottom: bottom,
-                                stackTop: top, usedNow: usedNow, highWater: highWater,
-                                protection: Self.protectionNames(protections), faults: history.faults))
+            var row = TaskRow(name: name, state: state, priority: Int(block[Int(layout.priority)]), stackBottom: bottom,
+                              stackTop: top, usedNow: usedNow, highWater: highWater,
+                              protection: Self.protectionNames(protections), faults: history.faults)
+            let waitingOn = word(layout.waitingOn)
+            if isLive && waitingOn != 0 {
+                row.waitingFor = try waitDescription(waitingOn, image: image, taskNames: names, memory: &memory)
+                row.waitingSince = word(layout.waitStart)
+            }
+            rows.append(row)
         }
         var handler: HandlerStackRow? = nil
         if let stack = image.handlerStack {
             handler = HandlerStackRow(size: Int(stack.upperBound - stack.lowerBound),
                                       highWater: Int(try Self.highWaterMark(stack, memory: &memory)))
         }
-        return TaskTable(tasks: rows, handler: handler, running: running)
+        var table = TaskTable(tasks: rows, handler: handler, running: running)
+        if let counter = image.tickCounter { table.tick = TargetWords.word(try memory.read(counter, count: 4), at: 0) }
+        return table
+    }
+
+    /// What the waiters mask at `address` belongs to; for a mutex, with its holder (the task
+    /// index + 1 in the byte after the mask, read now).
+    static func waitDescription(_ address: UInt32, image: TaskTableImage, taskNames: [String],
+                                memory: inout some TargetMemory) throws(KeelError) -> String {
+        guard let object = image.waitObjects[address] else { return "the object at \(hex(address))" }
+        guard object.kind == .mutex else { return object.description }
+        let holder = Int(try memory.read(address + 4, count: 1)[0])
+        if holder == 0 { return object.description + ", free" }
+        return object.description + " held by '\(holder <= taskNames.count ? taskNames[holder - 1] : "task \(holder - 1)")'"
     }
 
     /// Bytes of `stack` ever written: its size minus the untouched paint at its bottom, read
