@@ -79,6 +79,11 @@ enum Console {
 
     static func write(hex value: UInt32) {
         write("0x")
+        write(hexDigits: value)
+    }
+
+    /// The eight hex digits of `value`, without "0x".
+    static func write(hexDigits value: UInt32) {
         var shift: UInt32 = 28
         while true {
             let nibble = UInt8(truncatingIfNeeded: (value >> shift) & 0xF)

@@ -132,6 +132,8 @@ public struct FirmwareBuilder: Sendable {
         fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
         fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path); fingerprint.add("nosplit \(nosplit)")
         for file in kernelSources + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
+        // The image's build ID is this fingerprint: the same inputs, the same ID.
+        let buildIdentity = fingerprint.value
         let stamp = elf.appendingPathExtension("inputs")
         if FileManager.default.fileExists(atPath: elf.path),
            (try? String(contentsOf: stamp, encoding: .utf8)) == fingerprint.hex {
@@ -148,7 +150,7 @@ public struct FirmwareBuilder: Sendable {
         let scriptFile = directory.appendingPathComponent("link.ld")
         try write(generated, to: generatedFile)
         try write(entries, to: entriesFile)
-        try write(linkerScript, to: scriptFile)
+        try write(LinkerScriptGenerator.script(for: board, layout: layout, buildIdentity: buildIdentity), to: scriptFile)
         let applicationIR = directory.appendingPathComponent("application.swift.ll")
         let portObject = directory.appendingPathComponent("port.o")
 
@@ -497,4 +499,5 @@ struct Fingerprint {
     }
 
     var hex: String { String(state, radix: 16) }
+    var value: UInt64 { state }
 }
