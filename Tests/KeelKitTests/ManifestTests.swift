@@ -130,7 +130,7 @@ final class ManifestTests: XCTestCase {
                        "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
-                       "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
+                       "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 1000.5}]}"#),
                        "keel.json: task 'a': 'stack' must be a whole number of bytes, \"auto\", or {\"segmented\": {\"initial\": N, \"max\": M}}")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 100}]}"#),
@@ -143,7 +143,11 @@ final class ManifestTests: XCTestCase {
                        "keel.json: task 'a': 'red_zone' must be a multiple of 16 bytes (checked four words at a time)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}, {\#(task)}]}"#), "keel.json: two tasks are called 'a'")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": true}]}"#),
-                       "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
+                       "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")
+        // Idle's level: a task there would share its turns (Kernel.start makes equal priorities peers).
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 0}]}"#),
+                       "keel.json: task 'a': 'priority' 0 is the idle task's level: a task there would share turns with idle and not "
+                       + "preempt it when woken; use 1 to 254 (1 is the least urgent)")
     }
 
     func testFaultPoliciesAndGuards() throws {

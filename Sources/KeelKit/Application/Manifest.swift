@@ -194,7 +194,16 @@ public enum Manifest {
             throw problem("'entry' is missing or not a Swift function name of at most \(maximumEntryLength) characters")
         }
         guard task["priority"] != nil else { throw problem("'priority' is missing") }
-        let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
+        // 0 is the idle task's level, below every task's. Refused rather than shifted under
+        // the hood: the kernel makes equal priorities peers, so a task at 0 would take turns
+        // with idle (half the CPU while it spins) and, being no more urgent than idle, a wake
+        // would not preempt idle until the next tick (never with "tick_hz": 0). Keeping the
+        // manifest's number as the kernel's (no +1) keeps `keel top` and records in its terms.
+        if let number = task["priority"] as? NSNumber, exactInteger(number) == Self.idlePriority {
+            throw problem("'priority' 0 is the idle task's level: a task there would share turns with idle and not "
+                + "preempt it when woken; use 1 to 254 (1 is the least urgent)")
+        }
+        let priority = try integer(task, "priority", default: 1, in: 1...254, problem)
         guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
         let (segmented, automaticInitial) = try parseSegmented(task["stack"], board: board, problem) ?? (nil, false)
         // "auto" (the stack, or a segmented stack's first segment): sized by the stack
@@ -374,6 +383,9 @@ public enum Manifest {
         }
         return protections
     }
+
+    /// The idle task's priority, below every task's (TaskTableGenerator gives it to idle).
+    public static let idlePriority = 0
 
     static func integer(_ object: [String: Any], _ key: String, default value: Int, in range: ClosedRange<Int>,
                         _ invalid: (String) -> KeelError) throws(KeelError) -> Int {
