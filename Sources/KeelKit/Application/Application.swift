@@ -214,6 +214,8 @@ public struct Application: Sendable {
     public var stackCheck: StackCheckMode = .error
     /// A fault of the handler stack (the kernel, an interrupt handler) the application causes on purpose.
     public var expectedHandlerFault: ExpectedFault? = nil
+    /// The boards the manifest names (`"boards"`); nil: made for every board.
+    public var boards: [String]? = nil
     /// The queues, semaphores and mutexes the manifest declares.
     public var objects = KernelObjects()
     /// Where its builds go: the application's own `.build/keel` unless a tool says otherwise
