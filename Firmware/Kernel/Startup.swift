@@ -42,7 +42,9 @@ func resetHandler() {
     Heap.initialize(start: linkerSymbol(bssEnd), end: linkerSymbol(heapEnd))
     paintHandlerStack()
     UART.configure()
-    Console.write("keel:boot\n")
+    Console.write("keel:boot id=")
+    BuildIdentity.write()
+    Console.write("\n")
     PreviousBoot.reportAtBoot()
     startApplication()
 }

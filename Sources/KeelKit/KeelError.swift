@@ -25,6 +25,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     case badPath(path: String, problem: String)
     /// A debug target (a GDB stub) that cannot be reached, stops answering, or refuses a request.
     case debugTarget(String)
+    /// A console, log or target written by another build than the ELF given to decode it.
+    case imageMismatch(String)
 
     public var description: String {
         switch self {
@@ -53,13 +55,15 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
             "\(path.isEmpty ? "the empty path" : Self.oneLine(path, wordLimit: 1024)) \(problem)"
         case .debugTarget(let problem):
             problem
+        case .imageMismatch(let problem):
+            problem
         }
     }
 
     /// 2 for bad input, 1 for a failed tool or step.
     public var exitCode: Int32 {
         switch self {
-        case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf, .badPath: 2
+        case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf, .badPath, .imageMismatch: 2
         case .toolMissing, .buildFailed, .runFailed, .stackCheckFailed, .debugTarget: 1
         }
     }

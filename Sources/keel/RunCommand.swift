@@ -83,29 +83,8 @@ struct Run: ParsableCommand {
         if let port = options.gdbListenPort, !json {
             printLine("gdb stub on port \(port): keel top --gdb :\(port) --app \(image.application.directory.path) --board \(image.board.name), or gdb: target remote :\(port)")
         }
-        let result = try runner.run(image, options: options, symbolizer: symbolizer) { record in
-            if json { printLine(RunReport.json(record)); return }
-            switch record {
-            case .output(let line): printLine(indent + line)
-            case .fault(let fault): printLine(indent + RunReport.describe(fault))
-            case .previousBoot(let fault): printLine(indent + "previous boot: " + RunReport.describe(fault))
-            case .deadlock(let deadlock): printLine(indent + RunReport.describe(deadlock))
-            case .segments(let record) where record.kind == .refused:
-                printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
-                    + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")
-            case .spared(let record): printLine(indent + RunReport.describe(record))
-            case .boot, .stack, .segments, .end: break
-            }
-        }
-        if !json && !result.stacks.isEmpty {
-            printLine()
-            printLine(RunReport.stackTable(result.stacks + [result.handlerStack].compactMap { $0 }).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
-        }
-        let segments = RunReport.segmentTable(result.segments)
-        if !json && !segments.isEmpty {
-            printLine()
-            printLine(segments.split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
-        }
+        let result = try runner.run(image, options: options, symbolizer: symbolizer) { show($0, json: json, indent: indent) }
+        if !json { showTables(result, indent: indent) }
         if let tasks = result.tasksAtTimeout {
             if json {
                 printLine(RunReport.json(tasks))
@@ -120,5 +99,34 @@ struct Run: ParsableCommand {
         }
         if json, let code = result.exitCode { printLine(RunReport.jsonLine(["event": "exit", "code": Int(code)])) }
         return result
+    }
+
+    /// Prints one console record as it arrives: text, a decoded fault, a refused segment.
+    static func show(_ record: ConsoleRecord, json: Bool, indent: String = "") {
+        if json { printLine(RunReport.json(record)); return }
+        switch record {
+        case .output(let line): printLine(indent + line)
+        case .fault(let fault): printLine(indent + RunReport.describe(fault))
+        case .previousBoot(let fault): printLine(indent + "previous boot: " + RunReport.describe(fault))
+        case .deadlock(let deadlock): printLine(indent + RunReport.describe(deadlock))
+        case .spared(let record): printLine(indent + RunReport.describe(record))
+        case .segments(let record) where record.kind == .refused:
+            printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
+                + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")
+        case .boot, .stack, .segments, .end: break
+        }
+    }
+
+    /// The stack table and the segment table a run ends with, when it printed their records.
+    static func showTables(_ result: RunResult, indent: String = "") {
+        if !result.stacks.isEmpty {
+            printLine()
+            printLine(RunReport.stackTable(result.stacks + [result.handlerStack].compactMap { $0 }).split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+        }
+        let segments = RunReport.segmentTable(result.segments)
+        if !segments.isEmpty {
+            printLine()
+            printLine(segments.split(separator: "\n").map { indent + $0 }.joined(separator: "\n"))
+        }
     }
 }

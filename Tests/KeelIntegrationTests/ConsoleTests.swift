@@ -36,7 +36,9 @@ final class ConsoleTests: XCTestCase {
             XCTAssertEqual(process.terminationStatus, 0, "\(board): semihosting ends the run with the firmware's code")
             XCTAssertTrue(stdout.isEmpty, "\(board): nothing but the UART carries the console: \(stdout.prefix(200))")
             let lines = uart.split(separator: "\n").map(String.init)
-            XCTAssertEqual(lines.first, "keel:boot", "\(board): \(uart.prefix(300))")
+            // The boot line names the build: the ID keel build put into this image.
+            let identity = try XCTUnwrap(BuildIdentity(elf: try ELFFile(contentsOf: image.elf)), "\(board): the image has a build ID")
+            XCTAssertEqual(lines.first, "keel:boot id=\(identity)", "\(board): \(uart.prefix(300))")
             XCTAssertEqual(lines.filter { $0.hasPrefix("keel-test:woke ") }.count, 10, "\(board): \(uart.prefix(600))")
             XCTAssertTrue(lines.contains { $0.hasPrefix("keel:stack task=periodic ") }, "\(board)")
             XCTAssertEqual(lines.last, "keel:end code=0", "\(board)")

@@ -1,7 +1,13 @@
 // Running `keel` (or an installed copy) from the tests: one helper for every command-line test,
 // with a watchdog so that a command that hangs ends the test instead of the suite.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
+import XCTest
 
 /// What a command printed and how it ended.
 struct Outcome {
@@ -21,8 +27,10 @@ var builtKeel: URL {
 
 /// Runs `executable` (the built `keel` unless given) with `arguments` to its end (or the watchdog's, after `seconds`);
 /// `interruptAfter` sends Ctrl-C (SIGINT) then, as a person stopping `--watch` would.
+/// `standardInput`: a file the command reads as its standard input (none otherwise).
 func runProcess(_ arguments: [String], executable: URL = builtKeel, in directory: URL? = nil,
-                environment: [String: String]? = nil, interruptAfter: Double? = nil, seconds: Double = 600) throws -> Outcome {
+                environment: [String: String]? = nil, standardInput: URL? = nil, interruptAfter: Double? = nil,
+                seconds: Double = 600) throws -> Outcome {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -31,6 +39,7 @@ func runProcess(_ arguments: [String], executable: URL = builtKeel, in directory
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors
+    process.standardInput = try standardInput.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
     try process.run()
     if let interruptAfter {
         DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { if process.isRunning { process.interrupt() } }
@@ -44,4 +53,26 @@ func runProcess(_ arguments: [String], executable: URL = builtKeel, in directory
     return Outcome(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self),
                    errors: String(decoding: err, as: UTF8.self),
                    hung: process.terminationReason == .uncaughtSignal && interruptAfter == nil)
+}
+
+/// A TCP port nothing listens on now (the system's choice for port 0).
+func freeTCPPort() throws -> Int {
+    #if canImport(Glibc)
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let descriptor = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    defer { _ = close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let port = withUnsafeMutablePointer(to: &address) { pointer -> Int in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic -> Int in
+            guard bind(descriptor, generic, length) == 0, getsockname(descriptor, generic, &length) == 0 else { return 0 }
+            return Int(UInt16(bigEndian: pointer.pointee.sin_port))
+        }
+    }
+    guard port > 0 else { throw XCTSkip("no free TCP port") }
+    return port
 }

@@ -176,27 +176,8 @@ final class TopTests: XCTestCase {
         try runProcess(arguments, interruptAfter: interruptAfter, seconds: 300)
     }
 
-    /// A TCP port nothing listens on now (the system's choice for port 0).
-    func freePort() throws -> Int {
-        #if canImport(Glibc)
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let descriptor = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        defer { _ = close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let port = withUnsafeMutablePointer(to: &address) { pointer -> Int in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic -> Int in
-                guard bind(descriptor, generic, length) == 0, getsockname(descriptor, generic, &length) == 0 else { return 0 }
-                return Int(UInt16(bigEndian: pointer.pointee.sin_port))
-            }
-        }
-        guard port > 0 else { throw XCTSkip("no free TCP port") }
-        return port
-    }
+    /// A TCP port nothing listens on now.
+    func freePort() throws -> Int { try freeTCPPort() }
 }
 
 private final class LineCounter: @unchecked Sendable {

@@ -61,4 +61,27 @@ final class ConsoleRecordTests: XCTestCase {
         XCTAssertEqual(ConsoleRecord.parse("keel:deadlock cycle=right,first,left"), .output("keel:deadlock cycle=right,first,left"))
         XCTAssertEqual(ConsoleRecord.parse("keel:deadlock"), .output("keel:deadlock"))
     }
+
+    /// The boot line's build ID, and the check every decoder makes with it.
+    func testBootLineNamesTheBuildAndAnotherBuildIsRefused() throws {
+        let identity = try XCTUnwrap(BuildIdentity(parsing: "0ff0a3ee24147e87"))
+        XCTAssertEqual(ConsoleRecord.parse("keel:boot id=0ff0a3ee24147e87"), .boot(identity))
+        XCTAssertEqual(ConsoleRecord.parse("keel:boot"), .boot(nil), "a kernel from before images carried an ID")
+        XCTAssertEqual(ConsoleRecord.parse("keel:boot id=0ff0"), .boot(nil), "not 16 hex digits")
+        XCTAssertEqual(BuildIdentity(bytes: [0x87, 0x7e, 0x14, 0x24, 0xee, 0xa3, 0xf0, 0x0f]), identity, "little-endian, low word first")
+        XCTAssertEqual(BuildIdentity(0x1f).description, "000000000000001f")
+        let elf = URL(fileURLWithPath: "/tmp/app.elf")
+        XCTAssertNoThrow(try BuildIdentity.check(booted: identity, image: identity, elf: elf))
+        XCTAssertNoThrow(try BuildIdentity.check(booted: nil, image: nil, elf: elf))
+        let other = BuildIdentity(0x9b26079d8e157e58)
+        XCTAssertThrowsError(try BuildIdentity.check(booted: identity, image: other, elf: elf)) { error in
+            XCTAssertEqual((error as? KeelError)?.exitCode, 2)
+            XCTAssertEqual("\(error)", "the console comes from build 0ff0a3ee24147e87, but /tmp/app.elf is build 9b26079d8e157e58: "
+                + "decode it with the ELF of the build that ran (was the application rebuilt since?)")
+        }
+        XCTAssertThrowsError(try BuildIdentity.check(booted: nil, image: other, elf: elf, source: "the target runs")) { error in
+            XCTAssertEqual("\(error)", "the target runs a build without an ID (an older keel), but /tmp/app.elf is build 9b26079d8e157e58: "
+                + "decode it with the ELF of the build that ran (was the application rebuilt since?)")
+        }
+    }
 }

@@ -124,13 +124,31 @@ final class ManifestTests: XCTestCase {
         XCTAssertTrue(try LayoutPlanner.plan(guarded, on: m33).switchRegions[0].regions.isEmpty)
     }
 
+    /// `"boards"`: the boards the application is made for; another board is refused by name.
+    func testBoardsNameWhereTheApplicationRuns() throws {
+        let tasks = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
+        let m0 = try BoardCatalog.board(named: "microbit")
+        XCTAssertNil(try parse(#"{"name": "x", \#(tasks)}"#).boards, "absent: every board")
+        XCTAssertEqual(try parse(#"{"name": "x", "boards": ["mps2-an385"], \#(tasks)}"#).boards, ["mps2-an385"])
+        XCTAssertEqual(problem(#"{"name": "x", "boards": ["mps2-an385", "mps2-an505"], \#(tasks)}"#, board: m0),
+                       "keel.json: 'x' is made for mps2-an385, mps2-an505 (its \"boards\"), not microbit")
+        XCTAssertEqual(problem(#"{"name": "x", "boards": ["stm32"], \#(tasks)}"#),
+                       "keel.json: 'boards' names an unknown board 'stm32' (known: mps2-an385, mps2-an505, microbit)")
+        for bad in ["[]", "\"mps2-an385\"", "[1]"] {
+            XCTAssertEqual(problem(#"{"name": "x", "boards": \#(bad), \#(tasks)}"#),
+                           "keel.json: 'boards' must be a non-empty array of board names (known: mps2-an385, mps2-an505, microbit)", bad)
+        }
+        XCTAssertEqual(problem(#"{"name": "x", "boards": ["microbit", "microbit"], \#(tasks)}"#, board: m0),
+                       "keel.json: 'boards' names a board twice")
+    }
+
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
-                       "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
+                       "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 1000.5}]}"#),
                        "keel.json: task 'a': 'stack' must be a whole number of bytes, \"auto\", or {\"segmented\": {\"initial\": N, \"max\": M}}")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 100}]}"#),
@@ -143,7 +161,11 @@ final class ManifestTests: XCTestCase {
                        "keel.json: task 'a': 'red_zone' must be a multiple of 16 bytes (checked four words at a time)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}, {\#(task)}]}"#), "keel.json: two tasks are called 'a'")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": true}]}"#),
-                       "keel.json: task 'a': 'priority' must be a whole number from 0 to 254")
+                       "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")
+        // Idle's level: a task there would share its turns (Kernel.start makes equal priorities peers).
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 0}]}"#),
+                       "keel.json: task 'a': 'priority' 0 is the idle task's level: a task there would share turns with idle and not "
+                       + "preempt it when woken; use 1 to 254 (1 is the least urgent)")
     }
 
     func testFaultPoliciesAndGuards() throws {

@@ -20,7 +20,8 @@
 // `"stack_check": "warn"`: every scenario task overflows on purpose (endless recursion, a
 // frame larger than its stack and guard, an interrupt handler that recurses), so `keel check`
 // fails here by design; the build prints the findings and goes on. T3 needs an MPU: the
-// example builds for the two MPS2 boards only.
+// example is made for the two MPS2 boards ("boards"); `keel faults` runs its own variant of
+// it on the micro:bit, every stack shrunk to fit 16 KiB (FaultMatrix.variant).
 
 import Keel
 

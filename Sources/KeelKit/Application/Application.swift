@@ -46,7 +46,7 @@ public struct TaskSpec: Sendable, Equatable {
     public var name: String
     /// The Swift function (no arguments, no result) the task starts in.
     public var entry: String
-    /// Larger is more urgent; 0...254 (255 and below-0 are reserved for the kernel's idle task).
+    /// Larger is more urgent; 1...254 (0 is the kernel's idle task's, `Manifest.idlePriority`).
     public var priority: Int
     /// Stack bytes, including the red zone when there is one.
     public var stackBytes: Int
@@ -214,6 +214,8 @@ public struct Application: Sendable {
     public var stackCheck: StackCheckMode = .error
     /// A fault of the handler stack (the kernel, an interrupt handler) the application causes on purpose.
     public var expectedHandlerFault: ExpectedFault? = nil
+    /// The boards the manifest names (`"boards"`); nil: made for every board.
+    public var boards: [String]? = nil
     /// The queues, semaphores and mutexes the manifest declares.
     public var objects = KernelObjects()
     /// Where its builds go: the application's own `.build/keel` unless a tool says otherwise

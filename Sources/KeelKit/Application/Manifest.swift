@@ -27,12 +27,15 @@
 // all), or the name of a type in the application conforming to Keel's `SegmentAllocator`.
 // "segment_guard" (true by default) keeps an MPU region on the bottom of each segmented
 // task's segment in use on the M3; false drops it (it costs a few instructions per split).
+// "boards" (every board when absent) names the boards the application is made for: one that
+// needs an MPU, or was sized and checked on some boards only, says so, and building,
+// running or checking it for another board is refused here, before anything is built.
 
 import Foundation
 
 public enum Manifest {
     public static let fileName = "keel.json"
-    static let applicationKeys: Set<String> = ["name", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
+    static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect",
                                               "queues", "semaphores", "mutexes"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
@@ -53,7 +56,25 @@ public enum Manifest {
     public static let tickHertzRange = 10...20_000
 
     /// Reads `directory/keel.json` and the Swift sources beside it, for `board`.
-    public static func load(directory: URL, board: Board) throws(KeelError) -> Application {
+    /// `ignoringBoards`: only for a harness that rewrites the application for the board itself
+    /// (the fault matrix shrinks every stack of `mpu-overflow` for the micro:bit); what runs
+    /// then is that variant, not the application as its manifest describes it.
+    public static func load(directory: URL, board: Board, ignoringBoards: Bool = false) throws(KeelError) -> Application {
+        let (object, file) = try read(directory: directory)
+        var application = try parse(object, path: file.path, directory: directory, board: board, ignoringBoards: ignoringBoards)
+        application.sources = try sources(in: directory, manifestPath: file.path)
+        return application
+    }
+
+    /// The boards the manifest in `directory` is made for: its `"boards"`, or every board.
+    public static func boards(directory: URL) throws(KeelError) -> [String] {
+        let (object, file) = try read(directory: directory)
+        let root = object as? [String: Any] ?? [:]
+        return try parseBoards(root["boards"]) { .manifestInvalid(path: file.path, problem: $0) } ?? BoardCatalog.names
+    }
+
+    /// The decoded JSON of `directory/keel.json`, and that file.
+    static func read(directory: URL) throws(KeelError) -> (object: Any, file: URL) {
         try FileKind.requireDirectoryIfPresent(directory.path, purpose: "an application is a folder with a \(fileName)")
         let file = directory.appendingPathComponent(fileName)
         guard FileManager.default.fileExists(atPath: file.path) else {
@@ -63,9 +84,7 @@ public enum Manifest {
         try FileKind.requireReadable(file.path, limit: maximumManifestBytes, what: "a manifest")
         let data: Data
         do { data = try Data(contentsOf: file) } catch { throw .manifestUnreadable(path: file.path, reason: Self.describe(error)) }
-        var application = try parse(try decode(data, path: file.path), path: file.path, directory: directory, board: board)
-        application.sources = try sources(in: directory, manifestPath: file.path)
-        return application
+        return (try decode(data, path: file.path), file)
     }
 
     /// The manifest's bytes as JSON values (what `parse` checks).
@@ -76,7 +95,7 @@ public enum Manifest {
     }
 
     /// Checks a decoded manifest against the schema and the board.
-    public static func parse(_ object: Any, path: String, directory: URL, board: Board) throws(KeelError) -> Application {
+    public static func parse(_ object: Any, path: String, directory: URL, board: Board, ignoringBoards: Bool = false) throws(KeelError) -> Application {
         func invalid(_ problem: String) -> KeelError { .manifestInvalid(path: path, problem: problem) }
         guard let root = object as? [String: Any] else { throw invalid("the top level must be an object") }
         if let unknown = root.keys.filter({ !applicationKeys.contains($0) }).sorted().first {
@@ -85,6 +104,10 @@ public enum Manifest {
         guard let name = root["name"] as? String, name.utf8.count <= maximumApplicationNameLength,
               isIdentifier(name, allowDash: true) else {
             throw invalid("'name' must be 1-\(maximumApplicationNameLength) letters, digits, '-' or '_'")
+        }
+        let boards = try parseBoards(root["boards"], invalid)
+        if let boards, !boards.contains(board.name), !ignoringBoards {
+            throw invalid("'\(name)' is made for \(boards.joined(separator: ", ")) (its \"boards\"), not \(board.name)")
         }
         var tickHertz = 1000
         if let raw = root["tick_hz"] {
@@ -112,6 +135,7 @@ public enum Manifest {
         var application = Application(name: name, directory: directory, sources: [], tickHertz: tickHertz,
                                       handlerStackBytes: handlerStack, tasks: tasks)
         application.handlerGuardBytes = handlerGuard
+        application.boards = boards
         if let mode = root["stack_check"] {
             guard let text = mode as? String, let parsed = StackCheckMode(rawValue: text) else {
                 throw invalid("'stack_check' must be one of \(StackCheckMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
@@ -194,7 +218,16 @@ public enum Manifest {
             throw problem("'entry' is missing or not a Swift function name of at most \(maximumEntryLength) characters")
         }
         guard task["priority"] != nil else { throw problem("'priority' is missing") }
-        let priority = try integer(task, "priority", default: 0, in: 0...254, problem)
+        // 0 is the idle task's level, below every task's. Refused rather than shifted under
+        // the hood: the kernel makes equal priorities peers, so a task at 0 would take turns
+        // with idle (half the CPU while it spins) and, being no more urgent than idle, a wake
+        // would not preempt idle until the next tick (never with "tick_hz": 0). Keeping the
+        // manifest's number as the kernel's (no +1) keeps `keel top` and records in its terms.
+        if let number = task["priority"] as? NSNumber, exactInteger(number) == Self.idlePriority {
+            throw problem("'priority' 0 is the idle task's level: a task there would share turns with idle and not "
+                + "preempt it when woken; use 1 to 254 (1 is the least urgent)")
+        }
+        let priority = try integer(task, "priority", default: 1, in: 1...254, problem)
         guard task["stack"] != nil else { throw problem("'stack' is missing (bytes, e.g. 1024)") }
         let (segmented, automaticInitial) = try parseSegmented(task["stack"], board: board, problem) ?? (nil, false)
         // "auto" (the stack, or a segmented stack's first segment): sized by the stack
@@ -374,6 +407,23 @@ public enum Manifest {
         }
         return protections
     }
+
+    /// `"boards"`: a non-empty array of known board names, each once; nil when absent (every board).
+    static func parseBoards(_ raw: Any?, _ invalid: (String) -> KeelError) throws(KeelError) -> [String]? {
+        guard let raw else { return nil }
+        let known = BoardCatalog.names
+        guard let names = raw as? [String], !names.isEmpty else {
+            throw invalid("'boards' must be a non-empty array of board names (known: \(known.joined(separator: ", ")))")
+        }
+        if let unknown = names.first(where: { !known.contains($0) }) {
+            throw invalid("'boards' names an unknown board '\(KeelError.excerpt(unknown))' (known: \(known.joined(separator: ", ")))")
+        }
+        guard Set(names).count == names.count else { throw invalid("'boards' names a board twice") }
+        return names
+    }
+
+    /// The idle task's priority, below every task's (TaskTableGenerator gives it to idle).
+    public static let idlePriority = 0
 
     static func integer(_ object: [String: Any], _ key: String, default value: Int, in range: ClosedRange<Int>,
                         _ invalid: (String) -> KeelError) throws(KeelError) -> Int {

@@ -107,6 +107,10 @@ public struct FirmwareBuilder: Sendable {
         let elf = output ?? directory.appendingPathComponent("\(application.name).elf")
         try createDirectory(directory)
         try createDirectory(elf.deletingLastPathComponent())
+        // From the stamp check to the last write, this build owns the folder: another keel
+        // process building the same application waits, then finds this image up to date.
+        let folderLock = try FolderLock(directory)
+        defer { folderLock.unlock() }
 
         let generated = TaskTableGenerator.source(for: application, layout: layout, board: board, splitStack: route.isSplit)
         let linkerScript = LinkerScriptGenerator.script(for: board, layout: layout)
@@ -129,6 +133,8 @@ public struct FirmwareBuilder: Sendable {
         fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
         fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path); fingerprint.add("nosplit \(nosplit)")
         for file in kernelSources + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
+        // The image's build ID is this fingerprint: the same inputs, the same ID.
+        let buildIdentity = fingerprint.value
         let stamp = elf.appendingPathExtension("inputs")
         if FileManager.default.fileExists(atPath: elf.path),
            (try? String(contentsOf: stamp, encoding: .utf8)) == fingerprint.hex {
@@ -145,7 +151,7 @@ public struct FirmwareBuilder: Sendable {
         let scriptFile = directory.appendingPathComponent("link.ld")
         try write(generated, to: generatedFile)
         try write(entries, to: entriesFile)
-        try write(linkerScript, to: scriptFile)
+        try write(LinkerScriptGenerator.script(for: board, layout: layout, buildIdentity: buildIdentity), to: scriptFile)
         let applicationIR = directory.appendingPathComponent("application.swift.ll")
         let portObject = directory.appendingPathComponent("port.o")
 
@@ -283,11 +289,16 @@ public struct FirmwareBuilder: Sendable {
         let thumb1 = link.route.isThumb1(on: link.board), thumb2Split = link.route.isThumb2Split(on: link.board)
         for (name, source) in [("kernel", link.kernelIR), ("application", link.applicationIR)] {
             let isKernel = name == "kernel", isApplication = !isKernel
-            let object = (isKernel ? link.kernel : link.directory).appendingPathComponent("\(name).o")
-            if isKernel && FileManager.default.fileExists(atPath: object.path) {
-                objects.append(object.path)  // compiled for an earlier build of the same kernel
+            let installed = (isKernel ? link.kernel : link.directory).appendingPathComponent("\(name).o")
+            if isKernel && FileManager.default.fileExists(atPath: installed.path) {
+                objects.append(installed.path)  // compiled for an earlier build of the same kernel
                 continue
             }
+            // The kernel's folder is shared by every build of that kernel, in every keel
+            // process: its object is made under a name of this build's own and renamed into
+            // place whole (rename(2) is atomic), so no build ever links a half-written one.
+            let object = isKernel ? link.kernel.appendingPathComponent("kernel.o.\(UUID().uuidString).partial") : installed
+            defer { if isKernel { _ = try? FileManager.default.removeItem(at: object) } }
             var ir = source
             if thumb1 || (thumb2Split && isApplication) {
                 ir = link.directory.appendingPathComponent("\(name).ll")
@@ -326,7 +337,13 @@ public struct FirmwareBuilder: Sendable {
                 try Subprocess.step("llvm-objcopy (drop split-stack notes)", objcopy,
                     ["--remove-section=.note.GNU-split-stack", "--remove-section=.note.GNU-no-split-stack", object.path])
             }
-            objects.append(object.path)
+            if isKernel {
+                // An identical object another build renamed there first is simply replaced.
+                guard rename(object.path, installed.path) == 0 else {
+                    throw .buildFailed(step: "install \(installed.path)", output: String(cString: strerror(errno)))
+                }
+            }
+            objects.append(installed.path)
         }
         try Subprocess.step("ld.lld", toolchain.linker,
             ["-T", link.script.path, "--gc-sections"] + objects + link.assembly + [link.libgcc.path, "-o", link.output.path])
@@ -490,4 +507,5 @@ struct Fingerprint {
     }
 
     var hex: String { String(state, radix: 16) }
+    var value: UInt64 { state }
 }

@@ -104,7 +104,8 @@ public struct DeadlockRecord: Sendable, Equatable, Codable {
 
 public enum ConsoleRecord: Sendable, Equatable {
     case output(String)
-    case boot
+    /// A boot, with the build ID it printed (nil: a kernel from before images carried one).
+    case boot(BuildIdentity?)
     case fault(FaultRecord)
     /// The fault that made the kernel reset, reported by the boot after it.
     case previousBoot(FaultRecord)
@@ -129,7 +130,7 @@ public enum ConsoleRecord: Sendable, Equatable {
         }
         switch recordKind {
         case "boot":
-            return .boot
+            return .boot(fields["id"].flatMap(BuildIdentity.init(parsing:)))
         case "fault", "previous-boot":
             guard let task = fields["task"], let kind = fields["kind"], let technique = fields["technique"],
                   let pc = number("pc"), let sp = number("sp"), let limit = number("limit") else { return .output(line) }

@@ -4,7 +4,7 @@
 // nanosecond and skips idle time, so a run (interleaving, tick arrival, instruction counts)
 // repeats exactly. Console and exit code come through semihosting; the console is bound
 // to a stdio chardev (without it QEMU 7.2 writes semihosting output to stderr). `Log` records
-// are decoded against the image here (LogDecoder), so every reader of a run sees their text.
+// are decoded against the image here (ConsoleDecoder), so every reader of a run sees their text.
 //
 // A firmware that never ends is stopped by the timeout; before it is, its task table is read
 // through QEMU's gdb stub (TaskTable), so the run still says where every task was and how much
@@ -48,11 +48,17 @@ public struct RunResult: Sendable {
     /// Why the task table could not be read at the timeout (nil when it was, or was not tried).
     public var tasksAtTimeoutProblem: String? = nil
 
+    public init(records: [ConsoleRecord], exitCode: Int32?, qemuErrors: String = "") {
+        self.records = records
+        self.exitCode = exitCode
+        self.qemuErrors = qemuErrors
+    }
+
     public var faults: [FaultRecord] { records.compactMap { if case .fault(let f) = $0 { f } else { nil } } }
     /// Faults reported by a boot as the reason for the reset before it.
     public var previousBoots: [FaultRecord] { records.compactMap { if case .previousBoot(let f) = $0 { f } else { nil } } }
     /// How many times the firmware booted in this run (resets included).
-    public var boots: Int { records.filter { $0 == .boot }.count }
+    public var boots: Int { records.filter { if case .boot = $0 { true } else { false } }.count }
     /// The tasks' stack rows (the handler stack's is `handlerStack`).
     public var stacks: [StackRecord] { records.compactMap { if case .stack(let s) = $0, s.task != "handler" { s } else { nil } } }
     /// The handler stack's row: what the kernel and every interrupt handler used at most.
@@ -156,41 +162,33 @@ public struct QEMURunner: Sendable {
 
         var records: [ConsoleRecord] = []
         var pending = Data()
-        var logDecoder: LogDecoder? = nil  // read from the image at the first record
-        func emit(_ lineData: Data) {
-            var line = String(decoding: lineData, as: UTF8.self)
-            if line.hasSuffix("\r") { line.removeLast() }
-            if LogDecoder.isRecord(line) {
-                if logDecoder == nil { logDecoder = LogDecoder(imageAt: image.elf) }
-                guard let text = logDecoder!.decode(line) else { return }  // continues on a later line
-                line = text
-            }
-            var record = ConsoleRecord.parse(line)
-            if case .fault(var fault) = record, let symbolizer {
-                fault.function = symbolizer.name(of: fault.pc)
-                record = .fault(fault)
-            }
-            if case .previousBoot(var fault) = record, let symbolizer {
-                fault.function = symbolizer.name(of: fault.pc)
-                record = .previousBoot(fault)
-            }
+        var decoder = ConsoleDecoder(elf: image.elf, symbolizer: symbolizer)
+        func emit(_ lineData: Data) throws(KeelError) {
+            guard let record = try decoder.decode(String(decoding: lineData, as: UTF8.self)) else { return }
             records.append(record)
             onRecord(record)
         }
         let reader = output.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                emit(pending[pending.startIndex..<newline])
-                pending = Data(pending[pending.index(after: newline)...])
+        do throws(KeelError) {
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                    try emit(pending[pending.startIndex..<newline])
+                    pending = Data(pending[pending.index(after: newline)...])
+                }
             }
+            if !pending.isEmpty { try emit(pending) }
+        } catch {
+            // Another build booted than the image named (it was rebuilt under the run).
+            process.terminate()
+            process.waitUntilExit()
+            throw error
         }
-        if !pending.isEmpty { emit(pending) }
-        for line in logDecoder?.finish() ?? [] {
-            records.append(.output(line))
-            onRecord(.output(line))
+        for record in decoder.finish() {
+            records.append(record)
+            onRecord(record)
         }
         process.waitUntilExit()
         errorCollector.wait()

@@ -237,7 +237,7 @@ public enum RunReport {
         let object: [String: Any]
         switch record {
         case .output(let line): object = ["event": "output", "text": line]
-        case .boot: object = ["event": "boot"]
+        case .boot(let identity): object = identity.map { ["event": "boot", "id": $0.description] } ?? ["event": "boot"]
         case .end(let code): object = ["event": "end", "code": code]
         case .fault(let f), .previousBoot(let f):
             var isPrevious = false

@@ -83,12 +83,18 @@ public struct TaskTableImage: Sendable {
     public var tickCounter: UInt32?
     /// The image's read-only loaded bytes by address (names and the debug table are there).
     var constants: [(address: UInt32, bytes: [UInt8])]
+    /// The image's build ID and where it lies; the target must hold the same there (nil: an
+    /// image without one, read unchecked).
+    public var identity: (address: UInt32, value: BuildIdentity)? = nil
+    /// The ELF's path, for the message that refuses a target running another build.
+    public var path = "the ELF"
 
     /// `objects`: the manifest's kernel objects, to name the mutexes and semaphores a task waits on.
     public init(contentsOf url: URL, taskCount: Int? = nil, objects: KernelObjects? = nil) throws(KeelError) {
         let elf: ELFFile
         do { elf = try ELFFile(contentsOf: url) } catch { throw .elf(error.description) }
         try self.init(elf: elf, taskCount: taskCount, objects: objects)
+        path = url.path
     }
 
     public init(elf: ELFFile, taskCount: Int? = nil, objects: KernelObjects? = nil) throws(KeelError) {
@@ -120,6 +126,9 @@ public struct TaskTableImage: Sendable {
                   taskCount: taskCount, constants: constants)
         waitObjects = WaitObjects.map(elf, objects: objects)
         tickCounter = elf.address(ofSymbol: WaitObjects.tickSymbol)
+        if let address = elf.address(ofSymbol: BuildIdentity.symbol), let value = BuildIdentity(elf: elf) {
+            identity = (address, value)
+        }
     }
 
     /// An image described directly (tests).
@@ -245,6 +254,11 @@ public struct TaskTable: Sendable, Equatable, Codable {
     /// stack's, and the task's saved SP is used instead).
     public static func read(_ image: TaskTableImage, from memory: inout some TargetMemory,
                             stackPointer: UInt32? = nil) throws(KeelError) -> TaskTable {
+        // Offsets and names come from the image: read with another build's, the table is garbage.
+        if let identity = image.identity {
+            let running = BuildIdentity(bytes: try memory.read(identity.address, count: BuildIdentity.byteCount))
+            try BuildIdentity.check(booted: running, image: identity.value, elf: URL(fileURLWithPath: image.path), source: "the target runs")
+        }
         let layout = image.layout
         let stride = Int(layout.taskStride)
         let scheduler = try memory.read(image.scheduler, count: 8)
