@@ -69,7 +69,8 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     public var unboundedPoints: [UnboundedPoint]
     public var declaredBytes: Int?
     /// Call chains from an interrupt's vector to the kernel's wait (`keel_wait`): a call that
-    /// can block, made in a handler. Each is a finding; at run time it would reset the system.
+    /// can block, made in a handler, one per place the application calls blocking kernel code
+    /// (BlockingCalls.swift). Each is a finding; at run time it would reset the system.
     public var blockingCalls: [[String]] = []
 }
 
@@ -292,18 +293,17 @@ public enum StackAnalysis {
             path = withAnyTimeOnTop(steps)
         }
         // SysTick, PendSV and the device interrupts run on the handler stack with no task to park.
-        let blocking = graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.compactMap { _, vector in
-            analysis.route(from: vector, toFunctionWhere: { index in
-                // The compiler may call a specialised copy ("specialized keel_wait").
-                Self.waitSymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
-            })?.map { names[$0] }
+        let blocking = BlockingCalls.chains(graph: graph, analysis: analysis, names: names,
+                                            vectors: graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.map(\.value)) { index in
+            // The compiler may call a specialised copy ("specialized keel_wait").
+            Self.waitSymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
         }
         return HandlerStackResult(
             worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime,
             faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, segmentSlowPathBytes: slowPathBytes, interruptHandlers: handlerNames, path: path,
             unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
-            blockingCalls: Array(Set(blocking)).sorted { $0.joined() < $1.joined() })
+            blockingCalls: blocking.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") })
     }
 
     // MARK: Built-in resolution
