@@ -1,12 +1,18 @@
-// Mistakes the build can name before anything runs: every blocking call reachable from an
-// interrupt handler at once, and a call through a stored closure reported as the call it is.
+// Mistakes the build can name before anything runs, and reports that count only what is
+// there: every blocking call reachable from an interrupt handler at once, a call through a
+// stored closure reported as the call it is, only the application's handlers counted as
+// interrupt levels.
 
 import KeelKit
 import XCTest
 
 final class BuildTimeCheckTests: XCTestCase {
     static var firmware: [TestFirmware.Request] {
-        ["mps2-an385", "microbit"].map { .init(app: "handler-waits", board: $0, running: false) }
+        ["mps2-an385", "microbit"].flatMap { board -> [TestFirmware.Request] in
+            [.init(app: "handler-waits", board: board, running: false),
+             .init(app: "stored-closures", board: board),
+             .init(app: "stored-closures", board: board, variant: "no-hint", running: false, change: withoutHints)]
+        }
     }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
@@ -24,6 +30,43 @@ final class BuildTimeCheckTests: XCTestCase {
             XCTAssertTrue(chains.contains { $0.last?.hasSuffix("keel_sleep") == true }, "\(board): \(chains)")
             let findings = StackCheck.findings(report).filter { $0.kind == .blockingInHandler }
             XCTAssertEqual(findings.count, 4, "\(board): \(findings)")
+        }
+    }
+
+    /// The stored-closures example without its "indirect_calls".
+    static func withoutHints(_ application: inout Application) { application.analysisHints = AnalysisHints() }
+
+    /// A handler running the closures stored in an array: without the manifest's targets, an
+    /// unresolved call that may reach the handler itself (never "recursion"), with the fix that
+    /// names its targets; with them, bounded, and the run shows the closures ran.
+    func testCallThroughAStoredClosureIsACallNotARecursion() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let open = try TestFirmware.shared.stackReport("stored-closures", board: board, variant: "no-hint")
+            let points = open.handlers.unboundedPoints
+            XCTAssertFalse(points.isEmpty, "\(board): \(open.handlers)")
+            XCTAssertFalse(points.contains { $0.reason.hasPrefix("recursion") }, "\(board): \(points)")
+            let point = try XCTUnwrap(points.first { $0.reason.contains("call through a register") }, "\(board): \(points)")
+            XCTAssertTrue(point.reason.contains("@objc closure #3 in mainTask()"), point.reason)
+            XCTAssertTrue(point.fix.hasPrefix("\"analysis\": {\"indirect_calls\": {\"@objc closure #3 in mainTask()\""), point.fix)
+            XCTAssertEqual(point.path.first, "keel_interrupt_dispatch", "\(point.path)")
+
+            let bounded = try TestFirmware.shared.stackReport("stored-closures", board: board)
+            XCTAssertNotNil(bounded.handlers.worstBytes, "\(board): \(bounded.handlers.unbounded)")
+            XCTAssertEqual(StackCheck.findings(bounded), [], board)
+            let result = try TestFirmware.shared.run("stored-closures", board: board)
+            XCTAssertTrue(result.output.contains("stored-closures: total 6"), "\(board):\n\(transcript(result))")
+        }
+    }
+
+    /// The kernel's own closure that the fault path runs on a fresh stack has its address taken,
+    /// but it is no interrupt handler (on the micro:bit it was counted as a second level). The
+    /// application's three @convention(c) closures may each be attached, as far as the image
+    /// shows: three handlers, three levels, no kernel function among them.
+    func testOnlyTheApplicationsHandlersAreInterruptLevels() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let handlers = try TestFirmware.shared.stackReport("stored-closures", board: board).handlers
+            XCTAssertEqual(handlers.interruptHandlers, (1...3).map { "@objc closure #\($0) in mainTask()" }, board)
+            XCTAssertEqual(handlers.interruptLevels, 3, board)
         }
     }
 }

@@ -41,8 +41,8 @@ public enum BlockingCalls {
                 next += 1
                 // Each direct call of blocking kernel code, by its site: two inlined waits in one
                 // function are two calls, told apart by where they are.
-                let calls = graph.functions[node].calls.filter { blocks[$0.callee] && isKernel(graph.functions[$0.callee].name) }
-                if !isKernel(graph.functions[node].name) {
+                let calls = graph.functions[node].calls.filter { blocks[$0.callee] && KernelCode.contains(symbol: graph.functions[$0.callee].name) }
+                if !KernelCode.contains(symbol: graph.functions[node].name) {
                     for call in calls {
                         found = true
                         guard let tail = analysis.route(from: call.callee, toFunctionWhere: isWait),
@@ -65,18 +65,5 @@ public enum BlockingCalls {
             }
         }
         return chains
-    }
-
-    /// The kernel's code: the `Keel` module's Swift symbols (specialisations of its generics
-    /// are mangled in its context too), its C names, and the compiler's specialised copies of
-    /// those (`$e9keel_waitTf4nnnnd_n`: the C name is the first word of the mangling).
-    static func isKernel(_ symbol: String) -> Bool {
-        if symbol.hasPrefix("keel_") { return true }
-        guard symbol.hasPrefix("$e") || symbol.hasPrefix("$s") else { return false }
-        let mangled = symbol.dropFirst(2)
-        let digits = mangled.prefix { $0.isASCII && $0.isNumber }
-        guard let length = Int(digits), length > 0 else { return false }
-        let word = mangled.dropFirst(digits.count).prefix(length)
-        return word == "Keel" || word.hasPrefix("keel_")
     }
 }

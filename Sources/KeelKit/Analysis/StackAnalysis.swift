@@ -100,6 +100,9 @@ public struct UnboundedPoint: Sendable, Codable, Equatable {
             // Any function of the cycle bounds it; the one the path meets is the one shown.
             let key = Self.quoted(path?.last ?? cycle[0])
             fix = "\"analysis\": {\"recursion_depth\": {\(key): N}}, N being the most times the recursion nests"
+        case .callThroughRegisterMayReachItself(let function, _, _):
+            fix = "\"analysis\": {\"indirect_calls\": {\(Self.quoted(function)): [...]}} naming every function that call "
+                + "can reach (the closures it runs; `keel stack` prints the image's names)"
         case .dynamicFrame(let function, _), .unknownTarget(let function, _, _):
             fix = "\"analysis\": {\"bounds\": {\(Self.quoted(function)): BYTES}}, BYTES being the most its whole call tree uses"
         case .unknownHintTarget(let function, let target):
@@ -310,6 +313,9 @@ public enum StackAnalysis {
 
     /// The kernel's own jumps through a register that the image itself can resolve:
     /// the device-interrupt dispatcher calls an attached handler, which is
+    /// - a function of the application (KernelCode.swift): only the application attaches
+    ///   handlers, so a kernel closure whose address is taken (the one the fault path runs on a
+    ///   fresh stack, say) is no interrupt level;
     /// - a `@convention(c)` function (a C name or a Swift `To` thunk) that Swift compiled
     ///   (it has a `.stack_sizes` entry: no assembly label such as `keel_morestack_end`,
     ///   no libgcc routine, no unnamed LLVM code), not a task entry and not a vector;
@@ -324,7 +330,7 @@ public enum StackAnalysis {
         let excluded = Set(graph.vectors.values)
         let handlers = graph.addressTakenOutsideClassMetadata.filter { index in
             let function = graph.functions[index], name = function.name
-            guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned",
+            guard !excluded.contains(index), !KernelCode.contains(symbol: name),
                   case .compiler = function.frame, !name.hasPrefix("code@") else { return false }
             return !name.hasPrefix("$") || name.hasSuffix("To")
         }
