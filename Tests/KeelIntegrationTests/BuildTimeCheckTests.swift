@@ -1,5 +1,5 @@
 // Mistakes the build can name before anything runs, and reports that count only what is
-// there: every blocking call reachable from an interrupt handler at once, a call through a
+// there: a queue slot smaller than its element, every blocking call reachable from an interrupt handler at once, a call through a
 // stored closure reported as the call it is, only the application's handlers counted as
 // interrupt levels.
 
@@ -11,7 +11,8 @@ final class BuildTimeCheckTests: XCTestCase {
         ["mps2-an385", "microbit"].flatMap { board -> [TestFirmware.Request] in
             [.init(app: "handler-waits", board: board, running: false),
              .init(app: "stored-closures", board: board),
-             .init(app: "stored-closures", board: board, variant: "no-hint", running: false, change: withoutHints)]
+             .init(app: "stored-closures", board: board, variant: "no-hint", running: false, change: withoutHints),
+             .init(app: "queues", board: board, variant: "short-slot", running: false, change: shortSlot)]
         }
     }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
@@ -67,6 +68,28 @@ final class BuildTimeCheckTests: XCTestCase {
             let handlers = try TestFirmware.shared.stackReport("stored-closures", board: board).handlers
             XCTAssertEqual(handlers.interruptHandlers, (1...3).map { "@objc closure #\($0) in mainTask()" }, board)
             XCTAssertEqual(handlers.interruptLevels, 3, board)
+        }
+    }
+
+    /// The queues example with "element_bytes": 4 for its 8-byte `Reading`.
+    static func shortSlot(_ application: inout Application) {
+        let index = application.objects.queues.firstIndex { $0.name == "cooked" }!
+        application.objects.queues[index].elementBytes = 4
+    }
+
+    /// A slot smaller than its element fails the build, naming the queue and the size to
+    /// declare (it used to boot-loop with 26 FAULT lines that never named the queue).
+    func testQueueSlotSmallerThanItsElementFailsTheBuild() throws {
+        for board in ["mps2-an385", "microbit"] {
+            XCTAssertThrowsError(try TestFirmware.shared.image("queues", board: board, variant: "short-slot", change: Self.shortSlot)) { error in
+                let error = error as? KeelError
+                XCTAssertEqual(error?.exitCode, 2, board)
+                XCTAssertTrue(error?.description.hasSuffix("keel.json: 'queues'.'cooked': an element of type Reading is 8 bytes "
+                    + "(its MemoryLayout<Reading>.stride), but \"element_bytes\" says 4; declare \"element_bytes\": 8") ?? false,
+                    "\(board): \(String(describing: error))")
+            }
+            // The example as written builds.
+            XCTAssertNoThrow(try TestFirmware.shared.image("queues", board: board), board)
         }
     }
 }

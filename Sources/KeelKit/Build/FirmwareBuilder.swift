@@ -188,6 +188,14 @@ public struct FirmwareBuilder: Sendable {
             swiftArguments + (route.isSplit ? ["-Xcc", "-fsplit-stack"] : [])
                 + ["-module-name", Self.applicationModule, "-I", modules.path]
                 + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
+        if !application.objects.queues.isEmpty {
+            let ir: String
+            do { ir = try String(contentsOf: applicationIR, encoding: .utf8) } catch {
+                throw .buildFailed(step: "read \(applicationIR.path)", output: error.localizedDescription)
+            }
+            try QueueElementCheck.check(application.objects, ir: ir,
+                                        manifestPath: application.directory.appendingPathComponent("keel.json").path)
+        }
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + defines.flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
