@@ -1,5 +1,6 @@
 // Mistakes the build can name before anything runs, and reports that count only what is
-// there: a queue slot smaller than its element, every blocking call reachable from an interrupt handler at once, a call through a
+// there: a queue slot smaller than its element, an interrupt line the board does not have
+// (computed at run time: the kernel names it), every blocking call reachable from an interrupt handler at once, a call through a
 // stored closure reported as the call it is, only the application's handlers counted as
 // interrupt levels.
 
@@ -12,7 +13,8 @@ final class BuildTimeCheckTests: XCTestCase {
             [.init(app: "handler-waits", board: board, running: false),
              .init(app: "stored-closures", board: board),
              .init(app: "stored-closures", board: board, variant: "no-hint", running: false, change: withoutHints),
-             .init(app: "queues", board: board, variant: "short-slot", running: false, change: shortSlot)]
+             .init(app: "queues", board: board, variant: "short-slot", running: false, change: shortSlot),
+             .init(app: "interrupt-line", board: board)]
         }
     }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
@@ -90,6 +92,22 @@ final class BuildTimeCheckTests: XCTestCase {
             }
             // The example as written builds.
             XCTAssertNoThrow(try TestFirmware.shared.image("queues", board: board), board)
+        }
+    }
+
+    /// A line computed at run time is the kernel's to refuse: one console line names it, the
+    /// task stops with a fault record, the other task runs on. (A constant line is refused by
+    /// the build: InterruptLineCheckTests.)
+    func testAnInterruptLineTheBoardDoesNotHaveIsNamedAtRunTime() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let result = try TestFirmware.shared.run("interrupt-line", board: board)
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 0, log)
+            XCTAssertTrue(result.output.contains { $0.hasPrefix("attachInterrupt(8): no such interrupt line; Keel has lines 0-7") }
+                || result.output.contains { $0.hasPrefix("attachInterrupt(9): no such interrupt line; Keel has lines 0-7") }, log)
+            XCTAssertEqual(result.faults.map(\.task), ["main"], log)
+            XCTAssertTrue(result.output.contains("after: still running"), log)
+            XCTAssertFalse(result.output.contains { $0.hasPrefix("not reached") }, log)
         }
     }
 }

@@ -136,6 +136,7 @@ public struct FirmwareBuilder: Sendable {
         // Before anything compiles (a cached image passed it already: its sources and manifest
         // are in the fingerprint): a misspelt entry is a manifest mistake, not a compile error.
         try EntryCheck.check(application)
+        try InterruptLineCheck.check(application)
 
         // Whatever this build produces replaces the last image: a failed build leaves none.
         removeImage(at: elf)
