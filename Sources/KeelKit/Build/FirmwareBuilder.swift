@@ -185,10 +185,14 @@ public struct FirmwareBuilder: Sendable {
             }
         }
         // The application imports it and sees its public API only.
-        try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
-            swiftArguments + (route.isSplit ? ["-Xcc", "-fsplit-stack"] : [])
-                + ["-module-name", Self.applicationModule, "-I", modules.path]
-                + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
+        do {
+            try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
+                swiftArguments + (route.isSplit ? ["-Xcc", "-fsplit-stack"] : [])
+                    + ["-module-name", Self.applicationModule, "-I", modules.path]
+                    + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
+        } catch {
+            throw OlderKeelHint.annotated(error, sources: application.sources)
+        }
         if !application.objects.queues.isEmpty {
             let ir: String
             do { ir = try String(contentsOf: applicationIR, encoding: .utf8) } catch {
