@@ -15,7 +15,7 @@ final class BuildTimeCheckTests: XCTestCase {
              .init(app: "stored-closures", board: board, variant: "no-hint", running: false, change: withoutHints),
              .init(app: "queues", board: board, variant: "short-slot", running: false, change: shortSlot),
              .init(app: "interrupt-line", board: board)]
-        }
+        } + [.init(app: "stored-closures", board: "microbit", variant: "eight-stacks", running: false, change: eightStacks)]
     }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
@@ -108,6 +108,33 @@ final class BuildTimeCheckTests: XCTestCase {
             XCTAssertEqual(result.faults.map(\.task), ["main"], log)
             XCTAssertTrue(result.output.contains("after: still running"), log)
             XCTAssertFalse(result.output.contains { $0.hasPrefix("not reached") }, log)
+        }
+    }
+
+    /// Eight tasks of 1408 bytes: the planner's stacks fit, the image's data does not.
+    static func eightStacks(_ application: inout Application) {
+        let task = application.tasks[0]
+        application.tasks = (0..<8).map { index in
+            var copy = task
+            copy.name = "t\(index)"
+            copy.stackBytes = 1408
+            return copy
+        }
+    }
+
+    /// A layout that leaves too little RAM for the image's data says so in the manifest's terms
+    /// (it used to end in ld.lld's "section '.bss' will not fit in region 'RAM'").
+    func testALayoutThatDoesNotFitSaysWhichStacksAndHowManyBytes() throws {
+        XCTAssertThrowsError(try TestFirmware.shared.image("stored-closures", board: "microbit", variant: "eight-stacks",
+                                                           change: Self.eightStacks)) { error in
+            let error = error as? KeelError
+            XCTAssertEqual(error?.exitCode, 2)
+            let text = error?.description ?? ""
+            XCTAssertTrue(text.hasPrefix("impossible layout: the image's data, bss and heap need "), text)
+            XCTAssertTrue(text.contains("the stacks take 13824 bytes (t0 1408, t1 1408, t2 1408, t3 1408, t4 1408, t5 1408, t6 1408, "
+                + "t7 1408, handler 2048, idle 512, with guards and padding)"), text)
+            XCTAssertTrue(text.contains("bytes smaller in all"), text)
+            XCTAssertFalse(text.contains("ld.lld"), text)
         }
     }
 }

@@ -213,7 +213,10 @@ public struct FirmwareBuilder: Sendable {
         let temporary = elf.appendingPathExtension("partial")
         let link = Link(directory: directory, kernel: kernel, kernelIR: kernelIR, applicationIR: applicationIR, route: route, board: board,
                         kernelCodeArguments: kernelCodeArguments, applicationCodeArguments: applicationCodeArguments, assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
-        let first = try compileAndLink(link, nosplit: [])
+        let first: SplitStackIR.Result?
+        do { first = try compileAndLink(link, nosplit: []) } catch {
+            throw RAMOverflow.explained(error, layout: layout, application: application, board: board)
+        }
         var nosplitFunctions: [String] = []
         if route.isSplit && nosplit, let split = first?.split {
             nosplitFunctions = try dropProvenChecks(link, application: application, split: split)
