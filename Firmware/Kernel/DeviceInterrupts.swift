@@ -30,7 +30,7 @@ enum NVIC {
 
 enum DeviceInterrupts {
     static func attach(_ irq: Int, priority: UInt8, _ handler: @escaping InterruptHandler) {
-        precondition(irq >= 0 && irq < NVIC.lines, "IRQ line out of range")
+        requireLine(irq, "attachInterrupt")
         let interrupts = Interrupts.mask()
         interruptHandlers[irq] = handler
         NVIC.setPriority(irq, priority)
@@ -39,9 +39,25 @@ enum DeviceInterrupts {
     }
 
     static func pend(_ irq: Int) {
+        requireLine(irq, "triggerInterrupt")
         NVIC.setPending.write(1 &<< UInt32(irq))
         dataSynchronizationBarrier(0xF)
         instructionSynchronizationBarrier(0xF)
+    }
+}
+
+extension DeviceInterrupts {
+    /// Stops the caller at a line the board does not have, after one console line that names
+    /// it (`keel build` refuses a constant one; this is a line computed at run time). The trap
+    /// then stops the task by its policy, so the fault record follows that line.
+    static func requireLine(_ irq: Int, _ call: StaticString) {
+        guard irq < 0 || irq >= NVIC.lines else { return }
+        Console.write(call)
+        Console.write("(")
+        if irq < 0 { Console.write("-") }
+        Console.write(decimal: UInt32(truncatingIfNeeded: irq < 0 ? 0 &- irq : irq))
+        Console.write("): no such interrupt line; Keel has lines 0-7 on every board\n")
+        fatalError()
     }
 }
 

@@ -15,6 +15,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     case manifestMissing(path: String)
     case manifestUnreadable(path: String, reason: String)
     case manifestInvalid(path: String, problem: String)
+    /// A mistake in the application's Swift that the build can name before compiling it.
+    case sourceInvalid(file: String, line: Int, problem: String)
     case layoutImpossible(String)
     case toolMissing(tool: String, hint: String)
     case buildFailed(step: String, output: String)
@@ -38,6 +40,8 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
             "\(path): cannot be read as JSON: \(Self.oneLine(reason))"
         case .manifestInvalid(let path, let problem):
             "\(path): \(Self.oneLine(problem))"
+        case .sourceInvalid(let file, let line, let problem):
+            "\(file):\(line): \(Self.oneLine(problem))"
         case .layoutImpossible(let problem):
             "impossible layout: \(problem)"
         case .toolMissing(let tool, let hint):
@@ -63,7 +67,7 @@ public enum KeelError: Error, CustomStringConvertible, Equatable {
     /// 2 for bad input, 1 for a failed tool or step.
     public var exitCode: Int32 {
         switch self {
-        case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .layoutImpossible, .elf, .badPath, .imageMismatch: 2
+        case .unknownBoard, .manifestMissing, .manifestUnreadable, .manifestInvalid, .sourceInvalid, .layoutImpossible, .elf, .badPath, .imageMismatch: 2
         case .toolMissing, .buildFailed, .runFailed, .stackCheckFailed, .debugTarget: 1
         }
     }

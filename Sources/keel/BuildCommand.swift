@@ -37,7 +37,7 @@ struct Build: ParsableCommand {
                 printLine("  stack check: every stack holds its worst case")
             } else {
                 printLine("  stack check: \(checked.findings.count) warning(s) (\"stack_check\": \"warn\"):")
-                for finding in checked.findings { printLine("    " + finding.description) }
+                for finding in checked.findings { finding.lines(indent: "    ").forEach(printLine) }
             }
         }
     }

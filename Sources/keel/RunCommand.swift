@@ -52,7 +52,9 @@ struct Run: ParsableCommand {
                     + (findings.isEmpty ? " (it would have passed)" : "; it finds \(findings.count) problem(s), `keel check` lists them") + "\n").utf8))
             } else if !checked.findings.isEmpty {
                 for finding in checked.findings {
-                    FileHandle.standardError.write(Data("keel: warning (\"stack_check\": \"warn\"): \(finding.description)\n".utf8))
+                    let lines = finding.lines(indent: "  ")
+                    FileHandle.standardError.write(Data(("keel: warning (\"stack_check\": \"warn\"): "
+                        + lines.joined(separator: "\n").dropFirst(2) + "\n").utf8))
                 }
             }
             let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true), json: json)

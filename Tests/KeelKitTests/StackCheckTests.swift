@@ -132,4 +132,36 @@ final class StackCheckTests: XCTestCase {
             XCTAssertTrue(fixed.hasPrefix("unbounded: keep a detector"), fixed)
         }
     }
+
+    /// A handler stack too small for a path of 40 functions: the finding says what runs on the
+    /// handler stack and why an older Keel's size may not do, and prints as lines of at most
+    /// 100 characters, each step of the path whole and in order.
+    func testHandlerStackTooSmallSaysWhyAndWrapsIntoReadableLines() {
+        var base = report([task(declared: 2048)])
+        base.handlers.declaredBytes = 1024
+        base.handlers.worstBytes = 2016
+        base.handlers.segmentSlowPathBytes = 444
+        base.handlers.path = (0..<40).map { PathStep(function: "specialized static Faults.step\($0)(_:action:)", bytes: 40, source: "compiler") }
+        let finding = StackCheck.findings(base).first { $0.kind == .handlerStackTooSmall }!
+        XCTAssertGreaterThan(finding.description.count, 1183)
+        XCTAssertTrue(finding.message.hasPrefix("handler_stack 1024 bytes < worst case 2016 bytes; it holds boot 200, "
+            + "interrupts 400 (1 level), the fault path 100, the segment slow path 444 bytes: the fault path reports on this stack"), finding.message)
+        XCTAssertTrue(finding.message.contains("a handler_stack that was enough for an older Keel can be too small now"), finding.message)
+        let lines = finding.lines(indent: "  ")
+        XCTAssertEqual(lines.first, "  handler: handler_stack 1024 bytes < worst case 2016 bytes")
+        XCTAssertEqual(lines.last, "    declare \"handler_stack\": 2272 (worst + margin)")
+        XCTAssertTrue(lines.allSatisfy { $0.count <= 100 }, lines.joined(separator: "\n"))
+        XCTAssertGreaterThan(lines.count, 10)
+        let rejoined = lines.joined(separator: " ").split(separator: " ").joined(separator: " ")
+        XCTAssertTrue(rejoined.contains((0..<40).map { "specialized static Faults.step\($0)(_:action:)" }.joined(separator: " -> ")))
+    }
+
+    /// A word longer than the width gets a line of its own; short text stays one line.
+    func testLineWrapKeepsWordsWhole() {
+        XCTAssertEqual(LineWrap.lines("a b c", width: 10), ["a b c"])
+        XCTAssertEqual(LineWrap.lines("aaaa bbbb cccc", width: 9, first: "", rest: "  "), ["aaaa bbbb", "  cccc"])
+        XCTAssertEqual(LineWrap.lines("x " + String(repeating: "y", count: 20) + " z", width: 10), ["x", "    " + String(repeating: "y", count: 20), "    z"])
+        XCTAssertEqual(LineWrap.lines("path: f() -> closure #1 in g() -> h()", width: 24),
+                       ["path: f() ->", "    closure #1 in g() ->", "    h()"])
+    }
 }

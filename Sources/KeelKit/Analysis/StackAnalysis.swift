@@ -69,7 +69,8 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     public var unboundedPoints: [UnboundedPoint]
     public var declaredBytes: Int?
     /// Call chains from an interrupt's vector to the kernel's wait (`keel_wait`): a call that
-    /// can block, made in a handler. Each is a finding; at run time it would reset the system.
+    /// can block, made in a handler, one per place the application calls blocking kernel code
+    /// (BlockingCalls.swift). Each is a finding; at run time it would reset the system.
     public var blockingCalls: [[String]] = []
 }
 
@@ -99,6 +100,9 @@ public struct UnboundedPoint: Sendable, Codable, Equatable {
             // Any function of the cycle bounds it; the one the path meets is the one shown.
             let key = Self.quoted(path?.last ?? cycle[0])
             fix = "\"analysis\": {\"recursion_depth\": {\(key): N}}, N being the most times the recursion nests"
+        case .callThroughRegisterMayReachItself(let function, _, _):
+            fix = "\"analysis\": {\"indirect_calls\": {\(Self.quoted(function)): [...]}} naming every function that call "
+                + "can reach (the closures it runs; `keel stack` prints the image's names)"
         case .dynamicFrame(let function, _), .unknownTarget(let function, _, _):
             fix = "\"analysis\": {\"bounds\": {\(Self.quoted(function)): BYTES}}, BYTES being the most its whole call tree uses"
         case .unknownHintTarget(let function, let target):
@@ -292,24 +296,26 @@ public enum StackAnalysis {
             path = withAnyTimeOnTop(steps)
         }
         // SysTick, PendSV and the device interrupts run on the handler stack with no task to park.
-        let blocking = graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.compactMap { _, vector in
-            analysis.route(from: vector, toFunctionWhere: { index in
-                // The compiler may call a specialised copy ("specialized keel_wait").
-                Self.waitSymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
-            })?.map { names[$0] }
+        let blocking = BlockingCalls.chains(graph: graph, analysis: analysis, names: names,
+                                            vectors: graph.vectors.filter { $0.key >= 14 }.sorted { $0.key < $1.key }.map(\.value)) { index in
+            // The compiler may call a specialised copy ("specialized keel_wait").
+            Self.waitSymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
         }
         return HandlerStackResult(
             worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime,
             faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, segmentSlowPathBytes: slowPathBytes, interruptHandlers: handlerNames, path: path,
             unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
-            blockingCalls: Array(Set(blocking)).sorted { $0.joined() < $1.joined() })
+            blockingCalls: blocking.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") })
     }
 
     // MARK: Built-in resolution
 
     /// The kernel's own jumps through a register that the image itself can resolve:
     /// the device-interrupt dispatcher calls an attached handler, which is
+    /// - a function of the application (KernelCode.swift): only the application attaches
+    ///   handlers, so a kernel closure whose address is taken (the one the fault path runs on a
+    ///   fresh stack, say) is no interrupt level;
     /// - a `@convention(c)` function (a C name or a Swift `To` thunk) that Swift compiled
     ///   (it has a `.stack_sizes` entry: no assembly label such as `keel_morestack_end`,
     ///   no libgcc routine, no unnamed LLVM code), not a task entry and not a vector;
@@ -324,7 +330,7 @@ public enum StackAnalysis {
         let excluded = Set(graph.vectors.values)
         let handlers = graph.addressTakenOutsideClassMetadata.filter { index in
             let function = graph.functions[index], name = function.name
-            guard !excluded.contains(index), !name.hasPrefix(TaskTableGenerator.entryPrefix), name != "keel_task_returned",
+            guard !excluded.contains(index), !KernelCode.contains(symbol: name),
                   case .compiler = function.frame, !name.hasPrefix("code@") else { return false }
             return !name.hasPrefix("$") || name.hasSuffix("To")
         }

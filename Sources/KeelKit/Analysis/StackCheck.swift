@@ -32,6 +32,16 @@ public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
     public var message: String
 
     public var description: String { "\(task): \(message)" }
+
+    /// The finding as a reader sees it: its clauses (what, the path, what to declare) each
+    /// on a line of its own, every line wrapped to `LineWrap.width` after `indent`.
+    public func lines(indent: String = "") -> [String] {
+        let clauses = message.components(separatedBy: "; ")
+        return clauses.enumerated().flatMap { index, clause in
+            LineWrap.lines(index == 0 ? "\(task): \(clause)" : clause, width: LineWrap.width,
+                           first: indent + (index == 0 ? "" : "  "), rest: indent + "      ")
+        }
+    }
 }
 
 public enum StackCheck {
@@ -126,7 +136,8 @@ public enum StackCheck {
         let handler = report.handlers
         if let worst = handler.worstBytes, let declared = handler.declaredBytes, declared < Int(worst) {
             findings.append(StackFinding(kind: .handlerStackTooSmall, task: "handler",
-                message: "handler_stack \(declared) bytes < worst case \(worst) bytes; path: " + handler.path.map(\.function).joined(separator: " -> ")
+                message: "handler_stack \(declared) bytes < worst case \(worst) bytes; " + handlerStackLives(handler)
+                    + "; path: " + handler.path.map(\.function).joined(separator: " -> ")
                     + "; declare \"handler_stack\": \(automaticBytes(worst: worst)) (worst + margin)"))
         }
         for chain in handler.blockingCalls {
@@ -165,6 +176,18 @@ public enum StackCheck {
         let withRedZone = automaticBytes(worst: worst + task.redZoneBytes)
         return "declare \"stack\": \(withRedZone) (worst + red zone + margin)"
             + (automatic >= neededBytes(task)! ? " or \"stack\": \"auto\" (\(automatic) bytes)" : "")
+    }
+
+    /// What runs on the handler stack, with each part's bytes: the reason a handler_stack that
+    /// was enough for an older Keel can be too small now (the fault path reports there, and
+    /// the segment slow path runs there instead of on the task's stack).
+    static func handlerStackLives(_ handler: HandlerStackResult) -> String {
+        var parts = ["boot \(handler.bootBytes)",
+                     "interrupts \(handler.runningBytes) (\(handler.interruptLevels) level\(handler.interruptLevels == 1 ? "" : "s"))",
+                     "the fault path \(handler.faultBytes)"]
+        if handler.segmentSlowPathBytes > 0 { parts.append("the segment slow path \(handler.segmentSlowPathBytes)") }
+        return "it holds " + parts.joined(separator: ", ") + " bytes: the fault path reports on this stack and the "
+            + "segment slow path runs here, not on a task's stack, so a handler_stack that was enough for an older Keel can be too small now"
     }
 
     static func unboundedMessage(_ point: UnboundedPoint) -> String {

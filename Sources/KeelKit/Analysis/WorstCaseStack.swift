@@ -15,7 +15,11 @@
 //
 // The graph is split into strongly connected components (Tarjan); a component with more
 // than one function, or one that calls itself, is a recursion. Depths are computed once
-// per component, callees first.
+// per component, callees first. A cycle closed only by a jump resolved to every
+// address-taken function is not called a recursion: a handler that runs the closures stored
+// in an array is itself address-taken, so that resolution makes it call itself, whether or
+// not its own address can ever reach the call. It is reported as the call it is, with the
+// fix that closes it (naming the call's targets).
 
 /// What the manifest (or a caller) tells the analysis that the image cannot.
 public struct AnalysisHints: Sendable, Equatable {
@@ -44,6 +48,9 @@ public enum UnboundedReason: Sendable, Hashable, CustomStringConvertible {
     case unknownTarget(function: String, site: UInt32, target: UInt32)
     /// A hint names a function the image does not have.
     case unknownHintTarget(function: String, target: String)
+    /// A jump through a register, resolved to every address-taken function, reaches one that
+    /// leads back to the jump's function: a cycle only that resolution makes.
+    case callThroughRegisterMayReachItself(function: String, site: UInt32, target: String)
 
     public var description: String {
         switch self {
@@ -55,6 +62,10 @@ public enum UnboundedReason: Sendable, Hashable, CustomStringConvertible {
             "call at 0x\(String(site, radix: 16)) in \(function) goes to 0x\(String(target, radix: 16)), which is in no function"
         case .unknownHintTarget(let function, let target):
             "the manifest names \(target) as a target of \(function), but the image has no such function"
+        case .callThroughRegisterMayReachItself(let function, let site, let target):
+            "the call through a register at 0x\(String(site, radix: 16)) in \(function) (a stored closure or function pointer) "
+                + "may reach any function whose address the image takes, and \(target) leads back to it: "
+                + "a recursion only if that call can reach \(target)"
         }
     }
 }
@@ -89,6 +100,9 @@ public struct WorstCaseStack: Sendable {
     public let hints: AnalysisHints
 
     private var edges: [[Int]] = []
+    /// The edges of each jump resolved to every address-taken function (not by the manifest,
+    /// not a class's destroy call), with the jump's site.
+    private var assumedEdges: [Int: (site: UInt32, targets: Set<Int>)] = [:]
     private var hintProblems: [Int: [UnboundedReason]] = [:]
     private var boundOverride: [Int: UInt32] = [:]
     private var replaced: [Int: StackDepth] = [:]
@@ -131,6 +145,10 @@ public struct WorstCaseStack: Sendable {
                     // A class's destroy call reaches the classes' deallocating deinits only.
                     let onlyDestroys = !destroyers.isEmpty && function.registerJumps.allSatisfy(\.isClassDestroy)
                     targets += onlyDestroys ? destroyers : addressTaken
+                    if !onlyDestroys {
+                        let site = function.registerJumps.first { !$0.isClassDestroy }?.site ?? function.registerJumps[0].site
+                        assumedEdges[index] = (site, Set(addressTaken).subtracting(function.calls.map(\.callee)))
+                    }
                 }
             }
             edges[index] = replacing[index] != nil ? [] : Array(Set(targets).subtracting(skipped)).sorted()
@@ -163,7 +181,8 @@ public struct WorstCaseStack: Sendable {
         switch reason {
         case .recursion(let cycle):
             isPlace = { cycle.contains(names[$0]) && isRecursive($0) }
-        case .dynamicFrame(let name, _), .unknownTarget(let name, _, _), .unknownHintTarget(let name, _):
+        case .dynamicFrame(let name, _), .unknownTarget(let name, _, _), .unknownHintTarget(let name, _),
+             .callThroughRegisterMayReachItself(let name, _, _):
             isPlace = { names[$0] == name }
         }
         return route(from: function, toFunctionWhere: isPlace)
@@ -259,6 +278,42 @@ public struct WorstCaseStack: Sendable {
         }
     }
 
+    /// When `members` (one component) call each other only through jumps resolved to every
+    /// address-taken function: one such jump (its function and site) and a member it reaches.
+    /// Nil when the component is a recursion without them.
+    private func assumedCycle(_ members: [Int]) -> (caller: Int, site: UInt32, target: Int)? {
+        let memberSet = Set(members)
+        func certain(_ from: Int) -> [Int] {
+            edges[from].filter { memberSet.contains($0) && !(assumedEdges[from]?.targets.contains($0) ?? false) }
+        }
+        // A cycle along the other edges (depth first, colours: 0 new, 1 on the path, 2 done).
+        var colour: [Int: Int] = [:]
+        for root in members where colour[root] == nil {
+            var work: [(node: Int, next: Int)] = [(root, 0)]
+            colour[root] = 1
+            while let (node, next) = work.last {
+                let out = certain(node)
+                if next < out.count {
+                    work[work.count - 1].next += 1
+                    switch colour[out[next]] {
+                    case 1: return nil
+                    case nil: colour[out[next]] = 1; work.append((out[next], 0))
+                    default: break
+                    }
+                } else {
+                    colour[node] = 2
+                    work.removeLast()
+                }
+            }
+        }
+        for member in members {
+            if let assumed = assumedEdges[member], let target = assumed.targets.intersection(memberSet).min() {
+                return (member, assumed.site, target)
+            }
+        }
+        return nil
+    }
+
     // MARK: Depths
 
     /// A component's result: for each member, its depth; shared by all members.
@@ -321,6 +376,11 @@ public struct WorstCaseStack: Sendable {
                 ownBytes = frameSum &* depth
                 ownSteps = [PathStep(function: cycle.joined(separator: " -> "), bytes: ownBytes, source: "recursion×\(depth)",
                                     symbol: graph.functions[members[0]].name)]
+            } else if let (caller, site, target) = assumedCycle(members) {
+                problems.append(.callThroughRegisterMayReachItself(function: names[caller], site: site, target: names[target]))
+                ownBytes = frameSum
+                ownSteps = members.map { PathStep(function: names[$0], bytes: graph.functions[$0].frame.bytes ?? 0,
+                                                  source: graph.functions[$0].frame.source, symbol: graph.functions[$0].name) }
             } else {
                 problems.append(.recursion(cycle: cycle))
                 ownBytes = frameSum

@@ -8,7 +8,8 @@
 // application's module (`TaskTableGenerator.objects`), so nothing is allocated at run time
 // and `keel layout` can say what each one costs. A queue's element is any BitwiseCopyable
 // Swift type; for a type the tool does not know, "element_bytes" gives its stride (the
-// build checks it against the compiler's at the first use: a smaller one traps).
+// build compares it with the compiler's and fails naming the queue and the size to declare:
+// QueueElementCheck.swift).
 
 import Foundation
 

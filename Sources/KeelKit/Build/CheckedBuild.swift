@@ -77,7 +77,7 @@ extension FirmwareBuilder {
         let findings = StackCheck.findings(report)
         if (mode ?? application.stackCheck) == .error && !findings.isEmpty {
             removeImage(image)  // an image that failed its check is not left where `run` or a flasher could take it
-            throw .stackCheckFailed(findings.map { "  " + $0.description }.joined(separator: "\n"))
+            throw .stackCheckFailed(findings.flatMap { $0.lines(indent: "  ") }.joined(separator: "\n"))
         }
         return CheckedImage(image: image, application: application, report: report, findings: findings, automaticStacks: automatic)
     }

@@ -143,6 +143,7 @@ public struct FirmwareBuilder: Sendable {
         // Before anything compiles (a cached image passed it already: its sources and manifest
         // are in the fingerprint): a misspelt entry is a manifest mistake, not a compile error.
         try EntryCheck.check(application)
+        try InterruptLineCheck.check(application)
 
         // Whatever this build produces replaces the last image: a failed build leaves none.
         removeImage(at: elf)
@@ -191,10 +192,22 @@ public struct FirmwareBuilder: Sendable {
             }
         }
         // The application imports it and sees its public API only.
-        try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
-            swiftArguments + (route.isSplit ? ["-Xcc", "-fsplit-stack"] : [])
-                + ["-module-name", Self.applicationModule, "-I", modules.path]
-                + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
+        do {
+            try Subprocess.step("swiftc (\(application.name))", toolchain.swiftc,
+                swiftArguments + (route.isSplit ? ["-Xcc", "-fsplit-stack"] : [])
+                    + ["-module-name", Self.applicationModule, "-I", modules.path]
+                    + (application.sources + [entriesFile, generatedFile]).map(\.path) + ["-emit-ir", "-o", applicationIR.path])
+        } catch {
+            throw OlderKeelHint.annotated(error, sources: application.sources)
+        }
+        if !application.objects.queues.isEmpty {
+            let ir: String
+            do { ir = try String(contentsOf: applicationIR, encoding: .utf8) } catch {
+                throw .buildFailed(step: "read \(applicationIR.path)", output: error.localizedDescription)
+            }
+            try QueueElementCheck.check(application.objects, ir: ir,
+                                        manifestPath: application.directory.appendingPathComponent("keel.json").path)
+        }
         try Subprocess.step("clang (port assembly)", toolchain.clang,
             clangArguments + (defines + Self.portLayoutDefines).flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
@@ -207,7 +220,10 @@ public struct FirmwareBuilder: Sendable {
         let temporary = elf.appendingPathExtension("partial")
         let link = Link(directory: directory, kernel: kernel, kernelIR: kernelIR, applicationIR: applicationIR, route: route, board: board,
                         kernelCodeArguments: kernelCodeArguments, applicationCodeArguments: applicationCodeArguments, assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
-        let first = try compileAndLink(link, nosplit: [])
+        let first: SplitStackIR.Result?
+        do { first = try compileAndLink(link, nosplit: []) } catch {
+            throw RAMOverflow.explained(error, layout: layout, application: application, board: board)
+        }
         var nosplitFunctions: [String] = []
         if route.isSplit && nosplit, let split = first?.split {
             nosplitFunctions = try dropProvenChecks(link, application: application, split: split)

@@ -167,6 +167,7 @@ public enum TaskTableGenerator {
             lines.append("")
             lines.append("/// Queue '\(queue.name)': \(queue.capacity) × \(queue.element), \(queue.bytes) bytes.")
             lines.append("@_silgen_name(\"keel_queue_\(queue.name)\") nonisolated(unsafe) private var keelQueue_\(queue.name): InlineArray<\(words), UInt64> = [\(Array(repeating: "0", count: words).joined(separator: ", "))]")
+            lines.append(QueueElementCheck.strideDeclaration(queue))
             lines.append("var \(queue.name): Queue<\(queue.element)> {")
             lines.append("    precondition(16 + \(queue.capacity) * MemoryLayout<\(queue.element)>.stride <= \(queue.bytes), \"element_bytes of queue \(queue.name) is too small\")")
             lines.append("    return Queue(storage: keelAddress(&keelQueue_\(queue.name)), capacity: \(queue.capacity))")

@@ -1,0 +1,62 @@
+// Interrupt lines named by a constant in the application's sources, checked against the lines
+// Keel gives every board before anything is compiled.
+//
+// Why: `Keel.attachInterrupt(8)` compiles (the line is an `Int`) and used to trap only when
+// it ran. A line written as an integer literal is known at build time, so the build names
+// the file, the line and the lines there are. A line computed at run time is left to the
+// kernel, which prints the line it refused before it stops the task
+// (Firmware/Kernel/DeviceInterrupts.swift). The reading is as light as EntryCheck's:
+// comments and string literals are blanked first, and only `attachInterrupt(` or
+// `triggerInterrupt(` followed by a decimal or hexadecimal literal is judged.
+
+import Foundation
+
+public enum InterruptLineCheck {
+    /// Device interrupt lines 0..<lines on every board: the kernel's handler table
+    /// (`NVIC.lines`) and the generated vector table's IRQ entries.
+    public static let lines = 8
+
+    static let calls = ["attachInterrupt", "triggerInterrupt"]
+
+    /// One call with a constant line the board does not have.
+    struct Problem: Equatable {
+        var file: String
+        var line: Int
+        var call: String
+        var value: String
+    }
+
+    /// Throws the first constant interrupt line out of range in `application`'s sources.
+    public static func check(_ application: Application) throws(KeelError) {
+        for source in application.sources {
+            guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
+            if let problem = problems(in: text, file: source.lastPathComponent).first {
+                throw .sourceInvalid(file: source.path, line: problem.line, problem: "\(problem.call)(\(problem.value)): Keel has "
+                    + "interrupt lines 0-\(lines - 1) on every board; use one of those")
+            }
+        }
+    }
+
+    /// Every call in `text` whose line is a literal outside 0..<lines.
+    static func problems(in text: String, file: String) -> [Problem] {
+        let code = EntryCheck.stripped(text)
+        var result: [Problem] = []
+        for (number, line) in code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            for call in calls {
+                var rest = line[...]
+                while let found = rest.range(of: call + "(") {
+                    // A whole name: not the tail of a longer identifier.
+                    let before = found.lowerBound > line.startIndex ? line[line.index(before: found.lowerBound)] : " "
+                    rest = line[found.upperBound...]
+                    guard !(before.isLetter || before.isNumber || before == "_") else { continue }
+                    let argument = rest.drop { $0 == " " }.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+                    let value = argument.hasPrefix("0x") ? Int(argument.dropFirst(2).filter { $0 != "_" }, radix: 16)
+                        : Int(argument.filter { $0 != "_" })
+                    guard let value, !(0..<lines).contains(value) else { continue }
+                    result.append(Problem(file: file, line: number + 1, call: call, value: String(argument)))
+                }
+            }
+        }
+        return result
+    }
+}
