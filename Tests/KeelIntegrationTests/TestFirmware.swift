@@ -186,10 +186,11 @@ func transcript(_ result: RunResult) -> String {
     result.records.map { record in
         switch record {
         case .output(let line): line
-        case .fault(let fault): RunReport.describe(fault)
+        case .fault(let fault): ([RunReport.describe(fault)] + RunReport.backtraceLines(fault)).joined(separator: "\n")
         case .stack(let stack): "stack \(stack.task) used \(stack.used ?? -1) of \(stack.size)"
         case .segments(let segments): "segments \(segments.kind.rawValue) \(segments.task ?? "") \(segments.values)"
         case .boot: "boot"
+        case .stackWords(let words): "stack words of \(words.task): \(words.words.count)"
         case .end(let code): "end \(code)"
         case .previousBoot(let fault): "previous boot: " + RunReport.describe(fault)
         }

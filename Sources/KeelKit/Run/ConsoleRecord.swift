@@ -32,9 +32,29 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     /// The task whose overflow caused this fault (this task's stack was overwritten by it).
     public var cause: String? = nil
 
+    /// The PC's source (file:line, inlined chain, a trap's reason), from the image's debug info.
+    public var location: SourceLocation? = nil
+    /// The PC is not 0 and lies in none of the image's code (RAM, or past the end of flash).
+    public var pcOutsideCode = false
+    /// The faulting task's calls, innermost first, walked from its stack words (StackWalk.swift).
+    public var backtrace: [DecodedFrame] = []
+
     public var isStackOverflow: Bool { kind == "stack-overflow" }
     /// This task did nothing wrong: another task's overflow wrote its stack.
     public var isVictim: Bool { kind == "stack-overwritten" }
+}
+
+/// One frame of a fault's backtrace with what the image says about it.
+public struct DecodedFrame: Sendable, Equatable, Codable {
+    public var frame: BacktraceFrame
+    /// The source at the frame's address, when the debug info covers it.
+    public var location: SourceLocation?
+    /// The symbol containing it, when there is no source ("__aeabi_idiv + 0x12").
+    public var symbol: String?
+
+    public init(frame: BacktraceFrame, location: SourceLocation?, symbol: String?) {
+        self.frame = frame; self.location = location; self.symbol = symbol
+    }
 }
 
 public struct StackRecord: Sendable, Equatable, Codable {
@@ -75,6 +95,8 @@ public enum ConsoleRecord: Sendable, Equatable {
     case previousBoot(FaultRecord)
     case stack(StackRecord)
     case segments(SegmentRecord)
+    /// A faulting task's stack words, printed just before its fault record (StackEvidence.swift).
+    case stackWords(StackWords)
     case end(code: Int)
 
     public static func parse(_ line: String) -> ConsoleRecord {
@@ -123,6 +145,13 @@ public enum ConsoleRecord: Sendable, Equatable {
             var values: [String: Int] = [:]
             for key in fields.keys { if let value = number(key) { values[key] = Int(value) } }
             return .segments(SegmentRecord(kind: kind, task: fields["task"], values: values, reason: fields["reason"]))
+        case "stack-words":
+            guard let task = fields["task"], let sp = number("sp"), let from = number("from"), let list = fields["words"] else {
+                return .output(line)
+            }
+            let words = list.split(separator: ",").compactMap { UInt32($0, radix: 16) }
+            guard words.count == list.split(separator: ",").count else { return .output(line) }
+            return .stackWords(StackWords(task: task, sp: sp, from: from, words: words))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

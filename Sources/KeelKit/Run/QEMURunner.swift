@@ -152,6 +152,7 @@ public struct QEMURunner: Sendable {
         var records: [ConsoleRecord] = []
         var pending = Data()
         var logDecoder: LogDecoder? = nil  // read from the image at the first record
+        var evidence: StackWords? = nil
         func emit(_ lineData: Data) {
             var line = String(decoding: lineData, as: UTF8.self)
             if line.hasSuffix("\r") { line.removeLast() }
@@ -161,14 +162,20 @@ public struct QEMURunner: Sendable {
                 line = text
             }
             var record = ConsoleRecord.parse(line)
+            // A task's stack words belong to the fault record that follows them: kept, not shown.
+            if case .stackWords(let words) = record {
+                evidence = words
+                return
+            }
             if case .fault(var fault) = record, let symbolizer {
-                fault.function = symbolizer.name(of: fault.pc)
+                symbolizer.decorate(&fault, evidence: evidence)
                 record = .fault(fault)
             }
             if case .previousBoot(var fault) = record, let symbolizer {
-                fault.function = symbolizer.name(of: fault.pc)
+                symbolizer.decorate(&fault, evidence: nil)
                 record = .previousBoot(fault)
             }
+            if case .fault = record { evidence = nil }
             records.append(record)
             onRecord(record)
         }

@@ -50,7 +50,17 @@ public enum RunReport {
             }
         }
         var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
-        if let function = fault.function { where_ += " in \(function)" }
+        if fault.pcOutsideCode {
+            where_ += " (not code: a jump through a bad pointer or an overwritten return address)"
+        } else if let reason = fault.location?.trapReason, !fault.isStackOverflow, !fault.isVictim {
+            // The compiler's own check failed: the reason and its line say more than the registers.
+            what = "Swift runtime failure: \(reason)"
+            if let source = fault.location.flatMap(sourceDescription) { what += " at " + source }
+        } else if let source = fault.location.flatMap(sourceDescription) {
+            where_ += " in " + source
+        } else if let function = fault.function {
+            where_ += " in \(function)"
+        }
         var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
         if let misuse = misuses[fault.kind] { line = "FAULT \(who): \(misuse)" }
         if fault.technique == "prologue-check" {
@@ -72,6 +82,48 @@ public enum RunReport {
         default: line += "; run halted"
         }
         return line
+    }
+
+    /// "average(total:count:) at Traps.swift:15", with the function it was inlined into when
+    /// there is one: "summarize(_:) at Traps.swift:23 (inlined into dividerTask() at Traps.swift:28)".
+    /// The first frame with a file is the one named (the standard library's inlined pieces have none).
+    /// For a trap: "Traps.swift:15 in average(total:count:)".
+    static func sourceDescription(_ location: SourceLocation) -> String? {
+        guard let index = location.frames.firstIndex(where: { $0.file != nil }) else {
+            return location.frames.first?.function
+        }
+        let frame = location.frames[index]
+        var text = location.trapReason != nil ? "\(frame.file!):\(frame.line!) in \(frame.function)" : frame.description
+        if let outer = location.frames[(index + 1)...].first(where: { $0.file != nil }) {
+            text += " (inlined into \(outer.description))"
+        }
+        return text
+    }
+
+    /// The backtrace under a fault line: one line per frame, innermost first, saying which
+    /// frames are a guess. Empty when the record came with no stack words.
+    public static func backtraceLines(_ fault: FaultRecord) -> [String] {
+        guard !fault.backtrace.isEmpty else { return [] }
+        var lines: [String] = []
+        if fault.backtrace.contains(where: \.frame.isGuess) {
+            lines.append(fault.pc == 0 || fault.stackingFailed
+                ? "  backtrace (the PC was not stacked: it starts from the lowest return address on the stack, a guess):"
+                : "  backtrace (frames marked \"guess\" were found by scanning the stack, not by frame sizes):")
+        } else {
+            lines.append("  backtrace:")
+        }
+        for (number, decoded) in fault.backtrace.enumerated() {
+            var text = "  #\(number) "
+            let source = decoded.location.map { SourceLocation(frames: $0.frames) }.flatMap(sourceDescription)
+            text += source ?? decoded.symbol ?? "0x" + String(decoded.frame.address, radix: 16)
+            switch decoded.frame.kind {
+            case .calledFunction: text += " (called from #\(number + 1); where in it is unknown)"
+            case .returnAddress where decoded.frame.isGuess: text += " (guess)"
+            default: break
+            }
+            lines.append(text)
+        }
+        return lines
     }
 
     /// The fault's kind in words ("bus fault", "fault in the fault path").
@@ -208,12 +260,32 @@ public enum RunReport {
                                          "hfsr": hex(f.hfsr), "mmfar": hex(f.mmfar), "bfar": hex(f.bfar), "action": f.action,
                                          "message": describe(f)]
             if let function = f.function { fields["function"] = function }
+            if let location = f.location {
+                if let reason = location.trapReason { fields["trap"] = reason }
+                fields["source"] = location.frames.map { ["function": $0.function, "file": $0.file ?? "", "line": $0.line ?? 0] as [String: Any] }
+            }
+            if !f.backtrace.isEmpty {
+                fields["backtrace"] = f.backtrace.map { decoded -> [String: Any] in
+                    var frame: [String: Any] = ["address": hex(decoded.frame.address), "kind": decoded.frame.kind.rawValue,
+                                                "guess": decoded.frame.isGuess]
+                    if let first = decoded.location?.frames.first(where: { $0.file != nil }) ?? decoded.location?.frames.first {
+                        frame["function"] = first.function
+                        if let file = first.file { frame["file"] = file }
+                        if let line = first.line { frame["line"] = line }
+                    } else if let symbol = decoded.symbol {
+                        frame["function"] = symbol
+                    }
+                    return frame
+                }
+            }
             fields["hit"] = f.hit
             fields["outside"] = f.outside
             fields["jumped"] = f.jumped
             if let cause = f.cause { fields["by"] = cause }
             if let resets = f.resets { fields["resets"] = resets }
             object = fields
+        case .stackWords(let words):
+            object = ["event": "stack-words", "task": words.task, "sp": hex(words.sp), "from": hex(words.from), "words": words.words.count]
         case .segments(let s):
             var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
             for (key, value) in s.values { fields[key] = value }
