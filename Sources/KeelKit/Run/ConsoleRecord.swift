@@ -38,6 +38,10 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     public var pcOutsideCode = false
     /// The faulting task's calls, innermost first, walked from its stack words (StackWalk.swift).
     public var backtrace: [DecodedFrame] = []
+    /// Why the walk stopped; nil when there were no stack words.
+    public var backtraceEnding: Backtrace.Ending? = nil
+    /// How many bytes of stack the kernel printed (the walk sees no further).
+    public var stackWordBytes = 0
 
     public var isStackOverflow: Bool { kind == "stack-overflow" }
     /// This task did nothing wrong: another task's overflow wrote its stack.

@@ -162,11 +162,8 @@ public struct QEMURunner: Sendable {
                 line = text
             }
             var record = ConsoleRecord.parse(line)
-            // A task's stack words belong to the fault record that follows them: kept, not shown.
-            if case .stackWords(let words) = record {
-                evidence = words
-                return
-            }
+            // A task's stack words belong to the fault record that follows them.
+            if case .stackWords(let words) = record { evidence = words }
             if case .fault(var fault) = record, let symbolizer {
                 symbolizer.decorate(&fault, evidence: evidence)
                 record = .fault(fault)

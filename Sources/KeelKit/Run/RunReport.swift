@@ -103,8 +103,18 @@ public enum RunReport {
     /// The backtrace under a fault line: one line per frame, innermost first, saying which
     /// frames are a guess. Empty when the record came with no stack words.
     public static func backtraceLines(_ fault: FaultRecord) -> [String] {
-        guard !fault.backtrace.isEmpty else { return [] }
         var lines: [String] = []
+        // A trap's source line: what a precondition or fatalError said (the image keeps no message).
+        if let location = fault.location, location.trapReason != nil, let text = location.trapLine,
+           let frame = location.frames.first(where: { $0.file != nil }) {
+            lines.append("  \(frame.file!):\(frame.line!): \(text)")
+        }
+        guard !fault.backtrace.isEmpty else {
+            if fault.backtraceEnding != nil {
+                lines.append("  backtrace: no return address in the \(fault.stackWordBytes) bytes of stack the kernel printed")
+            }
+            return lines
+        }
         if fault.backtrace.contains(where: \.frame.isGuess) {
             lines.append(fault.pc == 0 || fault.stackingFailed
                 ? "  backtrace (the PC was not stacked: it starts from the lowest return address on the stack, a guess):"
@@ -112,16 +122,34 @@ public enum RunReport {
         } else {
             lines.append("  backtrace:")
         }
+        var texts: [String] = []
         for (number, decoded) in fault.backtrace.enumerated() {
-            var text = "  #\(number) "
             let source = decoded.location.map { SourceLocation(frames: $0.frames) }.flatMap(sourceDescription)
-            text += source ?? decoded.symbol ?? "0x" + String(decoded.frame.address, radix: 16)
+            var text = source ?? decoded.symbol ?? "0x" + String(decoded.frame.address, radix: 16)
             switch decoded.frame.kind {
             case .calledFunction: text += " (called from #\(number + 1); where in it is unknown)"
             case .returnAddress where decoded.frame.isGuess: text += " (guess)"
             default: break
             }
-            lines.append(text)
+            texts.append(text)
+        }
+        // A recursion: three or more frames alike are one line.
+        var number = 0
+        while number < texts.count {
+            var last = number
+            while last + 1 < texts.count && texts[last + 1] == texts[number] { last += 1 }
+            if last - number >= 2 {
+                lines.append("  #\(number)..#\(last) \(texts[number]) (\(last - number + 1) frames alike: a recursion)")
+            } else {
+                for index in number...last { lines.append("  #\(index) \(texts[index])") }
+            }
+            number = last + 1
+        }
+        switch fault.backtraceEnding {
+        case .endOfWords?: lines.append("  … (the \(fault.stackWordBytes) bytes of stack the kernel printed end here)")
+        case .frameLimit?: lines.append("  … (\(StackWalk.maximumFrames) frames shown)")
+        case .lost?: lines.append("  … (no return address above: the rest of the stack is not a chain of calls)")
+        case .taskEntry?, nil: break
         }
         return lines
     }
@@ -285,7 +313,8 @@ public enum RunReport {
             if let resets = f.resets { fields["resets"] = resets }
             object = fields
         case .stackWords(let words):
-            object = ["event": "stack-words", "task": words.task, "sp": hex(words.sp), "from": hex(words.from), "words": words.words.count]
+            object = ["event": "stack-words", "task": words.task, "sp": hex(words.sp), "from": hex(words.from),
+                      "words": words.words.map { String(format: "%08x", $0) }]
         case .segments(let s):
             var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
             for (key, value) in s.values { fields[key] = value }

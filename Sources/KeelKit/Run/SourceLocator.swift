@@ -34,9 +34,12 @@ public struct SourceLocation: Sendable, Equatable, Codable {
     public var frames: [SourceFrame]
     /// "Division by zero", "Index out of range", "precondition failure" …
     public var trapReason: String?
+    /// For a trap, the text of its source line when the file is on this machine: the image
+    /// keeps no precondition or fatalError message (Embedded Swift at -O drops them), the line does.
+    public var trapLine: String?
 
-    public init(frames: [SourceFrame], trapReason: String? = nil) {
-        self.frames = frames; self.trapReason = trapReason
+    public init(frames: [SourceFrame], trapReason: String? = nil, trapLine: String? = nil) {
+        self.frames = frames; self.trapReason = trapReason; self.trapLine = trapLine
     }
 }
 
@@ -78,6 +81,7 @@ public struct SourceLocator: Sendable {
         var locations: [UInt32: SourceLocation] = [:]
         for (address, symbols) in raw {
             var location = SourceLocation(frames: [])
+            var trapSource: (file: String, line: Int)? = nil
             for symbol in symbols where !symbol.name.isEmpty {
                 if symbol.name.hasPrefix(Self.trapPrefix) {
                     location.trapReason = String(symbol.name.dropFirst(Self.trapPrefix.count))
@@ -86,13 +90,24 @@ public struct SourceLocator: Sendable {
                 // An unnamed or compiler-generated frame (the standard library's inlined pieces)
                 // says nothing a reader can open.
                 let generated = symbol.file.isEmpty || symbol.file.hasPrefix("/<") || symbol.line == 0
+                if location.trapReason != nil && trapSource == nil && !generated { trapSource = (symbol.file, symbol.line) }
                 location.frames.append(SourceFrame(function: names[symbol.name] ?? symbol.name,
                                                    file: generated ? nil : URL(fileURLWithPath: symbol.file).lastPathComponent,
                                                    line: generated ? nil : symbol.line))
             }
+            if let trapSource { location.trapLine = Self.line(trapSource.line, of: trapSource.file) }
             if !location.frames.isEmpty || location.trapReason != nil { locations[address] = location }
         }
         return locations
+    }
+
+    /// Line `number` (from 1) of a source file, trimmed; nil when the file is not here.
+    static func line(_ number: Int, of path: String) -> String? {
+        guard number > 0, let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard number <= lines.count else { return nil }
+        let line = lines[number - 1].trimmingCharacters(in: .whitespaces)
+        return line.isEmpty ? nil : line
     }
 
     /// Readable names for linkage names (Swift ones through swift-demangle, in one process).

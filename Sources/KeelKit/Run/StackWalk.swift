@@ -134,12 +134,31 @@ public struct BacktraceFrame: Sendable, Equatable, Codable {
     public var lookupAddress: UInt32 { kind == .returnAddress ? address &- 2 : address }
 }
 
+/// The frames of a walk, and why it ended.
+public struct Backtrace: Sendable, Equatable, Codable {
+    public enum Ending: String, Sendable, Codable {
+        /// At the task's entry: its return address is the kernel's, not a call's.
+        case taskEntry = "task-entry"
+        /// The printed words ran out before the entry was reached.
+        case endOfWords = "end-of-words"
+        /// No return address above the last frame: the rest of the stack is not a chain of calls.
+        case lost
+        /// `StackWalk.maximumFrames` frames shown.
+        case frameLimit = "frame-limit"
+    }
+
+    public var frames: [BacktraceFrame]
+    public var ending: Ending
+
+    public init(frames: [BacktraceFrame], ending: Ending) { self.frames = frames; self.ending = ending }
+}
+
 public enum StackWalk {
     /// Frames at most: a runaway recursion shows its first frames, not hundreds.
     public static let maximumFrames = 24
 
     /// The faulting task's calls, innermost first. `pc` 0: the hardware pushed no frame.
-    public static func walk(pc: UInt32, evidence: StackWords, code: CodeMap) -> [BacktraceFrame] {
+    public static func walk(pc: UInt32, evidence: StackWords, code: CodeMap) -> Backtrace {
         let sp = evidence.sp
         var frames: [BacktraceFrame] = []
         var current: CodeMap.Function?
@@ -169,7 +188,9 @@ public enum StackWalk {
         } else {
             // No PC: the lowest return address on the stack names the innermost caller, and
             // its call instruction the function that was being entered or running.
-            guard let (found, slot) = scan(from: max(evidence.from, sp & ~3), evidence, code) else { return [] }
+            guard let (found, slot) = scan(from: max(evidence.from, sp & ~3), evidence, code) else {
+                return Backtrace(frames: [], ending: .lost)
+            }
             if let callee = code.callee(before: found) {
                 frames.append(BacktraceFrame(address: callee, kind: .calledFunction, isGuess: true))
             }
@@ -177,12 +198,15 @@ public enum StackWalk {
             current = code.function(containing: found)
             cursors = [slot &+ 4]
         }
-        while frames.count < maximumFrames, let function = current, let lowest = cursors.min(), lowest < evidence.end {
+        while true {
+            guard frames.count < maximumFrames else { return Backtrace(frames: frames, ending: .frameLimit) }
+            guard let function = current, let lowest = cursors.min() else { return Backtrace(frames: frames, ending: .lost) }
+            guard lowest < evidence.end else { return Backtrace(frames: frames, ending: .endOfWords) }
             var next: (value: UInt32, slot: UInt32, guess: Bool)? = nil
             if let bytes = function.frameBytes, bytes >= 4 {
                 for cursor in cursors {
                     guard let value = evidence.word(at: cursor &+ bytes &- 4) else { continue }
-                    if code.isFunctionStart(value) { return frames }  // the task's entry: its caller is the kernel
+                    if code.isFunctionStart(value) { return Backtrace(frames: frames, ending: .taskEntry) }  // its caller is the kernel
                     if code.isReturnAddress(value) {
                         next = (value, cursor &+ bytes &- 4, false)
                         break
@@ -190,12 +214,15 @@ public enum StackWalk {
                 }
             }
             if next == nil, let (value, slot) = scan(from: lowest, evidence, code) { next = (value, slot, true) }
-            guard let next else { break }
+            guard let next else {
+                // Nothing above that is a return address: the words ran out, or the chain did.
+                let needed = lowest &+ (function.frameBytes ?? 0)
+                return Backtrace(frames: frames, ending: needed > evidence.end ? .endOfWords : .lost)
+            }
             frames.append(BacktraceFrame(address: next.value & ~1, kind: .returnAddress, isGuess: next.guess, slot: next.slot))
             current = code.function(containing: next.value)
             cursors = [next.slot &+ 4]
         }
-        return frames
     }
 
     /// The first word from `start` up that is a return address, and where it is.

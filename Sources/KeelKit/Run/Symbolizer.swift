@@ -45,7 +45,15 @@ public struct Symbolizer: Sendable {
         fault.pcOutsideCode = fault.pc != 0 && !isCode(fault.pc)
         var frames: [BacktraceFrame] = []
         if let evidence, evidence.task == fault.task, let map = code.map(elf) {
-            frames = StackWalk.walk(pc: fault.pc, evidence: evidence, code: map)
+            let walk = StackWalk.walk(pc: fault.pc, evidence: evidence, code: map)
+            frames = walk.frames
+            fault.backtraceEnding = walk.ending
+            fault.stackWordBytes = evidence.words.count * 4
+            // The generated thunk that calls a task's entry is Keel's, not the application's.
+            if let last = frames.last, map.function(containing: last.address)?.name.hasPrefix(TaskTableGenerator.entryPrefix) == true {
+                frames.removeLast()
+                fault.backtraceEnding = .taskEntry
+            }
         }
         let pc = fault.pc & ~1
         let addresses = (fault.pc != 0 && !fault.pcOutsideCode ? [pc] : []) + frames.map(\.lookupAddress)
