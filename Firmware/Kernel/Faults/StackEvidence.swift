@@ -20,11 +20,15 @@ enum StackEvidence {
     static func report(_ fault: FaultReport) {
         guard let task = fault.task, fault.sp != 0, fault.kind != .stackOverwritten else { return }
         let bottom = task.pointee.stackBottom, top = task.pointee.stackTop
-        // An SP below the stack after an overflow (the MPU moves SP even when the push failed)
-        // points at nothing the task wrote: its deepest frames are at the bottom. An SP above
-        // or below the stack otherwise is a segment from the pool: its words are read as they are.
+        // An SP below the stack after an overflow that wrote nothing there (the MPU or the limit
+        // refused it, and QEMU moves SP even when the push failed) points at nothing the task
+        // wrote: its deepest frames are at the bottom. One that did write below (found after the
+        // fact, T4 and T5) left its deepest frames from SP up. An SP elsewhere is a segment
+        // from the pool: its words are read as they are.
         var start = fault.sp & ~3
-        if start < bottom && (fault.duringStacking || fault.kind == .stackOverflow) { start = bottom }
+        if start < bottom && (fault.duringStacking || (fault.kind == .stackOverflow && fault.outsideBytes == 0)) {
+            start = bottom
+        }
         var end = start &+ maximumWords &* 4
         if start >= bottom && start < top && end > top { end = top }
         guard start < end, MemoryMap.isRAM(start, bytes: end &- start) else { return }

@@ -117,7 +117,7 @@ public enum RunReport {
         }
         if fault.backtrace.contains(where: \.frame.isGuess) {
             lines.append(fault.pc == 0 || fault.stackingFailed
-                ? "  backtrace (the PC was not stacked: it starts from the lowest return address on the stack, a guess):"
+                ? "  backtrace (no PC in the record: the walk starts from the stack's words, frames marked \"guess\" may be wrong):"
                 : "  backtrace (frames marked \"guess\" were found by scanning the stack, not by frame sizes):")
         } else {
             lines.append("  backtrace:")
@@ -127,8 +127,9 @@ public enum RunReport {
             let source = decoded.location.map { SourceLocation(frames: $0.frames) }.flatMap(sourceDescription)
             var text = source ?? decoded.symbol ?? "0x" + String(decoded.frame.address, radix: 16)
             switch decoded.frame.kind {
-            case .calledFunction: text += " (called from #\(number + 1); where in it is unknown)"
+            case .calledFunction: text += " (what #\(number + 1) calls, a guess; where in it is unknown)"
             case .returnAddress where decoded.frame.isGuess: text += " (guess)"
+            case .faultingInstruction where decoded.frame.isGuess: text += " (guess: the PC of what looks like the frame at SP)"
             default: break
             }
             texts.append(text)

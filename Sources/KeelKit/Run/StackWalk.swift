@@ -157,15 +157,26 @@ public enum StackWalk {
     /// Frames at most: a runaway recursion shows its first frames, not hundreds.
     public static let maximumFrames = 24
 
-    /// The faulting task's calls, innermost first. `pc` 0: the hardware pushed no frame.
-    public static func walk(pc: UInt32, evidence: StackWords, code: CodeMap) -> Backtrace {
+    /// The faulting task's calls, innermost first. `pc` 0: the kernel reported no PC (the
+    /// hardware pushed no frame, or the kernel did not trust the one below the stack); with
+    /// `frameMayBeAtSP`, words at SP that look like an exception frame from thread mode (a
+    /// PC in code, an xPSR with the Thumb bit and no exception number) are used as one, as a guess.
+    public static func walk(pc: UInt32, evidence: StackWords, code: CodeMap, frameMayBeAtSP: Bool = false) -> Backtrace {
         let sp = evidence.sp
         var frames: [BacktraceFrame] = []
         var current: CodeMap.Function?
         // The SPs the current function may have now (more than one while its frame is unsure).
         var cursors: [UInt32]
+        var stacked: (pc: UInt32, guess: Bool)? = nil
         if pc != 0, evidence.word(at: sp &+ 24) == pc {
-            frames.append(BacktraceFrame(address: pc & ~1, kind: .faultingInstruction, isGuess: false))
+            stacked = (pc, false)
+        } else if pc == 0, frameMayBeAtSP, let value = evidence.word(at: sp &+ 24), value & 1 == 0,
+                  code.function(containing: value) != nil,
+                  let status = evidence.word(at: sp &+ 28), status & 0x0700_01FF == 0x0100_0000 {
+            stacked = (value, true)
+        }
+        if let (pc, guess) = stacked {
+            frames.append(BacktraceFrame(address: pc & ~1, kind: .faultingInstruction, isGuess: guess))
             current = code.function(containing: pc)
             // The exception frame: r0-r3, r12, lr, pc, xPSR, and a padding word when xPSR bit 9 says so.
             let statusRegister = evidence.word(at: sp &+ 28) ?? 0

@@ -45,7 +45,7 @@ public struct Symbolizer: Sendable {
         fault.pcOutsideCode = fault.pc != 0 && !isCode(fault.pc)
         var frames: [BacktraceFrame] = []
         if let evidence, evidence.task == fault.task, let map = code.map(elf) {
-            let walk = StackWalk.walk(pc: fault.pc, evidence: evidence, code: map)
+            let walk = StackWalk.walk(pc: fault.pc, evidence: evidence, code: map, frameMayBeAtSP: !fault.stackingFailed)
             frames = walk.frames
             fault.backtraceEnding = walk.ending
             fault.stackWordBytes = evidence.words.count * 4
