@@ -168,6 +168,8 @@ public enum StackWalk {
         // The SPs the current function may have now (more than one while its frame is unsure).
         var cursors: [UInt32]
         var stacked: (pc: UInt32, guess: Bool)? = nil
+        // LR when it gave the caller: the copy a partly built frame pushed is not another frame.
+        var linkRegisterCopy: UInt32? = nil
         if pc != 0, evidence.word(at: sp &+ 24) == pc {
             stacked = (pc, false)
         } else if pc == 0, frameMayBeAtSP, let value = evidence.word(at: sp &+ 24), value & 1 == 0,
@@ -186,11 +188,14 @@ public enum StackWalk {
             let top = evidence.word(at: above &+ bytes &- 4) ?? 0
             if bytes >= 4 && (code.isReturnAddress(top) || code.isFunctionStart(top)) {
                 cursors = [above]
-            } else if current?.makesCalls != true && code.isReturnAddress(linkRegister) {
-                // A leaf that keeps its return address in LR, or a function stopped before its
-                // push: the caller is LR, and the frame is either whole or not there yet. A PC
-                // in no function (a jump through a bad pointer) leaves LR as a likely caller only.
+            } else if code.isReturnAddress(linkRegister)
+                        && (current?.makesCalls != true || code.callee(before: linkRegister) == current?.start) {
+                // A leaf that keeps its return address in LR, or a function stopped in its
+                // prologue (a limit register refuses its SP move; LR's call went to it): the
+                // caller is LR, and the frame is whole, partly pushed, or not there yet. A PC in
+                // no function (a jump through a bad pointer) leaves LR as a likely caller only.
                 frames.append(BacktraceFrame(address: linkRegister & ~1, kind: .returnAddress, isGuess: current == nil))
+                linkRegisterCopy = linkRegister
                 current = code.function(containing: linkRegister)
                 cursors = bytes > 0 ? [above &+ bytes, above] : [above]
             } else {
@@ -225,6 +230,13 @@ public enum StackWalk {
                 }
             }
             if next == nil, let (value, slot) = scan(from: lowest, evidence, code) { next = (value, slot, true) }
+            if let copy = linkRegisterCopy, next?.guess == true, next?.value == copy, let slot = next?.slot {
+                // The pushed copy of LR: the function's frame ends here, and its caller's starts.
+                linkRegisterCopy = nil
+                cursors = [slot &+ 4]
+                continue
+            }
+            linkRegisterCopy = nil
             guard let next else {
                 // Nothing above that is a return address: the words ran out, or the chain did.
                 let needed = lowest &+ (function.frameBytes ?? 0)
