@@ -41,7 +41,7 @@ final class TestFirmware: @unchecked Sendable {
 
     /// Every image the QEMU test classes warm, in the order XCTest runs the classes (by name).
     static var catalog: [Request] {
-        ConsoleTests.firmware + DemoTests.firmware + FaultMatrixTests.firmware + LogTests.firmware
+        ConsoleTests.firmware + DemoTests.firmware + FaultMatrixTests.firmware + FaultSourceTests.firmware + LogTests.firmware
             + OutOfMemoryTests.firmware + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
             + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware
     }

@@ -66,6 +66,28 @@ public struct Symbolizer: Sendable {
         }
     }
 
+    /// `records` as `keel run` shows them: every fault decorated, with the stack words printed
+    /// just before it (for records collected without a symbolizer, as the tests' runs are).
+    public func decorate(_ records: [ConsoleRecord]) -> [ConsoleRecord] {
+        var evidence: StackWords? = nil
+        return records.map { record in
+            switch record {
+            case .stackWords(let words):
+                evidence = words
+                return record
+            case .fault(var fault):
+                decorate(&fault, evidence: evidence)
+                evidence = nil
+                return .fault(fault)
+            case .previousBoot(var fault):
+                decorate(&fault, evidence: nil)
+                return .previousBoot(fault)
+            default:
+                return record
+            }
+        }
+    }
+
     /// Swift symbols start with `$e`/`$s` (Embedded / full Swift mangling); C names do not.
     static func isSwiftMangled(_ name: String) -> Bool { name.hasPrefix("$e") || name.hasPrefix("$s") }
 
