@@ -31,7 +31,8 @@ final class FaultSourceTests: XCTestCase {
         [("divider", "Division by zero", try line(of: "total / count"), ["average(total:count:)", "summarize(_:)", "dividerTask()"]),
          ("unwrapper", "Unexpectedly found nil while unwrapping an Optional value", try line(of: "calibration(of: runtimeZero())!"), ["unwrapperTask()"]),
          ("indexer", "Index out of range", try line(of: "readings[index]"), ["reading(_:at:)", "indexerTask()"]),
-         ("checker", "precondition failure", try line(of: "precondition(level < 100"), ["setLevel(_:)", "checkerTask()"])]
+         ("checker", "precondition failure", try line(of: "precondition(level < 100"), ["setLevel(_:)", "checkerTask()"]),
+         ("panicker", "fatal error", try line(of: "fatalError(\"sensor 0"), ["mustCalibrate(_:)", "panickerTask()"])]
     }
 
     func testEveryTrapSaysWhyAndWhereWithABacktraceOnEveryBoard() throws {
@@ -40,7 +41,7 @@ final class FaultSourceTests: XCTestCase {
             let faults = try faults(result, try TestFirmware.shared.image("traps", board: board))
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 0, log)
-            XCTAssertTrue(result.output.contains("referee: all four stopped, the run goes on"), log)
+            XCTAssertTrue(result.output.contains("referee: all five stopped, the run goes on"), log)
             for expected in try expectations() {
                 let fault = try XCTUnwrap(faults.first { $0.task == expected.task }, "\(expected.task); \(log)")
                 let shown = ([RunReport.describe(fault)] + RunReport.backtraceLines(fault)).joined(separator: "\n")
@@ -55,9 +56,11 @@ final class FaultSourceTests: XCTestCase {
                 XCTAssertFalse(fault.backtrace.contains { $0.frame.isGuess }, "\(board): nothing guessed; \(shown)")
                 XCTAssertEqual(fault.backtraceEnding, .taskEntry, "\(board): \(shown)")
             }
-            // The image keeps no precondition message: the source line shows it.
+            // The image keeps no precondition or fatalError message: the source line shows it.
             let checker = try XCTUnwrap(faults.first { $0.task == "checker" })
             XCTAssertEqual(checker.location?.trapLine, "precondition(level < 100, \"level must be below 100\")", log)
+            let panicker = try XCTUnwrap(faults.first { $0.task == "panicker" })
+            XCTAssertEqual(panicker.location?.trapLine, "if sensor == 0 { fatalError(\"sensor 0 is not calibrated\") }", log)
         }
     }
 

@@ -1,6 +1,8 @@
 // Swift runtime traps in tasks: each task makes one mistake that the compiler turns into a
 // trap instruction, and `keel run` names it from the image's debug info: the reason, the file
-// and line, and a backtrace of the task's calls. `referee` ends the run once all four stopped.
+// and line, and a backtrace of the task's calls. `referee` ends the run once all five stopped.
+// The image keeps no precondition or fatalError message (Embedded Swift at -O drops them):
+// `keel run` shows the trap's source line instead.
 
 import Keel
 
@@ -62,15 +64,26 @@ func checkerTask() {
     print("checker: \(setLevel(100 + runtimeZero()))")
 }
 
+@inline(never)
+func mustCalibrate(_ sensor: Int) -> Int {
+    if sensor == 0 { fatalError("sensor 0 is not calibrated") }
+    return sensor
+}
+
+func panickerTask() {
+    Keel.sleep(ticks: 5)
+    print("panicker: \(mustCalibrate(runtimeZero()))")
+}
+
 func refereeTask() {
     while true {
         var running = 0
-        for name: StaticString in ["divider", "unwrapper", "indexer", "checker"] {
+        for name: StaticString in ["divider", "unwrapper", "indexer", "checker", "panicker"] {
             if let index = Keel.taskIndex(named: name), Keel.task(index).isRunning { running += 1 }
         }
         if running == 0 { break }
         Keel.sleep(ticks: 2)
     }
-    print("referee: all four stopped, the run goes on")
+    print("referee: all five stopped, the run goes on")
     Keel.shutdown(code: 0)
 }
