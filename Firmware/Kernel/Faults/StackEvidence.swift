@@ -14,7 +14,7 @@ enum StackEvidence {
     /// 256 bytes: the exception frame and the frames of a few calls above it.
     static let maximumWords: UInt32 = 64
 
-    /// Prints `keel:stack-words task=NAME sp=0x… from=0x… words=w0,w1,…` (hex, lowest address
+    /// Prints `keel:stack-words task=NAME sp=… from=… words=w0,w1,…` (hex, lowest address
     /// first) for a task's fault that has a stack pointer; nothing for a victim (its stack
     /// holds another task's overflow, not its own calls) or a fault with no SP.
     static func report(_ fault: FaultReport) {
@@ -34,24 +34,32 @@ enum StackEvidence {
         guard start < end, MemoryMap.isRAM(start, bytes: end &- start) else { return }
         Console.write("keel:stack-words task=")
         Console.write(task.pointee.name)
+        // Every number in hex without "0x" (the words' own digits, `Console.write(hex:)` would
+        // nest one call deeper on the handler stack than the fault path's other writes).
         Console.write(" sp=")
-        Console.write(hex: fault.sp)
+        writeHexDigits(fault.sp)
         Console.write(" from=")
-        Console.write(hex: start)
+        writeHexDigits(start)
         Console.write(" words=")
-        // With the MPU off: a T2 image keeps stacks out of reach of the kernel's reads too.
-        MPU.withProtectionOff {
-            var address = start
-            while address < end {
-                if address != start { Console.put(UInt8(ascii: ",")) }
-                writeHexDigits(Memory.loadWord(address))
-                address &+= 4
-            }
+        var address = start
+        while address < end {
+            if address != start { Console.put(UInt8(ascii: ",")) }
+            writeHexDigits(word(at: address))
+            address &+= 4
         }
         Console.write("\n")
     }
 
-    /// Eight hex digits, no "0x": the line carries 64 of them.
+    /// One stack word, read with the MPU off: a T2 image keeps stacks out of reach of the
+    /// kernel's reads too. Word by word, so that the MPU switch and the console's writes are
+    /// not nested: the fault path's depth on the handler stack stays as it was.
+    @inline(never)
+    private static func word(at address: UInt32) -> UInt32 {
+        MPU.withProtectionOff { Memory.loadWord(address) }
+    }
+
+    /// Eight hex digits, no "0x": the line carries 64 of them. Out of line, like `word(at:)`.
+    @inline(never)
     private static func writeHexDigits(_ value: UInt32) {
         var shift: UInt32 = 32
         while shift != 0 {

@@ -150,7 +150,9 @@ public enum ConsoleRecord: Sendable, Equatable {
             for key in fields.keys { if let value = number(key) { values[key] = Int(value) } }
             return .segments(SegmentRecord(kind: kind, task: fields["task"], values: values, reason: fields["reason"]))
         case "stack-words":
-            guard let task = fields["task"], let sp = number("sp"), let from = number("from"), let list = fields["words"] else {
+            // Every number of this record is hex without "0x" (StackEvidence.swift).
+            func hexadecimal(_ key: String) -> UInt32? { fields[key].flatMap { UInt32($0, radix: 16) } }
+            guard let task = fields["task"], let sp = hexadecimal("sp"), let from = hexadecimal("from"), let list = fields["words"] else {
                 return .output(line)
             }
             let words = list.split(separator: ",").compactMap { UInt32($0, radix: 16) }
