@@ -27,6 +27,7 @@ public enum RunReport {
         let who = fault.task == "handler" ? "handler (kernel)" : "task '\(fault.task)'"
         let technique = techniqueNames[fault.technique] ?? fault.technique
         var what: String
+        let causeText = fault.cause.map { " (most likely caused by the earlier overflow of '\($0)', whose stack lies above this one)" } ?? ""
         if fault.isVictim {
             what = "stack overwritten by the overflow of '\(fault.cause ?? "?")' (found by \(technique)); "
                 + "stopped before it could run on it, through no fault of its own"
@@ -45,9 +46,7 @@ public enum RunReport {
         } else {
             what = faultName(fault)
             if fault.kind == "foreign-stack-write" { what = "write into \(hitDescription(fault.hit)), refused by \(technique)" }
-            if let cause = fault.cause {
-                what += " (most likely caused by the earlier overflow of '\(cause)', whose stack lies above this one)"
-            }
+            what += causeText
         }
         var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
         if fault.pcOutsideCode {
@@ -56,6 +55,7 @@ public enum RunReport {
             // The compiler's own check failed: the reason and its line say more than the registers.
             what = "Swift runtime failure: \(reason)"
             if let source = fault.location.flatMap(sourceDescription) { what += " at " + source }
+            what += causeText
         } else if let source = fault.location.flatMap(sourceDescription) {
             where_ += " in " + source
         } else if let function = fault.function {
