@@ -80,7 +80,9 @@ struct Run: ParsableCommand {
     static func execute(_ image: FirmwareImage, options: RunOptions, json: Bool, indent: String = "") throws(KeelError) -> RunResult {
         let runner = try QEMURunner.locate()
         let toolchain = try? Toolchain.locate()
-        let symbolizer = (try? ELFFile(contentsOf: image.elf)).map { Symbolizer(elf: $0, demangler: toolchain?.demangler) }
+        let symbolizer = (try? ELFFile(contentsOf: image.elf)).map {
+            Symbolizer(elf: $0, demangler: toolchain?.demangler, sourceSymbolizer: toolchain?.sourceSymbolizer, path: image.elf)
+        }
         if let port = options.gdbPort, !json { printLine("waiting for gdb on port \(port): target remote :\(port)") }
         if let port = options.gdbListenPort, !json {
             printLine("gdb stub on port \(port): keel top --gdb :\(port) --app \(image.application.directory.path) --board \(image.board.name), or gdb: target remote :\(port)")
@@ -108,14 +110,18 @@ struct Run: ParsableCommand {
         if json { printLine(RunReport.json(record)); return }
         switch record {
         case .output(let line): printLine(indent + line)
-        case .fault(let fault): printLine(indent + RunReport.describe(fault))
-        case .previousBoot(let fault): printLine(indent + "previous boot: " + RunReport.describe(fault))
+        case .fault(let fault):
+            printLine(indent + RunReport.describe(fault))
+            for line in RunReport.backtraceLines(fault) { printLine(indent + line) }
+        case .previousBoot(let fault):
+            printLine(indent + "previous boot: " + RunReport.describe(fault))
+            for line in RunReport.backtraceLines(fault) { printLine(indent + line) }
         case .deadlock(let deadlock): printLine(indent + RunReport.describe(deadlock))
         case .spared(let record): printLine(indent + RunReport.describe(record))
         case .segments(let record) where record.kind == .refused:
             printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
                 + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")
-        case .boot, .stack, .segments, .end: break
+        case .boot, .stack, .segments, .stackWords, .end: break
         }
     }
 

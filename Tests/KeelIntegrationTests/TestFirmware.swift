@@ -42,8 +42,8 @@ final class TestFirmware: @unchecked Sendable {
     /// Every image the QEMU test classes warm, in the order XCTest runs the classes (by name).
     static var catalog: [Request] {
         BuildTimeCheckTests.firmware + ConsoleTests.firmware + ContainmentTests.firmware + DemoTests.firmware + ExampleCheckTests.firmware
-            + FaultMatrixTests.firmware + LogTests.firmware + MutexTests.firmware + OutOfMemoryTests.firmware + OverflowTests.firmware
-            + SchedulingTests.firmware + SegmentedStackTests.firmware
+            + FaultMatrixTests.firmware + FaultSourceTests.firmware + LogTests.firmware + MutexTests.firmware + OutOfMemoryTests.firmware
+            + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
             + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware
     }
 
@@ -190,11 +190,12 @@ func transcript(_ result: RunResult) -> String {
     result.records.map { record in
         switch record {
         case .output(let line): line
-        case .fault(let fault): RunReport.describe(fault)
+        case .fault(let fault): ([RunReport.describe(fault)] + RunReport.backtraceLines(fault)).joined(separator: "\n")
         case .stack(let stack): "stack \(stack.task) used \(stack.used ?? -1) of \(stack.size)"
         case .segments(let segments): "segments \(segments.kind.rawValue) \(segments.task ?? "") \(segments.values)"
         case .spared(let spared): RunReport.describe(spared)
         case .boot: "boot"
+        case .stackWords(let words): "stack words of \(words.task): \(words.words.count)"
         case .end(let code): "end \(code)"
         case .previousBoot(let fault): "previous boot: " + RunReport.describe(fault)
         case .deadlock(let deadlock): RunReport.describe(deadlock)

@@ -40,6 +40,17 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(a.pathBytes, 8 + 16, "keel_entry_a's frame and the leaf it calls")
     }
 
+    /// An image with debug info has `$d` symbols in its .debug_* sections; their values are
+    /// offsets there, and one that falls inside .text must not turn code into data.
+    func testMappingSymbolsOfOtherSectionsDoNotHideCode() throws {
+        var image = TinyARMImage()
+        image.foreignDataMappingSymbol = TinyARMImage.textAddress + 2   // keel_entry_a's `bl leaf`
+        let elf = try ELFFile(bytes: image.bytes())
+        XCTAssertTrue(elf.symbols.contains { $0.name == "$d" }, "the image has the foreign $d")
+        let report = try StackAnalysis.analyze(elf: elf, path: "tiny.elf", board: nil, application: nil, layout: nil, demangler: nil)
+        XCTAssertEqual(try XCTUnwrap(report.tasks.first { $0.task == "a" }).pathBytes, 8 + 16, "the call to leaf is still seen")
+    }
+
     func testAnImageForAnotherMachineIsRefused() throws {
         for (machine, name) in [(UInt16(3), " (x86)"), (62, " (x86-64)"), (183, " (AArch64)"), (4242, "")] {
             var image = TinyARMImage()

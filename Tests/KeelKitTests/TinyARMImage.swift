@@ -17,6 +17,9 @@ struct TinyARMImage {
     /// Read-only data (log literals), when a test sets it: a `.rodata` section at this address.
     var rodata: [UInt8]? = nil
     static let rodataAddress: UInt32 = 0x4000
+    /// A `$d` mapping symbol of a section that is not code (as .debug_* sections have in an
+    /// image built with debug info), whose value falls inside .text at this address.
+    var foreignDataMappingSymbol: UInt32? = nil
     /// keel_entry_a: push {r7, lr}; bl leaf; pop {r7, pc}
     /// keel_entry_idle: b .
     /// leaf: sub sp, #16; add sp, #16; bx lr
@@ -48,6 +51,12 @@ struct TinyARMImage {
         }
         var strings: [UInt8] = [0]
         var symbols = [UInt8](repeating: 0, count: 16)   // the null symbol
+        if let foreignDataMappingSymbol {
+            let name = UInt32(strings.count)
+            strings += Array("$d".utf8) + [0]
+            symbols += Self.u32(name) + Self.u32(foreignDataMappingSymbol) + Self.u32(0)
+            symbols += [0x00, 0] + Self.u16(2)   // LOCAL NOTYPE, in section 2 (.stack_sizes, not code)
+        }
         for function in Self.functions {
             let name = UInt32(strings.count)
             strings += Array(function.name.utf8) + [0]

@@ -61,6 +61,7 @@ struct StoredFault {
 
 extension Faults {
     static func report(_ fault: FaultReport, action: StaticString) {
+        StackEvidence.report(fault)  // the task's stack words, before the policy repaints them
         Console.write("keel:fault task=")
         if let task = fault.task { Console.write(task.pointee.name) } else { Console.write("handler") }
         writeFields(fault.stored, hitTask: fault.hit.task)

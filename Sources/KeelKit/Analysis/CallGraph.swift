@@ -103,8 +103,12 @@ public struct CallGraph: Sendable {
         }
 
         // Data ranges inside code, from the ARM mapping symbols ($d starts data; $t/$a code).
+        // Only the code sections' own: an image with debug info has `$d` symbols in its
+        // .debug_* sections too, whose values are offsets there that can fall inside .text.
+        let codeSections = Set(code.map { UInt16(truncatingIfNeeded: $0.index) })
         var mapping: [(address: UInt32, isData: Bool)] = []
-        for symbol in elf.symbols where symbol.type == .notype && symbol.name.hasPrefix("$") {
+        for symbol in elf.symbols where symbol.type == .notype && symbol.name.hasPrefix("$")
+            && codeSections.contains(symbol.sectionIndex) {
             let kind = symbol.name.dropFirst().prefix { $0 != "." }
             if kind == "d" { mapping.append((symbol.value, true)) }
             if kind == "t" || kind == "a" { mapping.append((symbol.value, false)) }

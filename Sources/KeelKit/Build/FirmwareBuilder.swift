@@ -445,6 +445,9 @@ public struct FirmwareBuilder: Sendable {
         return ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
          "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
          "-wmo", "-parse-as-library", "-O",
+         // Debug info for the host's fault decoding (file:line, inlined frames, a trap's reason):
+         // only unloaded .debug_* sections, so flash, RAM and the code are the same as without.
+         "-gline-tables-only",
          "-Xcc", "-fno-pic", "-Xcc", "-mfloat-abi=soft",
          "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
          "-Xllvm", "-disable-loop-idiom-all", "-suppress-warnings"]

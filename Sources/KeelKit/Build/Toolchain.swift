@@ -14,6 +14,8 @@ public struct Toolchain: Sendable {
     /// llvm-objcopy: the split-stack route strips the split-stack note sections with it.
     public var objcopy: URL?
     public var demangler: URL?
+    /// llvm-symbolizer: a fault's PC to file:line, its inlined frames and a trap's reason.
+    public var sourceSymbolizer: URL?
     /// Folder holding the per-multilib `libgcc.a` (…/gcc/arm-none-eabi/<version>).
     public var libgccRoot: URL
 
@@ -36,7 +38,8 @@ public struct Toolchain: Sendable {
             throw .toolMissing(tool: "libgcc.a for arm-none-eabi", hint: setupHint)
         }
         return Toolchain(swiftc: swiftc, clang: clang, linker: linker, objdump: beside("llvm-objdump"), objcopy: beside("llvm-objcopy"),
-                         demangler: beside("swift-demangle"), libgccRoot: gccRoot.appendingPathComponent(version))
+                         demangler: beside("swift-demangle"), sourceSymbolizer: beside("llvm-symbolizer"),
+                         libgccRoot: gccRoot.appendingPathComponent(version))
     }
 
     public func libgcc(for board: Board) throws(KeelError) -> URL {

@@ -18,6 +18,8 @@ public struct ConsoleDecoder {
     let symbolizer: Symbolizer?
     /// Read from the image at the first record.
     var logDecoder: LogDecoder? = nil
+    /// A task's stack words (`keel:stack-words`): they belong to the fault record that follows.
+    var evidence: StackWords? = nil
 
     public init(elf: URL, symbolizer: Symbolizer?) {
         self.elf = elf
@@ -39,11 +41,14 @@ public struct ConsoleDecoder {
         switch record {
         case .boot(let booted):
             try BuildIdentity.check(booted: booted, image: identity, elf: elf)
+        case .stackWords(let words):
+            evidence = words
         case .fault(var fault):
-            fault.function = symbolizer?.name(of: fault.pc)
+            symbolizer?.decorate(&fault, evidence: evidence)
+            evidence = nil
             record = .fault(fault)
         case .previousBoot(var fault):
-            fault.function = symbolizer?.name(of: fault.pc)
+            symbolizer?.decorate(&fault, evidence: nil)
             record = .previousBoot(fault)
         default:
             break

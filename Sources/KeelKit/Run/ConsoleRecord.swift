@@ -37,9 +37,33 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     /// overflow's reach ("possible": ambiguous evidence, stopped to be safe).
     public var proof: String? = nil
 
+    /// The PC's source (file:line, inlined chain, a trap's reason), from the image's debug info.
+    public var location: SourceLocation? = nil
+    /// The PC is not 0 and lies in none of the image's code (RAM, or past the end of flash).
+    public var pcOutsideCode = false
+    /// The faulting task's calls, innermost first, walked from its stack words (StackWalk.swift).
+    public var backtrace: [DecodedFrame] = []
+    /// Why the walk stopped; nil when there were no stack words.
+    public var backtraceEnding: Backtrace.Ending? = nil
+    /// How many bytes of stack the kernel printed (the walk sees no further).
+    public var stackWordBytes = 0
+
     public var isStackOverflow: Bool { kind == "stack-overflow" }
     /// This task did nothing wrong: another task's overflow wrote its stack.
     public var isVictim: Bool { kind == "stack-overwritten" }
+}
+
+/// One frame of a fault's backtrace with what the image says about it.
+public struct DecodedFrame: Sendable, Equatable, Codable {
+    public var frame: BacktraceFrame
+    /// The source at the frame's address, when the debug info covers it.
+    public var location: SourceLocation?
+    /// The symbol containing it, when there is no source ("__aeabi_idiv + 0x12").
+    public var symbol: String?
+
+    public init(frame: BacktraceFrame, location: SourceLocation?, symbol: String?) {
+        self.frame = frame; self.location = location; self.symbol = symbol
+    }
 }
 
 public struct StackRecord: Sendable, Equatable, Codable {
@@ -113,6 +137,8 @@ public enum ConsoleRecord: Sendable, Equatable {
     case segments(SegmentRecord)
     case spared(SparedRecord)
     case deadlock(DeadlockRecord)
+    /// A faulting task's stack words, printed just before its fault record (StackEvidence.swift).
+    case stackWords(StackWords)
     case end(code: Int)
 
     public static func parse(_ line: String) -> ConsoleRecord {
@@ -171,6 +197,15 @@ public enum ConsoleRecord: Sendable, Equatable {
             let cycle = (fields["cycle"] ?? "").split(separator: ",").map(String.init)
             guard cycle.count >= 2, cycle.count % 2 == 0 else { return .output(line) }
             return .deadlock(DeadlockRecord(cycle: cycle, dropped: Int(number("dropped") ?? 0)))
+        case "stack-words":
+            // Every number of this record is hex without "0x" (StackEvidence.swift).
+            func hexadecimal(_ key: String) -> UInt32? { fields[key].flatMap { UInt32($0, radix: 16) } }
+            guard let task = fields["task"], let sp = hexadecimal("sp"), let from = hexadecimal("from"), let list = fields["words"] else {
+                return .output(line)
+            }
+            let words = list.split(separator: ",").compactMap { UInt32($0, radix: 16) }
+            guard words.count == list.split(separator: ",").count else { return .output(line) }
+            return .stackWords(StackWords(task: task, sp: sp, from: from, words: words))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

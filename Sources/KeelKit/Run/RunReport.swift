@@ -47,7 +47,17 @@ public enum RunReport {
             if fault.kind == "foreign-stack-write" { what = "write into \(hitDescription(fault.hit)), refused by \(technique)" }
         }
         var where_ = fault.pc == 0 ? "pc not stacked" : "pc \(hex(fault.pc))"
-        if let function = fault.function { where_ += " in \(function)" }
+        if fault.pcOutsideCode {
+            where_ += " (not code: a jump through a bad pointer or an overwritten return address)"
+        } else if let reason = fault.location?.trapReason, !fault.isStackOverflow, !fault.isVictim {
+            // The compiler's own check failed: the reason and its line say more than the registers.
+            what = "Swift runtime failure: \(reason)"
+            if let source = fault.location.flatMap(sourceDescription) { what += " at " + source }
+        } else if let source = fault.location.flatMap(sourceDescription) {
+            where_ += " in " + source
+        } else if let function = fault.function {
+            where_ += " in \(function)"
+        }
         var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
         if let misuse = misuses[fault.kind] { line = "FAULT \(who): \(misuse)" }
         if fault.technique == "prologue-check" {
@@ -81,6 +91,77 @@ public enum RunReport {
         }
         let dropped = deadlock.dropped > 0 ? " (and \(deadlock.dropped) more refused before this was printed, not recorded)" : ""
         return "DEADLOCK refused: '\(tasks[0])' would wait for \(chain); its lock threw .deadlock instead of waiting forever" + dropped
+    }
+
+    /// "average(total:count:) at Traps.swift:15", with the function it was inlined into when
+    /// there is one: "summarize(_:) at Traps.swift:23 (inlined into dividerTask() at Traps.swift:28)".
+    /// The first frame with a file is the one named (the standard library's inlined pieces have none).
+    /// For a trap: "Traps.swift:15 in average(total:count:)".
+    static func sourceDescription(_ location: SourceLocation) -> String? {
+        guard let index = location.frames.firstIndex(where: { $0.file != nil }) else {
+            return location.frames.first?.function
+        }
+        let frame = location.frames[index]
+        var text = location.trapReason != nil ? "\(frame.file!):\(frame.line!) in \(frame.function)" : frame.description
+        if let outer = location.frames[(index + 1)...].first(where: { $0.file != nil }) {
+            text += " (inlined into \(outer.description))"
+        }
+        return text
+    }
+
+    /// The backtrace under a fault line: one line per frame, innermost first, saying which
+    /// frames are a guess. Empty when the record came with no stack words.
+    public static func backtraceLines(_ fault: FaultRecord) -> [String] {
+        var lines: [String] = []
+        // A trap's source line: what a precondition or fatalError said (the image keeps no message).
+        if let location = fault.location, location.trapReason != nil, let text = location.trapLine,
+           let frame = location.frames.first(where: { $0.file != nil }) {
+            lines.append("  \(frame.file!):\(frame.line!): \(text)")
+        }
+        guard !fault.backtrace.isEmpty else {
+            if fault.backtraceEnding != nil {
+                lines.append("  backtrace: no return address in the \(fault.stackWordBytes) bytes of stack the kernel printed")
+            }
+            return lines
+        }
+        if fault.backtrace.contains(where: \.frame.isGuess) {
+            lines.append(fault.pc == 0 || fault.stackingFailed
+                ? "  backtrace (no PC in the record: the walk starts from the stack's words, frames marked \"guess\" may be wrong):"
+                : "  backtrace (frames marked \"guess\" were found by scanning the stack, not by frame sizes):")
+        } else {
+            lines.append("  backtrace:")
+        }
+        var texts: [String] = []
+        for (number, decoded) in fault.backtrace.enumerated() {
+            let source = decoded.location.map { SourceLocation(frames: $0.frames) }.flatMap(sourceDescription)
+            var text = source ?? decoded.symbol ?? "0x" + String(decoded.frame.address, radix: 16)
+            switch decoded.frame.kind {
+            case .calledFunction: text += " (what #\(number + 1) calls, a guess; where in it is unknown)"
+            case .returnAddress where decoded.frame.isGuess: text += " (guess)"
+            case .faultingInstruction where decoded.frame.isGuess: text += " (guess: the PC of what looks like the frame at SP)"
+            default: break
+            }
+            texts.append(text)
+        }
+        // A recursion: three or more frames alike are one line.
+        var number = 0
+        while number < texts.count {
+            var last = number
+            while last + 1 < texts.count && texts[last + 1] == texts[number] { last += 1 }
+            if last - number >= 2 {
+                lines.append("  #\(number)..#\(last) \(texts[number]) (\(last - number + 1) frames alike: a recursion)")
+            } else {
+                for index in number...last { lines.append("  #\(index) \(texts[index])") }
+            }
+            number = last + 1
+        }
+        switch fault.backtraceEnding {
+        case .endOfWords?: lines.append("  … (the \(fault.stackWordBytes) bytes of stack the kernel printed end here)")
+        case .frameLimit?: lines.append("  … (\(StackWalk.maximumFrames) frames shown)")
+        case .lost?: lines.append("  … (no return address above: the rest of the stack is not a chain of calls)")
+        case .taskEntry?, nil: break
+        }
+        return lines
     }
 
     /// The fault's kind in words ("bus fault", "fault in the fault path").
@@ -247,6 +328,24 @@ public enum RunReport {
                                          "hfsr": hex(f.hfsr), "mmfar": hex(f.mmfar), "bfar": hex(f.bfar), "action": f.action,
                                          "message": describe(f)]
             if let function = f.function { fields["function"] = function }
+            if let location = f.location {
+                if let reason = location.trapReason { fields["trap"] = reason }
+                fields["source"] = location.frames.map { ["function": $0.function, "file": $0.file ?? "", "line": $0.line ?? 0] as [String: Any] }
+            }
+            if !f.backtrace.isEmpty {
+                fields["backtrace"] = f.backtrace.map { decoded -> [String: Any] in
+                    var frame: [String: Any] = ["address": hex(decoded.frame.address), "kind": decoded.frame.kind.rawValue,
+                                                "guess": decoded.frame.isGuess]
+                    if let first = decoded.location?.frames.first(where: { $0.file != nil }) ?? decoded.location?.frames.first {
+                        frame["function"] = first.function
+                        if let file = first.file { frame["file"] = file }
+                        if let line = first.line { frame["line"] = line }
+                    } else if let symbol = decoded.symbol {
+                        frame["function"] = symbol
+                    }
+                    return frame
+                }
+            }
             fields["hit"] = f.hit
             fields["outside"] = f.outside
             fields["jumped"] = f.jumped
@@ -259,6 +358,9 @@ public enum RunReport {
             object = ["event": "spared", "task": s.task, "by": s.cause, "bytes": s.bytes, "message": describe(s)]
         case .deadlock(let d):
             object = ["event": "deadlock", "tasks": d.tasks, "mutexes": d.mutexes, "dropped": d.dropped, "message": describe(d)]
+        case .stackWords(let words):
+            object = ["event": "stack-words", "task": words.task, "sp": hex(words.sp), "from": hex(words.from),
+                      "words": words.words.map { String(format: "%08x", $0) }]
         case .segments(let s):
             var fields: [String: Any] = ["event": "segments-" + s.kind.rawValue]
             for (key, value) in s.values { fields[key] = value }

@@ -1,14 +1,23 @@
-// Names a code address: the ELF symbol that contains it, demangled to the Swift name.
+// Names a code address: the ELF symbol that contains it, demangled to the Swift name; and
+// decodes a fault record's PC and stack words into source lines and a backtrace.
 
 import Foundation
 
 public struct Symbolizer: Sendable {
     let elf: ELFFile
     let demangler: URL?
+    /// File:line and trap reasons; nil without llvm-symbolizer or without the image's path.
+    let locator: SourceLocator?
+    private let code = LazyCodeMap()
 
-    public init(elf: ELFFile, demangler: URL?) {
+    public init(elf: ELFFile, demangler: URL?, sourceSymbolizer: URL? = nil, path: URL? = nil) {
         self.elf = elf
         self.demangler = demangler
+        if let sourceSymbolizer, let path {
+            locator = SourceLocator(tool: sourceSymbolizer, elf: path, demangler: demangler)
+        } else {
+            locator = nil
+        }
     }
 
     /// "Module.function(_:) + 0x12", or nil when no symbol contains the address.
@@ -17,6 +26,66 @@ public struct Symbolizer: Sendable {
         let offset = (address & ~1) &- symbol.address
         let name = demangle(symbol.name)
         return offset == 0 ? name : "\(name) + 0x\(String(offset, radix: 16))"
+    }
+
+    /// Whether `address` lies in the image's code (an executable section).
+    public func isCode(_ address: UInt32) -> Bool {
+        let address = UInt64(address & ~1)
+        return elf.sections.contains {
+            $0.flags.contains(.execInstr) && $0.flags.contains(.alloc)
+                && address >= UInt64($0.address) && address < UInt64($0.address) + UInt64($0.size)
+        }
+    }
+
+    /// Fills in what the image says about a fault: the PC's function and source (with a trap's
+    /// reason), whether the PC is code at all, and the backtrace walked from `evidence` (the
+    /// task's stack words, when they are this task's). All source lines in one batch.
+    public func decorate(_ fault: inout FaultRecord, evidence: StackWords?) {
+        fault.function = name(of: fault.pc)
+        fault.pcOutsideCode = fault.pc != 0 && !isCode(fault.pc)
+        var frames: [BacktraceFrame] = []
+        if let evidence, evidence.task == fault.task, let map = code.map(elf) {
+            let walk = StackWalk.walk(pc: fault.pc, evidence: evidence, code: map, frameMayBeAtSP: !fault.stackingFailed)
+            frames = walk.frames
+            fault.backtraceEnding = walk.ending
+            fault.stackWordBytes = evidence.words.count * 4
+            // The generated thunk that calls a task's entry is Keel's, not the application's.
+            if let last = frames.last, map.function(containing: last.address)?.name.hasPrefix(TaskTableGenerator.entryPrefix) == true {
+                frames.removeLast()
+                fault.backtraceEnding = .taskEntry
+            }
+        }
+        let pc = fault.pc & ~1
+        let addresses = (fault.pc != 0 && !fault.pcOutsideCode ? [pc] : []) + frames.map(\.lookupAddress)
+        let locations = locator?.locate(addresses) ?? [:]
+        if fault.pc != 0 { fault.location = locations[pc] }
+        fault.backtrace = frames.map { frame in
+            let location = locations[frame.lookupAddress]
+            return DecodedFrame(frame: frame, location: location,
+                                symbol: location == nil ? name(of: frame.lookupAddress) : nil)
+        }
+    }
+
+    /// `records` as `keel run` shows them: every fault decorated, with the stack words printed
+    /// just before it (for records collected without a symbolizer, as the tests' runs are).
+    public func decorate(_ records: [ConsoleRecord]) -> [ConsoleRecord] {
+        var evidence: StackWords? = nil
+        return records.map { record in
+            switch record {
+            case .stackWords(let words):
+                evidence = words
+                return record
+            case .fault(var fault):
+                decorate(&fault, evidence: evidence)
+                evidence = nil
+                return .fault(fault)
+            case .previousBoot(var fault):
+                decorate(&fault, evidence: nil)
+                return .previousBoot(fault)
+            default:
+                return record
+            }
+        }
     }
 
     /// Swift symbols start with `$e`/`$s` (Embedded / full Swift mangling); C names do not.
@@ -29,5 +98,21 @@ public struct Symbolizer: Sendable {
         }
         let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? symbol : text
+    }
+}
+
+/// The image's code map, built at the first fault that needs it (reading the call graph
+/// takes a moment; most runs have no fault).
+private final class LazyCodeMap: @unchecked Sendable {
+    private let lock = NSLock()
+    private var built: CodeMap??
+
+    func map(_ elf: ELFFile) -> CodeMap? {
+        lock.withLock {
+            if let built { return built }
+            let map = (try? CallGraph(elf: elf)).map { CodeMap(graph: $0) }
+            built = .some(map)
+            return map
+        }
     }
 }
