@@ -25,7 +25,11 @@ final class ExampleCheckTests: XCTestCase {
     /// rewritten in issue 22) needs 2276-2412 bytes of handler stack; the 1536 bytes declared
     /// are what the micro:bit's 16 KiB leave beside the pool and the heap its prints need
     /// (2480 fits the RAM and the check, and then every task runs out of heap).
-    static let knownShortfalls: [String: String] = ["segmented": "handler"]
+    static let knownShortfalls: [String: String] = [
+        "segmented": "handler",
+        // Made to fail: it shows every blocking call reachable from a handler at once (BuildTimeCheckTests).
+        "handler-waits": "handler",
+    ]
 
     /// The folders of Firmware/Examples that hold a manifest.
     static var examples: [String] {
@@ -44,7 +48,8 @@ final class ExampleCheckTests: XCTestCase {
                 let report = try TestFirmware.shared.stackReport(request.app, board: request.board)
                 let findings = StackCheck.findings(report)
                 if application.stackCheck == .error {
-                    XCTAssertEqual(findings.map(\.description), [], name)
+                    let unknown = findings.filter { Self.knownShortfalls[request.app] != owner(of: $0, in: report, onPurpose: []) }
+                    XCTAssertEqual(unknown.map(\.description), [], name)
                     continue
                 }
                 let onPurpose = Set(application.tasks.filter { $0.expectedFault != nil }.map(\.name)
