@@ -7,10 +7,18 @@
 // segmented or T6 task would have to keep the record's ~200 bytes of calls in its slack.
 // Until it is printed, a second refusal is only counted (`dropped=` in the record).
 
+/// Room for a cycle: 64 bytes where the image has mutexes, none to speak of where it has not
+/// (on the micro:bit every byte of bss is a byte less of heap).
+#if KEEL_MUTEXES
+typealias RefusedCycleMembers = InlineArray<64, UInt8>
+#else
+typealias RefusedCycleMembers = InlineArray<2, UInt8>
+#endif
+
 enum RefusedCycle {
     /// Task index, mutex index, task index, mutex index, ...: each mutex held by the next
     /// task, the last one by the first (the task whose lock was refused).
-    nonisolated(unsafe) static var members = InlineArray<64, UInt8>(repeating: 0)
+    nonisolated(unsafe) static var members = RefusedCycleMembers(repeating: 0)
     nonisolated(unsafe) static var count = 0
     /// Refusals while one waited to be printed (not recorded).
     nonisolated(unsafe) static var dropped: UInt32 = 0
@@ -24,7 +32,7 @@ enum RefusedCycle {
         let first = table.assumingMemoryBound(to: UInt32.self)
         var task = caller
         var waited = mutex
-        while count &+ 2 <= 64 {
+        while count &+ 2 <= members.count {
             members[count] = task.pointee.index
             members[count &+ 1] = UInt8(truncatingIfNeeded: (waited - first) / 2)
             count &+= 2
