@@ -43,28 +43,18 @@ struct Decode: ParsableCommand {
             } else {
                 input = FileHandle.standardInput
             }
-            var decoder = ConsoleDecoder(elf: elfURL, symbolizer: Symbolizer(elf: elf, demangler: (try? Toolchain.locate())?.demangler))
+            var decoder = ConsoleDecoder(elf: elfURL, symbolizer: Symbolizer.forImage(elf, at: elfURL, toolchain: try? Toolchain.locate()))
             var records: [ConsoleRecord] = []
-            func emit(_ line: Data) throws(KeelError) {
-                guard let record = try decoder.decode(String(decoding: line, as: UTF8.self)) else { return }
-                records.append(record)
-                Run.show(record, json: json)
+            func emit(_ decoded: [ConsoleRecord]) {
+                records += decoded
+                for record in decoded { Run.show(record, json: json) }
             }
-            var pending = Data()
             while true {
                 let chunk = input.availableData
                 if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    try emit(pending[pending.startIndex..<newline])
-                    pending = Data(pending[pending.index(after: newline)...])
-                }
+                emit(try decoder.feed(chunk))
             }
-            if !pending.isEmpty { try emit(pending) }
-            for record in decoder.finish() {
-                records.append(record)
-                Run.show(record, json: json)
-            }
+            emit(try decoder.finish())
             if !json { Run.showTables(RunResult(records: records, exitCode: nil)) }
         }
     }

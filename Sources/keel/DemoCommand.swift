@@ -61,8 +61,7 @@ struct Demo: ParsableCommand {
             let code = board.architecture == .armv6m ? "Thumb-1" : "Thumb-2"
             printLine("  Segmented stacks (Firmware/Examples/segmented, \(code) split-stack code, \(application.segmentPoolBytes)-byte pool):")
             let runner = try QEMURunner.locate()
-            let symbolizer = (try? ELFFile(contentsOf: image.elf)).map { Symbolizer(elf: $0, demangler: builder.toolchain.demangler,
-                                                                             sourceSymbolizer: builder.toolchain.sourceSymbolizer, path: image.elf) }
+            let symbolizer = Symbolizer.forImage(at: image.elf, toolchain: builder.toolchain)
             let result = try runner.run(image, options: RunOptions(timeoutSeconds: timeout), symbolizer: symbolizer)
             for fault in result.faults {
                 printLine("    " + RunReport.describe(fault))

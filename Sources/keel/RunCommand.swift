@@ -80,9 +80,7 @@ struct Run: ParsableCommand {
     static func execute(_ image: FirmwareImage, options: RunOptions, json: Bool, indent: String = "") throws(KeelError) -> RunResult {
         let runner = try QEMURunner.locate()
         let toolchain = try? Toolchain.locate()
-        let symbolizer = (try? ELFFile(contentsOf: image.elf)).map {
-            Symbolizer(elf: $0, demangler: toolchain?.demangler, sourceSymbolizer: toolchain?.sourceSymbolizer, path: image.elf)
-        }
+        let symbolizer = Symbolizer.forImage(at: image.elf, toolchain: toolchain)
         if let port = options.gdbPort, !json { printLine("waiting for gdb on port \(port): target remote :\(port)") }
         if let port = options.gdbListenPort, !json {
             printLine("gdb stub on port \(port): keel top --gdb :\(port) --app \(image.application.directory.path) --board \(image.board.name), or gdb: target remote :\(port)")

@@ -20,9 +20,7 @@ final class FaultSourceTests: XCTestCase {
 
     /// The run's faults as `keel run` shows them: PCs and stack words decoded against the image.
     func faults(_ result: RunResult, _ image: FirmwareImage) throws -> [FaultRecord] {
-        let toolchain = try Toolchain.locate()
-        let symbolizer = Symbolizer(elf: try ELFFile(contentsOf: image.elf), demangler: toolchain.demangler,
-                                    sourceSymbolizer: toolchain.sourceSymbolizer, path: image.elf)
+        let symbolizer = Symbolizer.forImage(try ELFFile(contentsOf: image.elf), at: image.elf, toolchain: try Toolchain.locate())
         return symbolizer.decorate(result.records).compactMap { if case .fault(let fault) = $0 { fault } else { nil } }
     }
 

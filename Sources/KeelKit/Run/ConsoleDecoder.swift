@@ -20,6 +20,8 @@ public struct ConsoleDecoder {
     var logDecoder: LogDecoder? = nil
     /// A task's stack words (`keel:stack-words`): they belong to the fault record that follows.
     var evidence: StackWords? = nil
+    /// The bytes of a line whose newline has not come yet.
+    var pending = Data()
 
     public init(elf: URL, symbolizer: Symbolizer?) {
         self.elf = elf
@@ -37,27 +39,30 @@ public struct ConsoleDecoder {
             guard let text = logDecoder!.decode(line) else { return nil }
             line = text
         }
-        var record = ConsoleRecord.parse(line)
-        switch record {
-        case .boot(let booted):
-            try BuildIdentity.check(booted: booted, image: identity, elf: elf)
-        case .stackWords(let words):
-            evidence = words
-        case .fault(var fault):
-            symbolizer?.decorate(&fault, evidence: evidence)
-            evidence = nil
-            record = .fault(fault)
-        case .previousBoot(var fault):
-            symbolizer?.decorate(&fault, evidence: nil)
-            record = .previousBoot(fault)
-        default:
-            break
-        }
-        return record
+        let record = ConsoleRecord.parse(line)
+        if case .boot(let booted) = record { try BuildIdentity.check(booted: booted, image: identity, elf: elf) }
+        return symbolizer?.decorate(record, evidence: &evidence) ?? record
     }
 
-    /// The parts of log records that never ended (the stream stopped in the middle of one).
-    public mutating func finish() -> [ConsoleRecord] {
-        (logDecoder?.finish() ?? []).map { .output($0) }
+    /// The records of the lines `chunk` completes, as the console's bytes arrive (a line cut
+    /// at the chunk's end waits for the rest).
+    public mutating func feed(_ chunk: Data) throws(KeelError) -> [ConsoleRecord] {
+        pending.append(chunk)
+        var records: [ConsoleRecord] = []
+        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = pending[pending.startIndex..<newline]
+            pending = Data(pending[pending.index(after: newline)...])
+            if let record = try decode(String(decoding: line, as: UTF8.self)) { records.append(record) }
+        }
+        return records
+    }
+
+    /// At the end of the stream: a last line without its newline, then the parts of log
+    /// records that never ended (the stream stopped in the middle of one).
+    public mutating func finish() throws(KeelError) -> [ConsoleRecord] {
+        var records: [ConsoleRecord] = []
+        if !pending.isEmpty, let record = try decode(String(decoding: pending, as: UTF8.self)) { records.append(record) }
+        pending = Data()
+        return records + (logDecoder?.finish() ?? []).map { .output($0) }
     }
 }

@@ -161,34 +161,24 @@ public struct QEMURunner: Sendable {
         DispatchQueue.global().async { errorCollector.set(errors.fileHandleForReading.readDataToEndOfFile()) }
 
         var records: [ConsoleRecord] = []
-        var pending = Data()
         var decoder = ConsoleDecoder(elf: image.elf, symbolizer: symbolizer)
-        func emit(_ lineData: Data) throws(KeelError) {
-            guard let record = try decoder.decode(String(decoding: lineData, as: UTF8.self)) else { return }
-            records.append(record)
-            onRecord(record)
+        func emit(_ decoded: [ConsoleRecord]) {
+            records += decoded
+            decoded.forEach(onRecord)
         }
         let reader = output.fileHandleForReading
         do throws(KeelError) {
             while true {
                 let chunk = reader.availableData
                 if chunk.isEmpty { break }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    try emit(pending[pending.startIndex..<newline])
-                    pending = Data(pending[pending.index(after: newline)...])
-                }
+                emit(try decoder.feed(chunk))
             }
-            if !pending.isEmpty { try emit(pending) }
+            emit(try decoder.finish())
         } catch {
             // Another build booted than the image named (it was rebuilt under the run).
             process.terminate()
             process.waitUntilExit()
             throw error
-        }
-        for record in decoder.finish() {
-            records.append(record)
-            onRecord(record)
         }
         process.waitUntilExit()
         errorCollector.wait()

@@ -77,7 +77,7 @@ public struct SourceLocator: Sendable {
                 (($0["FunctionName"] as? String) ?? "", ($0["FileName"] as? String) ?? "", ($0["Line"] as? Int) ?? 0)
             }
         }
-        let names = demangle(Set(raw.values.flatMap { $0.map(\.name) }))
+        let names = Symbolizer.readableNames(Set(raw.values.flatMap { $0.map(\.name) }), demangler: demangler)
         var locations: [UInt32: SourceLocation] = [:]
         for (address, symbols) in raw {
             var location = SourceLocation(frames: [])
@@ -108,27 +108,5 @@ public struct SourceLocator: Sendable {
         guard number <= lines.count else { return nil }
         let line = lines[number - 1].trimmingCharacters(in: .whitespaces)
         return line.isEmpty ? nil : line
-    }
-
-    /// Readable names for linkage names (Swift ones through swift-demangle, in one process).
-    /// A `.cold.N` part (code the compiler moved out of line) is named by its function.
-    func demangle(_ names: Set<String>) -> [String: String] {
-        var readable: [String: String] = [:]
-        var swift: [(name: String, base: String)] = []
-        for name in names {
-            let base = name.range(of: ".cold.").map { String(name[..<$0.lowerBound]) } ?? name
-            if Symbolizer.isSwiftMangled(base) { swift.append((name, base)) } else { readable[name] = base }
-        }
-        guard !swift.isEmpty else { return readable }
-        let bases = swift.map(\.base)
-        if let demangler, let result = try? Subprocess.run(demangler, ["--simplified", "--compact"] + bases), result.status == 0 {
-            let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            for (index, entry) in swift.enumerated() {
-                readable[entry.name] = index < lines.count && !lines[index].isEmpty ? lines[index] : entry.base
-            }
-        } else {
-            for entry in swift { readable[entry.name] = entry.base }
-        }
-        return readable
     }
 }

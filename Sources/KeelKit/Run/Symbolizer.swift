@@ -20,6 +20,18 @@ public struct Symbolizer: Sendable {
         }
     }
 
+    /// The symbolizer for the image at `elf` with every tool the toolchain has (source lines
+    /// and trap reasons need llvm-symbolizer); nil when the file is not an ELF image. The one
+    /// way `keel run`, `keel decode` and `keel demo` make theirs, so they decode alike.
+    public static func forImage(at elf: URL, toolchain: Toolchain?) -> Symbolizer? {
+        (try? ELFFile(contentsOf: elf)).map { forImage($0, at: elf, toolchain: toolchain) }
+    }
+
+    /// The same for an image already read.
+    public static func forImage(_ elf: ELFFile, at url: URL, toolchain: Toolchain?) -> Symbolizer {
+        Symbolizer(elf: elf, demangler: toolchain?.demangler, sourceSymbolizer: toolchain?.sourceSymbolizer, path: url)
+    }
+
     /// "Module.function(_:) + 0x12", or nil when no symbol contains the address.
     public func name(of address: UInt32) -> String? {
         guard address != 0, let symbol = elf.symbol(containing: address & ~1) else { return nil }
@@ -66,38 +78,60 @@ public struct Symbolizer: Sendable {
         }
     }
 
-    /// `records` as `keel run` shows them: every fault decorated, with the stack words printed
-    /// just before it (for records collected without a symbolizer, as the tests' runs are).
+    /// `record` as `keel run` shows it: a fault decorated with the stack words printed just
+    /// before it (`evidence`, which this keeps from a `keel:stack-words` record to the fault
+    /// record that follows it). The one place a console stream's faults are decoded.
+    public func decorate(_ record: ConsoleRecord, evidence: inout StackWords?) -> ConsoleRecord {
+        switch record {
+        case .stackWords(let words):
+            evidence = words
+            return record
+        case .fault(var fault):
+            decorate(&fault, evidence: evidence)
+            evidence = nil
+            return .fault(fault)
+        case .previousBoot(var fault):
+            decorate(&fault, evidence: nil)
+            return .previousBoot(fault)
+        default:
+            return record
+        }
+    }
+
+    /// `records` as `keel run` shows them (for records collected without a symbolizer, as the
+    /// tests' runs are).
     public func decorate(_ records: [ConsoleRecord]) -> [ConsoleRecord] {
         var evidence: StackWords? = nil
-        return records.map { record in
-            switch record {
-            case .stackWords(let words):
-                evidence = words
-                return record
-            case .fault(var fault):
-                decorate(&fault, evidence: evidence)
-                evidence = nil
-                return .fault(fault)
-            case .previousBoot(var fault):
-                decorate(&fault, evidence: nil)
-                return .previousBoot(fault)
-            default:
-                return record
-            }
-        }
+        return records.map { decorate($0, evidence: &evidence) }
     }
 
     /// Swift symbols start with `$e`/`$s` (Embedded / full Swift mangling); C names do not.
     static func isSwiftMangled(_ name: String) -> Bool { name.hasPrefix("$e") || name.hasPrefix("$s") }
 
     func demangle(_ symbol: String) -> String {
-        guard Self.isSwiftMangled(symbol), let demangler,
-              let result = try? Subprocess.run(demangler, ["--simplified", "--compact", symbol]), result.status == 0 else {
-            return symbol
+        Self.readableNames([symbol], demangler: demangler)[symbol] ?? symbol
+    }
+
+    /// Readable names for linkage names: Swift ones through swift-demangle, all in one process;
+    /// a `.cold.N` part (code the compiler moved out of line) is named by its function; a name
+    /// the demangler cannot read stays as it is.
+    static func readableNames(_ names: Set<String>, demangler: URL?) -> [String: String] {
+        var readable: [String: String] = [:]
+        var swift: [(name: String, base: String)] = []
+        for name in names {
+            let base = name.range(of: ".cold.").map { String(name[..<$0.lowerBound]) } ?? name
+            if isSwiftMangled(base) { swift.append((name, base)) } else { readable[name] = base }
         }
-        let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? symbol : text
+        guard !swift.isEmpty else { return readable }
+        var lines: [String] = []
+        if let demangler, let result = try? Subprocess.run(demangler, ["--simplified", "--compact"] + swift.map(\.base)), result.status == 0 {
+            lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        for (index, entry) in swift.enumerated() {
+            readable[entry.name] = index < lines.count && !lines[index].isEmpty ? lines[index] : entry.base
+        }
+        return readable
     }
 }
 
