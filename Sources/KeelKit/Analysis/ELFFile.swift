@@ -581,6 +581,17 @@ public struct ELFFile: Sendable {
         return ArraySlice(Array(bytes[range]))
     }
 
+    /// The `count` bytes the image loads at `address`, from the one allocated section with
+    /// contents that holds them all; nil when none does.
+    public func loadedBytes(at address: UInt32, count: Int) -> [UInt8]? {
+        guard let section = sections.first(where: {
+            $0.flags.contains(.alloc) && $0.hasFileContents && $0.address <= address
+                && UInt64(address) + UInt64(count) <= UInt64($0.address) + UInt64($0.size)
+        }), let contents = try? contents(of: section) else { return nil }
+        let start = contents.startIndex + Int(address - section.address)
+        return Array(contents[start..<start + count])
+    }
+
     /// The symbol covering `address`: a defined FUNC symbol whose
     /// `[address, address + size)` contains it, or failing that an OBJECT or
     /// NOTYPE symbol with non-zero size. When several contain it, the one that

@@ -39,13 +39,8 @@ public struct BuildIdentity: Sendable, Hashable, CustomStringConvertible {
     /// The image's build ID; nil for an image without one (built before images carried it).
     public init?(elf: ELFFile) {
         guard let address = elf.address(ofSymbol: Self.symbol),
-              let section = elf.sections.first(where: {
-                  $0.flags.contains(.alloc) && $0.hasFileContents && $0.address <= address
-                      && UInt64(address) + UInt64(Self.byteCount) <= UInt64($0.address) + UInt64($0.size)
-              }),
-              let contents = try? elf.contents(of: section) else { return nil }
-        let start = contents.startIndex + Int(address - section.address)
-        self.init(bytes: Array(contents[start..<start + Self.byteCount]))
+              let bytes = elf.loadedBytes(at: address, count: Self.byteCount) else { return nil }
+        self.init(bytes: bytes)
     }
 
     /// Refuses to decode what one build wrote with another build's image, at a boot line:
