@@ -82,7 +82,9 @@ enum Console {
         write(hexDigits: value)
     }
 
-    /// The eight hex digits of `value`, without "0x".
+    /// The eight hex digits of `value`, without "0x". Inlined, so `write(hex:)` is no deeper on
+    /// the handler stack than one function (the fault path's records are written there).
+    @inline(__always)
     static func write(hexDigits value: UInt32) {
         var shift: UInt32 = 28
         while true {

@@ -16,6 +16,14 @@ struct Diagnosis {
     var written = WrittenRange(lowest: 0, top: 0)
 }
 
+extension Diagnosis {
+    /// Bytes of `written` a write could have reached: what the MPU refused is not counted
+    /// (the record's `outside=`).
+    var writableBelow: UInt32 {
+        written.isEmpty ? 0 : MPUPermission.writableBytes(from: written.lowest, to: written.top, MPUSnapshot.permitsWrite)
+    }
+}
+
 /// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
 /// Inputs: the stack the frame was pushed on, EXC_RETURN, the exception number.
 /// Returns only when the response let the system go on (kill or restart of a task).
@@ -150,8 +158,7 @@ private func diagnoseTaskFault(_ diagnosis: inout Diagnosis, task: TaskPointer, 
         diagnosis.written.provenLowest = frame
         diagnosis.written.provenTop = min(frame &+ 32, guardBottom)
     }
-    diagnosis.fault.outsideBytes = diagnosis.written.isEmpty ? 0
-        : MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top, MPUSnapshot.permitsWrite)
+    diagnosis.fault.outsideBytes = diagnosis.writableBelow
     diagnosis.fault.evidence = diagnosis.fault.outsideBytes == 0 ? .refused
         : !diagnosis.fault.duringStacking && frame < guardBottom ? .frame : .refusedBelow
 }

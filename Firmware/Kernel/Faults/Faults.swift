@@ -1,10 +1,7 @@
-// Fault reporting: what was detected, in which task, by which technique, and what the kernel did.
-//
-// Every fault becomes one "keel:fault" record with key=value fields that `keel run` decodes
-// (and symbolises: the PC becomes a function name from the ELF). Then the task's policy
-// applies (FaultPolicy.swift): kill, restart or reset. A fault of the kernel itself, or of
-// an interrupt handler, always resets the system with a record the next boot reports:
-// a kernel whose own stack overflowed must not go on, nor hang.
+// The fault path's other ways in: a heap that could not satisfy an allocation, a call that
+// can block made where none may, and a fault inside the fault path itself. The fault handler
+// is Diagnosis.swift; the switch-out checks are SwitchDiagnosis.swift; what is decided and
+// done is FaultResponse.swift; the record is FaultRecord.swift.
 
 enum Faults {
     /// Set while the fault handler runs: a fault then is a fault of the fault path itself.

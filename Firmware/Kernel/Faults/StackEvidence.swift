@@ -34,8 +34,7 @@ enum StackEvidence {
         guard start < end, MemoryMap.isRAM(start, bytes: end &- start) else { return }
         Console.write("keel:stack-words task=")
         Console.write(task.pointee.name)
-        // Every number in hex without "0x" (the words' own digits, `Console.write(hex:)` would
-        // nest one call deeper on the handler stack than the fault path's other writes).
+        // Every number in hex without "0x", the words' own digits.
         Console.write(" sp=")
         writeHexDigits(fault.sp)
         Console.write(" from=")
@@ -58,14 +57,10 @@ enum StackEvidence {
         MPU.withProtectionOff { Memory.loadWord(address) }
     }
 
-    /// Eight hex digits, no "0x": the line carries 64 of them. Out of line, like `word(at:)`.
+    /// Eight hex digits, no "0x" (`Console.write(hexDigits:)`, inlined once here): the line
+    /// carries 64 of them. Out of line, like `word(at:)`.
     @inline(never)
     private static func writeHexDigits(_ value: UInt32) {
-        var shift: UInt32 = 32
-        while shift != 0 {
-            shift &-= 4
-            let nibble = UInt8(truncatingIfNeeded: (value >> shift) & 0xF)
-            Console.put(nibble < 10 ? UInt8(ascii: "0") &+ nibble : UInt8(ascii: "a") &+ nibble &- 10)
-        }
+        Console.write(hexDigits: value)
     }
 }

@@ -39,8 +39,7 @@ extension Faults {
         }
         if !diagnosis.written.isEmpty {
             diagnosis.fault.hit = MemoryMap.owner(of: diagnosis.written.lowest)
-            diagnosis.fault.outsideBytes = MPUPermission.writableBytes(from: diagnosis.written.lowest, to: diagnosis.written.top,
-                                                                       MPUSnapshot.permitsWrite)
+            diagnosis.fault.outsideBytes = diagnosis.writableBelow
         }
         return diagnosis
     }

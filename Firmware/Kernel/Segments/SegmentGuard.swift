@@ -103,7 +103,7 @@ enum SegmentGuard {
             diagnosis.written.provenTop = min(frame &+ 32, bottom)
         }
         diagnosis.fault.evidence = diagnosis.fault.duringStacking ? .refusedBelow : .frame
-        diagnosis.fault.outsideBytes = bottom &- frame
+        diagnosis.fault.outsideBytes = diagnosis.writableBelow
         diagnosis.fault.hit = MemoryMap.owner(of: frame)
     }
 

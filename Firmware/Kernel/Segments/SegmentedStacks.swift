@@ -454,13 +454,12 @@ enum Refusal: UInt8 {
         let reason = Refusal(rawValue: chain.pointee.refusal) ?? .none
         if reason == .heap {
             chain.pointee.refusal = 0
-            var diagnosis = Faults.diagnosisAtSwitch(task, FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0,
+            let diagnosis = Faults.diagnosisAtSwitch(task, FaultReport(task: task, kind: .outOfMemory, technique: .none, pc: 0, sp: 0,
                                                                        limit: chain.pointee.refusedBytes))
             // Out of memory is always a kill (the allocation cannot come back); what the way out
             // wrote below the stack is contained as for any other stop.
             Faults.report(diagnosis.fault, action: "kill")
             FaultPolicy.kill(task, from: .contextSwitch)
-            diagnosis.fault.task = task
             Containment.contain(diagnosis, culprit: task)
             return true
         }
