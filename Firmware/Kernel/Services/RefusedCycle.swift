@@ -48,8 +48,14 @@ enum RefusedCycle {
     /// Prints the kept cycle, if there is one: `keel:deadlock cycle=right,first,left,second`
     /// reads "right would wait for first, held by left, which waits for second, held by
     /// right". From the tick, the idle task or the shutdown report.
+    /// Inlined where it is called (the tick among them): the common case is one load and no call.
+    @inline(__always)
     static func printIfKept() {
-        guard count != 0 else { return }  // the common case: one load, nothing masked
+        if count != 0 { printKept() }
+    }
+
+    @inline(never)
+    private static func printKept() {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         guard count != 0 else { return }  // a tick printed it meanwhile
