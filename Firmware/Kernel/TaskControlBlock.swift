@@ -9,10 +9,10 @@
 
 /// What a task's stack and protections look like, fixed at build time by `keel build`.
 /// (`@_spi(Build)`: the generated task table in the application's module builds these; an
-/// application's own code does not see them.)
+/// application's own code does not see them.) Its entry function is not here: the generated
+/// `keel_task_entry` gives it to a start or restart (Kernel.swift, `applicationTaskEntry`).
 @_spi(Build) public struct TaskDescriptor {
     var name: StaticString
-    var entry: TaskEntry
     /// Larger is more urgent; see `TaskControlBlock.isMoreUrgent(than:)`.
     var priority: UInt8
     /// Lowest address of the stack (inclusive).
@@ -28,10 +28,10 @@
     var switchRegions: MPUSwitch
     var policy: FaultPolicyDescriptor
 
-    @_spi(Build) public init(name: StaticString, entry: @escaping TaskEntry, priority: UInt8, stackBottom: UInt32, stackTop: UInt32,
+    @_spi(Build) public init(name: StaticString, priority: UInt8, stackBottom: UInt32, stackTop: UInt32,
                              protections: Protections, redZoneBytes: UInt32, guardBottom: UInt32, switchRegions: MPUSwitch,
                              policy: FaultPolicyDescriptor) {
-        self.name = name; self.entry = entry; self.priority = priority; self.stackBottom = stackBottom; self.stackTop = stackTop
+        self.name = name; self.priority = priority; self.stackBottom = stackBottom; self.stackTop = stackTop
         self.protections = protections; self.redZoneBytes = redZoneBytes; self.guardBottom = guardBottom
         self.switchRegions = switchRegions; self.policy = policy
     }

@@ -30,7 +30,7 @@ public enum TaskTableGenerator {
         for index in ordered {
             let task = application.tasks[index]
             let stack = layout.taskStacks[index]
-            lines.append("    TaskDescriptor(name: \"\(task.name)\", entry: \(entrySymbol(task.name)), priority: \(task.priority), "
+            lines.append("    TaskDescriptor(name: \"\(task.name)\", priority: \(task.priority), "
                 + "stackBottom: \(hex(stack.bottom)), stackTop: \(hex(stack.top)), "
                 + "protections: \(protectionList(task.protections)), redZoneBytes: \(task.redZoneBytes), "
                 + "guardBottom: \(hex(stack.guardBottom)), switchRegions: \(words(layout.switchRegions[index])), "
@@ -123,7 +123,7 @@ public enum TaskTableGenerator {
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
         lines.append("                histories: withUnsafeMutablePointer(to: &keelTaskHistories) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: TaskHistory.self) },")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
-        lines.append("                idle: TaskDescriptor(name: \"idle\", entry: \(entrySymbol("idle")), priority: \(Manifest.idlePriority), "
+        lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
             + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions)), policy: FaultPolicyDescriptor()),")
         lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
