@@ -18,4 +18,12 @@ final class KernelCodeTests: XCTestCase {
             XCTAssertFalse(KernelCode.contains(symbol: symbol), symbol)
         }
     }
+
+    /// A C name the Keel module exports from a Swift function of the same name is the kernel's;
+    /// an application's C name, or one the kernel only calls, is not.
+    func testCNamesTheKernelExports() {
+        let symbols = ["memmove", "$e4Keel7memmoveyS2v_SVSitF", "sensor_isr", "$e3App10sensor_isryyF", "memcpy",
+                       "$e4Keel5MutexV4lockyyF", "swift_release"]
+        XCTAssertEqual(KernelCode.exportedCNames(symbols), ["memmove"])
+    }
 }

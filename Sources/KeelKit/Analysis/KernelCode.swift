@@ -19,4 +19,23 @@ public enum KernelCode {
         let word = mangled.dropFirst(digits.count).prefix(length)
         return word == "Keel" || word.hasPrefix("keel_")
     }
+
+    /// The C names among `symbols` that the kernel exports from a Swift function of the same
+    /// name (`@_cdecl("memmove") func memmove` in Runtime/: the image holds `memmove` and
+    /// `$e4Keel7memmove…`). Told apart by the image, not by a list: the C library and
+    /// compiler-runtime entry points the kernel provides are never the application's handlers,
+    /// even when a constant of the application happens to equal one's address (a sort
+    /// benchmark's seed, 12345, is `memmove`'s Thumb address in one micro:bit image).
+    public static func exportedCNames(_ symbols: [String]) -> Set<String> {
+        let names = Set(symbols)
+        var exported = Set<String>()
+        for symbol in symbols where symbol.hasPrefix("$e4Keel") || symbol.hasPrefix("$s4Keel") {
+            let rest = symbol.dropFirst(7)
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard let length = Int(digits), length > 0 else { continue }
+            let word = String(rest.dropFirst(digits.count).prefix(length))
+            if names.contains(word) { exported.insert(word) }
+        }
+        return exported
+    }
 }

@@ -315,7 +315,7 @@ public enum StackAnalysis {
     /// the device-interrupt dispatcher calls an attached handler, which is
     /// - a function of the application (KernelCode.swift): only the application attaches
     ///   handlers, so a kernel closure whose address is taken (the one the fault path runs on a
-    ///   fresh stack, say) is no interrupt level;
+    ///   fresh stack, say) is no interrupt level, nor is a C function the kernel exports;
     /// - a `@convention(c)` function (a C name or a Swift `To` thunk) that Swift compiled
     ///   (it has a `.stack_sizes` entry: no assembly label such as `keel_morestack_end`,
     ///   no libgcc routine, no unnamed LLVM code), not a task entry and not a vector;
@@ -328,9 +328,10 @@ public enum StackAnalysis {
     ///   `__ContiguousArrayStorageBase`, and the global C name is the one kept).
     static func builtInTargets(graph: CallGraph, names: [String]) -> [String: [String]] {
         let excluded = Set(graph.vectors.values)
+        let kernelCNames = KernelCode.exportedCNames(graph.functions.map(\.name))
         let handlers = graph.addressTakenOutsideClassMetadata.filter { index in
             let function = graph.functions[index], name = function.name
-            guard !excluded.contains(index), !KernelCode.contains(symbol: name),
+            guard !excluded.contains(index), !KernelCode.contains(symbol: name), !kernelCNames.contains(name),
                   case .compiler = function.frame, !name.hasPrefix("code@") else { return false }
             return !name.hasPrefix("$") || name.hasSuffix("To")
         }
