@@ -129,6 +129,16 @@ public struct QEMURunner: Sendable {
         }
     }
 
+    /// Ends QEMU: SIGTERM, then SIGKILL when it is still there two seconds later. A QEMU whose
+    /// guest idles with `-icount sleep=off` was seen to ignore SIGTERM for good (once on the
+    /// mps2-an505), and a run that cannot be stopped would hang its caller and CI with it.
+    static func stop(_ process: Process) {
+        process.terminate()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [process] in
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+    }
+
     /// Runs the image; `onRecord` sees each console record as it arrives (with PCs symbolised).
     public func run(_ image: FirmwareImage, options: RunOptions = RunOptions(),
                     symbolizer: Symbolizer? = nil,
@@ -154,7 +164,7 @@ public struct QEMURunner: Sendable {
                 guard process.isRunning else { return }
                 watchdog.fire()
                 if let endpoint { watchdog.tasks = Self.readTasks(image, at: endpoint) }
-                process.terminate()
+                Self.stop(process)
             }
         }
         let errorCollector = Collector()
@@ -176,7 +186,7 @@ public struct QEMURunner: Sendable {
             emit(try decoder.finish())
         } catch {
             // Another build booted than the image named (it was rebuilt under the run).
-            process.terminate()
+            Self.stop(process)
             process.waitUntilExit()
             throw error
         }
