@@ -7,11 +7,13 @@
 /// Words: magic "KEEL", version, TCB stride, then offsets in the TCB of the saved SP, state,
 /// priority, protections, stack bottom, stack top, name (pointer, then byte count), the object
 /// waited on; then the TaskHistory stride and its high-water and fault-count offsets; then (from
-/// version 2) the offset in the TCB of the tick the current wait began.
+/// version 2) the offset in the TCB of the tick the current wait began; then (from version 3)
+/// the TaskHistory offsets of how far its overflows reached, how many there were, and whose
+/// overflow harmed it (so `keel top` says why a task was stopped, as the stack table does).
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                  UInt32) =
-    (0x4C45_454B, 2, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112)
+                  UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 3, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112, 4, 10, 8)
 
 enum DebugLayout {
     /// True when every offset in the table is the compiler's.
@@ -31,5 +33,8 @@ enum DebugLayout {
             && table.12 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.highWater) ?? 0)
             && table.13 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.faults) ?? 0)
             && table.14 == UInt32(MemoryLayout<T>.offset(of: \T.waitStart) ?? 0)
+            && table.15 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.overflowBytes) ?? 0)
+            && table.16 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.overflows) ?? 0)
+            && table.17 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.harmedBy) ?? 0)
     }
 }

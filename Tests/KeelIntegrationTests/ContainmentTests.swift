@@ -9,7 +9,43 @@ import XCTest
 final class ContainmentTests: XCTestCase {
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
-    static var firmware: [TestFirmware.Request] { allBoards.map { .init(app: "containment", board: $0) } }
+    static var firmware: [TestFirmware.Request] {
+        allBoards.map { .init(app: "containment", board: $0) }
+            + allBoards.map { .init(app: "containment", board: $0, variant: "lingering", running: false, change: lingering) }
+    }
+
+    /// The same tasks and one more that sleeps for good: the run goes on after the overflows.
+    static func lingering(_ application: inout Application) {
+        var lingerer = application.tasks[0]
+        lingerer.name = "lingerer"
+        lingerer.entry = "lingererTask"
+        lingerer.protections = [.paint]
+        lingerer.expectedFault = nil
+        application.tasks.append(lingerer)
+    }
+
+    /// `keel top` and the table a `--timeout` prints say why each stopped task was stopped, as
+    /// the stack table at the end of a run does: its own overflow and how far it reached, or
+    /// whose overflow harmed it.
+    func testTheLiveTableSaysWhyEachStoppedTaskWasStopped() throws {
+        for board in allBoards {
+            let image = try TestFirmware.shared.image("containment", board: board, variant: "lingering", change: Self.lingering)
+            let runner = try XCTUnwrap(TestFirmware.shared.runner)
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 3, readsTasksAtTimeout: true))
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertTrue(result.timedOut, log)
+            let table = try XCTUnwrap(result.tasksAtTimeout, "\(board): \(result.tasksAtTimeoutProblem ?? "no problem given")")
+            let text = RunReport.taskTable(table)
+            let dipper = try XCTUnwrap(result.faults.first { $0.task == "dipper" && !$0.isVictim }, log)
+            XCTAssertEqual(table["runaway"]?.overflows, 1, text)
+            XCTAssertEqual(table["dipper"]?.overflowBytes, Int(dipper.outside), text)
+            XCTAssertEqual(table["sleeper"]?.harmedBy, "dipper", text)
+            XCTAssertTrue(text.contains("killed, overflowed, caught before a byte below was written"), text)
+            XCTAssertTrue(text.contains("killed, overflowed, up to \(dipper.outside) bytes below the stack in reach"), text)
+            XCTAssertTrue(text.contains("killed, stack overwritten by 'dipper'"), text)
+            XCTAssertNil(table["keeper"]?.harmedBy, text)
+        }
+    }
 
     func testOnlyTheHarmedAreStoppedAndTheCulpritIsTheTaskThatRan() throws {
         for board in allBoards {

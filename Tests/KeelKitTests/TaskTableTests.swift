@@ -7,7 +7,7 @@ import XCTest
 
 final class TaskTableTests: XCTestCase {
     /// The kernel's table today (Firmware/Kernel/DebugLayout.swift).
-    static let words: [UInt32] = [0x4C45_454B, 2, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112]
+    static let words: [UInt32] = [0x4C45_454B, 3, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112, 4, 10, 8]
 
     /// Memory by address; a read of a byte nobody wrote is refused, as a target would.
     struct FakeMemory: TargetMemory {
@@ -46,6 +46,7 @@ final class TaskTableTests: XCTestCase {
         var name: String, state: UInt8, priority: UInt8, protections: UInt8
         var bottom: UInt32, top: UInt32, savedSP: UInt32, waitingOn: UInt32 = 0, waitStart: UInt32 = 0
         var used: UInt32, historyHighWater: UInt32 = 0, faults: UInt8 = 0
+        var overflows: UInt8 = 0, overflowBytes: UInt32 = 0, harmedBy: UInt8 = 0
     }
 
     let scheduler: UInt32 = 0x2000_1000
@@ -80,6 +81,9 @@ final class TaskTableTests: XCTestCase {
             for offset in stride(from: 0, to: 20, by: 4) { memory.store(history + UInt32(offset), word: 0) }
             memory.store(history, word: task.historyHighWater)
             memory.store(history + 9, byte: task.faults)
+            memory.store(history + 4, word: task.overflowBytes)
+            memory.store(history + 10, byte: task.overflows)
+            memory.store(history + 8, byte: task.harmedBy)
             memory.stack(task.bottom, task.top, used: task.used)
         }
         memory.stack(0x2000_3000, 0x2000_3800, used: 200)
@@ -182,6 +186,26 @@ final class TaskTableTests: XCTestCase {
         XCTAssertEqual(try TaskTable.highWaterMark(0x2000_0000 - 0x2000..<0x2000_0400, memory: &alone), 64)
         XCTAssertEqual(alone.reads, 9, "9 KB read in 1 KB requests up to the used part")
         XCTAssertLessThan(withWholeStacks, 30)
+    }
+
+    /// A stopped task says why in `keel top` as in the run's stack table: its own overflows
+    /// (how many, how far below they could reach) or whose overflow harmed it.
+    func testAStoppedTaskSaysWhyAsTheStackTableDoes() throws {
+        var tasks = sample
+        tasks[2] = FakeTask(name: "runaway", state: 4, priority: 1, protections: 1 | 8, bottom: 0x2000_0A00, top: 0x2000_0D00,
+                            savedSP: 0x2000_0CE0, used: 56, faults: 3, overflows: 3, overflowBytes: 64)
+        tasks[3].harmedBy = 3  // 1 + the index of 'runaway'
+        let (image, memory) = try target(tasks, current: 0, taskCount: 5)
+        var target = memory
+        let table = try TaskTable.read(image, from: &target, stackPointer: 0x2000_0390)
+        XCTAssertEqual(table.tasks[2].overflows, 3)
+        XCTAssertEqual(table.tasks[2].overflowBytes, 64)
+        XCTAssertEqual(table.tasks[3].harmedBy, "runaway")
+        let text = RunReport.taskTable(table)
+        XCTAssertTrue(text.contains("runaway  killed, overflowed 3 times, up to 64 bytes below the stack in reach"), text)
+        XCTAssertTrue(text.contains("dead     killed, stack overwritten by 'runaway'"), text)
+        let json = RunReport.json(table)
+        XCTAssertTrue(json.contains("\"overflows\":3") && json.contains("\"overflow_bytes\":64") && json.contains("\"harmed_by\":\"runaway\""), json)
     }
 
     func testMistakesAreErrors() throws {

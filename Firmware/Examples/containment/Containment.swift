@@ -15,7 +15,9 @@
 //            `sleeper` and says that the evidence is ambiguous ("possibly overwritten").
 //
 // `driver` starts them one at a time and ends the run with one line:
-// `containment: keeper running=yes sleeper running=no`.
+// `containment: keeper running=yes sleeper running=no`. With a task named `lingerer` (the
+// tests add one) it does not end the run: the stopped tasks stay in the task table that
+// `keel top` and a `--timeout` show, each saying why it was stopped.
 //
 // `"stack_check": "warn"`: the overflows are the point, so `keel check` fails by design.
 
@@ -60,7 +62,12 @@ func driverTask() {
     let keeper = Keel.taskIndex(named: "keeper").map { Keel.task($0).isRunning } ?? false
     let sleeper = Keel.taskIndex(named: "sleeper").map { Keel.task($0).isRunning } ?? false
     print("containment: keeper running=\(keeper ? "yes" : "no") sleeper running=\(sleeper ? "yes" : "no")")
-    Keel.shutdown(code: 0)
+    if Keel.taskIndex(named: "lingerer") == nil { Keel.shutdown(code: 0) }
+}
+
+/// Sleeps for good: with it, the run goes on after the driver's line.
+func lingererTask() {
+    while true { Keel.sleep(ticks: 1000) }
 }
 
 /// 64-byte frames until the stack runs out.

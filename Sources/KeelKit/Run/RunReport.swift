@@ -233,21 +233,30 @@ public enum RunReport {
             let used = stack.used.map(String.init) ?? "?"
             let percent = stack.used.map { String(Int((Double($0) / Double(max(stack.size, 1)) * 100).rounded())) } ?? "?"
             var state = stack.state
-            if stack.overflows > 0 || stack.overflow > 0 {
-                let times = stack.overflows > 1 ? " \(stack.overflows) times" : ""
-                state += stack.overflow > 0 ? ", overflowed\(times), up to \(stack.overflow) bytes below the stack in reach"
-                                            : ", overflowed\(times), caught before a byte below was written"
-            }
-            if let culprit = stack.harmedBy { state += ", stack overwritten by '\(culprit)'" }
+            state += overflowNote(overflows: stack.overflows, bytes: stack.overflow, harmedBy: stack.harmedBy)
             rows.append([stack.task, String(stack.size), used, percent,
                          stack.protection.isEmpty ? "none" : stack.protection.joined(separator: ", "), state])
         }
         return table(rows, rightAligned: [1, 2, 3])
     }
 
+    /// What a task's history says after its state, in the stack table and the live task table:
+    /// ", overflowed 2 times, caught before a byte below was written", ", stack overwritten by 'x'".
+    static func overflowNote(overflows: Int, bytes: Int, harmedBy: String?) -> String {
+        var note = ""
+        if overflows > 0 || bytes > 0 {
+            let times = overflows > 1 ? " \(overflows) times" : ""
+            note += bytes > 0 ? ", overflowed\(times), up to \(bytes) bytes below the stack in reach"
+                              : ", overflowed\(times), caught before a byte below was written"
+        }
+        if let harmedBy { note += ", stack overwritten by '\(harmedBy)'" }
+        return note
+    }
+
     /// The live task table (`keel top`, and `keel run` at a timeout): per task its state,
     /// priority, stack size, the bytes it holds now and at most (high-water) with their share
-    /// of the stack, protection and faults, and, when a task waits on a kernel object, what
+    /// of the stack, protection and faults (a stopped task's state says why, as the stack table
+    /// does: `overflowNote`), and, when a task waits on a kernel object, what
     /// it waits for (a mutex's holder too) and since which tick; then the handler stack's row.
     public static func taskTable(_ snapshot: TaskTable) -> String {
         func percent(_ bytes: Int?, of size: Int) -> String {
@@ -257,7 +266,8 @@ public enum RunReport {
         var rows = [["task", "state", "priority", "stack", "now", "%", "high-water", "%", "protection", "faults"]
             + (waits ? ["waiting for"] : [])]
         for task in snapshot.tasks {
-            rows.append([task.name, task.state, String(task.priority), String(task.size),
+            let state = task.state + overflowNote(overflows: task.overflows, bytes: task.overflowBytes, harmedBy: task.harmedBy)
+            rows.append([task.name, state, String(task.priority), String(task.size),
                          task.usedNow.map(String.init) ?? "?", percent(task.usedNow, of: task.size),
                          task.highWater.map(String.init) ?? "?", percent(task.highWater, of: task.size),
                          task.protection.isEmpty ? "none" : task.protection.joined(separator: ", "), String(task.faults)]

@@ -17,8 +17,8 @@ import Foundation
 public struct KernelDebugLayout: Sendable, Equatable {
     /// "KEEL" as a little-endian word.
     public static let magic: UInt32 = 0x4C45_454B
-    public static let version: UInt32 = 2
-    public static let wordCount = 15
+    public static let version: UInt32 = 3
+    public static let wordCount = 18
 
     public var taskStride: UInt32
     public var savedStackPointer: UInt32
@@ -35,8 +35,13 @@ public struct KernelDebugLayout: Sendable, Equatable {
     public var historyFaults: UInt32
     /// The tick the task's current wait began (version 2).
     public var waitStart: UInt32
+    /// In a task history: the bytes below the stack its overflows could reach (a word), how many
+    /// overflows it had and 1 + the index of the task whose overflow harmed it (bytes; version 3).
+    public var historyOverflowBytes: UInt32
+    public var historyOverflows: UInt32
+    public var historyHarmedBy: UInt32
 
-    /// Decodes the table's 15 words; a wrong magic, version or an offset outside its block is bad input.
+    /// Decodes the table's 18 words; a wrong magic, version or an offset outside its block is bad input.
     public init(words: [UInt32]) throws(KeelError) {
         guard words.count == Self.wordCount, words[0] == Self.magic else {
             throw .elf("keel_debug_layout does not start with \"KEEL\": not a Keel kernel's debug table")
@@ -45,13 +50,14 @@ public struct KernelDebugLayout: Sendable, Equatable {
             throw .elf("keel_debug_layout has version \(words[1]); this keel reads version \(Self.version) (use the keel that built the image)")
         }
         (taskStride, savedStackPointer, state, priority, protections, stackBottom, stackTop, name, waitingOn,
-         historyStride, historyHighWater, historyFaults, waitStart) =
+         historyStride, historyHighWater, historyFaults, waitStart, historyOverflowBytes, historyOverflows, historyHarmedBy) =
             (words[2], words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13],
-             words[14])
+             words[14], words[15], words[16], words[17])
         let taskFields = [savedStackPointer + 4, state + 1, priority + 1, protections + 1, stackBottom + 4, stackTop + 4, name + 8, waitingOn + 4,
                           waitStart + 4]
         guard taskStride >= 16, taskStride <= 4096, taskFields.allSatisfy({ $0 <= taskStride }),
-              historyStride <= 4096, historyHighWater + 4 <= historyStride, historyFaults + 1 <= historyStride else {
+              historyStride <= 4096, historyHighWater + 4 <= historyStride, historyFaults + 1 <= historyStride,
+              historyOverflowBytes + 4 <= historyStride, historyOverflows + 1 <= historyStride, historyHarmedBy + 1 <= historyStride else {
             throw .elf("keel_debug_layout has an offset outside its block (task stride \(taskStride), history stride \(historyStride))")
         }
     }
@@ -184,6 +190,12 @@ public struct TaskRow: Sendable, Equatable, Codable {
     public var waitingFor: String? = nil
     /// The tick its wait began.
     public var waitingSince: UInt32? = nil
+    /// Its own overflows so far, whatever caught them, and the most bytes below its stack one
+    /// could reach (the kernel's task history, as the run's stack table shows it).
+    public var overflows: Int = 0
+    public var overflowBytes: Int = 0
+    /// The task whose overflow harmed this one (it was stopped for it).
+    public var harmedBy: String? = nil
 
     public init(name: String, state: String, priority: Int, stackBottom: UInt32, stackTop: UInt32, usedNow: Int?,
                 highWater: Int?, protection: [String], faults: Int, waitingFor: String? = nil, waitingSince: UInt32? = nil) {
@@ -196,6 +208,7 @@ public struct TaskRow: Sendable, Equatable, Codable {
         case name, state, priority, size, protection, faults
         case stackBottom = "stack_bottom", stackTop = "stack_top", usedNow = "used_now", highWater = "high_water"
         case waitingFor = "waiting_for", waitingSince = "waiting_since"
+        case overflows, overflowBytes = "overflow_bytes", harmedBy = "harmed_by"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -212,6 +225,11 @@ public struct TaskRow: Sendable, Equatable, Codable {
         try container.encode(faults, forKey: .faults)
         try container.encodeIfPresent(waitingFor, forKey: .waitingFor)
         try container.encodeIfPresent(waitingSince, forKey: .waitingSince)
+        if overflows > 0 {
+            try container.encode(overflows, forKey: .overflows)
+            try container.encode(overflowBytes, forKey: .overflowBytes)
+        }
+        try container.encodeIfPresent(harmedBy, forKey: .harmedBy)
     }
 
     public init(from decoder: Decoder) throws {
@@ -226,6 +244,9 @@ public struct TaskRow: Sendable, Equatable, Codable {
                   protection: try container.decode([String].self, forKey: .protection), faults: try container.decode(Int.self, forKey: .faults),
                   waitingFor: try container.decodeIfPresent(String.self, forKey: .waitingFor),
                   waitingSince: try container.decodeIfPresent(UInt32.self, forKey: .waitingSince))
+        overflows = try container.decodeIfPresent(Int.self, forKey: .overflows) ?? 0
+        overflowBytes = try container.decodeIfPresent(Int.self, forKey: .overflowBytes) ?? 0
+        harmedBy = try container.decodeIfPresent(String.self, forKey: .harmedBy)
     }
 }
 
@@ -314,10 +335,12 @@ public struct TaskTable: Sendable, Equatable, Codable {
             let isLive = rawState <= 2
             if isLive && word(layout.waitingOn) != 0 { state = "waiting" }
             if isCurrent && isLive { state = "running" }
-            var history = (highWater: UInt32(0), faults: 0)
+            var history = (highWater: UInt32(0), faults: 0, overflowBytes: UInt32(0), overflows: 0, harmedBy: 0)
             if index < histories.count {
-                history = (TargetWords.word(histories[index], at: Int(layout.historyHighWater)),
-                           Int(histories[index][Int(layout.historyFaults)]))
+                let bytes = histories[index]
+                history = (TargetWords.word(bytes, at: Int(layout.historyHighWater)), Int(bytes[Int(layout.historyFaults)]),
+                           TargetWords.word(bytes, at: Int(layout.historyOverflowBytes)), Int(bytes[Int(layout.historyOverflows)]),
+                           Int(bytes[Int(layout.historyHarmedBy)]))
             }
             var highWater: Int? = nil
             if protections & Self.painting != 0, bottom < top {
@@ -327,6 +350,9 @@ public struct TaskTable: Sendable, Equatable, Codable {
             var row = TaskRow(name: name, state: state, priority: Int(block[Int(layout.priority)]), stackBottom: bottom,
                               stackTop: top, usedNow: usedNow, highWater: highWater,
                               protection: Self.protectionNames(protections), faults: history.faults)
+            row.overflows = history.overflows
+            row.overflowBytes = Int(history.overflowBytes)
+            if history.harmedBy > 0 && history.harmedBy <= names.count { row.harmedBy = names[history.harmedBy - 1] }
             let waitingOn = word(layout.waitingOn)
             if isLive && waitingOn != 0 {
                 row.waitingFor = try waitDescription(waitingOn, image: image, taskNames: names, memory: &memory)
