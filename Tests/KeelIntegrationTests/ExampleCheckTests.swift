@@ -21,12 +21,7 @@ final class ExampleCheckTests: XCTestCase {
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// Findings known and left open, by example, each with why (remove the entry once fixed).
-    /// segmented: the kernel's reset path (FaultPolicy.resetSystem -> Faults.report, being
-    /// rewritten in issue 22) needs 2276-2412 bytes of handler stack; the 1536 bytes declared
-    /// are what the micro:bit's 16 KiB leave beside the pool and the heap its prints need
-    /// (2480 fits the RAM and the check, and then every task runs out of heap).
     static let knownShortfalls: [String: String] = [
-        "segmented": "handler",
         // Made to fail: it shows every blocking call reachable from a handler at once (BuildTimeCheckTests).
         "handler-waits": "handler",
     ]
