@@ -10,10 +10,18 @@
 /// version 2) the offset in the TCB of the tick the current wait began; then (from version 3)
 /// the TaskHistory offsets of how far its overflows reached, how many there were, and whose
 /// overflow harmed it (so `keel top` says why a task was stopped, as the stack table does).
+/// (Two copies that differ in the stride only: a hard-float image's control block is 256 bytes.)
+#if KEEL_FPU
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
                   UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 3, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112, 4, 10, 8)
+    (0x4C45_454B, 3, 256, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8)
+#else
+@_silgen_name("keel_debug_layout")
+let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
+                  UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 3, 128, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8)
+#endif
 
 enum DebugLayout {
     /// True when every offset in the table is the compiler's.

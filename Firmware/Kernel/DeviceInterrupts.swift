@@ -8,17 +8,44 @@
 
 typealias InterruptHandler = @convention(c) () -> Void
 
-/// The handler of each line (nil: none). The port's dispatch reads it by this name (except in
+/// The handler of each line, one word per line of the board (0: none), in .bss: the linker
+/// script sizes it from the board's line count (`keel_interrupt_lines`), so one kernel serves
+/// a board with 32 lines and one with 128. The port's dispatch reads it by this name (except in
 /// an image with split-stack code, which dispatches in Swift below).
-@_silgen_name("keel_interrupt_handlers")
-nonisolated(unsafe) var interruptHandlers: InlineArray<8, InterruptHandler?> = [nil, nil, nil, nil, nil, nil, nil, nil]
+@_extern(c, "keel_interrupt_handlers") func interruptHandlerTable()
+@_extern(c, "keel_interrupt_lines") func interruptLineCount()
+
+enum InterruptHandlers {
+    static var table: UInt32 { linkerSymbol(interruptHandlerTable) }
+
+    static subscript(irq: Int) -> InterruptHandler? {
+        get {
+            let word = Memory.loadWord(table &+ UInt32(irq) &* 4)
+            return word == 0 ? nil : unsafeBitCast(UInt(word), to: InterruptHandler.self)
+        }
+        set {
+            let word = newValue.map { UInt32(UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self))) } ?? 0
+            Memory.storeWord(table &+ UInt32(irq) &* 4, word)
+        }
+    }
+}
 
 /// Nested Vectored Interrupt Controller (ARMv7-M B3.4; ARMv6-M has the same registers).
 enum NVIC {
     static let setEnable = Register(address: 0xE000_E100)
     static let setPending = Register(address: 0xE000_E200)
     static let priorityBase: UInt = 0xE000_E400
-    static let lines = 8
+    /// The board's external interrupt lines (`Board.interruptLines`, from the linker script).
+    static var lines: Int { Int(linkerSymbol(interruptLineCount)) }
+
+    /// ISER/ISPR: 32 lines per word, one bit per line; writing 0 bits changes nothing.
+    static func enable(_ irq: Int) {
+        Register(address: setEnable.address &+ UInt(irq / 32) &* 4).write(1 &<< UInt32(irq % 32))
+    }
+
+    static func pend(_ irq: Int) {
+        Register(address: setPending.address &+ UInt(irq / 32) &* 4).write(1 &<< UInt32(irq % 32))
+    }
 
     /// Priority bytes are read-modify-written as words: ARMv6-M allows word access only.
     static func setPriority(_ irq: Int, _ priority: UInt8) {
@@ -32,15 +59,15 @@ enum DeviceInterrupts {
     static func attach(_ irq: Int, priority: UInt8, _ handler: @escaping InterruptHandler) {
         requireLine(irq, "attachInterrupt")
         let interrupts = Interrupts.mask()
-        interruptHandlers[irq] = handler
+        InterruptHandlers[irq] = handler
         NVIC.setPriority(irq, priority)
-        NVIC.setEnable.write(1 &<< UInt32(irq))
+        NVIC.enable(irq)
         Interrupts.restore(interrupts)
     }
 
     static func pend(_ irq: Int) {
         requireLine(irq, "triggerInterrupt")
-        NVIC.setPending.write(1 &<< UInt32(irq))
+        NVIC.pend(irq)
         dataSynchronizationBarrier(0xF)
         instructionSynchronizationBarrier(0xF)
     }
@@ -56,7 +83,9 @@ extension DeviceInterrupts {
         Console.write("(")
         if irq < 0 { Console.write("-") }
         Console.write(decimal: UInt32(truncatingIfNeeded: irq < 0 ? 0 &- irq : irq))
-        Console.write("): no such interrupt line; Keel has lines 0-7 on every board\n")
+        Console.write("): no such interrupt line; this board has lines 0-")
+        Console.write(decimal: UInt32(NVIC.lines &- 1))
+        Console.write("\n")
         fatalError()
     }
 }
@@ -67,7 +96,7 @@ extension DeviceInterrupts {
 @_cdecl("keel_interrupt_dispatch")
 func interruptDispatch() {
     let irq = Int(portExceptionNumber()) &- 16
-    if irq >= 0 && irq < NVIC.lines, let handler = interruptHandlers[irq] {
+    if irq >= 0 && irq < NVIC.lines, let handler = InterruptHandlers[irq] {
         // The application's handler is split code running on the handler stack: give its
         // prologue the handler stack's limit, and `__morestack` a chain that keeps nothing,
         // so a handler that goes too deep is caught (a handler overflow, which resets)

@@ -49,6 +49,7 @@
             let task = tasks + index
             task.initialize(to: TaskControlBlock())
             (histories + index).initialize(to: TaskHistory())
+            histories[index].guardBottom = descriptor.guardBottom
             task.pointee.index = UInt8(truncatingIfNeeded: index)
             task.pointee.bit = 1 &<< UInt32(index)
             task.pointee.name = descriptor.name
@@ -57,7 +58,6 @@
             task.pointee.stackTop = descriptor.stackTop
             task.pointee.protections = descriptor.protections
             task.pointee.redZoneEnd = descriptor.stackBottom &+ descriptor.redZoneBytes
-            task.pointee.guardBottom = descriptor.guardBottom
             task.pointee.context.switchRegions = descriptor.switchRegions
             task.pointee.policy = descriptor.policy
         }
@@ -101,6 +101,7 @@
         Memory.storeWord(frame &+ 24, entry & ~1)        // PC: the Thumb bit lives in xPSR, not here
         Memory.storeWord(frame &+ 28, 0x0100_0000)       // xPSR: T bit set
         task.pointee.context.stackPointer = frame
+        task.pointee.context.exceptionReturn = SavedContext.threadReturn  // its first frame is a basic one
         task.pointee.notifications = 0
         scheduler.live |= task.pointee.bit
         Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted

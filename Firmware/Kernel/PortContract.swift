@@ -6,12 +6,20 @@
 enum PortContract {
     static func check() {
         typealias T = TaskControlBlock
+        #if KEEL_FPU
+        let stride = PortLayout.taskControlBlockBytesWithFPU
+        let floatingPointAgrees = MemoryLayout<T>.offset(of: \T.floatingPoint) == Int(PortLayout.floatingPoint)
+        #else
+        let stride = PortLayout.taskControlBlockBytes
+        let floatingPointAgrees = true
+        #endif
         let agrees = MemoryLayout<T>.offset(of: \T.context) == 0
+            && MemoryLayout<T>.offset(of: \T.context.exceptionReturn) == Int(PortLayout.exceptionReturn)
             && MemoryLayout<T>.offset(of: \T.context.stackPointer) == Int(PortLayout.stackPointer)
             && MemoryLayout<T>.offset(of: \T.context.stackLimit) == Int(PortLayout.stackLimit)
             && MemoryLayout<T>.offset(of: \T.context.switchRegions) == Int(PortLayout.switchRegions)
             && MemoryLayout<T>.offset(of: \T.context.splitLimit) == Int(PortLayout.splitLimit)
-            && MemoryLayout<T>.stride == Int(PortLayout.taskControlBlockBytes)
-        if !agrees { fatalError("Port: the task control block's layout differs from Contract/PortLayout.swift") }
+            && MemoryLayout<T>.stride == Int(stride)
+        if !agrees || !floatingPointAgrees { fatalError("Port: the task control block's layout differs from Contract/PortLayout.swift") }
     }
 }

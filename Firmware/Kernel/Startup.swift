@@ -27,6 +27,9 @@ func linkerSymbol(_ symbol: Handler) -> UInt32 {
 
 @_cdecl("keel_reset")
 func resetHandler() {
+    #if KEEL_FPU
+    FloatingPoint.enable()  // first: any Swift code below may be compiled to VFP instructions
+    #endif
     // The handler stack's hardware limit (ARMv8-M MSPLIM) holds from the first instruction on.
     portSetMainStackLimit(linkerSymbol(mainStackBottom))
     // Copy initialised data from flash, zero .bss (plain loops: memcpy is Swift too).

@@ -65,18 +65,34 @@
 @_spi(Build) public typealias TaskEntry = @convention(c) () -> Void
 
 /// The registers the port saves for a task that is not running, and the hardware state it
-/// loads at switch-in. Layout is ABI: offsets 0...28 hold r4...r11, 32 the process stack
-/// pointer, 36 the stack limit the port loads into PSPLIM on ARMv8-M, 40...52 the two MPU
-/// regions (`MPUSwitch`) it writes to the MPU when some task uses T2 or T3, 56 the value
-/// of `__STACK_LIMIT` (the split-stack prologue's limit) when the image has split code.
+/// loads at switch-in. Layout is ABI: offsets 0...28 hold r4...r11, 32 the EXC_RETURN the
+/// task's exception returns with (ARMv7-M/v8-M save it with r4-r11 in one `stmia`: its bit 4
+/// says whether the task's frame is an extended, FP one), 36 the process stack pointer, 40 the
+/// stack limit the port loads into PSPLIM on ARMv8-M, 44...56 the two MPU regions
+/// (`MPUSwitch`) it writes to the MPU when some task uses T2 or T3, 60 the value of
+/// `__STACK_LIMIT` (the split-stack prologue's limit) when the image has split code.
 struct SavedContext {
     var r4: UInt32 = 0, r5: UInt32 = 0, r6: UInt32 = 0, r7: UInt32 = 0
     var r8: UInt32 = 0, r9: UInt32 = 0, r10: UInt32 = 0, r11: UInt32 = 0
+    /// Thread mode, process stack, basic frame: what a task starts with.
+    var exceptionReturn: UInt32 = SavedContext.threadReturn
     var stackPointer: UInt32 = 0
     var stackLimit: UInt32 = 0
     var switchRegions = MPUSwitch(0, 0, 0, 0)
     var splitLimit: UInt32 = 0
+
+    /// EXC_RETURN for thread mode on PSP with a basic (integer) frame (0xFFFFFFFD).
+    static let threadReturn: UInt32 = 0xFFFF_FFFD
 }
+
+#if KEEL_FPU
+/// s16-s31, which the hardware does not stack: the switch keeps them here for a task whose
+/// frame is an extended one, not on its stack, so no software write lands below its SP.
+struct FloatingPointContext {
+    var s16to23: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+    var s24to31: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (0, 0, 0, 0, 0, 0, 0, 0)
+}
+#endif
 
 
 @_spi(Build) public struct TaskControlBlock {
@@ -104,8 +120,6 @@ struct SavedContext {
     /// and the timeout table; stale once it stops waiting. (The task's entry function is not
     /// kept here: only a start reads it, from the generated table, `applicationTaskEntry`.)
     var waitStart: UInt32 = 0
-    /// Lowest address of the T3 guard; `stackBottom` when the task has none.
-    var guardBottom: UInt32 = 0
     /// The waiters mask of the kernel object the task is blocked on (its bit is set there);
     /// nil when it waits on nothing. Cleared by `Scheduler.makeReady` and `stop`, so a task
     /// that times out, is woken, killed or restarted never leaves a stale bit behind.
@@ -113,12 +127,22 @@ struct SavedContext {
     /// The task's notification bits (`Keel.Task.notify`): set by others, taken by `wait`.
     var notifications: UInt32 = 0
     // The block is exactly 128 bytes, so the scheduler indexes the table with a shift, not a
-    // multiply (checked in `Kernel.start`). No word is spare: a new field needs an old one to go.
+    // multiply (checked in `Kernel.start`). No word is spare: a new field needs an old one to go
+    // (the T3 guard's bottom went to `TaskHistory` for EXC_RETURN).
+    #if KEEL_FPU
+    /// With an FPU the block is 256 bytes (still a shift): s16-s31 at 128, then unused words.
+    var floatingPoint = FloatingPointContext()
+    var unusedForStride: (FloatingPointContext) = FloatingPointContext()
+    #endif
 
     /// Storage for the table (`keel build` generates it): every field as at reset.
     @_spi(Build) public init() {}
 
     var stackBytes: UInt32 { stackTop &- stackBottom }
+
+    /// Lowest address of the T3 guard; `stackBottom` when the task has none. Kept in the
+    /// task's history (only diagnosis asks), which leaves a control-block word for EXC_RETURN.
+    var guardBottom: UInt32 { Containment.histories.unsafelyUnwrapped[Int(index)].guardBottom }
 
     var isLive: Bool { state == .ready || state == .sleeping || state == .blocked }
 

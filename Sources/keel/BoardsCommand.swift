@@ -17,13 +17,15 @@ struct Boards: ParsableCommand {
             printLine(String(decoding: try encoder.encode(BoardCatalog.all), as: UTF8.self))
             return
         }
-        var rows = [["board", "cpu", "arch", "flash", "RAM", "MPU", "stack limit", "QEMU machine"]]
+        var rows = [["board", "cpu", "arch", "flash", "RAM", "FPU (default float)", "MPU", "stack limit", "IRQs", "QEMU machine"]]
         for board in BoardCatalog.all {
             rows.append([board.name, board.cpu, board.architecture.rawValue,
                          "\(board.flash.length / 1024) KiB @ 0x\(String(board.flash.origin, radix: 16))",
                          "\(board.ram.length / 1024) KiB @ 0x\(String(board.ram.origin, radix: 16))",
+                         board.fpu.map { "\($0.name) (hard)" } ?? "none (soft)",
                          board.mpu == .none ? "none" : "\(board.mpu.rawValue.uppercased()), \(board.mpuRegions) regions",
-                         board.hasStackLimitRegisters ? "PSPLIM/MSPLIM" : "none", board.qemuMachine])
+                         board.hasStackLimitRegisters ? "PSPLIM/MSPLIM" : "none",
+                         "\(board.interruptLines)", board.qemuMachine])
         }
         printLine(RunReport.table(rows))
     }

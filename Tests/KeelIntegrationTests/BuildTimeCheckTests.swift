@@ -103,8 +103,9 @@ final class BuildTimeCheckTests: XCTestCase {
             let result = try TestFirmware.shared.run("interrupt-line", board: board)
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 0, log)
-            XCTAssertTrue(result.output.contains { $0.hasPrefix("attachInterrupt(8): no such interrupt line; Keel has lines 0-7") }
-                || result.output.contains { $0.hasPrefix("attachInterrupt(9): no such interrupt line; Keel has lines 0-7") }, log)
+            let lines = try BoardCatalog.board(named: board).interruptLines
+            XCTAssertTrue(result.output.contains { $0.hasPrefix("attachInterrupt(1000): no such interrupt line; this board has lines 0-\(lines - 1)") }
+                || result.output.contains { $0.hasPrefix("attachInterrupt(1001): no such interrupt line; this board has lines 0-\(lines - 1)") }, log)
             XCTAssertEqual(result.faults.map(\.task), ["main"], log)
             XCTAssertTrue(result.output.contains("after: still running"), log)
             XCTAssertFalse(result.output.contains { $0.hasPrefix("not reached") }, log)

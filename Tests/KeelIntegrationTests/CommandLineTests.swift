@@ -66,7 +66,7 @@ final class CommandLineTests: XCTestCase {
     func testUnknownBoardIsExitCode2() throws {
         let demo = KeelRoot.examples.appendingPathComponent("demo").path
         assertBadInput(try keel("build", "--board", "stm32-nowhere", "--app", demo),
-                       says: "unknown board 'stm32-nowhere'; known boards: mps2-an385, mps2-an505, microbit")
+                       says: "unknown board 'stm32-nowhere'; known boards: mps2-an385, mps2-an386, mps2-an500, mps2-an505, mps3-an547, microbit, netduinoplus2")
     }
 
     func testBrokenManifestIsExitCode2() throws {

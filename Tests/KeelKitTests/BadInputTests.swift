@@ -106,7 +106,7 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(problem(#"{"name": "x", "tasks": [{\#(task), "protection": {"\#(words)": ["paint"]}}]}"#).hasSuffix(" characters)"))
 
         XCTAssertThrowsError(try BoardCatalog.board(named: long)) { error in
-            XCTAssertEqual("\(error)", "unknown board '\(cut)'; known boards: mps2-an385, mps2-an505, microbit")
+            XCTAssertEqual("\(error)", "unknown board '\(cut)'; known boards: mps2-an385, mps2-an386, mps2-an500, mps2-an505, mps3-an547, microbit, netduinoplus2")
         }
     }
 

@@ -22,11 +22,13 @@ final class InterruptLineCheckTests: XCTestCase {
                 Keel.triggerInterrupt(7)
             }
             """
-        XCTAssertEqual(InterruptLineCheck.problems(in: source, file: "App.swift"), [
+        XCTAssertEqual(InterruptLineCheck.problems(in: source, file: "App.swift", lines: 8), [
             .init(file: "App.swift", line: 4, call: "attachInterrupt", value: "8"),
             .init(file: "App.swift", line: 5, call: "triggerInterrupt", value: "0x10"),
             .init(file: "App.swift", line: 6, call: "attachInterrupt", value: "-1"),
         ])
+        // A board with 32 lines has 8 and 0x10.
+        XCTAssertEqual(InterruptLineCheck.problems(in: source, file: "App.swift", lines: 32).map(\.value), ["-1"])
     }
 
     func testTheBuildRefusesAConstantLineWithOneLine() throws {
@@ -34,24 +36,32 @@ final class InterruptLineCheckTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("Sensor.swift")
-        try "import Keel\nfunc sensorTask() {\n    Keel.attachInterrupt(8) {}\n}\n".write(to: file, atomically: true, encoding: .utf8)
+        try "import Keel\nfunc sensorTask() {\n    Keel.attachInterrupt(32) {}\n}\n".write(to: file, atomically: true, encoding: .utf8)
         let application = Application(name: "x", directory: directory, sources: [file], tickHertz: 1000, handlerStackBytes: 2048,
                                       tasks: [TaskSpec(name: "sensor", entry: "sensorTask", priority: 1, stackBytes: 1024, protections: [.paint])])
-        XCTAssertThrowsError(try InterruptLineCheck.check(application)) { error in
+        let microbit = try BoardCatalog.board(named: "microbit")
+        XCTAssertThrowsError(try InterruptLineCheck.check(application, board: microbit)) { error in
             let error = error as? KeelError
             XCTAssertEqual(error?.exitCode, 2)
-            XCTAssertEqual(error?.description, "\(file.path):3: attachInterrupt(8): Keel has interrupt lines 0-7 on every board; use one of those")
+            XCTAssertEqual(error?.description, "\(file.path):3: attachInterrupt(32): microbit has interrupt lines 0-31 "
+                + "(its NVIC's external lines); use one of those")
         }
+        // The M55 board has 128.
+        XCTAssertNoThrow(try InterruptLineCheck.check(application, board: BoardCatalog.board(named: "mps3-an547")))
     }
 
-    /// The host's count is the kernel's handler table and the vector table's IRQ entries.
-    func testTheCountIsTheKernelsAndTheVectorTables() throws {
-        let kernel = try String(contentsOf: KeelRoot.firmware.appendingPathComponent("Kernel/DeviceInterrupts.swift"), encoding: .utf8)
-        XCTAssertTrue(kernel.contains("static let lines = \(InterruptLineCheck.lines)"))
-        XCTAssertTrue(kernel.contains("InlineArray<\(InterruptLineCheck.lines), InterruptHandler?>"))
-        XCTAssertTrue(kernel.contains("Keel has lines 0-\(InterruptLineCheck.lines - 1) on every board"))
-        // Every IRQ entry is the dispatcher; one more mention declares it.
-        let mentions = TaskTableGenerator.vectorTable.components(separatedBy: "keelInterruptDispatch").count - 1
-        XCTAssertEqual(mentions - 1, InterruptLineCheck.lines)
+    /// The board's count is the vector table's IRQ entries and the handler table's words.
+    func testTheCountIsTheVectorTablesAndTheHandlerTables() throws {
+        for board in BoardCatalog.all {
+            // Every IRQ entry is the dispatcher; one more mention declares it.
+            let mentions = TaskTableGenerator.vectorTable(lines: board.interruptLines).components(separatedBy: "keelInterruptDispatch").count - 1
+            XCTAssertEqual(mentions - 1, board.interruptLines, board.name)
+            let application = Application(name: "x", directory: URL(fileURLWithPath: "/tmp"), sources: [], tickHertz: 1000, handlerStackBytes: 2048,
+                                          tasks: [TaskSpec(name: "t", entry: "t", priority: 1, stackBytes: 1024, protections: [.paint])])
+            let layout = try LayoutPlanner.plan(application, on: board)
+            let script = LinkerScriptGenerator.script(for: board, layout: layout)
+            XCTAssertTrue(script.contains("keel_interrupt_lines = \(board.interruptLines);"), board.name)
+            XCTAssertTrue(script.contains("keel_interrupt_handlers = .; . = . + \(board.interruptLines * 4);"), board.name)
+        }
     }
 }

@@ -133,10 +133,10 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(problem(#"{"name": "x", "boards": ["mps2-an385", "mps2-an505"], \#(tasks)}"#, board: m0),
                        "keel.json: 'x' is made for mps2-an385, mps2-an505 (its \"boards\"), not microbit")
         XCTAssertEqual(problem(#"{"name": "x", "boards": ["stm32"], \#(tasks)}"#),
-                       "keel.json: 'boards' names an unknown board 'stm32' (known: mps2-an385, mps2-an505, microbit)")
+                       "keel.json: 'boards' names an unknown board 'stm32' (known: mps2-an385, mps2-an386, mps2-an500, mps2-an505, mps3-an547, microbit, netduinoplus2)")
         for bad in ["[]", "\"mps2-an385\"", "[1]"] {
             XCTAssertEqual(problem(#"{"name": "x", "boards": \#(bad), \#(tasks)}"#),
-                           "keel.json: 'boards' must be a non-empty array of board names (known: mps2-an385, mps2-an505, microbit)", bad)
+                           "keel.json: 'boards' must be a non-empty array of board names (known: mps2-an385, mps2-an386, mps2-an500, mps2-an505, mps3-an547, microbit, netduinoplus2)", bad)
         }
         XCTAssertEqual(problem(#"{"name": "x", "boards": ["microbit", "microbit"], \#(tasks)}"#, board: m0),
                        "keel.json: 'boards' names a board twice")
@@ -145,7 +145,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, float, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")

@@ -36,6 +36,9 @@
     var restartWindowStart: UInt32 = 0
     /// Restarts since boot, for the report.
     var restartTotal: UInt32 = 0
+    /// Lowest address of the T3 guard; the stack's bottom when it has none. Kept here, not in
+    /// the control block, which has no word to spare (only diagnosis reads it).
+    var guardBottom: UInt32 = 0
 
     @_spi(Build) public init() {}
 }

@@ -26,11 +26,20 @@ extension Diagnosis {
 
 /// Called by the port's fault entry for HardFault, MemManage, BusFault and UsageFault.
 /// Inputs: the stack the frame was pushed on, EXC_RETURN, the exception number.
-/// Returns only when the response let the system go on (kill or restart of a task).
+/// Returns only when the response let the system go on (kill or restart of a task), with
+/// the EXC_RETURN to leave with: the task's frame is abandoned (it was stopped, or restarted
+/// on a fresh basic frame), so the return says "basic frame" even when the fault came from an
+/// extended one. (The ARMv6-M port ignores it: it has no FP.)
 /// Never reads memory outside RAM: on the M0 a read there would fault inside HardFault,
 /// which locks the core up.
 @_cdecl("keel_fault")
-func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt32) {
+func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt32) -> UInt32 {
+    #if KEEL_FPU
+    // Before anything may execute an FP instruction: a lazy frame reserved on the faulting
+    // stack is never to be written (it may lie in the guard the overflow reached).
+    FloatingPoint.abandonLazyState()
+    #endif
+    let abandonedFrameReturn = exceptionReturn | 0x10
     if Faults.handling { Faults.faultInFaultPath(frame: frame, exception: exception) }
     Faults.handling = true
     var registers = FaultRegisters()
@@ -71,7 +80,7 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         FaultResponse.respond(to: diagnosis, from: .faultHandler)
         Interrupts.restore(0)  // the task masked interrupts (PRIMASK is not in its frame): the next one must not inherit it
         Faults.handling = false
-        return
+        return abandonedFrameReturn
     }
     if let task {
         if status.refusedByMPU && SegmentGuard.refused(task, address: refused, frame: frame) {
@@ -87,7 +96,7 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         // PendSV out: the return would resume the stopped task's code on its repainted stack.
         // The task's own masking ends with it (stopped, or started over unmasked).
         Interrupts.restore(0)
-        return
+        return abandonedFrameReturn
     }
     // The kernel's own fault. Its stack overflowed when the limit tripped (MSPLIM), when the
     // refused address is below the handler stack (its guard on PMSAv7, or outside RAM on the
@@ -103,6 +112,7 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         if case .handlerGuard = diagnosis.fault.hit { diagnosis.fault.technique = .mpuGuard }
     }
     FaultResponse.respond(to: diagnosis, from: .faultHandler)
+    return exceptionReturn  // not reached: a kernel fault resets
 }
 
 /// Names a task's fault: its own overflow (which technique caught it, what it hit, what it

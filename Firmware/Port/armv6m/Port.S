@@ -34,8 +34,8 @@ keel_pendsv_handler:
     mov   r5, r9
     mov   r6, r10
     mov   r7, r11
-    stmia r0!, {r4-r7}              @ context.r8...r11; r0 = &context.stackPointer
-    str   r1, [r0]                  @ context.stackPointer = PSP
+    stmia r0!, {r4-r7}              @ context.r8...r11; r0 = &context + 32
+    str   r1, [r0, #(TCB_STACK_POINTER - 32)] @ context.stackPointer = PSP (EXC_RETURN stays on the handler stack)
     push  {r2, lr}                  @ keep EXC_RETURN (r2 keeps the handler stack 8-byte aligned)
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
 #if defined(KEEL_SPLIT_STACK)

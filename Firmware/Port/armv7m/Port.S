@@ -18,10 +18,19 @@
 @ definitions from `keel build`, defined once in Kernel/Contract/PortLayout.swift and
 @ checked against the compiler's layout at boot (Kernel/PortContract.swift):
 @   [tcb + 0 .. 28]            r4 .. r11
-@   [tcb + TCB_STACK_POINTER]  process stack pointer (32)
-@   [tcb + TCB_STACK_LIMIT]    stack limit, loaded into PSPLIM on ARMv8-M (36)
-@   [tcb + TCB_SWITCH_REGIONS] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in (40)
-@   [tcb + TCB_SPLIT_LIMIT]    split-stack limit, stored into __STACK_LIMIT at switch-in (56)
+@   [tcb + TCB_EXC_RETURN]     the task's EXC_RETURN (32: right after r11, so one stmia/ldmia moves it with them)
+@   [tcb + TCB_STACK_POINTER]  process stack pointer (36)
+@   [tcb + TCB_STACK_LIMIT]    stack limit, loaded into PSPLIM on ARMv8-M (40)
+@   [tcb + TCB_SWITCH_REGIONS] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in (44)
+@   [tcb + TCB_SPLIT_LIMIT]    split-stack limit, stored into __STACK_LIMIT at switch-in (60)
+@   [tcb + TCB_FLOATING_POINT] s16-s31 of a task whose frame is an extended one (128; KEEL_FPU only)
+@
+@ Floating point (KEEL_FPU: a hard-float image). The hardware stacks s0-s15 and FPSCR of a
+@ task that used the FPU, lazily (it reserves the 18 words and writes them only when the
+@ handler executes its first FP instruction: FPCCR.LSPEN), and says so in EXC_RETURN bit 4
+@ (0: extended frame). The switch saves s16-s31 into the control block, never onto the task's
+@ stack, only for such a task, and loads them only for a task whose saved EXC_RETURN says so:
+@ a task that never touched the FPU pays two instructions each way (tst, branch).
 @
 @ Defines set by `keel build`: KEEL_LIMIT_REGISTER (some task uses T1), KEEL_MPU (the board
 @ has an MPU: the fault path turns it off before touching a broken handler stack) and
@@ -75,9 +84,13 @@ keel_pendsv_handler:
     ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
-    stmia r0, {r4-r11}              @ current.context.r4...r11 = r4...r11
+#if defined(KEEL_FPU)
+    tst   lr, #0x10                 @ EXC_RETURN bit 4 clear: an extended frame, the task used the FPU
+    beq   3f                        @ save s16-s31 (out of line: the integer path falls through)
+4:
+#endif
+    stmia r0, {r4-r11, lr}          @ current.context.r4...r11, .exceptionReturn = r4...r11, EXC_RETURN
     str   r1, [r0, #TCB_STACK_POINTER] @ current.context.stackPointer = PSP
-    push  {r3, lr}                  @ keep EXC_RETURN on the handler stack (r3 keeps it 8-byte aligned)
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
     LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ the prologue checks against the next task's segment
@@ -87,10 +100,22 @@ keel_pendsv_handler:
     msr   psplim, r2                @ PSPLIM = limit, before PSP moves onto the new stack
 #endif
     msr   psp, r1                   @ PSP = next task's stack (its frame is on top)
-    ldmia r0, {r4-r11}              @ r4...r11 = next.context.r4...r11
+    ldmia r0, {r4-r11, lr}          @ r4...r11, lr = next.context.r4...r11, .exceptionReturn
+#if defined(KEEL_FPU)
+    tst   lr, #0x10                 @ the next task's frame is an extended one?
+    bne   keel_pendsv_return        @ no: nothing more to load
+    add   r2, r0, #TCB_FLOATING_POINT @ r2 = &next.floatingPoint
+    vldmia r2, {s16-s31}            @ s16-s31 = the next task's (s0-s15 come back with its frame)
+#endif
     .global keel_pendsv_return      @ (a label only: `keel bench --app` ends each switch's count here)
 keel_pendsv_return:
-    pop   {r3, pc}                  @ exception return (pc = EXC_RETURN): hardware pops the next task's frame
+    bx    lr                        @ exception return (EXC_RETURN): hardware pops the next task's frame
+#if defined(KEEL_FPU)
+3:  add   r2, r0, #TCB_FLOATING_POINT @ r2 = &current.floatingPoint
+    vstmia r2, {s16-s31}            @ save s16-s31 (the first FP instruction here makes the hardware
+                                    @ write the lazily reserved s0-s15 into the task's frame first)
+    b     4b                        @ back to the integer save
+#endif
 
 @ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
 @ In: scheduler.current set, its context prepared. Out: never returns to the caller of svc.
@@ -108,16 +133,16 @@ keel_svc_handler:
     msr   psplim, r2                @ PSPLIM = limit
 #endif
     msr   psp, r1                   @ PSP = that frame
-    ldmia r0, {r4-r11}              @ r4...r11 = its saved registers
+    ldmia r0, {r4-r11, lr}          @ r4...r11 = its saved registers, lr = 0xFFFFFFFD (thread, PSP, basic frame)
     ldr   r0, =keel_msp_top         @ r0 = top of the handler stack
     msr   msp, r0                   @ drop the boot frames: MSP is for handlers from now on
-    mvn   lr, #2                    @ lr = 0xFFFFFFFD: return to thread mode, PSP
     bx    lr                        @ exception return pops the task's first frame
 
 @ keel_fault_entry: HardFault, MemManage, BusFault and UsageFault.
 @ In: lr = EXC_RETURN. Calls keel_fault(frame, EXC_RETURN, exception number), which applies
 @ the task's fault policy (kill, restart, reset) or, for a fault of the kernel or a handler,
-@ resets with a record. Clobbers: r0-r3, r12.
+@ resets with a record, and returns the EXC_RETURN to leave with (a stopped or restarted
+@ task's extended frame is abandoned: its stack now holds a basic one). Clobbers: r0-r3, r12.
 @ A fault whose frame is on the main stack may come from a handler that overflowed it: MSP
 @ then sits at MSPLIM (ARMv8-M) or inside the handler guard (the failed stacking still moved
 @ it). The first push would fault again and lock the core up, so before pushing anything
@@ -148,8 +173,9 @@ keel_fault_entry:
 2:  mov   r1, lr                    @ r1 = EXC_RETURN
     mrs   r2, ipsr                  @ r2 = exception number
     push  {r0, lr}                  @ keep EXC_RETURN (r0 keeps MSP 8-byte aligned)
-    bl    keel_fault                @ apply the policy; returns only for a task's fault
-    pop   {r0, pc}                  @ exception return; a pending PendSV tail-chains
+    bl    keel_fault                @ apply the policy; returns only for a task's fault: r0 = EXC_RETURN
+    pop   {r1, r2}                  @ drop what was kept (r0 holds the EXC_RETURN to use)
+    bx    r0                        @ exception return; a pending PendSV tail-chains
 
 #if !defined(KEEL_SPLIT_STACK)
 @ keel_interrupt_dispatch: every device interrupt's vector. Jumps to the handler attached to

@@ -71,6 +71,9 @@ public struct CallGraph: Sendable {
         public var helper: HelperFacts?
         /// The split-stack prologue the function starts with, if any (SplitPrologue.swift).
         public var splitPrologue: SplitPrologue? = nil
+        /// The first FP (or vector) instruction in the code, if any: from it on, an exception
+        /// taken from the context running it stacks an extended frame.
+        public var floatingPointSite: UInt32? = nil
     }
 
     public private(set) var functions: [Function] = []
@@ -181,6 +184,7 @@ public struct CallGraph: Sendable {
             var jumpSteps: [Int] = []   // each register jump's place in `steps`
             var branchTargets = Set<UInt32>()
             var hasJumpTable = false
+            var floatingPointSite: UInt32? = nil
             let end = function.address &+ function.size
             var pc = function.address
             while pc < end {
@@ -188,6 +192,7 @@ public struct CallGraph: Sendable {
                 guard let first = halfword(pc) else { break }
                 let second = ThumbInstruction.isWide(first) && pc &+ 2 < end ? halfword(pc &+ 2) : nil
                 let (instruction, length) = ThumbInstruction.decode(first, second, at: pc)
+                if length == 4 && floatingPointSite == nil && ThumbInstruction.isFloatingPoint(first) { floatingPointSite = pc }
                 steps.append(ClassDestroyCall.Step(address: pc, first: first, second: length == 4 ? second : nil))
                 defer { pc &+= length }
                 let inside = function.address..<end
@@ -249,6 +254,7 @@ public struct CallGraph: Sendable {
             functions[index].strayTargets = strays
             functions[index].scannedBytes = deepest
             functions[index].stackFromRegisterSite = stackFromRegister
+            functions[index].floatingPointSite = floatingPointSite
             var opening: [UInt16] = []
             while opening.count < 8, UInt32(opening.count * 2) < function.size, let half = halfword(function.address &+ UInt32(opening.count * 2)) {
                 opening.append(half)

@@ -50,6 +50,9 @@ public struct TaskStackResult: Sendable, Codable, Equatable {
     public var segmented: Bool
     /// What the stack still needs once the bound is known.
     public var stillNeeded: String
+    /// The calls from the task's entry to its first FP instruction (nil: the task never
+    /// touches the FPU); when set, `exceptionFrameBytes` is the extended frame.
+    public var floatingPoint: [String]? = nil
     /// T6 on a fixed stack: the prologue's limit lies the slack above the bottom.
     public var hasPrologueCheck: Bool { !segmented && protections.contains(Protection.prologueCheck.rawValue) }
 }
@@ -72,6 +75,9 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     /// can block, made in a handler, one per place the application calls blocking kernel code
     /// (BlockingCalls.swift). Each is a finding; at run time it would reset the system.
     public var blockingCalls: [[String]] = []
+    /// The calls from a handler-stack vector to the first FP instruction there (nil: none):
+    /// when set, every exception frame the handler stack holds is counted extended.
+    public var floatingPoint: [String]? = nil
 }
 
 /// One reason a result is unbounded, the calls that lead to it, and the manifest entry that
@@ -177,6 +183,9 @@ public enum StackAnalysis {
                 depth.unbounded = reasons
             }
             let declared = spec.map { $0.segmented?.maximumBytes ?? $0.stackBytes } ?? placement.map { Int($0.bytes) }
+            // A task that uses the FPU takes its exceptions with extended frames.
+            let floatingPoint = FloatingPointUse.route(from: [entry] + (returnedIndex.map { [$0] } ?? []), graph: graph, analysis: taskAnalysis)
+            let exceptionFrameBytes = floatingPoint == nil ? exceptionFrameBytes : FloatingPointUse.extendedFrameBytes
             let worst = depth.isBounded ? depth.bytes &+ exceptionFrameBytes : nil
             let protections = (spec?.protections ?? (name == "idle" ? [.paint] : [])).sorted().map(\.rawValue)
             let points = depth.unbounded.map { reason in
@@ -189,12 +198,14 @@ public enum StackAnalysis {
                 declaredBytes: declared, largestFrame: depth.largestFrame, guardBytes: placement?.guardBytes ?? 0,
                 redZoneBytes: UInt32(spec?.redZoneBytes ?? 0),
                 protections: protections, segmented: spec?.segmented != nil, stillNeeded: "")
+            result.floatingPoint = floatingPoint.map { $0.map { names[$0] } }
             result.stillNeeded = stillNeeded(result, board: board)
             tasks.append(result)
         }
 
         let handlers = handlerStack(graph: graph, analysis: analysis, names: names, board: board,
-                                    declared: application?.handlerStackBytes ?? layout.map { Int($0.handlerStack.bytes) })
+                                    declared: application?.handlerStackBytes ?? layout.map { Int($0.handlerStack.bytes) },
+                                    tasksUseFPU: tasks.contains { $0.floatingPoint != nil })
         // Helper frames actually reached, for the report's "where frames came from" list.
         var reached = Set<Int>()
         var work = tasks.compactMap { graph.index(named: $0.entry) } + graph.vectors.values
@@ -235,7 +246,7 @@ public enum StackAnalysis {
     public static let waitSymbols = ["keel_wait", "keel_sleep", "keel_sleep_until"]
 
     static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
-                             declared: Int?) -> HandlerStackResult {
+                             declared: Int?, tasksUseFPU: Bool = false) -> HandlerStackResult {
         var problems: [UnboundedReason] = []
         var points: [UnboundedPoint] = []
         /// A function's depth; what makes it unbounded joins the handler stack's findings.
@@ -248,7 +259,13 @@ public enum StackAnalysis {
             return result
         }
         func depth(_ vector: Int) -> StackDepth? { graph.vectors[vector].map(depth(ofFunction:)) }
-        let frame = exceptionFrameBytes
+        // An exception that preempts handler code which used the FPU (a handler computing in
+        // floats, PendSV saving a task's s16-s31) stacks an extended frame on the handler stack.
+        // PendSV's FP instructions run only for a task whose frame is an extended one: when no
+        // task uses the FPU they never do.
+        let handlerCode = graph.vectors.filter { $0.key >= 2 && (tasksUseFPU || $0.key != 14) }.map(\.value).sorted()
+        let floatingPoint = FloatingPointUse.route(from: handlerCode, graph: graph, analysis: analysis)
+        let frame = floatingPoint == nil ? exceptionFrameBytes : FloatingPointUse.extendedFrameBytes
         let reset = depth(1), supervisor = depth(11)
         let boot = (reset?.bytes ?? 0) &+ frame &+ (supervisor?.bytes ?? 0)
         let lowest = [depth(14), depth(15)].compactMap { $0 }.max { $0.bytes < $1.bytes }
@@ -306,7 +323,8 @@ public enum StackAnalysis {
             faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, segmentSlowPathBytes: slowPathBytes, interruptHandlers: handlerNames, path: path,
             unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
-            blockingCalls: blocking.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") })
+            blockingCalls: blocking.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") },
+            floatingPoint: floatingPoint.map { $0.map { names[$0] } })
     }
 
     // MARK: Built-in resolution

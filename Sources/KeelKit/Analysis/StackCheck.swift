@@ -20,6 +20,7 @@ public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
         case stackTooSmall = "stack too small"
         case frameJumpsGuard = "frame jumps the guard"
         case frameSkipsRedZone = "frame larger than the red zone"
+        case floatingPointFrameJumpsGuard = "FP exception frame larger than the guard or red zone"
         case unbounded = "unbounded"
         case handlerStackTooSmall = "handler stack too small"
         case blockingInHandler = "blocking call in an interrupt handler"
@@ -106,6 +107,24 @@ public enum StackCheck {
                 findings.append(StackFinding(kind: .stackTooSmall, task: task.task,
                     message: "stack \(declared) bytes < worst case \(worst) bytes\(redZone) (\(task.pathBytes) on the path + "
                         + "\(task.exceptionFrameBytes) exception frame); path: \(path); " + passingSize(task, worst: worst)))
+            }
+            // An FP task's exception frame is reserved whole and written from its bottom: a
+            // guard or red zone smaller than it can be stepped over by the frame alone.
+            if let route = task.floatingPoint, task.guardBytes > 0 || task.redZoneBytes > 0 {
+                let frame = task.exceptionFrameBytes
+                if task.guardBytes > 0 && task.guardBytes < frame {
+                    let fix = guardBytes(holding: frame, mpu: report.mpu).map { "declare \"guard\": \($0)" } ?? ""
+                    findings.append(StackFinding(kind: .floatingPointFrameJumpsGuard, task: task.task,
+                        message: "the task uses the FPU (\(route.joined(separator: " -> "))): an exception reserves a \(frame)-byte "
+                            + "extended frame and writes its integer words at the bottom first, below the \(task.guardBytes)-byte MPU guard: "
+                            + "it can jump it; \(fix) (or protect the task with mpu-region or limit-register, which check the whole frame)"))
+                }
+                if task.redZoneBytes > 0 && task.redZoneBytes < frame && !task.hasPrologueCheck {
+                    findings.append(StackFinding(kind: .floatingPointFrameJumpsGuard, task: task.task,
+                        message: "the task uses the FPU (\(route.joined(separator: " -> "))): an exception's \(frame)-byte extended frame "
+                            + "is larger than the \(task.redZoneBytes)-byte red zone and can write below the stack past it; "
+                            + "declare \"red_zone\": \(redZoneBytes(holding: frame))"))
+                }
             }
             if task.guardBytes > 0, let frame = task.largestFrame, frame.bytes > task.guardBytes {
                 let fix = guardBytes(holding: frame.bytes, mpu: report.mpu).map { "declare \"guard\": \($0) to hold it" }

@@ -26,12 +26,21 @@ public enum StackReportText {
         if !handler.interruptHandlers.isEmpty {
             lines.append("  interrupt handlers: " + handler.interruptHandlers.joined(separator: ", "))
         }
+        if let route = handler.floatingPoint {
+            lines.append("  uses the FPU (its exception frames are extended, \(FloatingPointUse.extendedFrameBytes) bytes): "
+                + route.joined(separator: " -> "))
+        }
         for task in report.tasks {
             lines.append("")
             let total = task.worstBytes.map { "\($0) bytes" } ?? "unbounded; visible part \(task.pathBytes &+ task.exceptionFrameBytes) bytes"
             lines.append("\(task.task): deepest path from \(task.entry) (\(total))")
             lines += path(task.path)
-            lines.append(String(repeating: " ", count: 4) + pad("\(task.exceptionFrameBytes)", 6) + "  exception frame (hardware)")
+            if let route = task.floatingPoint {
+                lines.append(String(repeating: " ", count: 4) + pad("\(task.exceptionFrameBytes)", 6)
+                    + "  extended exception frame (hardware: the task uses the FPU, " + route.joined(separator: " -> ") + ")")
+            } else {
+                lines.append(String(repeating: " ", count: 4) + pad("\(task.exceptionFrameBytes)", 6) + "  exception frame (hardware)")
+            }
             lines += unboundedPoints(task.unboundedPoints)
         }
         lines.append("")

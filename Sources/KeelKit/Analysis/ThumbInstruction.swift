@@ -51,6 +51,13 @@ public enum ThumbInstruction: Sendable, Equatable {
     /// A 32-bit Thumb-2 instruction starts with 0b11101, 0b11110 or 0b11111 (A5.1).
     public static func isWide(_ first: UInt16) -> Bool { first >> 11 >= 0b11101 }
 
+    /// True for a 32-bit instruction in the coprocessor space, first halfword 111x 11xx
+    /// (ARMv7-M A5.3.18, ARMv8-M C2.4.8): every VFP instruction (coprocessors 10 and 11: the
+    /// arithmetic, VLDR/VSTR/VPUSH/VPOP, VMOV between core and FP registers, VMRS/VMSR) and
+    /// every M-profile vector (MVE) instruction. One of them sets CONTROL.FPCA: from then on
+    /// every exception taken from that context stacks an extended frame.
+    public static func isFloatingPoint(_ first: UInt16) -> Bool { first & 0xEC00 == 0xEC00 }
+
     // MARK: 16-bit (A5.2)
 
     static func decodeNarrow(_ h: UInt16, at address: UInt32) -> ThumbInstruction {

@@ -218,6 +218,9 @@ public struct Application: Sendable {
     public var boards: [String]? = nil
     /// The queues, semaphores and mutexes the manifest declares.
     public var objects = KernelObjects()
+    /// `"float"`: how the image computes with floating point on the board it is built for:
+    /// `hard` (the FPU, the default on a board with one) or `soft` (libgcc, every board).
+    public var float: FloatABI = .soft
     /// Where its builds go: the application's own `.build/keel` unless a tool says otherwise
     /// (the bench builds Keel's examples into the cache, never into the source tree).
     public var buildFolder: URL {

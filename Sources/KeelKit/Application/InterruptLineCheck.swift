@@ -1,5 +1,5 @@
-// Interrupt lines named by a constant in the application's sources, checked against the lines
-// Keel gives every board before anything is compiled.
+// Interrupt lines named by a constant in the application's sources, checked against the
+// board's lines (`Board.interruptLines`) before anything is compiled.
 //
 // Why: `Keel.attachInterrupt(8)` compiles (the line is an `Int`) and used to trap only when
 // it ran. A line written as an integer literal is known at build time, so the build names
@@ -12,10 +12,6 @@
 import Foundation
 
 public enum InterruptLineCheck {
-    /// Device interrupt lines 0..<lines on every board: the kernel's handler table
-    /// (`NVIC.lines`) and the generated vector table's IRQ entries.
-    public static let lines = 8
-
     static let calls = ["attachInterrupt", "triggerInterrupt"]
 
     /// One call with a constant line the board does not have.
@@ -26,19 +22,22 @@ public enum InterruptLineCheck {
         var value: String
     }
 
-    /// Throws the first constant interrupt line out of range in `application`'s sources.
-    public static func check(_ application: Application) throws(KeelError) {
+    /// Throws the first constant interrupt line out of range in `application`'s sources: the
+    /// board's lines are the generated vector table's IRQ entries and the kernel's handler
+    /// table (`keel_interrupt_handlers`), both sized from `board.interruptLines`.
+    public static func check(_ application: Application, board: Board) throws(KeelError) {
+        let lines = board.interruptLines
         for source in application.sources {
             guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
-            if let problem = problems(in: text, file: source.lastPathComponent).first {
-                throw .sourceInvalid(file: source.path, line: problem.line, problem: "\(problem.call)(\(problem.value)): Keel has "
-                    + "interrupt lines 0-\(lines - 1) on every board; use one of those")
+            if let problem = problems(in: text, file: source.lastPathComponent, lines: lines).first {
+                throw .sourceInvalid(file: source.path, line: problem.line, problem: "\(problem.call)(\(problem.value)): \(board.name) "
+                    + "has interrupt lines 0-\(lines - 1) (its NVIC's external lines); use one of those")
             }
         }
     }
 
     /// Every call in `text` whose line is a literal outside 0..<lines.
-    static func problems(in text: String, file: String) -> [Problem] {
+    static func problems(in text: String, file: String, lines: Int) -> [Problem] {
         let code = EntryCheck.stripped(text)
         var result: [Problem] = []
         for (number, line) in code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

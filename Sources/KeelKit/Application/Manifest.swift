@@ -27,6 +27,8 @@
 // all), or the name of a type in the application conforming to Keel's `SegmentAllocator`.
 // "segment_guard" (true by default) keeps an MPU region on the bottom of each segmented
 // task's segment in use on the M3; false drops it (it costs a few instructions per split).
+// "float" is "hard" (the FPU with the hard-float ABI: the default on a board with an FPU) or
+// "soft" (floating point in libgcc's integer code: every board, e.g. to compare the two).
 // "boards" (every board when absent) names the boards the application is made for: one that
 // needs an MPU, or was sized and checked on some boards only, says so, and building,
 // running or checking it for another board is refused here, before anything is built.
@@ -36,7 +38,7 @@ import Foundation
 public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
-                                              "stack_check", "analysis", "handler_expect",
+                                              "stack_check", "analysis", "handler_expect", "float",
                                               "queues", "semaphores", "mutexes"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
@@ -149,6 +151,17 @@ public enum Manifest {
             application.expectedHandlerFault = parsed
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
+        application.float = board.defaultFloat
+        if let raw = root["float"] {
+            guard let text = raw as? String, let float = FloatABI(rawValue: text) else {
+                throw invalid("'float' must be \"hard\" (the FPU) or \"soft\" (libgcc)")
+            }
+            if float == .hard && board.fpu == nil {
+                throw invalid("'float': \"hard\" needs an FPU, and \(board.name) (\(board.cpu)) has none; "
+                    + "boards with one: \(BoardCatalog.all.filter { $0.fpu != nil }.map(\.name).joined(separator: ", "))")
+            }
+            application.float = float
+        }
         if let analysis = root["analysis"] { application.analysisHints = try parseAnalysis(analysis, board: board, invalid) }
         if tasks.contains(where: { $0.segmented != nil }) {
             let pool = try integer(root, "segment_pool", default: Application.defaultSegmentPoolBytes,

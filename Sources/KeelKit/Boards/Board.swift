@@ -37,14 +37,29 @@ public struct ConsolePort: Sendable, Codable, Equatable {
         case cmsdk
         /// Nordic's nRF51 UART: STARTTX, TXD, EVENTS_TXDRDY, ENABLE, PSELTXD, BAUDRATE.
         case nrf51
+        /// ST's STM32F2/F4 USART: SR (TXE), DR, BRR, CR1 (UE, TE).
+        case stm32
     }
     public var kind: Kind
     public var base: UInt32
     /// What the kernel writes to the baud-rate register: CMSDK divides the clock by it;
-    /// nRF51 takes a rate code (0x01D7E000 is 115200 baud).
+    /// nRF51 takes a rate code (0x01D7E000 is 115200 baud); STM32 a 12.4 fixed-point divider.
     public var baudSetting: UInt32
-    /// The pin TXD goes out on (nRF51 PSELTXD; the micro:bit's USB serial is P0.24). Unused for CMSDK.
+    /// The pin TXD goes out on: nRF51 PSELTXD (the micro:bit's USB serial is P0.24), STM32 PA<n> in
+    /// alternate function 7 (PA9 is USART1_TX). Unused for CMSDK.
     public var transmitPin: UInt32
+}
+
+/// A core's floating-point unit, and what the toolchain needs to use it.
+public struct FloatingPointUnit: Sendable, Codable, Equatable {
+    /// Arm's name for it: "FPv4-SP", "FPv5-D16", ...
+    public var name: String
+    /// clang's `-mfpu` for it (and `-Xcc -mfpu` for swiftc).
+    public var clangFPU: String
+    /// Double precision in hardware (a `Double` is two-register VFP code, not a libgcc call).
+    public var doublePrecision: Bool
+    /// Debian gcc-arm-none-eabi multilib folder whose libgcc.a follows the hard-float ABI.
+    public var hardFloatMultilib: String
 }
 
 public struct Board: Sendable, Codable, Equatable {
@@ -68,9 +83,28 @@ public struct Board: Sendable, Codable, Equatable {
     /// SysTick's processor clock under QEMU.
     public var clockHertz: UInt32
     public var console: ConsolePort
+    /// The FPU, nil when the core has none. Images use it with the hard-float ABI unless the
+    /// manifest says `"float": "soft"`.
+    public var fpu: FloatingPointUnit?
+    /// The NVIC's external interrupt lines the part has (IRQ 0 ..< this).
+    public var interruptLines: Int
+    /// Extensions turned off on the CPU for clang and swiftc (`-mcpu=<cpu><this>`): "+nomve"
+    /// on the M55, whose vector extension the compiler would otherwise use for integer loops,
+    /// making integer tasks FP ones (extended frames, s16-s31 saved) and their frames larger.
+    public var cpuExtensions: String = ""
+    /// Implemented priority bits of the part (the top bits of each priority byte). QEMU 7.2
+    /// models 8 on every v7-M/v8-M core; the kernel's priorities use only the top bits the
+    /// real part has, so they mean the same on the board.
+    public var priorityBits: Int
 }
 
 extension Board {
+    /// True when `application` is built with the FPU and the hard-float ABI.
+    public func usesHardFloat(_ float: FloatABI) -> Bool { fpu != nil && float == .hard }
+
+    /// The float ABI an application gets on this board when its manifest names none.
+    public var defaultFloat: FloatABI { fpu == nil ? .soft : .hard }
+
     /// What a task that names no protection gets: the strongest the board has, plus painting.
     /// T1 stops an overflow before it writes and T2 stops stray writes into other stacks. A
     /// core without either gets T6, the prologue check, which refuses a call whose frame would
@@ -87,4 +121,10 @@ extension Board {
     public func stopsWritesBeforeTheyHappen(_ protections: Set<Protection>) -> Bool {
         !protections.isDisjoint(with: [.limitRegister, .mpuRegion, .mpuGuard, .prologueCheck])
     }
+}
+
+/// How an image computes with floating point: on the FPU, arguments in s/d registers
+/// (`hard`), or in integer code from libgcc (`soft`, every board; the only one without an FPU).
+public enum FloatABI: String, Sendable, Codable, CaseIterable {
+    case hard, soft
 }

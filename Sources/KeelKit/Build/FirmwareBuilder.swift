@@ -118,16 +118,17 @@ public struct FirmwareBuilder: Sendable {
         let port = firmwareRoot.appendingPathComponent("Port/\(board.architecture.rawValue)/Port.S")
         let moreStack = firmwareRoot.appendingPathComponent("Port/armv6m/MoreStack.S")
         let defines = compileConditions(application, board, route)
-        let swiftArguments = swiftFlags(board, defines, route)
-        let clangArguments = clangFlags(board)
+        let float = Self.float(of: application, on: board, route: route)
+        let swiftArguments = swiftFlags(board, defines, route, float: float)
+        let clangArguments = clangFlags(board, float: float)
         let thumb1 = ["--target=\(SplitStackIR.triple)", "-mcpu=cortex-m0", "-mfloat-abi=soft", "-fno-pic"]
         let kernelCodeArguments = route.isThumb1(on: board) ? thumb1 : clangArguments
         let applicationCodeArguments = route.isThumb1(on: board) ? thumb1
-            : route.isThumb2Split(on: board) ? clangFlags(board, target: SplitStackIR.triple(for: board)) : clangArguments
+            : route.isThumb2Split(on: board) ? clangFlags(board, target: SplitStackIR.triple(for: board), float: float) : clangArguments
         let codeArguments = kernelCodeArguments + applicationCodeArguments
 
         // Reuse the last build when nothing that goes into it changed.
-        let entries = TaskTableGenerator.entries(for: application)
+        let entries = TaskTableGenerator.entries(for: application, board: board)
         var fingerprint = Fingerprint()
         fingerprint.add(generated); fingerprint.add(entries); fingerprint.add(linkerScript)
         fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
@@ -143,7 +144,7 @@ public struct FirmwareBuilder: Sendable {
         // Before anything compiles (a cached image passed it already: its sources and manifest
         // are in the fingerprint): a misspelt entry is a manifest mistake, not a compile error.
         try EntryCheck.check(application)
-        try InterruptLineCheck.check(application)
+        try InterruptLineCheck.check(application, board: board)
 
         // Whatever this build produces replaces the last image: a failed build leaves none.
         removeImage(at: elf)
@@ -219,7 +220,7 @@ public struct FirmwareBuilder: Sendable {
         }
         let temporary = elf.appendingPathExtension("partial")
         let link = Link(directory: directory, kernel: kernel, kernelIR: kernelIR, applicationIR: applicationIR, route: route, board: board,
-                        kernelCodeArguments: kernelCodeArguments, applicationCodeArguments: applicationCodeArguments, assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board), output: temporary)
+                        kernelCodeArguments: kernelCodeArguments, applicationCodeArguments: applicationCodeArguments, assembly: assembly, script: scriptFile, libgcc: try toolchain.libgcc(for: board, float: float), output: temporary)
         let first: SplitStackIR.Result?
         do { first = try compileAndLink(link, nosplit: []) } catch {
             throw RAMOverflow.explained(error, layout: layout, application: application, board: board)
@@ -404,6 +405,7 @@ public struct FirmwareBuilder: Sendable {
     /// The task control block offsets the port's assembly uses, by name (Contract/PortLayout.swift;
     /// every image checks them against the compiler's layout at boot).
     static let portLayoutDefines = [
+        "TCB_EXC_RETURN=\(PortLayout.exceptionReturn)", "TCB_FLOATING_POINT=\(PortLayout.floatingPoint)",
         "TCB_STACK_POINTER=\(PortLayout.stackPointer)", "TCB_STACK_LIMIT=\(PortLayout.stackLimit)",
         "TCB_SWITCH_REGIONS=\(PortLayout.switchRegions)", "TCB_SPLIT_LIMIT=\(PortLayout.splitLimit)",
     ]
@@ -418,7 +420,9 @@ public struct FirmwareBuilder: Sendable {
         // The MPU guards the handler stack on every MPU board; tasks' regions are loaded at
         // switch-in only when some task uses T2 or T3.
         if board.mpu != .none { defines.append("KEEL_MPU") }
-        defines.append(board.console.kind == .nrf51 ? "KEEL_UART_NRF51" : "KEEL_UART_CMSDK")
+        defines.append("KEEL_UART_\(board.console.kind.rawValue.uppercased())")
+        // The FPU is on and s16-s31 are part of a task's context (Port.S, FloatingPoint.swift).
+        if Self.float(of: application, on: board, route: route) == .hard { defines.append("KEEL_FPU") }
         if !application.objects.mutexes.isEmpty { defines.append("KEEL_MUTEXES") }
         if used.contains(.mpuRegion) || used.contains(.mpuGuard) { defines.append("KEEL_MPU_SWITCH") }
         if route.isThumb1(on: board) { defines.append("KEEL_THUMB1") }
@@ -440,7 +444,25 @@ public struct FirmwareBuilder: Sendable {
         return defines
     }
 
-    func swiftFlags(_ board: Board, _ defines: [String], _ route: CodeRoute = .native) -> [String] {
+    /// The float ABI an image is built with: the manifest's (hard by default on an FPU board),
+    /// except on the Thumb-1 route, whose code is the M0's and soft-float everywhere.
+    static func float(of application: Application, on board: Board, route: CodeRoute) -> FloatABI {
+        board.usesHardFloat(application.float) && !route.isThumb1(on: board) ? .hard : .soft
+    }
+
+    /// clang's (and swiftc's `-Xcc`) float options: the FPU and the hard-float ABI, or none.
+    static func floatOptions(_ board: Board, _ float: FloatABI) -> [String] {
+        if board.usesHardFloat(float), let fpu = board.fpu { return ["-mfloat-abi=hard", "-mfpu=\(fpu.clangFPU)"] }
+        return ["-mfloat-abi=soft"]
+    }
+
+    /// clang's `-mcpu`: the board's core with the extensions it turns off, and without its
+    /// FPU for a soft-float image (ARMv6-M has none to turn off).
+    static func clangCPU(_ board: Board, _ float: FloatABI) -> String {
+        board.cpu + board.cpuExtensions + (board.architecture == .armv6m || board.usesHardFloat(float) ? "" : "+nofp")
+    }
+
+    func swiftFlags(_ board: Board, _ defines: [String], _ route: CodeRoute = .native, float: FloatABI = .soft) -> [String] {
         let thumb1 = route.isThumb1(on: board)
         return ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
          "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
@@ -448,7 +470,8 @@ public struct FirmwareBuilder: Sendable {
          // Debug info for the host's fault decoding (file:line, inlined frames, a trap's reason):
          // only unloaded .debug_* sections, so flash, RAM and the code are the same as without.
          "-gline-tables-only",
-         "-Xcc", "-fno-pic", "-Xcc", "-mfloat-abi=soft",
+         "-Xcc", "-fno-pic"] + Self.floatOptions(board, float).flatMap { ["-Xcc", $0] }
+         + (thumb1 || board.cpuExtensions.isEmpty ? [] : ["-Xcc", "-mcpu=" + board.cpu + board.cpuExtensions]) + [
          "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
          "-Xllvm", "-disable-loop-idiom-all", "-suppress-warnings"]
             + defines.flatMap { ["-D", $0] }
@@ -459,9 +482,8 @@ public struct FirmwareBuilder: Sendable {
     public static let applicationModule = "App"
 
     /// `target`: the board's own unless given (the Thumb-2 split route's Linux triple).
-    func clangFlags(_ board: Board, target: String? = nil) -> [String] {
-        let cpu = board.architecture == .armv6m ? board.cpu : board.cpu + "+nofp"
-        return ["--target=\(target ?? board.clangTarget)", "-mcpu=\(cpu)", "-mfloat-abi=soft", "-fno-pic"]
+    func clangFlags(_ board: Board, target: String? = nil, float: FloatABI = .soft) -> [String] {
+        ["--target=\(target ?? board.clangTarget)", "-mcpu=\(Self.clangCPU(board, float))"] + Self.floatOptions(board, float) + ["-fno-pic"]
     }
 
     /// The port file and what it includes (armv8m includes the armv7m file; every port the

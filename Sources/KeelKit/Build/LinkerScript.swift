@@ -36,6 +36,7 @@ public enum LinkerScriptGenerator {
         keel_console_base = \(hex(board.console.base));
         keel_console_baud = \(hex(board.console.baudSetting));
         keel_console_pin = \(hex(board.console.transmitPin));
+        keel_interrupt_lines = \(board.interruptLines);
 
         SECTIONS
         {
@@ -48,7 +49,8 @@ public enum LinkerScriptGenerator {
           .stacks (NOLOAD) : { . = . + \(hex(layout.stackAreaBytes)); } > STACKS
           .data : ALIGN(4) { keel_data_start = .; *(.data .data.*) . = ALIGN(4); keel_data_end = .; } > RAM AT > FLASH
           keel_data_load = LOADADDR(.data);
-          .bss (NOLOAD) : ALIGN(4) { keel_bss_start = .; *(.bss .bss.* COMMON) . = ALIGN(8); keel_bss_end = .; } > RAM
+          .bss (NOLOAD) : ALIGN(4) { keel_bss_start = .; *(.bss .bss.* COMMON) . = ALIGN(4);
+                                    keel_interrupt_handlers = .; . = . + \(board.interruptLines * 4); . = ALIGN(8); keel_bss_end = .; } > RAM
           keel_heap_end = ORIGIN(RAM) + LENGTH(RAM);
           /DISCARD/ : { *(.swift1_autolink_entries) *(.ARM.attributes) *(.note.*) }
         }

@@ -42,8 +42,11 @@ public struct Toolchain: Sendable {
                          libgccRoot: gccRoot.appendingPathComponent(version))
     }
 
-    public func libgcc(for board: Board) throws(KeelError) -> URL {
-        let url = libgccRoot.appendingPathComponent(board.libgccMultilib).appendingPathComponent("libgcc.a")
+    /// libgcc for `board` under `float`: the hard-float multilib's helpers take and return
+    /// floats in s/d registers, as the image's code calls them.
+    public func libgcc(for board: Board, float: FloatABI = .soft) throws(KeelError) -> URL {
+        let multilib = board.usesHardFloat(float) ? board.fpu?.hardFloatMultilib ?? board.libgccMultilib : board.libgccMultilib
+        let url = libgccRoot.appendingPathComponent(multilib).appendingPathComponent("libgcc.a")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw .toolMissing(tool: url.path, hint: Toolchain.setupHint)
         }
