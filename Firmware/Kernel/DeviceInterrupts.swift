@@ -58,6 +58,9 @@ enum NVIC {
 enum DeviceInterrupts {
     static func attach(_ irq: Int, priority: UInt8, _ handler: @escaping InterruptHandler) {
         requireLine(irq, "attachInterrupt")
+        #if !KEEL_ARMV6M
+        if priority < KernelCeiling.basePriority { refuseAboveCeiling(irq, priority) }
+        #endif
         let interrupts = Interrupts.mask()
         InterruptHandlers[irq] = handler
         NVIC.setPriority(irq, priority)
@@ -74,6 +77,26 @@ enum DeviceInterrupts {
 }
 
 extension DeviceInterrupts {
+    /// A zero-latency interrupt: its line's priority and enable, set once at boot from the
+    /// manifest ("zero_latency_interrupts"; the vector table calls its handler directly, with
+    /// no dispatch). Before the first task runs, so nothing is masked yet.
+    static func enableZeroLatency(_ irq: Int, priority: UInt8) {
+        NVIC.setPriority(irq, priority)
+        NVIC.enable(irq)
+    }
+
+    /// Stops the caller that asks `attachInterrupt` for a priority above the kernel's ceiling:
+    /// the kernel would not mask that handler, and the handler would call into a kernel that
+    /// may be halfway through changing what it reads.
+    static func refuseAboveCeiling(_ irq: Int, _ priority: UInt8) {
+        Console.write("attachInterrupt(")
+        Console.write(decimal: UInt32(truncatingIfNeeded: irq))
+        Console.write(", priority: ")
+        Console.write(decimal: UInt32(priority))
+        Console.write("): more urgent than the kernel's ceiling 64 (0x40); declare it in keel.json's \"zero_latency_interrupts\"\n")
+        fatalError()
+    }
+
     /// Stops the caller at a line the board does not have, after one console line that names
     /// it (`keel build` refuses a constant one; this is a line computed at run time). The trap
     /// then stops the task by its policy, so the fault record follows that line.

@@ -33,12 +33,25 @@ public enum Keel {
     /// Blocks: no. From: anywhere. Stack: leaf.
     public static var milliseconds: UInt32 { Time.milliseconds }
 
-    /// Runs `body` with interrupts masked (PRIMASK): no handler and no task switch can come
-    /// between its instructions. Nests. Keep it short: every interrupt waits for it.
-    /// Blocks: no (and `body` must not). From: anywhere. Stack: `body`'s.
+    /// Runs `body` as the kernel runs its own critical sections: no task switch and no
+    /// handler attached with `attachInterrupt` can come between its instructions. On ARMv7-M
+    /// and ARMv8-M Mainline that is BASEPRI at the kernel's ceiling (0x40): the zero-latency
+    /// interrupts of the manifest still run in it, so it does not protect data they share (use
+    /// `withAllInterruptsMasked` for that). On ARMv6-M it is PRIMASK: every interrupt waits.
+    /// Nests. Keep it short. Blocks: no (and `body` must not). From: anywhere but a
+    /// zero-latency handler. Stack: `body`'s.
     public static func withInterruptsMasked<Result>(_ body: () -> Result) -> Result {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
+        return body()
+    }
+
+    /// Runs `body` with every interrupt masked (PRIMASK), the zero-latency ones too: for data
+    /// a task or handler shares with a zero-latency handler. Nests. Keep it shorter still: it
+    /// delays the interrupts the kernel never does. Blocks: no. From: anywhere. Stack: `body`'s.
+    public static func withAllInterruptsMasked<Result>(_ body: () -> Result) -> Result {
+        let interrupts = portMaskAllInterrupts()
+        defer { portRestoreAllInterrupts(interrupts) }
         return body()
     }
 
@@ -68,9 +81,13 @@ public enum Keel {
     /// a cold boot. Blocks: no. From: anywhere. Stack: leaf.
     public static var resetsSincePowerOn: UInt32 { PreviousBoot.resets }
 
-    /// Runs `handler` for device interrupt line `irq` (0...7) at `priority`: 1...254, lower
-    /// is more urgent (the faults are 0, the kernel's tick and switch 255). The handler runs
-    /// on the handler stack. Blocks: no. From: a task. Stack: leaf.
+    /// Runs `handler` for device interrupt line `irq` (0 up to the board's lines, `keel boards`)
+    /// at `priority`, lower is more urgent: from the kernel's ceiling (0x40) to 0xFE on ARMv7-M
+    /// and ARMv8-M Mainline, 1...254 on ARMv6-M (the faults are 0, the kernel's tick and switch
+    /// 255). Such a handler may call the kernel's non-blocking calls. A more urgent one is a
+    /// zero-latency interrupt, declared in keel.json ("zero_latency_interrupts"), not here:
+    /// asked for here it is refused like a line the board does not have. The handler runs on
+    /// the handler stack. Blocks: no. From: a task. Stack: leaf.
     public static func attachInterrupt(_ irq: Int, priority: UInt8 = 0x80, _ handler: @escaping @convention(c) () -> Void) {
         DeviceInterrupts.attach(irq, priority: priority, handler)
     }

@@ -87,6 +87,12 @@
         while true { Processor.waitForInterrupt() }  // not reached: the SVC never returns here
     }
 
+    /// Sets up a zero-latency interrupt of the manifest (its priority, its enable); called by
+    /// the generated start code before `start`.
+    @_spi(Build) public static func enableZeroLatencyInterrupt(_ irq: Int, priority: UInt8) {
+        DeviceInterrupts.enableZeroLatency(irq, priority: priority)
+    }
+
     /// (Re)starts a task from its entry on a fresh stack.
     static func startTask(_ task: TaskPointer) {
         Detectors.prepare(task)

@@ -6,11 +6,17 @@
 
 @_extern(c, "keel_interrupts_mask")
 func portMaskInterrupts() -> UInt32
-/// `keel_interrupts_mask`, and the active exception number (IPSR) too: r0 = PRIMASK, r1 = IPSR.
+/// `keel_interrupts_mask`, and the active exception number (IPSR) too: r0 = the previous mask
+/// (BASEPRI on ARMv7-M/v8-M, PRIMASK on ARMv6-M), r1 = IPSR.
 @_extern(c, "keel_interrupts_mask_reading_mode")
 func portMaskInterruptsReadingMode() -> UInt64
 @_extern(c, "keel_interrupts_restore")
-func portRestoreInterrupts(_ primask: UInt32)
+func portRestoreInterrupts(_ mask: UInt32)
+/// PRIMASK: every interrupt, the zero-latency ones too (r0 = the previous PRIMASK).
+@_extern(c, "keel_interrupts_mask_all")
+func portMaskAllInterrupts() -> UInt32
+@_extern(c, "keel_interrupts_restore_all")
+func portRestoreAllInterrupts(_ primask: UInt32)
 /// Semihosting call: r0 = operation, r1 = argument; returns r0.
 @_extern(c, "keel_semihosting_call")
 func portSemihostingCall(_ operation: UInt32, _ argument: UInt32) -> UInt32
@@ -38,6 +44,9 @@ func portStartFirstTask()
 @_silgen_name("llvm.arm.isb") func instructionSynchronizationBarrier(_ option: Int32)
 @_silgen_name("llvm.arm.hint") func hint(_ number: Int32)
 
+/// The kernel's critical sections: BASEPRI at the kernel's ceiling on ARMv7-M/v8-M Mainline
+/// (zero-latency interrupts above it still run), PRIMASK on ARMv6-M. `mask` returns what to
+/// give `restore`: 0 when nothing was masked.
 enum Interrupts {
     @inline(__always) static func mask() -> UInt32 { portMaskInterrupts() }
     @inline(__always) static func restore(_ state: UInt32) { portRestoreInterrupts(state) }

@@ -44,7 +44,7 @@ final class TestFirmware: @unchecked Sendable {
         BuildTimeCheckTests.firmware + ConsoleTests.firmware + ContainmentTests.firmware + DemoTests.firmware + ExampleCheckTests.firmware
             + FaultMatrixTests.firmware + FaultSourceTests.firmware + FloatingPointTests.firmware + LogTests.firmware + MutexTests.firmware + OutOfMemoryTests.firmware
             + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
-            + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware
+            + ServicesTests.firmware + StackAnalysisTests.firmware + TopTests.firmware + ZeroLatencyTests.firmware
     }
 
     /// Starts the two threads that build and run the whole `catalog` ahead of the classes, once,

@@ -1,5 +1,6 @@
 @ Keel port routines that are the same instructions on every core: the first-task entry,
-@ PRIMASK, IPSR, PSP, a fresh handler stack, semihosting. Included by armv6m/Port.S and
+@ PRIMASK (the kernel's masking on ARMv6-M; `withAllInterruptsMasked` everywhere), IPSR, PSP,
+@ a fresh handler stack, semihosting. Included by armv6m/Port.S and
 @ armv7m/Port.S (and so armv8m/Port.S); Thumb-1 encodings, valid on the M0, M3 and M33.
 @
 @ Why assembly: each one reads or writes a special register (PRIMASK, IPSR, PSP, MSP) or
@@ -32,6 +33,9 @@ keel_call_on_fresh_main_stack:
     mov   sp, r1                    @ MSP = top of the handler stack (the handler's frames are abandoned)
     bx    r0                        @ the function; it resets the system
 
+#if !defined(KEEL_BASEPRI)
+@ The kernel's critical sections on ARMv6-M, which has no BASEPRI: PRIMASK masks every
+@ interrupt. (ARMv7-M/v8-M Mainline mask at the kernel's ceiling instead: armv7m/Port.S.)
 @ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
     .global keel_interrupts_mask
     .type keel_interrupts_mask, %function
@@ -57,6 +61,24 @@ keel_interrupts_mask_reading_mode:
     .type keel_interrupts_restore, %function
     .thumb_func
 keel_interrupts_restore:
+    msr   primask, r0               @ PRIMASK = saved value
+    bx    lr
+#endif
+
+@ keel_interrupts_mask_all: r0 = PRIMASK, then mask every interrupt (the zero-latency ones too).
+    .global keel_interrupts_mask_all
+    .type keel_interrupts_mask_all, %function
+    .thumb_func
+keel_interrupts_mask_all:
+    mrs   r0, primask               @ r0 = previous PRIMASK
+    cpsid i                         @ PRIMASK = 1
+    bx    lr
+
+@ keel_interrupts_restore_all: PRIMASK = r0.
+    .global keel_interrupts_restore_all
+    .type keel_interrupts_restore_all, %function
+    .thumb_func
+keel_interrupts_restore_all:
     msr   primask, r0               @ PRIMASK = saved value
     bx    lr
 

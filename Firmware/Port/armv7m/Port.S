@@ -1,4 +1,4 @@
-@ Keel port for ARMv7-M (Cortex-M3): context switch, first-task start, fault entry, PRIMASK, semihosting.
+@ Keel port for ARMv7-M (Cortex-M3/M4/M7): context switch, first-task start, fault entry, BASEPRI, semihosting.
 @
 @ Why assembly: every routine here reads or writes a special register (PSP, MSP, MSPLIM,
 @ PRIMASK, IPSR), must control exactly which registers are saved around the scheduler call,
@@ -38,7 +38,13 @@
 @ and KEEL_SPLIT_STACK (the image has split-stack code: every switch-in sets the word its
 @ prologue compares SP with; see Kernel/Segments/SegmentedStacks.swift).
 @
-@ ARMv8-M Mainline (Cortex-M33) uses this same file through armv8m/Port.S, which defines
+@ Critical sections (BASEPRI). The kernel masks interrupts at its ceiling, KEEL_KERNEL_CEILING
+@ (Contract/KernelCeiling.swift): BASEPRI = ceiling masks every interrupt of that priority or
+@ less urgent (SysTick, PendSV, every attached handler) and leaves the more urgent ones, the
+@ zero-latency interrupts, to run at once, whatever the kernel is doing. They may not call the
+@ kernel (`keel check` reports it). Faults (priority 0) are never masked.
+@
+@ ARMv8-M Mainline (Cortex-M33, M55) uses this same file through armv8m/Port.S, which defines
 @ KEEL_HAS_PSPLIM: PSPLIM is loaded at every switch-in when some task uses T1, and MSPLIM
 @ guards the handler stack.
 
@@ -224,8 +230,39 @@ keel_set_main_stack_limit:
 #endif
     bx    lr
 
+@ keel_interrupts_mask: r0 = BASEPRI, then mask interrupts at the kernel's ceiling.
+    .global keel_interrupts_mask
+    .type keel_interrupts_mask, %function
+    .thumb_func
+keel_interrupts_mask:
+    mrs   r0, basepri               @ r0 = previous BASEPRI (0: nothing masked)
+    movs  r1, #KEEL_KERNEL_CEILING  @ r1 = the kernel's ceiling
+    msr   basepri_max, r1           @ BASEPRI = ceiling, unless something stricter is masked already
+    bx    lr
+
+@ keel_interrupts_mask_reading_mode: r0 = BASEPRI, then mask at the ceiling; r1 = IPSR (0 in
+@ a task). A 64-bit result to Swift: the two checks a task-only call starts with, in one call.
+    .global keel_interrupts_mask_reading_mode
+    .type keel_interrupts_mask_reading_mode, %function
+    .thumb_func
+keel_interrupts_mask_reading_mode:
+    mrs   r0, basepri               @ r0 = previous BASEPRI
+    movs  r1, #KEEL_KERNEL_CEILING  @ r1 = the kernel's ceiling
+    msr   basepri_max, r1           @ BASEPRI = ceiling (or stricter)
+    mrs   r1, ipsr                  @ r1 = active exception number
+    bx    lr
+
+@ keel_interrupts_restore: BASEPRI = r0 (0 unmasks; the ceiling keeps a nested section masked).
+    .global keel_interrupts_restore
+    .type keel_interrupts_restore, %function
+    .thumb_func
+keel_interrupts_restore:
+    msr   basepri, r0               @ BASEPRI = saved value
+    bx    lr
+
 @ Special-register accessors, first-task entry and semihosting: the same Thumb-1
-@ instructions on every port.
+@ instructions on every port (its PRIMASK critical sections are left out: KEEL_BASEPRI).
+#define KEEL_BASEPRI 1
 #include "../armv6m/SpecialRegisters.S"
 
     .ltorg

@@ -75,6 +75,9 @@ public struct HandlerStackResult: Sendable, Codable, Equatable {
     /// can block, made in a handler, one per place the application calls blocking kernel code
     /// (BlockingCalls.swift). Each is a finding; at run time it would reset the system.
     public var blockingCalls: [[String]] = []
+    /// Each call chain from a zero-latency interrupt's handler into the kernel's critical
+    /// sections (it would run while the kernel is halfway through a change).
+    public var kernelCallsAboveCeiling: [[String]] = []
     /// The calls from a handler-stack vector to the first FP instruction there (nil: none):
     /// when set, every exception frame the handler stack holds is counted extended.
     public var floatingPoint: [String]? = nil
@@ -271,10 +274,15 @@ public enum StackAnalysis {
         let lowest = [depth(14), depth(15)].compactMap { $0 }.max { $0.bytes < $1.bytes }
         let irqVectors = graph.vectors.keys.filter { $0 >= 16 }.sorted()
         let irq = irqVectors.compactMap { depth($0) }.max { $0.bytes < $1.bytes }
+        // A zero-latency interrupt's vector is its handler; every other line's is the dispatcher.
+        let zeroLatency = irqVectors.filter { graph.functions[graph.vectors[$0]!].name != dispatcherSymbol }
+        let dispatched = irqVectors.count - zeroLatency.count
         let handlerNames = Array(Set(dispatcherBodies(graph).flatMap { analysis.indirectTargets(of: $0) ?? [] }.map { names[$0] })).sorted()
+            + zeroLatency.map { names[graph.vectors[$0]!] + " (zero-latency, line \($0 - 16))" }
         // Each IRQ line can preempt the one before it at most once; with no handler attached
-        // the dispatcher still runs (and reports an unexpected interrupt) on one level.
-        let levels = irqVectors.isEmpty ? 0 : min(irqVectors.count, max(1, handlerNames.count))
+        // the dispatcher still runs (and reports an unexpected interrupt) on one level. Each
+        // zero-latency interrupt can come on top of all of them.
+        let levels = (dispatched == 0 ? 0 : min(dispatched, max(1, handlerNames.count - zeroLatency.count))) + zeroLatency.count
         let running = (lowest?.bytes ?? 0) &+ UInt32(levels) &* (frame &+ (irq?.bytes ?? 0))
         let fault = depth(3)
         // Read from the fault entry's code: the ARMv7-M/v8-M entry sets SP (and the table
@@ -318,12 +326,19 @@ public enum StackAnalysis {
             // The compiler may call a specialised copy ("specialized keel_wait").
             Self.waitSymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
         }
+        // A zero-latency handler runs inside the kernel's critical sections: one that reaches
+        // them (any call that masks at the ceiling) may find the kernel halfway through a change.
+        let kernelCalls = BlockingCalls.chains(graph: graph, analysis: analysis, names: names,
+                                               vectors: zeroLatency.map { graph.vectors[$0]! }) { index in
+            Self.criticalSectionSymbols.contains(graph.functions[index].name)
+        }
         return HandlerStackResult(
             worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime,
             faultBytes: max(faultFresh, faultOnTop),
             interruptLevels: levels, segmentSlowPathBytes: slowPathBytes, interruptHandlers: handlerNames, path: path,
             unbounded: problems.map(\.description), unboundedPoints: points, declaredBytes: declared,
             blockingCalls: blocking.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") },
+            kernelCallsAboveCeiling: kernelCalls.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") },
             floatingPoint: floatingPoint.map { $0.map { names[$0] } })
     }
 
@@ -364,8 +379,13 @@ public enum StackAnalysis {
     /// entry) or the Swift body that entry calls, whichever holds the jump. Thumb-2 code
     /// tail-calls the body; Thumb-1 code (the micro:bit, every split-stack image) calls it
     /// with `bl`, so both count.
+    /// The device interrupts' common vector (the port's dispatcher, or the Swift one).
+    static let dispatcherSymbol = "keel_interrupt_dispatch"
+    /// The kernel's way into a critical section (the port's masking routines).
+    static let criticalSectionSymbols: Set<String> = ["keel_interrupts_mask", "keel_interrupts_mask_reading_mode"]
+
     static func dispatcherBodies(_ graph: CallGraph) -> [Int] {
-        let entries = Set(graph.vectors.filter { $0.key >= 16 }.values)
+        let entries = Set(graph.vectors.filter { $0.key >= 16 && graph.functions[$0.value].name == dispatcherSymbol }.values)
         let candidates = Set(entries.flatMap { [$0] + graph.functions[$0].calls.map(\.callee) })
         return candidates.filter { !graph.functions[$0].registerJumps.isEmpty }.sorted()
     }

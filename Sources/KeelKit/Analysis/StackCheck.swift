@@ -24,6 +24,7 @@ public struct StackFinding: Sendable, Equatable, CustomStringConvertible {
         case unbounded = "unbounded"
         case handlerStackTooSmall = "handler stack too small"
         case blockingInHandler = "blocking call in an interrupt handler"
+        case kernelCallAboveCeiling = "kernel call from a zero-latency interrupt"
         case uncheckedRunTooLong = "unchecked run longer than the slack"
     }
 
@@ -164,6 +165,13 @@ public enum StackCheck {
                 message: "a call that can block is reachable from an interrupt handler (it would reset the system): "
                     + chain.joined(separator: " -> ")
                     + "; in a handler use the calls without a timeout (give, trySend, tryReceive, notify)"))
+        }
+        for chain in handler.kernelCallsAboveCeiling {
+            findings.append(StackFinding(kind: .kernelCallAboveCeiling, task: "handler",
+                message: "a zero-latency interrupt (above the kernel's ceiling 0x40, never masked by it) reaches the kernel: "
+                    + chain.joined(separator: " -> ")
+                    + "; it can run while the kernel is halfway through changing what that call reads; hand the work to a "
+                    + "handler attached with Keel.attachInterrupt (pend its line) and let that one call the kernel"))
         }
         for point in handler.unboundedPoints {
             findings.append(StackFinding(kind: .unbounded, task: "handler", message: unboundedMessage(point)))

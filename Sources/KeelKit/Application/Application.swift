@@ -187,6 +187,22 @@ public enum FaultPolicy: Sendable, Equatable, Codable {
     }
 }
 
+/// An interrupt more urgent than the kernel's ceiling (ARMv7-M/v8-M Mainline), declared in the
+/// manifest: its vector calls `handler` directly, the kernel never masks it, and it may not
+/// call the kernel (`keel check` reports a call that reaches the kernel's critical sections).
+public struct ZeroLatencyInterrupt: Sendable, Equatable {
+    public var line: Int
+    public var priority: Int
+    /// The Swift function the vector calls (no arguments, no result).
+    public var handler: String
+    /// The C name its thunk has in the image, which the vector table holds.
+    public var symbol: String { "keel_zero_latency_\(line)" }
+
+    public init(line: Int, priority: Int, handler: String) {
+        self.line = line; self.priority = priority; self.handler = handler
+    }
+}
+
 public struct Application: Sendable {
     public var name: String
     /// The folder the manifest and sources are in.
@@ -218,6 +234,8 @@ public struct Application: Sendable {
     public var boards: [String]? = nil
     /// The queues, semaphores and mutexes the manifest declares.
     public var objects = KernelObjects()
+    /// `"zero_latency_interrupts"`: handlers above the kernel's ceiling, by line.
+    public var zeroLatencyInterrupts: [ZeroLatencyInterrupt] = []
     /// `"float"`: how the image computes with floating point on the board it is built for:
     /// `hard` (the FPU, the default on a board with one) or `soft` (libgcc, every board).
     public var float: FloatABI = .soft

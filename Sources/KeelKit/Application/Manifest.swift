@@ -34,11 +34,12 @@
 // running or checking it for another board is refused here, before anything is built.
 
 import Foundation
+@_spi(Contract) import KeelContract
 
 public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
-                                              "stack_check", "analysis", "handler_expect", "float",
+                                              "stack_check", "analysis", "handler_expect", "float", "zero_latency_interrupts",
                                               "queues", "semaphores", "mutexes"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
@@ -151,6 +152,7 @@ public enum Manifest {
             application.expectedHandlerFault = parsed
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
+        application.zeroLatencyInterrupts = try parseZeroLatency(root["zero_latency_interrupts"], board: board, invalid)
         application.float = board.defaultFloat
         if let raw = root["float"] {
             guard let text = raw as? String, let float = FloatABI(rawValue: text) else {
@@ -176,6 +178,45 @@ public enum Manifest {
             throw invalid("'\(key)' is set but no task has a segmented stack")
         }
         return application
+    }
+
+    /// `"zero_latency_interrupts": [{"line": 9, "priority": 32, "handler": "stepMotor"}]`: each a
+    /// line of the board, a priority more urgent than the kernel's ceiling that the part has
+    /// (a multiple of 256 >> its priority bits), and a Swift function; not on ARMv6-M, whose
+    /// kernel masks every interrupt (no BASEPRI).
+    static func parseZeroLatency(_ object: Any?, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> [ZeroLatencyInterrupt] {
+        guard let object else { return [] }
+        guard let list = object as? [Any] else { throw invalid("'zero_latency_interrupts' must be an array of {\"line\", \"priority\", \"handler\"} objects") }
+        if !list.isEmpty && board.architecture == .armv6m {
+            throw invalid("'zero_latency_interrupts': \(board.name) (\(board.cpu), ARMv6-M) has no BASEPRI, so its kernel masks every interrupt "
+                + "and none is above it; leave them out for this board (\"boards\") or attach them with Keel.attachInterrupt")
+        }
+        let ceiling = Int(KernelCeiling.basePriority)
+        let step = 256 >> board.priorityBits
+        var result: [ZeroLatencyInterrupt] = []
+        for (index, item) in list.enumerated() {
+            let label = "zero_latency_interrupts[\(index)]"
+            guard let entry = item as? [String: Any] else { throw invalid("'\(label)' must be an object with \"line\", \"priority\" and \"handler\"") }
+            if let unknown = entry.keys.filter({ !["line", "priority", "handler"].contains($0) }).sorted().first {
+                throw invalid("'\(label)': unknown key '\(KeelError.excerpt(unknown))' (known: handler, line, priority)")
+            }
+            let line = try integer(entry, "line", default: -1, in: 0...(board.interruptLines - 1)) { _ in
+                invalid("'\(label).line' must be a line of \(board.name): 0-\(board.interruptLines - 1)")
+            }
+            let priority = try integer(entry, "priority", default: -1, in: 0...(ceiling - 1)) { _ in
+                invalid("'\(label).priority' must be more urgent than the kernel's ceiling \(ceiling) (0x40): 0-\(ceiling - 1)")
+            }
+            guard priority % step == 0 else {
+                throw invalid("'\(label).priority' \(priority) is not a priority \(board.name) has: its NVIC keeps \(board.priorityBits) bits, "
+                    + "so above the ceiling it has \(stride(from: 0, to: ceiling, by: step).map(String.init).joined(separator: ", "))")
+            }
+            guard let handler = entry["handler"] as? String, handler.utf8.count <= maximumEntryLength, isIdentifier(handler, allowDash: false) else {
+                throw invalid("'\(label).handler' must name a Swift function (no arguments, no result)")
+            }
+            if result.contains(where: { $0.line == line }) { throw invalid("'\(label)': line \(line) is declared twice") }
+            result.append(ZeroLatencyInterrupt(line: line, priority: priority, handler: handler))
+        }
+        return result
     }
 
     /// `"analysis": {"bounds": {"f": bytes}, "recursion_depth": {"f": n}, "indirect_calls": {"f": ["g", ...]}}`:

@@ -408,6 +408,7 @@ public struct FirmwareBuilder: Sendable {
         "TCB_EXC_RETURN=\(PortLayout.exceptionReturn)", "TCB_FLOATING_POINT=\(PortLayout.floatingPoint)",
         "TCB_STACK_POINTER=\(PortLayout.stackPointer)", "TCB_STACK_LIMIT=\(PortLayout.stackLimit)",
         "TCB_SWITCH_REGIONS=\(PortLayout.switchRegions)", "TCB_SPLIT_LIMIT=\(PortLayout.splitLimit)",
+        "KEEL_KERNEL_CEILING=\(KernelCeiling.basePriority)",
     ]
 
     /// -D conditions: the architecture, and one per detector some task uses.

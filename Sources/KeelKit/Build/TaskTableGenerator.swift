@@ -114,6 +114,9 @@ public enum TaskTableGenerator {
             lines.append("            poolStart: \(hex(pool?.bottom ?? 0)), poolBytes: \(pool?.bytes ?? 0), slackBytes: \(SegmentedStack.slackBytes))")
             lines.append("    }")
         }
+        for interrupt in application.zeroLatencyInterrupts {
+            lines.append("    Kernel.enableZeroLatencyInterrupt(\(interrupt.line), priority: \(interrupt.priority))")
+        }
         lines.append("    withUnsafeMutablePointer(to: &keelTaskStorage) { storage in")
         lines.append("        withUnsafePointer(to: keelTaskDescriptors) { descriptors in")
         lines.append("          withUnsafePointer(to: keelFixedRegions) { fixed in")
@@ -145,7 +148,11 @@ public enum TaskTableGenerator {
             let function = entrySymbol(task.name)
             lines.append("@_cdecl(\"\(function)\") func \(function)_body() { \(task.entry)() }")
         }
-        return lines.joined(separator: "\n") + "\n\n" + objects(for: application) + "\n" + vectorTable(lines: board.interruptLines)
+        for interrupt in application.zeroLatencyInterrupts {
+            lines.append("@_cdecl(\"\(interrupt.symbol)\") func \(interrupt.symbol)_body() { \(interrupt.handler)() }")
+        }
+        return lines.joined(separator: "\n") + "\n\n" + objects(for: application) + "\n"
+            + vectorTable(lines: board.interruptLines, direct: application.zeroLatencyInterrupts)
     }
 
     /// The application's task handles and kernel objects: storage in RAM (zero or the
@@ -214,11 +221,15 @@ public enum TaskTableGenerator {
     }
 
     /// ARMv7-M B1.5.3: the initial SP, the 15 system exceptions, then one entry per device
-    /// interrupt line of the board, each the kernel's handler by its C name. Here, not in the
+    /// interrupt line of the board, each the kernel's handler by its C name (the dispatcher),
+    /// or a zero-latency interrupt's own handler. Here, not in the
     /// kernel's module: Embedded Swift emits a module's `@used` globals again into every module
     /// that imports it, and the image must hold exactly one table; and its length is the board's.
-    static func vectorTable(lines: Int) -> String {
-        let dispatch = Array(repeating: "keelInterruptDispatch", count: lines)
+    /// `direct`: the zero-latency interrupts, whose entries are their handlers' thunks.
+    static func vectorTable(lines: Int, direct: [ZeroLatencyInterrupt] = []) -> String {
+        var dispatch = Array(repeating: "keelInterruptDispatch", count: lines)
+        for interrupt in direct where interrupt.line < lines { dispatch[interrupt.line] = "keelZeroLatency\(interrupt.line)" }
+        let externs = direct.map { "@_extern(c, \"\($0.symbol)\") func keelZeroLatency\($0.line)()\n" }.joined()
         let rows = stride(from: 0, to: lines, by: 8).map { first in
             "    " + dispatch[first..<min(first + 8, lines)].joined(separator: ", ")
                 + (first + 8 < lines ? "," : "") + "  // IRQ \(first)-\(min(first + 8, lines) - 1)"
@@ -233,7 +244,7 @@ public enum TaskTableGenerator {
         @_extern(c, "keel_pendsv_handler") func keelPendSV()
         @_extern(c, "keel_systick_handler") func keelSysTick()
         @_extern(c, "keel_interrupt_dispatch") func keelInterruptDispatch()
-
+        \(externs)
         @section(".vectors") @used
         let keelVectorTable: (
             KeelHandler, KeelHandler, KeelHandler, KeelHandler, KeelHandler, KeelHandler, KeelHandler, UInt32,
