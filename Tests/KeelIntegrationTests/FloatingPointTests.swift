@@ -17,6 +17,7 @@ let floatBoards = ["netduinoplus2", "mps2-an500", "mps2-an505", "mps3-an547"]
 final class FloatingPointTests: XCTestCase {
     static let firmware: [TestFirmware.Request] = (floatBoards + ["mps2-an385"]).map { .init(app: "float-context", board: $0) }
         + ["netduinoplus2", "mps3-an547"].map { .init(app: "demo", board: $0) }
+        + ["mps2-an505", "mps3-an547"].map { .init(app: "fp-reservation", board: $0) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testFloatingPointStateSurvivesPreemptionNestingAndRestart() throws {
@@ -67,6 +68,31 @@ final class FloatingPointTests: XCTestCase {
         }
         // Hard float on every FPU gives the soft-float build's results bit for bit.
         for board in floatBoards { XCTAssertEqual(results[board], results["mps2-an385"], board) }
+    }
+
+    /// T1 on the M33 and the M55: an FP task whose SP is more than a basic frame but less than
+    /// an extended one above its limit when the tick comes; the lazily reserved frame crosses
+    /// the limit and PSPLIM refuses the stacking before a byte is written.
+    func testTheLimitRegisterCatchesAnOverflowDuringTheLazyReservation() throws {
+        for board in ["mps2-an505", "mps3-an547"] {
+            let result = try TestFirmware.shared.run("fp-reservation", board: board)
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 0, log)
+            let line = try XCTUnwrap(result.output.first { $0.hasPrefix("fp-reservation: SP was ") }, log)
+            let numbers = line.split(separator: " ").compactMap { Int($0) }
+            XCTAssertEqual(numbers.count, 2, line)
+            // A basic frame (32 bytes and an alignment word) fits; the extended one (108) does not.
+            XCTAssertGreaterThan(numbers.first ?? 0, 36, line)
+            XCTAssertLessThan(numbers.last ?? 999, 108, line)
+            let fault = try XCTUnwrap(result.faults.first, log)
+            XCTAssertEqual(result.faults.count, 1, log)
+            XCTAssertEqual(fault.task, "digger", log)
+            XCTAssertTrue(fault.isStackOverflow, log)
+            XCTAssertEqual(fault.technique, "limit-register", log)
+            XCTAssertTrue(fault.stackingFailed, log)
+            XCTAssertEqual(fault.evidence, "refused", log)
+            XCTAssertEqual(fault.outside, 0, log)
+        }
     }
 
     func testTheNewBoardsRunTheDemo() throws {

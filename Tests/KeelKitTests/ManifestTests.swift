@@ -145,7 +145,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, float, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, float, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz, zero_latency_interrupts)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")

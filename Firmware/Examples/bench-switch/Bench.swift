@@ -30,3 +30,17 @@ func pingTask() {
 func pongTask() {
     while true { Keel.yield() }
 }
+
+/// The same two tasks after one FP instruction each: their frames are extended from then on,
+/// so every switch saves and loads s16-s31 (`keel bench`'s FP row on an FPU board).
+nonisolated(unsafe) var benchFloat: Float = 1.5
+
+func pingTaskUsingTheFPU() {
+    benchFloat = benchFloat * 1.25 + 0.5
+    pingTask()
+}
+
+func pongTaskUsingTheFPU() {
+    benchFloat = benchFloat * 1.25 + 0.5
+    pongTask()
+}

@@ -10,6 +10,14 @@ public struct SwitchVariant: Sendable, Equatable {
     public var label: String
     public var protections: Set<Protection>
     public var redZoneBytes: Int
+    /// The image's float ABI (nil: the board's default).
+    public var float: FloatABI? = nil
+    /// Both tasks execute an FP instruction before the measured loop: every switch saves and
+    /// loads s16-s31 and the hardware stacks s0-s15 (lazily) for both.
+    public var floatingPointTasks = false
+
+    public static let softImage = "none, soft-float image"
+    public static let floatingPointTasksLabel = "none, both tasks use the FPU"
 
     public static func variants(for board: Board) -> [SwitchVariant] {
         var list = [
@@ -18,6 +26,11 @@ public struct SwitchVariant: Sendable, Equatable {
             SwitchVariant(label: "T4 red zone (16 B)", protections: [.redZone], redZoneBytes: 16),
             SwitchVariant(label: "T4 + T5", protections: [.redZone, .stackPointerCheck], redZoneBytes: 16),
         ]
+        if board.fpu != nil {
+            // The same switch without FPU support in the image, and between two FP tasks.
+            list.append(SwitchVariant(label: softImage, protections: [], redZoneBytes: 0, float: .soft))
+            list.append(SwitchVariant(label: floatingPointTasksLabel, protections: [], redZoneBytes: 0, floatingPointTasks: true))
+        }
         if board.hasStackLimitRegisters {
             list.append(SwitchVariant(label: "T1 PSPLIM", protections: [.limitRegister], redZoneBytes: 0))
         }
@@ -77,6 +90,14 @@ public struct ContextSwitchBench: Sendable {
             var application = base
             application.name = "bench-switch-" + variant.label.lowercased().filter { $0.isLetter || $0.isNumber }
             application.tasks = base.tasks.map { $0.with(protections: variant.protections, redZoneBytes: variant.redZoneBytes) }
+            if let float = variant.float { application.float = float }
+            if variant.floatingPointTasks {
+                application.tasks = application.tasks.map { task in
+                    var task = task
+                    task.entry += "UsingTheFPU"
+                    return task
+                }
+            }
             return application
         }
         builder.buildAll(SwitchVariant.variants(for: board).map { FirmwareBuilder.Job(application($0)) }, for: board)
