@@ -17,10 +17,10 @@ struct Bench: ParsableCommand {
 
     /// The parts of the bench, each a table of its own.
     enum Part: String, CaseIterable, ExpressibleByArgument {
-        case `switch`, ipc, segmented, layout, float
+        case `switch`, ipc, segmented, layout, float, masking
     }
 
-    @Option(help: "Measure only this part: switch, ipc, segmented, layout or float (repeat the option for several; all by default).")
+    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float or masking (repeat the option for several; all by default).")
     var only: [Part] = []
 
     @Option(help: ArgumentHelp("Measure this application instead: every context switch of one run, and its segments.", valueName: "dir"))
@@ -68,6 +68,11 @@ struct Bench: ParsableCommand {
                 let floatBench = FloatBench(bench: bench)
                 for board in boards { if let cost = try floatBench.measure(on: board) { floats.append(cost) } }
             }
+            var masking: [MaskingCost] = []
+            if parts.contains(.masking) {
+                let maskingBench = MaskingBench(bench: bench)
+                for board in boards { masking.append(try maskingBench.measure(on: board)) }
+            }
             let segmentedBench = SegmentedStackBench(bench: bench)
             var segmented: [SegmentedBenchResult] = []
             if parts.contains(.segmented) { for board in boards { segmented.append(try segmentedBench.measure(on: board)) } }
@@ -76,10 +81,11 @@ struct Bench: ParsableCommand {
                 struct Report: Encodable {
                     var switches: [SwitchCost]?; var services: [IPCCost]?
                     var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?; var float: [FloatCost]?
+                    var masking: [MaskingCost]?
                 }
                 let report = Report(switches: parts.contains(.switch) ? all : nil, services: parts.contains(.ipc) ? services : nil,
                                     layoutWaste: parts.contains(.layout) ? waste : nil, segmented: parts.contains(.segmented) ? segmented : nil,
-                                    float: parts.contains(.float) ? floats : nil)
+                                    float: parts.contains(.float) ? floats : nil, masking: parts.contains(.masking) ? masking : nil)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 printLine(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
@@ -99,6 +105,18 @@ struct Bench: ParsableCommand {
                                  String(format: "%.1fx", cost.speedup), cost.sameResult ? "yes" : "NO", cost.repeatable ? "yes" : "NO"])
                 }
                 printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+            }
+            if parts.contains(.masking) && !masking.isEmpty {
+                printLine()
+                printLine("The kernel's longest masked section (instructions, over whole runs of the demo and bench-ipc) and the latency "
+                          + "of a zero-latency interrupt pended inside a masked section (pend to the handler's first instruction)")
+                var rows = [["board", "kernel masks with", "longest masked", "sections", "latency: kernel mask", "latency: PRIMASK"]]
+                for cost in masking {
+                    rows.append([cost.board, cost.mechanism, "\(cost.longestMaskedSection)", "\(cost.maskedSections)",
+                                 cost.latencyUnderKernelMask.map { "\($0)" } ?? "- (no BASEPRI)",
+                                 cost.latencyUnderPRIMASK.map { "\($0)" } ?? "= its masked sections"])
+                }
+                printLine(RunReport.table(rows, rightAligned: [2, 3, 4, 5]))
             }
             guard !waste.isEmpty else { return }
             printLine()

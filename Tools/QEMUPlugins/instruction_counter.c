@@ -11,6 +11,9 @@
  *   start=ADDR  instruction that opens a measurement window; up to MAX_STARTS of them
  *               (e.g. a marker function and an interrupt handler's first instruction)
  *   stop=ADDR   instruction that closes it
+ *   mask=ADDR   an instruction that masks interrupts (nesting); up to MAX_MASKS
+ *   unmask=ADDR one that restores the mask; the longest run from depth 0 back to 0 is
+ *               written as " longest_masked=N masked_sections=N" (only with mask=)
  *   out=PATH    file written at exit: "windows=N counted=N total=N each=C1,C2,...\n"
  * Addresses may be given with the Thumb bit set; bit 0 is ignored.
  *
@@ -65,6 +68,12 @@ static bool     open_window;
 static uint64_t counted;    /* sum of closed windows */
 static uint64_t windows;    /* number of closed windows */
 #define MAX_STARTS 4
+#define MAX_MASKS 8
+/* Masked sections: mask= addresses raise a nesting depth, unmask= addresses lower it; a
+ * section runs from the mask that takes the depth from 0 to the unmask that brings it back. */
+static uint64_t mask_addrs[MAX_MASKS], unmask_addrs[MAX_MASKS];
+static int      masks, unmasks;
+static uint64_t depth, section_start, longest_section, sections;
 #define MAX_EACH 4096
 static uint64_t start_addrs[MAX_STARTS];
 static int      starts;
@@ -95,6 +104,30 @@ static void on_stop(unsigned int vcpu, void *udata)
     count++;
 }
 
+static void on_mask(unsigned int vcpu, void *udata)
+{
+    (void)vcpu; (void)udata;
+    if (depth++ == 0) section_start = count;
+    count++;
+}
+
+static void on_unmask(unsigned int vcpu, void *udata)
+{
+    (void)vcpu; (void)udata;
+    if (depth > 0 && --depth == 0) {
+        uint64_t length = count - section_start;
+        if (length > longest_section) longest_section = length;
+        sections++;
+    }
+    count++;
+}
+
+static bool listed(uint64_t pc, const uint64_t *addrs, int n)
+{
+    for (int i = 0; i < n; i++) if (addrs[i] == pc) return true;
+    return false;
+}
+
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     (void)id;
@@ -108,6 +141,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == stop_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else if (listed(pc, mask_addrs, masks)) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mask, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else if (listed(pc, unmask_addrs, unmasks)) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_unmask, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else {
             qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
         }
@@ -126,6 +163,7 @@ static void write_results(qemu_plugin_id_t id, void *udata)
     for (uint64_t i = 0; i < windows && i < MAX_EACH; i++) {
         fprintf(f, i == 0 ? "%" PRIu64 : ",%" PRIu64, each[i]);
     }
+    if (masks > 0) fprintf(f, " longest_masked=%" PRIu64 " masked_sections=%" PRIu64, longest_section, sections);
     fprintf(f, "\n");
     fclose(f);
 }
@@ -144,6 +182,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             start_addrs[starts++] = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(a, "stop=", 5) == 0) {
             stop_addr = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
+        } else if (strncmp(a, "mask=", 5) == 0 && masks < MAX_MASKS) {
+            mask_addrs[masks++] = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
+        } else if (strncmp(a, "unmask=", 7) == 0 && unmasks < MAX_MASKS) {
+            unmask_addrs[unmasks++] = strtoull(a + 7, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(a, "out=", 4) == 0) {
             out_path = a + 4; /* argv outlives the plugin */
         } else {

@@ -141,10 +141,14 @@ public struct InstructionCounterPlugin: Sendable {
 
     /// The same with several instructions that open a window (at most four): a marker and,
     /// say, an interrupt handler's first instruction.
-    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL) -> [String] {
+    /// `masks`/`unmasks`: the entries of the routines that mask interrupts and restore the
+    /// mask: the plugin also reports the longest masked section (nesting counted).
+    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL, masks: [UInt32] = [], unmasks: [UInt32] = []) -> [String] {
         let options = [Self.escapeOption(library.path)]
             + starts.map { "start=0x" + String($0, radix: 16) }
-            + ["stop=0x" + String(stop, radix: 16), "out=" + Self.escapeOption(output.path)]
+            + ["stop=0x" + String(stop, radix: 16)]
+            + masks.map { "mask=0x" + String($0, radix: 16) } + unmasks.map { "unmask=0x" + String($0, radix: 16) }
+            + ["out=" + Self.escapeOption(output.path)]
         return ["-plugin", options.joined(separator: ",")]
     }
 
@@ -199,6 +203,9 @@ public struct InstructionCounterPlugin: Sendable {
         /// Each closed window's count, in the order they closed (the plugin keeps the
         /// first 4096); empty when the plugin did not write them.
         public var each: [UInt64]
+        /// The longest masked section and how many there were (only when masks were given).
+        public var longestMasked: UInt64? = nil
+        public var maskedSections: UInt64? = nil
 
         public init(windows: Int, counted: UInt64, total: UInt64, each: [UInt64] = []) {
             self.windows = windows
@@ -228,7 +235,10 @@ public struct InstructionCounterPlugin: Sendable {
             guard let windows = values["windows"], let counted = values["counted"],
                   let total = values["total"], let windowCount = Int(exactly: windows)
             else { throw InstructionCounterError.malformedOutput(text) }
-            return InstructionCount(windows: windowCount, counted: counted, total: total, each: each)
+            var count = InstructionCount(windows: windowCount, counted: counted, total: total, each: each)
+            count.longestMasked = values["longest_masked"]
+            count.maskedSections = values["masked_sections"]
+            return count
         }
 
         /// Reads and parses the plugin's output file.

@@ -1,0 +1,75 @@
+// How long the kernel keeps interrupts masked, and what that does to an interrupt above its
+// ceiling, per board:
+// - the longest masked section (instructions from a call into a masking routine to the
+//   restore that ends the outermost section, nesting counted) over whole runs of the demo and
+//   of bench-ipc, which use every service, the tick and the log;
+// - the latency of a zero-latency interrupt (instructions from its pend to its handler's first
+//   instruction) pended inside the kernel's kind of section (BASEPRI) and inside a PRIMASK one
+//   doing the same work: under BASEPRI it must not depend on what the section does.
+
+import Foundation
+
+public struct MaskingCost: Sendable, Codable, Equatable {
+    public var board: String
+    /// "BASEPRI at 0x40" or "PRIMASK".
+    public var mechanism: String
+    public var longestMaskedSection: UInt64
+    public var maskedSections: UInt64
+    /// Zero-latency interrupt latency pended inside the kernel's masking, and inside PRIMASK
+    /// (nil on ARMv6-M: no zero-latency interrupts).
+    public var latencyUnderKernelMask: UInt64?
+    public var latencyUnderPRIMASK: UInt64?
+}
+
+public struct MaskingBench: Sendable {
+    public var bench: ContextSwitchBench
+    public init(bench: ContextSwitchBench) { self.bench = bench }
+
+    static let maskSymbols = ["keel_interrupts_mask", "keel_interrupts_mask_reading_mode", "keel_interrupts_mask_all"]
+    static let unmaskSymbols = ["keel_interrupts_restore", "keel_interrupts_restore_all"]
+
+    public func measure(on board: Board) throws(KeelError) -> MaskingCost {
+        var longest: UInt64 = 0, sections: UInt64 = 0
+        for name in ["demo", "bench-ipc"] {
+            let image = try bench.builder.build(try ContextSwitchBench.example(name, board: board), for: board)
+            let count = try run(image, starts: [], stop: nil)
+            longest = max(longest, count.longestMasked ?? 0)
+            sections += count.maskedSections ?? 0
+        }
+        var underKernel: UInt64? = nil, underPRIMASK: UInt64? = nil
+        if board.architecture != .armv6m {
+            let image = try bench.builder.build(try ContextSwitchBench.example("bench-latency", board: board), for: board)
+            let elf = try Self.elf(image)
+            guard let start = elf.address(ofSymbol: "keel_bench_start"), let handler = elf.address(ofSymbol: "keel_zero_latency_9") else {
+                throw .runFailed("\(image.elf.path) has no keel_bench_start or keel_zero_latency_9")
+            }
+            let count = try run(image, starts: [start], stop: handler)
+            guard count.each.count == 2 else { throw .runFailed("bench-latency: expected two windows, got \(count.each)") }
+            underKernel = count.each[0]
+            underPRIMASK = count.each[1]
+        }
+        return MaskingCost(board: board.name, mechanism: board.architecture == .armv6m ? "PRIMASK" : "BASEPRI at 0x40",
+                           longestMaskedSection: longest, maskedSections: sections,
+                           latencyUnderKernelMask: underKernel, latencyUnderPRIMASK: underPRIMASK)
+    }
+
+    static func elf(_ image: FirmwareImage) throws(KeelError) -> ELFFile {
+        do { return try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
+    }
+
+    /// One run under the counter with the masking routines watched.
+    func run(_ image: FirmwareImage, starts: [UInt32], stop: UInt32?) throws(KeelError) -> InstructionCount {
+        let elf = try Self.elf(image)
+        let masks = Self.maskSymbols.compactMap { elf.address(ofSymbol: $0) }
+        let unmasks = Self.unmaskSymbols.compactMap { elf.address(ofSymbol: $0) }
+        let output = FileManager.default.temporaryDirectory
+            .appendingPathComponent("keel-mask-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let arguments = bench.plugin.qemuArguments(starts: starts, stop: stop ?? 0, output: output, masks: masks, unmasks: unmasks)
+        let result = try bench.runner.run(image, options: RunOptions(timeoutSeconds: 120, extraArguments: arguments))
+        guard result.exitCode == 0 else {
+            throw .runFailed("\(image.application.name) on \(image.board.name) did not finish cleanly: \(result.qemuErrors)")
+        }
+        do { return try InstructionCount.read(from: output) } catch { throw .runFailed("instruction counter: \(error)") }
+    }
+}
