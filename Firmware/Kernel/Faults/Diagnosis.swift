@@ -50,6 +50,14 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     if readStatus.contains(.memManageAddressValid) { registers.memManageAddress = SystemControl.memManageFaultAddress.read() }
     if readStatus.contains(.busFaultAddressValid) { registers.busFaultAddress = SystemControl.busFaultAddress.read() }
     SystemControl.configurableFaultStatus.write(registers.status)  // write-one-to-clear
+    // One event can raise two fault classes: a frame the MPU refused below a RAM that ends
+    // there (the STM32's, at 0x20000000) is a MemManage and a BusFault. The status of both
+    // is read here and cleared; the other class's exception, still pending, would come next
+    // with no status and be taken for a second fault of whatever runs then. It is dropped.
+    let handled = FaultStatus(rawValue: registers.status)
+    let pendedBits: UInt32 = (handled.isDisjoint(with: .memManage) ? 0 : 1 << 13)
+        | (handled.isDisjoint(with: .bus) ? 0 : 1 << 14) | (handled.isDisjoint(with: .usage) ? 0 : 1 << 12)
+    SystemControl.systemHandlerControlState.modify { $0 &= ~pendedBits }  // SHCSR MEM/BUS/USGFAULTPENDED
     #endif
     let fromThread = exceptionReturn & 0b1000 != 0
     let onProcessStack = exceptionReturn & 0b100 != 0
