@@ -18,6 +18,7 @@ final class FloatingPointTests: XCTestCase {
     static let firmware: [TestFirmware.Request] = (floatBoards + ["mps2-an385"]).map { .init(app: "float-context", board: $0) }
         + ["netduinoplus2", "mps3-an547"].map { .init(app: "demo", board: $0) }
         + ["mps2-an505", "mps3-an547"].map { .init(app: "fp-reservation", board: $0) }
+        + [.init(app: "fp-lazy", board: "mps2-an386")]
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testFloatingPointStateSurvivesPreemptionNestingAndRestart() throws {
@@ -93,6 +94,28 @@ final class FloatingPointTests: XCTestCase {
             XCTAssertEqual(fault.evidence, "refused", log)
             XCTAssertEqual(fault.outside, 0, log)
         }
+    }
+
+    /// A 32-byte guard jumped by an FP task's extended frame, and the lazy FP state then
+    /// written into it by PendSV's save: MemManage with MLSPERR in PendSV, named as the task's
+    /// overflow caught by its guard (not the kernel's fault), the task stopped, the rest going
+    /// on; and `keel check` had said the guard was too small for the task's frames.
+    func testALazyStateFaultIsTheTasksOverflowAndTheSystemGoesOn() throws {
+        let result = try TestFirmware.shared.run("fp-lazy", board: "mps2-an386")
+        let log = transcript(result)
+        XCTAssertEqual(result.exitCode, 0, log)
+        XCTAssertTrue(result.output.contains { $0.hasPrefix("fp-lazy: ") }, log)
+        XCTAssertEqual(result.faults.count, 1, log)
+        let fault = try XCTUnwrap(result.faults.first, log)
+        XCTAssertEqual(fault.task, "digger", log)
+        XCTAssertTrue(fault.isStackOverflow, log)
+        XCTAssertEqual(fault.technique, "mpu-guard", log)
+        XCTAssertEqual(fault.cfsr & 0x20, 0x20, "MLSPERR; \(log)")
+        XCTAssertEqual(fault.action, "kill", log)
+        let report = try TestFirmware.shared.stackReport("fp-lazy", board: "mps2-an386")
+        let findings = StackCheck.findings(report).filter { $0.kind == .floatingPointFrameJumpsGuard }
+        XCTAssertEqual(findings.map(\.task), ["digger"], "\(findings)")
+        XCTAssertTrue(findings.first?.message.contains("declare \"guard\": 128") == true, findings.first?.message ?? "")
     }
 
     func testTheNewBoardsRunTheDemo() throws {

@@ -35,6 +35,12 @@ extension Diagnosis {
 @_cdecl("keel_fault")
 func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt32) -> UInt32 {
     #if KEEL_FPU
+    let faultFrame = frame
+    var frame = frame
+    // Where the lazily reserved FP state was to go, read before the fault path may use the FPU.
+    let lazyStateAddress = FloatingPoint.contextAddress.read()
+    #endif
+    #if KEEL_FPU
     // Before anything may execute an FP instruction: a lazy frame reserved on the faulting
     // stack is never to be written (it may lie in the guard the overflow reached).
     FloatingPoint.abandonLazyState()
@@ -62,6 +68,21 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     let fromThread = exceptionReturn & 0b1000 != 0
     let onProcessStack = exceptionReturn & 0b100 != 0
     var task = fromThread && onProcessStack ? currentTask : nil
+    #if KEEL_FPU
+    // A lazy-state error (MLSPERR, LSPERR) is taken in the handler whose first FP instruction
+    // asked for the interrupted context's s0-s15: the write that failed was into that
+    // context's extended frame, reserved at FPCAR - 32. When that frame is the running task's
+    // (the handler interrupted it: PendSV switching it out, or a device handler), the fault is
+    // the task's overflow, its frame having reached past its stack, not the handler's.
+    var lazyState = false
+    let lazyStatus = FaultStatus(rawValue: registers.status)
+    if task == nil, !lazyStatus.isDisjoint(with: [.memManageLazyState, .busLazyState]), let running = currentTask,
+       lazyStateAddress &- 32 < running.pointee.stackTop, lazyStateAddress &- 32 >= running.pointee.guardBottom &- 4096 {
+        task = running
+        frame = lazyStateAddress &- 32
+        lazyState = true
+    }
+    #endif
     // The idle task is the kernel's: its fault is the kernel's.
     if let running = task, Int(running.pointee.index) == scheduler.taskCount &- 1 { task = nil }
 
@@ -91,6 +112,21 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
         return abandonedFrameReturn
     }
     if let task {
+        #if KEEL_FPU
+        if lazyState {
+            // The write refused was in the reserved FP part, above the frame's integer words:
+            // the first of its words inside the guard, when the MPU names none.
+            let lazyRefused = refused ?? max(lazyStateAddress, min(task.pointee.guardBottom, task.pointee.stackBottom))
+            diagnoseTaskFault(&diagnosis, task: task, status: status.union(.memManageStacking), refused: lazyRefused, frame: frame)
+            diagnosis.fault.duringStacking = false
+            FaultResponse.respond(to: diagnosis, from: .faultHandler)
+            // The handler this fault interrupted, from the xPSR of the frame the fault pushed.
+            FloatingPoint.continueAfterLazyStateFault(task, interruptedException: Memory.loadWord(faultFrame &+ 28) & 0x1FF)
+            Faults.handling = false
+            Interrupts.restore(0)
+            return exceptionReturn  // back into the handler that asked for the lazy state
+        }
+        #endif
         if status.refusedByMPU && SegmentGuard.refused(task, address: refused, frame: frame) {
             SegmentGuard.diagnose(&diagnosis, task: task, frame: frame)
         } else {

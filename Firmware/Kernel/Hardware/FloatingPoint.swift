@@ -31,6 +31,29 @@ enum FloatingPoint {
         instructionSynchronizationBarrier(0xF)  // the next instruction may be a VFP one
     }
 
+    /// After a lazy-state error stopped or restarted the task whose frame it was, the fault
+    /// returns into the handler that asked for the state (PendSV switching the task out, or a
+    /// device handler); the task's context must match how that handler will leave it.
+    /// - PendSV saved the task's registers and PSP before its FP save faulted, then loads the
+    ///   next task from its control block: the context the response wrote (a fresh frame, or
+    ///   the top of a stopped task's stack) is what counts. Nothing to do but keep it.
+    /// - A device handler returns to the task with the extended EXC_RETURN it was entered
+    ///   with: a restarted task's fresh frame is made an extended one (FP registers zero), so
+    ///   the return pops it whole and the task starts at its entry.
+    static func continueAfterLazyStateFault(_ task: TaskPointer, interruptedException: UInt32) {
+        guard interruptedException != 14, task.pointee.isLive else {
+            if !task.pointee.isLive { task.pointee.context.stackPointer = task.pointee.stackTop }
+            return
+        }
+        let basic = task.pointee.context.stackPointer
+        let extended = basic &- 72  // 26 words instead of 8: s0-s15, FPSCR and a reserved word above
+        for word in 0..<8 as Range<UInt32> { Memory.storeWord(extended &+ word &* 4, Memory.loadWord(basic &+ word &* 4)) }
+        for word in 8..<26 as Range<UInt32> { Memory.storeWord(extended &+ word &* 4, 0) }
+        task.pointee.context.stackPointer = extended
+        task.pointee.context.exceptionReturn = SavedContext.threadReturn & ~0x10
+        portSetProcessStack(extended, task.pointee.context.stackLimit)
+    }
+
     /// Drops a lazy frame that will never be written: the fault path stops or restarts the
     /// task whose frame it was, and a later FP instruction in a handler must not write s0-s15
     /// into a stack that is no longer that frame (or into the guard the frame reached).

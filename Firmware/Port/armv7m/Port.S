@@ -90,13 +90,14 @@ keel_pendsv_handler:
     ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
+    stmia r0, {r4-r11, lr}          @ current.context.r4...r11, .exceptionReturn = r4...r11, EXC_RETURN
+    str   r1, [r0, #TCB_STACK_POINTER] @ current.context.stackPointer = PSP
 #if defined(KEEL_FPU)
     tst   lr, #0x10                 @ EXC_RETURN bit 4 clear: an extended frame, the task used the FPU
     beq   3f                        @ save s16-s31 (out of line: the integer path falls through)
-4:
+4:                                  @ (after the integer save: a lazy-state fault in the FP save
+                                    @ finds the task's context complete, and may replace it)
 #endif
-    stmia r0, {r4-r11, lr}          @ current.context.r4...r11, .exceptionReturn = r4...r11, EXC_RETURN
-    str   r1, [r0, #TCB_STACK_POINTER] @ current.context.stackPointer = PSP
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
     LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ the prologue checks against the next task's segment
@@ -120,7 +121,7 @@ keel_pendsv_return:
 3:  add   r2, r0, #TCB_FLOATING_POINT @ r2 = &current.floatingPoint
     vstmia r2, {s16-s31}            @ save s16-s31 (the first FP instruction here makes the hardware
                                     @ write the lazily reserved s0-s15 into the task's frame first)
-    b     4b                        @ back to the integer save
+    b     4b                        @ back to the scheduler call
 #endif
 
 @ keel_svc_handler: enter the first task (scheduler.current) in thread mode on PSP.
@@ -160,6 +161,16 @@ keel_svc_handler:
 keel_fault_entry:
     tst   lr, #4                    @ EXC_RETURN bit 2: which stack holds the frame?
     bne   1f
+#if defined(KEEL_FPU)
+    ldr   r1, =0xE000ED28           @ r1 = &CFSR
+    ldr   r1, [r1]                  @ r1 = CFSR
+    movw  r2, #0x2020               @ r2 = MLSPERR | LSPERR: a lazy FP save into a task's frame failed
+    tst   r1, r2                    @ in a handler whose own stack is sound: the fault path may
+    beq   5f                        @ return into it, so MSP stays as it is
+    mrs   r0, msp                   @ r0 = the fault's frame, on the handler stack
+    b     2f
+5:
+#endif
     mrs   r0, msp                   @ r0 = frame on the main stack (maybe never written)
 #if defined(KEEL_HAS_PSPLIM)
     movs  r1, #0
