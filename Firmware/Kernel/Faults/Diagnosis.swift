@@ -60,14 +60,14 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     // there (the STM32's, at 0x20000000) is a MemManage and a BusFault. The status of both
     // is read here and cleared; the other class's exception, still pending, would come next
     // with no status and be taken for a second fault of whatever runs then. It is dropped.
-    let handled = FaultStatus(rawValue: registers.status)
-    let pendedBits: UInt32 = (handled.isDisjoint(with: .memManage) ? 0 : 1 << 13)
-        | (handled.isDisjoint(with: .bus) ? 0 : 1 << 14) | (handled.isDisjoint(with: .usage) ? 0 : 1 << 12)
+    let pendedBits: UInt32 = (readStatus.isDisjoint(with: .memManage) ? 0 : 1 << 13)
+        | (readStatus.isDisjoint(with: .bus) ? 0 : 1 << 14) | (readStatus.isDisjoint(with: .usage) ? 0 : 1 << 12)
     SystemControl.systemHandlerControlState.modify { $0 &= ~pendedBits }  // SHCSR MEM/BUS/USGFAULTPENDED
     #endif
     let fromThread = exceptionReturn & 0b1000 != 0
     let onProcessStack = exceptionReturn & 0b100 != 0
     var task = fromThread && onProcessStack ? currentTask : nil
+    let status = FaultStatus(rawValue: registers.status)
     #if KEEL_FPU
     // A lazy-state error (MLSPERR, LSPERR) is taken in the handler whose first FP instruction
     // asked for the interrupted context's s0-s15: the write that failed was into that
@@ -75,8 +75,7 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     // (the handler interrupted it: PendSV switching it out, or a device handler), the fault is
     // the task's overflow, its frame having reached past its stack, not the handler's.
     var lazyState = false
-    let lazyStatus = FaultStatus(rawValue: registers.status)
-    if task == nil, !lazyStatus.isDisjoint(with: [.memManageLazyState, .busLazyState]), let running = currentTask,
+    if task == nil, !status.isDisjoint(with: [.memManageLazyState, .busLazyState]), let running = currentTask,
        lazyStateAddress &- 32 < running.pointee.stackTop, lazyStateAddress &- 32 >= running.pointee.guardBottom &- 4096 {
         task = running
         frame = lazyStateAddress &- 32
@@ -86,7 +85,6 @@ func faultHandler(_ frame: UInt32, _ exceptionReturn: UInt32, _ exception: UInt3
     // The idle task is the kernel's: its fault is the kernel's.
     if let running = task, Int(running.pointee.index) == scheduler.taskCount &- 1 { task = nil }
 
-    let status = FaultStatus(rawValue: registers.status)
     // When stacking failed there is no frame to read the PC from. After a failed stacking
     // under a limit register the hardware leaves SP at the limit; the MPU moves SP anyway.
     let limit = task?.pointee.context.stackLimit ?? linkerSymbol(mainStackBottom)

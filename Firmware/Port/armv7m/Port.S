@@ -1,9 +1,9 @@
 @ Keel port for ARMv7-M (Cortex-M3/M4/M7): context switch, first-task start, fault entry, BASEPRI, semihosting.
 @
 @ Why assembly: every routine here reads or writes a special register (PSP, MSP, MSPLIM,
-@ PRIMASK, IPSR), must control exactly which registers are saved around the scheduler call,
-@ or must run before anything is pushed (the fault entry on a broken handler stack). Swift
-@ has no way to name a special register or to promise it will not touch the stack.
+@ BASEPRI, IPSR), must control exactly which registers are saved around the scheduler call
+@ (r4-r11, EXC_RETURN, s16-s31: Swift can neither name them nor keep the compiler from using
+@ them), or must run before anything is pushed (the fault entry on a broken handler stack).
 @
 @ Exception and priority model. Tasks run in thread mode on the process stack (PSP); the
 @ kernel, every handler and boot code run on the main stack (MSP), which the layout planner
