@@ -20,6 +20,8 @@ final class FaultMatrixTests: XCTestCase {
             requests.append(.init(app: "segmented", board: name))
         }
         requests.append(.init(app: "mpu-overflow", board: "mps2-an505", variant: "small-guard", change: smallGuard))
+        let m4f = try! BoardCatalog.board(named: "mps2-an386")
+        for technique in fourFSites { requests.append(.init(app: "mpu-overflow", board: m4f.name, variant: technique.rawValue, change: FaultMatrix.variant(technique, board: m4f))) }
         return requests
     }
 
@@ -38,7 +40,7 @@ final class FaultMatrixTests: XCTestCase {
         for technique in FaultMatrix.techniques(on: board) {
             let result = try TestFirmware.shared.run("mpu-overflow", board: name, variant: technique.rawValue,
                                                      change: FaultMatrix.variant(technique, board: board))
-            cells += FaultMatrix.cells(result, board: name, technique: technique)
+            cells += FaultMatrix.cells(result, board: board, technique: technique)
         }
         cells += FaultMatrix.segmentedCells(try TestFirmware.shared.run("segmented", board: name), board: name)
         return (cells, FaultMatrix.summarize(cells, board: name, seconds: Date().timeIntervalSince(started)))
@@ -78,6 +80,53 @@ final class FaultMatrixTests: XCTestCase {
         }
     }
 
+    /// The FP sites on an FPU board, under every technique the board has: each caught by that
+    /// technique; under T1, T2 and T6 nothing written outside the stack; the lazy site behind a
+    /// 32-byte guard is reported as a jumped guard, and what the frame wrote below it is counted.
+    func assertFloatingPointSites(_ name: String, techniques: [Protection]? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        let board = try BoardCatalog.board(named: name)
+        for technique in techniques ?? FaultMatrix.techniques(on: board) {
+            let result = try TestFirmware.shared.run("mpu-overflow", board: name, variant: technique.rawValue,
+                                                     change: FaultMatrix.variant(technique, board: board))
+            let cells = FaultMatrix.cells(result, board: board, technique: technique)
+            for (task, site) in FaultMatrix.floatingPointSites {
+                let cell = try XCTUnwrap(cells.first { $0.site == site }, "\(name) \(technique.rawValue) \(task)", file: file, line: line)
+                let shown = "\(name) \(technique.rawValue) \(task): \(transcript(result))"
+                XCTAssertTrue(cell.claimed && cell.caught, shown, file: file, line: line)
+                XCTAssertEqual(cell.caughtBy, technique.rawValue, shown, file: file, line: line)
+                XCTAssertEqual(cell.blamed, [task], shown, file: file, line: line)
+                XCTAssertEqual(cell.bystandersBlamed + cell.falseVictims, [], shown, file: file, line: line)
+                if [.limitRegister, .mpuRegion, .prologueCheck].contains(technique) {
+                    XCTAssertEqual(cell.bytesOutside, 0, shown, file: file, line: line)
+                }
+            }
+            if technique == .prologueCheck {
+                // The slack must hold an extended frame under code an FP task runs, a basic one elsewhere.
+                let image = try TestFirmware.shared.image("mpu-overflow", board: name, variant: technique.rawValue,
+                                                          change: FaultMatrix.variant(technique, board: board))
+                let analysis = try StackAnalysis.depths(elf: try ELFFile(contentsOf: image.elf), path: image.elf.path, application: nil, demangler: nil)
+                let chains = try XCTUnwrap(UncheckedChains(analysis: analysis), file: file, line: line)
+                func lastFrame(_ function: String) throws -> UInt32? {
+                    let index = try XCTUnwrap(analysis.graph.functions.firstIndex { $0.name.contains(function) }, function, file: file, line: line)
+                    return chains.chain(from: index).path.last?.bytes
+                }
+                XCTAssertEqual(try lastFrame("fillUntilNearlyFull"), FloatingPointUse.extendedFrameBytes, "fpframe runs it", file: file, line: line)
+                XCTAssertEqual(try lastFrame("7recurse"), StackAnalysis.exceptionFrameBytes, "only integer tasks run it", file: file, line: line)
+            }
+            if technique == .mpuGuard {
+                let fault = try XCTUnwrap(result.faults.first { $0.task == "fplazy" }, transcript(result), file: file, line: line)
+                XCTAssertGreaterThan(fault.jumped, 0, "the integer words landed below the 32-byte guard: \(RunReport.describe(fault))", file: file, line: line)
+                XCTAssertTrue(fault.cfsr & 0x20 != 0, "MLSPERR: the lazy FP state hit the guard: \(RunReport.describe(fault))", file: file, line: line)
+            }
+        }
+    }
+
+    /// The techniques the M4F's FP sites run under here (the M33's matrix has them all).
+    static let fourFSites: [Protection] = [.mpuRegion, .mpuGuard]
+
+    func testFloatingPointSitesOnTheM33() throws { try assertFloatingPointSites("mps2-an505") }
+    func testFloatingPointSitesOnTheM4F() throws { try assertFloatingPointSites("mps2-an386", techniques: Self.fourFSites) }
+
     func testMatrixOnTheM0() throws { try assertTotals("microbit") }
     func testMatrixOnTheM3() throws { try assertTotals("mps2-an385") }
     func testMatrixOnTheM33() throws { try assertTotals("mps2-an505") }
@@ -93,7 +142,7 @@ final class FaultMatrixTests: XCTestCase {
             let board = try BoardCatalog.board(named: name)
             let result = try TestFirmware.shared.run("mpu-overflow", board: name, variant: Protection.prologueCheck.rawValue,
                                                      change: FaultMatrix.variant(.prologueCheck, board: board))
-            let cells = FaultMatrix.cells(result, board: name, technique: .prologueCheck)
+            let cells = FaultMatrix.cells(result, board: board, technique: .prologueCheck)
             for task in ["relapse", "deep", "wide", "preempted", "switching"] {
                 let site = try XCTUnwrap(FaultMatrix.sites.first { $0.task == task }?.site)
                 let cell = try XCTUnwrap(cells.first { $0.site == site }, "\(name) \(task)")

@@ -22,10 +22,18 @@
 // fails here by design; the build prints the findings and goes on. T3 needs an MPU: the
 // example is made for the two MPS2 boards ("boards"); `keel faults` runs its own variant of
 // it on the micro:bit, every stack shrunk to fit 16 KiB (FaultMatrix.variant).
+//
+// On a board with an FPU the matrix adds two FP scenario tasks above `relapse` (run right
+// after it, so that each overflow meets a stack already done with): `fpframe` waits for the
+// tick where an extended frame (108 bytes) crosses its stack's bottom though a basic one
+// would fit; `fplazy`, behind a 32-byte guard and a 16-byte red zone (what `keel check`
+// flags for an FP task), waits where the tick's frame jumps both, so that what overflows
+// is the lazy FP state the switch makes the hardware write into the reserved part. The
+// example as written has neither; `run` skips a scenario the image does not have.
 
 import Keel
 
-nonisolated(unsafe) var started = InlineArray<8, Bool>(repeating: false)
+nonisolated(unsafe) var started = InlineArray<16, Bool>(repeating: false)
 
 /// Bytes at the top of every other running stack that may change while a scenario runs
 /// (live frames); stopped tasks' stacks must not change at all.
@@ -34,7 +42,7 @@ let liveTop: UInt32 = 256
 func checkerTask() {
     switch Keel.resetsSincePowerOn {
     case 0:
-        for scenario in ["relapse", "deep", "wide", "memset", "preempted", "switching"] as [StaticString] {
+        for scenario in ["relapse", "fpframe", "fplazy", "deep", "wide", "memset", "preempted", "switching"] as [StaticString] {
             run(scenario)
         }
         print("checker: every task scenario done; now the handler stack")
@@ -186,6 +194,27 @@ func switchingTask() {
     let result = recurseYielding(1)
     print("switching: \(result) (not caught)")
 }
+
+/// An FP task (its frames are extended from its first FP instruction on) waits for the tick
+/// 80 to 96 bytes above its bottom: the extended frame crosses it, a basic one would not.
+func fpFrameTask() {
+    waitForStart("fpframe")
+    floatingPointState = floatingPointState * 1.25 + 0.5
+    let levels = fillUntilNearlyFull(Keel.stackBottom &+ 96)
+    print("fpframe: not caught (\(levels) levels, \(floatingPointState))")
+}
+
+/// The same 24 to 40 bytes above its bottom: the frame's integer words land below a 32-byte
+/// guard (or a 16-byte red zone), its FP words are reserved across it and written by the
+/// switch's first FP instruction.
+func fpLazyTask() {
+    waitForStart("fplazy")
+    floatingPointState = floatingPointState * 1.25 + 0.5
+    let levels = fillUntilNearlyFull(Keel.stackBottom &+ 40)
+    print("fplazy: not caught (\(levels) levels, \(floatingPointState))")
+}
+
+nonisolated(unsafe) var floatingPointState: Float = 1.5
 
 func resetterTask() {
     waitForStart("resetter")

@@ -37,4 +37,18 @@ public enum FloatingPointUse {
         }
         return nil
     }
+
+    /// Every function reachable from a root whose code uses the FPU: code that may run with
+    /// CONTROL.FPCA set, so an exception taken there stacks an extended frame.
+    public static func reachableFromContextsUsingFPU(roots: [Int], graph: CallGraph, analysis: WorstCaseStack) -> Set<Int> {
+        var reached = Set<Int>()
+        for root in roots where !reached.contains(root) && route(from: [root], graph: graph, analysis: analysis) != nil {
+            var work = [root]
+            while let index = work.popLast() {
+                guard reached.insert(index).inserted else { continue }
+                work += graph.functions[index].calls.map(\.callee) + (analysis.indirectTargets(of: index) ?? [])
+            }
+        }
+        return reached
+    }
 }

@@ -57,12 +57,14 @@ public enum StackCheck {
     }
 
     /// A segmented task's automatic first segment: the path with each recursion walked once
-    /// (the visible part, which is the bound when there is no recursion), an exception frame,
+    /// (the visible part, which is the bound when there is no recursion), an exception frame
+    /// (an extended one for a task that uses the FPU),
     /// and the slack kept below the limit (and the segment guard's band under it, on the M3),
     /// rounded up to 8; never less than the smallest first segment. Deeper recursion takes
     /// segments from the pool.
-    public static func automaticFirstSegment(pathBytes: UInt32, guardBytes: Int = 0) -> Int {
-        let bytes = Int(pathBytes) + Int(StackAnalysis.exceptionFrameBytes) + SegmentedStack.slackBytes + guardBytes
+    public static func automaticFirstSegment(pathBytes: UInt32, exceptionFrameBytes: UInt32 = StackAnalysis.exceptionFrameBytes,
+                                             guardBytes: Int = 0) -> Int {
+        let bytes = Int(pathBytes) + Int(exceptionFrameBytes) + SegmentedStack.slackBytes + guardBytes
         return max(SegmentedStack.minimumInitialBytes, (bytes + 7) / 8 * 8)
     }
 

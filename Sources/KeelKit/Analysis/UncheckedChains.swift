@@ -16,7 +16,8 @@
 //     `push {lr}`, before or after the compare depending on the form), then `__morestack`'s
 //     pushes (its slow path, `keel_segment_grow`, runs on the handler stack: the call graph
 //     has no edge to it, HelperFacts.callsOnHandlerStack);
-//   - one exception frame on top of the deepest point.
+//   - one exception frame on top of the deepest point: an extended one (108 bytes, not 36)
+//     where the code can run in a context that has used the FPU (FloatingPointUse.swift).
 // That is an unchecked chain. The slack kept below every limit must hold the longest one.
 //
 // Which functions are checked is read from the linked image (a function that calls
@@ -75,6 +76,9 @@ public struct UncheckedChains: Sendable {
     let failingCheck: StackDepth
     /// Depths that stop at every checked function (which costs `failingCheck`).
     let cut: WorstCaseStack
+    /// Functions reachable from a task entry or a vector whose code uses the FPU: an
+    /// exception taken while they run may stack an extended frame.
+    let inFloatingPointContext: Set<Int>
 
     /// nil for an image without `__morestack` (no split-stack code).
     public init?(analysis: WorstCaseStack) {
@@ -96,6 +100,17 @@ public struct UncheckedChains: Sendable {
         var replacing: [Int: StackDepth] = [:]
         for index in checked { replacing[index] = failing }
         cut = WorstCaseStack(graph: graph, names: analysis.names, hints: analysis.hints, replacing: replacing)
+        let tasks = graph.functions.indices.filter { graph.functions[$0].name.hasPrefix(TaskTableGenerator.entryPrefix) }
+            + [graph.index(named: "keel_task_returned")].compactMap { $0 }
+        let inTasks = FloatingPointUse.reachableFromContextsUsingFPU(roots: tasks, graph: graph, analysis: analysis)
+        // PendSV's FP instructions run only for a task whose frame is extended (as StackAnalysis counts the handler stack).
+        let handlers = graph.vectors.filter { $0.key >= 2 && (!inTasks.isEmpty || $0.key != 14) }.map(\.value)
+        inFloatingPointContext = inTasks.union(FloatingPointUse.reachableFromContextsUsingFPU(roots: handlers, graph: graph, analysis: analysis))
+    }
+
+    /// The exception frame that can land on top of a chain from `function`.
+    func exceptionFrame(_ function: Int) -> UInt32 {
+        inFloatingPointContext.contains(function) ? FloatingPointUse.extendedFrameBytes : StackAnalysis.exceptionFrameBytes
     }
 
     /// What `function` calls once its check has passed (its own `__morestack` call belongs
@@ -127,8 +142,10 @@ public struct UncheckedChains: Sendable {
                                                                      : "\(frame.source) frame \(frameBytes), checked whole: above the limit",
                              symbol: graph.functions[function].name)
         let steps = deepest?.path ?? []
-        let total = own &+ (deepest?.bytes ?? 0) &+ StackAnalysis.exceptionFrameBytes
-        let exception = PathStep(function: "exception frame", bytes: StackAnalysis.exceptionFrameBytes, source: "hardware")
+        let stacked = exceptionFrame(function)
+        let total = own &+ (deepest?.bytes ?? 0) &+ stacked
+        let exception = PathStep(function: stacked == StackAnalysis.exceptionFrameBytes ? "exception frame" : "exception frame (extended: FP context)",
+                                 bytes: stacked, source: "hardware")
         return UncheckedChain(function: names[function], bytes: total, path: [first] + steps + [exception],
                               unbounded: unbounded.map(\.description))
     }
@@ -159,9 +176,9 @@ public struct UncheckedChains: Sendable {
             }
             return frame &+ deepest
         }
-        let budget = slackBytes &- min(slackBytes, StackAnalysis.exceptionFrameBytes)
+        func budget(_ index: Int) -> UInt32 { slackBytes &- min(slackBytes, exceptionFrame(index)) }
         let candidates = checked.compactMap { index -> (index: Int, tree: UInt32)? in
-            guard eligible(index), !analysis.isRecursive(index), let tree = wholeTree(index), tree <= budget else { return nil }
+            guard eligible(index), !analysis.isRecursive(index), let tree = wholeTree(index), tree <= budget(index) else { return nil }
             return (index, tree)
         }.sorted { ($0.tree, $0.index) < ($1.tree, $1.index) }
 

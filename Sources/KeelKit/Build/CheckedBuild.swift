@@ -50,7 +50,7 @@ extension FirmwareBuilder {
                 }
                 let bytes: Int
                 if var segmented = task.segmented {
-                    bytes = StackCheck.automaticFirstSegment(pathBytes: result.pathBytes,
+                    bytes = StackCheck.automaticFirstSegment(pathBytes: result.pathBytes, exceptionFrameBytes: result.exceptionFrameBytes,
                                                              guardBytes: application.usesSegmentGuard(on: board) ? Int(SegmentedStack.guardBytes) : 0)
                     guard bytes <= segmented.maximumBytes else {
                         throw .stackCheckFailed("task '\(task.name)' has \"initial\": \"auto\"; the analysis asks for a first segment of "

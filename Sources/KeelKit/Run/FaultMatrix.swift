@@ -64,12 +64,25 @@ public struct FaultMatrix: Sendable {
         self.runner = runner
     }
 
-    /// The sites, in the order the checker runs them, with what each stands for.
+    /// The sites every board has, in the order the checker runs them, with what each stands for.
     public static let sites: [(task: String, site: String)] = [
         ("relapse", "restart x10, then kill"), ("deep", "deep recursion"), ("wide", "one large frame"),
         ("memset", "memset below the stack"), ("preempted", "tick pushes its frame"),
         ("switching", "inside a kernel call"), ("handler", "interrupt handler"), ("resetter", "reset policy"),
     ]
+
+    /// The FP sites (boards with an FPU; the variant adds their tasks): the tick's extended
+    /// frame reserved across the bottom of a stack whose guard and red zone follow the FP rule
+    /// (128 bytes), and the lazy FP state written across a 32-byte guard or 16-byte red zone
+    /// that the frame's integer words jumped (the configuration `keel check` flags).
+    public static let floatingPointSites: [(task: String, site: String)] = [
+        ("fpframe", "FP frame reserved across the bottom"), ("fplazy", "lazy FP state written past a small guard"),
+    ]
+
+    /// The sites of `board`'s matrix, in the order the checker runs them.
+    public static func sites(on board: Board) -> [(task: String, site: String)] {
+        board.fpu == nil ? sites : [sites[0]] + floatingPointSites + sites.dropFirst()
+    }
 
     /// The techniques a board has, by their manifest names.
     public static func techniques(on board: Board) -> [Protection] {
@@ -105,6 +118,18 @@ public struct FaultMatrix: Sendable {
                 if small { changed.stackBytes = task.name == "checker" ? 1024 : 512 }  // the checker names false victims: 768 overflowed
                 return changed
             }
+            // The FP scenarios sit right above `relapse`, the first to run: each overflow meets a
+            // stack whose scenario is over.
+            if board.fpu != nil, let relapse = application.tasks.firstIndex(where: { $0.name == "relapse" }) {
+                let model = application.tasks[relapse]
+                // T3 places the largest guards lowest: 128 puts `fpframe` under `fplazy`, whose
+                // jumped frame then lands in a stack already done with (not in `resetter`'s).
+                var frame = model.with(protections: [.paint, technique], redZoneBytes: 128, guardBytes: 128)
+                (frame.name, frame.entry, frame.faultPolicy) = ("fpframe", "fpFrameTask", .kill)
+                var lazy = model.with(protections: [.paint, technique], redZoneBytes: 16, guardBytes: 32)
+                (lazy.name, lazy.entry, lazy.faultPolicy) = ("fplazy", "fpLazyTask", .kill)
+                application.tasks.insert(contentsOf: [frame, lazy], at: relapse + 1)
+            }
         }
     }
 
@@ -120,7 +145,7 @@ public struct FaultMatrix: Sendable {
             Self.variant(technique, board: board)(&application)
             let image = try builder.build(application, for: board)
             let result = try runner.run(image, options: RunOptions(timeoutSeconds: 60))
-            cells += Self.cells(result, board: board.name, technique: technique)
+            cells += Self.cells(result, board: board, technique: technique)
         }
         if only == nil {
             let segmented = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("segmented"), board: board)
@@ -163,10 +188,10 @@ public struct FaultMatrix: Sendable {
     }
 
     /// Reads one run of the scenario image into its cells.
-    public static func cells(_ result: RunResult, board: String, technique: Protection) -> [FaultCell] {
+    public static func cells(_ result: RunResult, board: Board, technique: Protection) -> [FaultCell] {
         // A hang (timeout), a lockup (QEMU aborts) or a run that never reached its end.
         let lost = result.timedOut || result.exitCode != 0
-        return sites.map { task, site in
+        return sites(on: board).map { task, site in
             let own = result.faults.filter { $0.task == task }  // the next boot's report of a reset repeats one of these
             let line = result.output.first { $0.hasPrefix("keel-test:scenario=\(task) ") }
             var bytes: Int? = line.flatMap { text in
@@ -197,7 +222,7 @@ public struct FaultMatrix: Sendable {
             let window = scenarioFaults(result, task)
             let victims = window.filter { $0.isVictim && $0.cause == task }.map(\.task)
             let blamed = window.filter { !$0.isVictim && $0.task != task && $0.task != "handler" }.map(\.task)
-            return FaultCell(board: board, technique: technique.rawValue, site: site, claimed: claims(technique, task),
+            return FaultCell(board: board.name, technique: technique.rawValue, site: site, claimed: claims(technique, task),
                              caught: caught, caughtBy: caughtBy, blamed: Array(Set(faults.map(\.task))).sorted(),
                              bytesOutside: bytes, bystandersStopped: victims, bystandersBlamed: blamed,
                              falseVictims: falseVictims, culpritRight: blamed.isEmpty,

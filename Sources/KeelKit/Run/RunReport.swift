@@ -205,8 +205,9 @@ public enum RunReport {
     public static func hitDescription(_ hit: String) -> String {
         let parts = hit.split(separator: ":", maxSplits: 1).map(String.init)
         switch parts.first ?? "" {
-        case "stack": return "the stack of '\(parts.count > 1 ? parts[1] : "?")'"
-        case "guard": return "the MPU guard of '\(parts.count > 1 ? parts[1] : "?")'"
+        // A record kept across a reset keeps no pointers, so it has the kind without the task.
+        case "stack": return parts.count > 1 ? "the stack of '\(parts[1])'" : "a task's stack"
+        case "guard": return parts.count > 1 ? "the MPU guard of '\(parts[1])'" : "an MPU guard"
         case "handler-stack": return "the handler stack (nothing live there while a task runs)"
         case "handler-guard": return "the handler stack's MPU guard"
         case "segment-pool": return "the segment pool"
