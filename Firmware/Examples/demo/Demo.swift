@@ -10,7 +10,8 @@
 // updates the shared statistics under `statsLock` and passes it on; `logger` writes each
 // one with `Log`, which formats on the host and costs a few words of stack. `monitor`
 // reads the statistics under the same mutex. `runaway` recurses without end: its overflow
-// is caught (T2 on the M3, T1 on the M33, T4/T5 on the micro:bit), it is restarted once,
+// is caught (each board's own hardware: T1 on the M33 and the M55, T2 on the M3, M4F and M7,
+// T6 on the micro:bit, which has neither), it is restarted once,
 // caught again and stopped, and the pipeline never notices.
 //
 // `"stack_check": "warn"`: `runaway` recurses without end on purpose; the build prints that
