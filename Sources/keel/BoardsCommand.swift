@@ -23,7 +23,7 @@ struct Boards: ParsableCommand {
                          "\(board.flash.length / 1024) KiB @ 0x\(String(board.flash.origin, radix: 16))",
                          "\(board.ram.length / 1024) KiB @ 0x\(String(board.ram.origin, radix: 16))",
                          board.fpu.map { "\($0.name) (hard)" } ?? "none (soft)",
-                         board.mpu == .none ? "none" : "\(board.mpu.rawValue.uppercased()), \(board.mpuRegions) regions",
+                         board.mpu == .none ? "none" : "\(board.mpu.displayName), \(board.mpuRegions) regions",
                          board.hasStackLimitRegisters ? "PSPLIM/MSPLIM" : "none",
                          "\(board.interruptLines)", board.qemuMachine])
         }

@@ -54,6 +54,31 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(objects.totalBytes, 40 + 40 + 8 + 8 + 8 + 8)
     }
 
+    func testPoolsAreReadWithTheirStorage() throws {
+        let application = try parse("""
+        {"name": "x", "tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}],
+         "pools": {"buffers": {"block": 128, "count": 8}, "records": {"block": 100, "count": 40}}}
+        """)
+        let pools = application.objects.pools
+        XCTAssertEqual(pools.map(\.name), ["buffers", "records"])
+        XCTAssertEqual(pools.map(\.stride), [128, 104], "blocks 8-byte aligned")
+        XCTAssertEqual(pools.map(\.strideShift), [7, 0], "a shift for 128, a division for 104")
+        // Waiters, free head, untouched index and the bitmap (1 and 2 words), rounded to 8.
+        XCTAssertEqual(pools.map(\.headerBytes), [16, 24])
+        XCTAssertEqual(pools.map(\.bytes), [16 + 8 * 128, 24 + 40 * 104])
+        XCTAssertEqual(application.objects.summary.map(\.detail), ["8 × 128-byte blocks", "40 × 100-byte blocks (104 in storage)"])
+
+        let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "pools": {"p": {"block": 64}}}"#),
+                       "keel.json: 'pools'.'p': 'count' is missing (how many blocks)")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "pools": {"p": {"count": 4}}}"#),
+                       "keel.json: 'pools'.'p': 'block' is missing (the bytes of one block)")
+        XCTAssertTrue(problem(#"{"name": "x", \#(task), "pools": {"p": {"block": 2, "count": 4}}}"#).hasPrefix("keel.json: 'pools'.'p': 'block' must be"))
+        XCTAssertTrue(problem(#"{"name": "x", \#(task), "pools": {"p": {"block": 8, "count": 5000}}}"#).hasPrefix("keel.json: 'pools'.'p': 'count' must be"))
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "pools": {"p": {"block": 8, "count": 4, "align": 16}}}"#),
+                       "keel.json: 'pools'.'p': unknown key 'align' (known: block, count)")
+    }
+
     func testKernelObjectMistakesNameTheObject() {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "Frame", "capacity": 2}}}"#),
@@ -145,7 +170,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, float, handler_expect, handler_guard, handler_stack, mutexes, name, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz, zero_latency_interrupts)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz, zero_latency_interrupts)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")

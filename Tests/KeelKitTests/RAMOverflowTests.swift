@@ -26,4 +26,21 @@ final class RAMOverflowTests: XCTestCase {
         let other = KeelError.buildFailed(step: "ld.lld", output: "ld.lld: error: undefined symbol: foo")
         XCTAssertEqual(RAMOverflow.explained(other, layout: layout, application: application, board: board), other)
     }
+
+    /// A memory pool larger than the RAM the stacks leave is refused by the planner, naming the pools.
+    func testAPoolLargerThanTheRAMLeftIsAnImpossibleLayout() throws {
+        var application = Application(
+            name: "pool", directory: URL(fileURLWithPath: "/tmp"), sources: [], tickHertz: 1000, handlerStackBytes: 2048,
+            tasks: [TaskSpec(name: "t", entry: "work", priority: 1, stackBytes: 1024, protections: [.paint])])
+        application.objects.pools = [PoolSpec(name: "frames", blockBytes: 1024, count: 16)]
+        XCTAssertThrowsError(try LayoutPlanner.plan(application, on: board)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("data at least \(2048 + 16 + 16 * 1024) (\(16 + 16 * 1024) of it the memory pools)")
+                          && text.contains("16384 bytes of RAM"), text)
+        }
+        application.objects.pools[0].count = 4
+        let layout = try LayoutPlanner.plan(application, on: board)
+        XCTAssertEqual(layout.memoryPools, [MemoryPoolStorage(name: "frames", bytes: 16 + 4 * 1024)])
+        XCTAssertTrue(LinkerScriptGenerator.script(for: board, layout: layout).contains("keel_pool_frames = .; . = . + 4112;"))
+    }
 }

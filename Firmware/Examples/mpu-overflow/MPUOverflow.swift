@@ -20,7 +20,7 @@
 // `"stack_check": "warn"`: every scenario task overflows on purpose (endless recursion, a
 // frame larger than its stack and guard, an interrupt handler that recurses), so `keel check`
 // fails here by design; the build prints the findings and goes on. T3 needs an MPU: the
-// example is made for the two MPS2 boards ("boards"); `keel faults` runs its own variant of
+// example is made for the boards with an MPU ("boards"); `keel faults` runs its own variant of
 // it on the micro:bit, every stack shrunk to fit 16 KiB (FaultMatrix.variant).
 //
 // On a board with an FPU the matrix adds two FP scenario tasks above `relapse` (run right

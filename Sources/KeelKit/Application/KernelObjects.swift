@@ -1,8 +1,10 @@
-// The kernel objects an application declares in its manifest: queues, semaphores, mutexes.
+// The kernel objects an application declares in its manifest: queues, semaphores, mutexes,
+// memory pools.
 //
 //   "queues":     { "samples": { "element": "UInt32", "capacity": 8 } },
 //   "semaphores": { "ready": { "initial": 0, "max": 1 } },
-//   "mutexes":    { "bus": {} }
+//   "mutexes":    { "bus": {} },
+//   "pools":      { "buffers": { "block": 128, "count": 8 } }
 //
 // Each becomes statically allocated storage and a constant of the same name in the
 // application's module (`TaskTableGenerator.objects`), so nothing is allocated at run time
@@ -38,21 +40,42 @@ public struct MutexSpec: Sendable, Equatable {
     public var bytes: Int { 8 }
 }
 
+/// A pool of `count` fixed-size blocks (Firmware/Kernel/Services/MemoryPool.swift has the
+/// storage's shape; the sizes here are the only place it is computed).
+public struct PoolSpec: Sendable, Equatable {
+    public var name: String
+    /// Bytes of a block as declared.
+    public var blockBytes: Int
+    public var count: Int
+    /// A block's bytes in storage: 8-byte aligned.
+    public var stride: Int { (blockBytes + 7) / 8 * 8 }
+    /// log2(stride) when the stride is a power of two (a block's index is a shift), else 0.
+    public var strideShift: Int { stride & (stride - 1) == 0 ? stride.trailingZeroBitCount : 0 }
+    /// Waiters, free-list head, first untouched block, then one bit per block; 8-byte aligned.
+    public var headerBytes: Int { (12 + 4 * ((count + 31) / 32) + 7) / 8 * 8 }
+    public var bytes: Int { headerBytes + stride * count }
+}
+
 public struct KernelObjects: Sendable, Equatable {
     public var queues: [QueueSpec] = []
     public var semaphores: [SemaphoreSpec] = []
     public var mutexes: [MutexSpec] = []
+    public var pools: [PoolSpec] = []
 
     public init() {}
 
-    public var isEmpty: Bool { queues.isEmpty && semaphores.isEmpty && mutexes.isEmpty }
+    public var isEmpty: Bool { queues.isEmpty && semaphores.isEmpty && mutexes.isEmpty && pools.isEmpty }
 
     /// Every object: kind, name, bytes of RAM, and what it is (for `keel layout`).
     public var summary: [(kind: String, name: String, bytes: Int, detail: String)] {
         queues.map { ("queue", $0.name, $0.bytes, "\($0.capacity) × \($0.element) (\($0.elementBytes) bytes each)") }
             + semaphores.map { ("semaphore", $0.name, $0.bytes, "initial \($0.initial), max \($0.maximum)") }
             + mutexes.map { ("mutex", $0.name, $0.bytes, $0.inheritsPriority ? "priority inheritance" : "no priority inheritance") }
+            + pools.map { ("pool", $0.name, $0.bytes, "\($0.count) × \($0.blockBytes)-byte blocks" + ($0.stride != $0.blockBytes ? " (\($0.stride) in storage)" : "")) }
     }
+
+    /// The pools' storage, which the linker script reserves in .bss.
+    public var poolBytes: Int { pools.reduce(0) { $0 + $1.bytes } }
 
     public var totalBytes: Int { summary.reduce(0) { $0 + $1.bytes } }
 
@@ -63,12 +86,15 @@ public struct KernelObjects: Sendable, Equatable {
     ]
     public static let maximumQueueCapacity = 65535
     public static let maximumSemaphoreCount = 65535
+    /// A pool's blocks: at most 64 KiB each, 4096 of them (the free list and the bitmap do not care).
+    public static let maximumPoolBlockBytes = 65536
+    public static let maximumPoolBlocks = 4096
     /// A queue's storage is generated as a literal; 16 KiB is more than a message queue needs.
     public static let maximumQueueBytes = 16384
     /// A mutex holder is kept in a byte and a waiter in a 32-bit mask: plenty for 31 tasks.
     public static let maximumObjectsOfAKind = 64
 
-    /// Reads the three keys of a manifest; names must be Swift identifiers, unique across all three.
+    /// Reads the four keys of a manifest; names must be Swift identifiers, unique across all four.
     static func parse(_ root: [String: Any], tasks: [TaskSpec], _ invalid: (String) -> KeelError) throws(KeelError) -> KernelObjects {
         var objects = KernelObjects()
         var names: Set<String> = []
@@ -129,9 +155,18 @@ public struct KernelObjects: Sendable, Equatable {
             let inherits = try Manifest.boolean(object, "priority_inheritance", default: true) { invalid("\(path): \($0)") }
             objects.mutexes.append(MutexSpec(name: name, inheritsPriority: inherits))
         }
+        for (name, object) in try entries("pools") {
+            let path = "'pools'.'\(name)'"
+            try unknownKey(object, ["block", "count"], path)
+            guard object["block"] != nil else { throw invalid("\(path): 'block' is missing (the bytes of one block)") }
+            guard object["count"] != nil else { throw invalid("\(path): 'count' is missing (how many blocks)") }
+            let block = try Manifest.integer(object, "block", default: 8, in: 4...maximumPoolBlockBytes) { invalid("\(path): \($0)") }
+            let count = try Manifest.integer(object, "count", default: 1, in: 1...maximumPoolBlocks) { invalid("\(path): \($0)") }
+            objects.pools.append(PoolSpec(name: name, blockBytes: block, count: count))
+        }
         return objects
     }
 
     /// Names the generated code uses itself.
-    static let reservedNames: Set<String> = ["Tasks", "Keel", "Queue", "Semaphore", "Mutex", "Timeout", "TimedOut", "TaskHandle", "Log"]
+    static let reservedNames: Set<String> = ["Tasks", "Keel", "Queue", "Semaphore", "Mutex", "MemoryPool", "Timeout", "TimedOut", "TaskHandle", "Log"]
 }

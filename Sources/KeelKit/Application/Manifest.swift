@@ -40,7 +40,7 @@ public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect", "float", "zero_latency_interrupts",
-                                              "queues", "semaphores", "mutexes"]
+                                              "queues", "semaphores", "mutexes", "pools"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]

@@ -27,6 +27,15 @@ public enum MPUKind: String, Sendable, Codable {
     case pmsav7
     /// ARMv8-M PMSA: base/limit regions on 32-byte granularity, no overlap.
     case pmsav8
+
+    /// The architecture manual's name: "PMSAv7", "PMSAv8".
+    public var displayName: String {
+        switch self {
+        case .none: "none"
+        case .pmsav7: "PMSAv7"
+        case .pmsav8: "PMSAv8"
+        }
+    }
 }
 
 /// The serial port the console writes to: the same bytes reach a real board's pins and

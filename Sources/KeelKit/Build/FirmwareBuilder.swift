@@ -73,6 +73,10 @@ public enum CodeRoute: String, Sendable, CaseIterable {
 }
 
 public struct FirmwareBuilder: Sendable {
+    /// The Swift files the build generates into the application's module: the task table and
+    /// kernel objects, and the entry thunks.
+    public static let generatedFileNames = ["KeelGenerated.swift", "KeelEntries.swift"]
+
     /// Beside the image: the functions that lost the split-stack check, one per line.
     static let nosplitExtension = "nosplit"
     public var toolchain: Toolchain
@@ -148,8 +152,8 @@ public struct FirmwareBuilder: Sendable {
 
         // Whatever this build produces replaces the last image: a failed build leaves none.
         removeImage(at: elf)
-        let generatedFile = directory.appendingPathComponent("KeelGenerated.swift")
-        let entriesFile = directory.appendingPathComponent("KeelEntries.swift")
+        let generatedFile = directory.appendingPathComponent(Self.generatedFileNames[0])
+        let entriesFile = directory.appendingPathComponent(Self.generatedFileNames[1])
         let scriptFile = directory.appendingPathComponent("link.ld")
         try write(generated, to: generatedFile)
         try write(entries, to: entriesFile)

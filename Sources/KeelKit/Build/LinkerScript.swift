@@ -50,7 +50,7 @@ public enum LinkerScriptGenerator {
           .data : ALIGN(4) { keel_data_start = .; *(.data .data.*) . = ALIGN(4); keel_data_end = .; } > RAM AT > FLASH
           keel_data_load = LOADADDR(.data);
           .bss (NOLOAD) : ALIGN(4) { keel_bss_start = .; *(.bss .bss.* COMMON) . = ALIGN(4);
-                                    keel_interrupt_handlers = .; . = . + \(board.interruptLines * 4); . = ALIGN(8); keel_bss_end = .; } > RAM
+                                    keel_interrupt_handlers = .; . = . + \(board.interruptLines * 4);\(memoryPools(layout)) . = ALIGN(8); keel_bss_end = .; } > RAM
           keel_heap_end = ORIGIN(RAM) + LENGTH(RAM);
           /DISCARD/ : { *(.swift1_autolink_entries) *(.ARM.attributes) *(.note.*) }
         }
@@ -63,6 +63,11 @@ public enum LinkerScriptGenerator {
         var lines = ["keel_stack_\(name)_bottom = \(hex(stack.bottom));", "keel_stack_\(name)_top = \(hex(stack.top));"]
         if stack.guardBytes > 0 { lines.append("keel_stack_\(name)_guard = \(hex(stack.guardBottom));") }
         return lines.joined(separator: "\n")
+    }
+
+    /// Each memory pool's storage in .bss, 8-byte aligned (zero at boot: an empty pool).
+    static func memoryPools(_ layout: RAMLayout) -> String {
+        layout.memoryPools.map { "\n                                    . = ALIGN(8); \($0.symbol) = .; . = . + \($0.bytes);" }.joined()
     }
 
     static func poolSymbols(_ layout: RAMLayout) -> String {

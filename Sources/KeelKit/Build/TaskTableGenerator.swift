@@ -189,6 +189,16 @@ public enum TaskTableGenerator {
                 lines.append("var \(semaphore.name): Semaphore { Semaphore(storage: keelAddress(&keelSemaphores) + \(8 * index)) }")
             }
         }
+        for pool in objects.pools {
+            // The storage is the linker script's (.bss, zero at boot); its address is the symbol's.
+            lines.append("")
+            lines.append("@_extern(c, \"keel_pool_\(pool.name)\") func keelPool_\(pool.name)()")
+            lines.append("/// Pool '\(pool.name)': \(pool.count) blocks of \(pool.blockBytes) bytes, \(pool.bytes) bytes of RAM.")
+            lines.append("var \(pool.name): MemoryPool {")
+            lines.append("    MemoryPool(storage: UnsafeMutableRawPointer(mutating: unsafeBitCast(keelPool_\(pool.name) as @convention(c) () -> Void, to: UnsafeRawPointer.self)),")
+            lines.append("               stride: \(pool.stride), count: \(pool.count), blocksOffset: \(pool.headerBytes), strideShift: \(pool.strideShift))")
+            lines.append("}")
+        }
         lines.append("")
         // The mutexes' names, one space between two, for the kernel's `keel:deadlock` record.
         let names = objects.mutexes.map(\.name).joined(separator: " ")

@@ -124,10 +124,10 @@ private struct Planner {
         }
         let dataStart = roundUp(cursor, 8)
         let record = ramEnd - UInt64(RAMLayout.resetRecordBytes)
-        guard dataStart + LayoutPlanner.minimumDataBytes <= record else {
+        guard dataStart + minimumData <= record else {
             let stackBytes = dataStart - origin
             throw .layoutImpossible("stacks, guards and padding need \(stackBytes) bytes and data at least "
-                + "\(LayoutPlanner.minimumDataBytes), but \(board.name) has \(board.ram.length) bytes of RAM")
+                + "\(minimumData)\(poolsPart), but \(board.name) has \(board.ram.length) bytes of RAM")
         }
         try checkRegionCount()
 
@@ -141,6 +141,7 @@ private struct Planner {
             dataStart: UInt32(dataStart), dataEnd: UInt32(record), resetRecord: UInt32(record),
             ramStart: board.ram.origin, ramEnd: ramEnd, waste: waste)
         layout.segmentPool = pool
+        layout.memoryPools = application.objects.pools.map { MemoryPoolStorage(name: $0.name, bytes: $0.bytes) }
         layout.waste.powerOfTwoBaseline = powerOfTwoBaseline()
         layout.switchRegions = tasks.indices.map { switchRegions(for: $0, layout: layout) }
         layout.idleSwitchRegions = disabledSwitch()
@@ -153,10 +154,16 @@ private struct Planner {
         let requested = UInt64(application.handlerStackBytes)
             + tasks.reduce(UInt64(0)) { $0 + UInt64($1.stackBytes) + UInt64($1.guardBytes) }
             + UInt64(LayoutPlanner.idleStackBytes) + UInt64(application.segmentPoolBytes)
-        guard requested + LayoutPlanner.minimumDataBytes + UInt64(RAMLayout.resetRecordBytes) <= UInt64(board.ram.length) else {
+        guard requested + minimumData + UInt64(RAMLayout.resetRecordBytes) <= UInt64(board.ram.length) else {
             throw .layoutImpossible(
-                "stacks need \(requested) bytes and data at least \(LayoutPlanner.minimumDataBytes), but \(board.name) has \(board.ram.length) bytes of RAM")
+                "stacks need \(requested) bytes and data at least \(minimumData)\(poolsPart), but \(board.name) has \(board.ram.length) bytes of RAM")
         }
+    }
+
+    /// The least data, bss and heap an image needs: the kernel's minimum and the memory pools.
+    var minimumData: UInt64 { LayoutPlanner.minimumDataBytes + UInt64(application.objects.poolBytes) }
+    var poolsPart: String {
+        application.objects.pools.isEmpty ? "" : " (\(application.objects.poolBytes) of it the memory pools)"
     }
 
     func checkRegionCount() throws(KeelError) {

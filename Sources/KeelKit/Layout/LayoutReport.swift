@@ -196,13 +196,7 @@ public enum LayoutReport {
 
     // MARK: Formatting
 
-    static func mpuName(_ mpu: MPUKind) -> String {
-        switch mpu {
-        case .none: "none"
-        case .pmsav7: "PMSAv7"
-        case .pmsav8: "PMSAv8"
-        }
-    }
+    static func mpuName(_ mpu: MPUKind) -> String { mpu.displayName }
 
     /// PMSAv7's enabled sub-regions as "subregions 0-5" ("all" when none is disabled); "-" where
     /// there are none (PMSAv8, or a PMSAv7 region under 256 bytes).

@@ -72,6 +72,13 @@ public struct SwitchRegions: Sendable, Equatable, Codable {
     public var words: [UInt32]
 }
 
+/// One memory pool's storage in .bss, under the symbol `keel_pool_<name>`.
+public struct MemoryPoolStorage: Sendable, Equatable {
+    public var name: String
+    public var bytes: Int
+    public var symbol: String { "keel_pool_\(name)" }
+}
+
 public struct RAMLayout: Sendable, Equatable {
     public var board: String
     public var mpu: MPUKind
@@ -81,6 +88,8 @@ public struct RAMLayout: Sendable, Equatable {
     public var idleStack: StackPlacement
     /// The pool segmented tasks take segments from, below the idle stack; nil when no task is segmented.
     public var segmentPool: StackPlacement?
+    /// The memory pools' storage (name, bytes), which the linker script reserves in .bss.
+    public var memoryPools: [MemoryPoolStorage] = []
     /// Regions programmed once at boot, lowest number first.
     public var fixedRegions: [MPURegion]
     /// Per task, in the application's order: what its switch-in loads.

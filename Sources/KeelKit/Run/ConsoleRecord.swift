@@ -47,6 +47,9 @@ public struct FaultRecord: Sendable, Equatable, Codable {
     public var backtraceEnding: Backtrace.Ending? = nil
     /// How many bytes of stack the kernel printed (the walk sees no further).
     public var stackWordBytes = 0
+    /// When the PC is in the kernel (a Keel API's precondition, say): the application's line
+    /// that called into it, from the backtrace; what the headline names as the culprit's.
+    public var applicationCaller: SourceFrame? = nil
 
     public var isStackOverflow: Bool { kind == "stack-overflow" }
     /// This task did nothing wrong: another task's overflow wrote its stack.

@@ -53,6 +53,10 @@ public enum RunReport {
             // The compiler's own check failed: the reason and its line say more than the registers.
             what = "Swift runtime failure: \(reason)"
             if let source = fault.location.flatMap(sourceDescription) { what += " at " + source }
+            // A Keel call's own check failed: the application's call is what to look at.
+            if let caller = fault.applicationCaller, let file = caller.file, let line = caller.line {
+                what += ", called from \(file):\(line) in \(caller.function)"
+            }
         } else if let source = fault.location.flatMap(sourceDescription) {
             where_ += " in " + source
         } else if let function = fault.function {

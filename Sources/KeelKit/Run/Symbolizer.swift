@@ -56,26 +56,39 @@ public struct Symbolizer: Sendable {
         fault.function = name(of: fault.pc)
         fault.pcOutsideCode = fault.pc != 0 && !isCode(fault.pc)
         var frames: [BacktraceFrame] = []
+        var thunk: BacktraceFrame? = nil
         if let evidence, evidence.task == fault.task, let map = code.map(elf) {
             let walk = StackWalk.walk(pc: fault.pc, evidence: evidence, code: map, frameMayBeAtSP: !fault.stackingFailed)
             frames = walk.frames
             fault.backtraceEnding = walk.ending
             fault.stackWordBytes = evidence.words.count * 4
-            // The generated thunk that calls a task's entry is Keel's, not the application's.
-            if let last = frames.last, map.function(containing: last.address)?.name.hasPrefix(TaskTableGenerator.entryPrefix) == true {
-                frames.removeLast()
-                fault.backtraceEnding = .taskEntry
-            }
+            thunk = frames.last.flatMap { map.function(containing: $0.address)?.name.hasPrefix(TaskTableGenerator.entryPrefix) == true ? $0 : nil }
         }
         let pc = fault.pc & ~1
         let addresses = (fault.pc != 0 && !fault.pcOutsideCode ? [pc] : []) + frames.map(\.lookupAddress)
         let locations = locator?.locate(addresses) ?? [:]
+        // The generated thunk that calls a task's entry is Keel's, not the application's, unless
+        // the compiler inlined the task's code into it: then the frame is the task's call.
+        if let thunk, locations[thunk.lookupAddress]?.frames.contains(where: { $0.file.map { !Self.generatedFiles.contains($0) } ?? false }) != true {
+            frames.removeLast()
+            fault.backtraceEnding = .taskEntry
+        }
         if fault.pc != 0 { fault.location = locations[pc] }
         fault.backtrace = frames.map { frame in
             let location = locations[frame.lookupAddress]
             return DecodedFrame(frame: frame, location: location,
                                 symbol: location == nil ? name(of: frame.lookupAddress) : nil)
         }
+        if fault.pc != 0, isKernel(fault.pc) {
+            fault.applicationCaller = zip(frames, fault.backtrace).first { !isKernel($0.0.lookupAddress) }?.1.location?.frames
+                .first { $0.file.map { !Self.generatedFiles.contains($0) } ?? false }
+        }
+    }
+
+    /// Whether `address` is in a function of the kernel's module (Swift-mangled as `Keel`).
+    func isKernel(_ address: UInt32) -> Bool {
+        guard let symbol = elf.symbol(containing: address & ~1) else { return false }
+        return symbol.name.hasPrefix("$e4Keel") || symbol.name.hasPrefix("$s4Keel")
     }
 
     /// `record` as `keel run` shows it: a fault decorated with the stack words printed just
@@ -104,6 +117,8 @@ public struct Symbolizer: Sendable {
         var evidence: StackWords? = nil
         return records.map { decorate($0, evidence: &evidence) }
     }
+
+    static let generatedFiles = Set(FirmwareBuilder.generatedFileNames)
 
     /// Swift symbols start with `$e`/`$s` (Embedded / full Swift mangling); C names do not.
     static func isSwiftMangled(_ name: String) -> Bool { name.hasPrefix("$e") || name.hasPrefix("$s") }
