@@ -59,6 +59,9 @@ func sysTickHandler() {
     #if KEEL_SPLIT_STACK
     SegmentedStacks.countTickInsideMoreStack()
     #endif
+    #if KEEL_TIMERS
+    SoftwareTimers.tick()  // one compare: wakes the timer task when a timer is due
+    #endif
     var sleeping = scheduler.sleeping
     while sleeping != 0 {
         let task = Scheduler.task(lowestBitOf: sleeping)

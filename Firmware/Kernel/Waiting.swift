@@ -43,6 +43,10 @@ struct Deadline {
 }
 
 enum Waiting {
+    /// What each task waits for when the object's waiters mask alone cannot say (event flags:
+    /// which bits, any or all), by task index; the generated table, set by `Kernel.start`.
+    nonisolated(unsafe) static var conditions = UnsafeMutablePointer<WaitCondition>(bitPattern: 4).unsafelyUnwrapped
+
     /// One wait of a blocking call's loop, with interrupts masked (`interrupts` is the state
     /// the call's `Interrupts.mask()` returned). Returns false without waiting when the
     /// deadline has passed; otherwise parks the running task on `waiters`, switches away,
@@ -98,4 +102,17 @@ enum Waiting {
             Processor.pendContextSwitch()
         }
     }
+}
+
+/// What a waiting task waits for, where its object's waiters mask cannot say: event flags
+/// (which bits, any or all), a stream buffer's reader (how many bytes, in `bits`).
+@_spi(Build) public struct WaitCondition {
+    var bits: UInt32 = 0
+    /// Every one of `bits`, not any.
+    var all = false
+
+    @_spi(Build) public init() {}
+    init(bits: UInt32, all: Bool) { self.bits = bits; self.all = all }
+
+    func holds(for flags: UInt32) -> Bool { all ? flags & bits == bits : flags & bits != 0 }
 }

@@ -79,6 +79,41 @@ final class ManifestTests: XCTestCase {
                        "keel.json: 'pools'.'p': unknown key 'align' (known: block, count)")
     }
 
+    func testEventFlagsTimersAndStreamBuffers() throws {
+        let application = try parse("""
+        {"name": "x", "tick_hz": 100, "tasks": [{"name": "a", "entry": "a", "priority": 3, "stack": 1024}],
+         "event_flags": {"radio": {}, "ready": {"initial": 5}},
+         "timers": {"blink": {"callback": "blinkExpired", "period_ms": 25, "start": true}, "once": {"callback": "f", "after_ms": 1}},
+         "stream_buffers": {"rx": {"bytes": 13, "trigger": 4}}}
+        """)
+        let objects = application.objects
+        XCTAssertEqual(objects.eventFlags.map(\.initial), [0, 5])
+        XCTAssertEqual(objects.timers.map(\.periodic), [true, false])
+        XCTAssertEqual(objects.timers.map { $0.ticks(tickHertz: 100) }, [3, 1], "whole ticks, rounded up, at least one")
+        XCTAssertEqual(objects.streamBuffers.map(\.bytes), [16 + 16])
+        // The timer task: a task like the others, above every task, its stack from the analysis.
+        let timers = try XCTUnwrap(application.tasks.last)
+        XCTAssertEqual([timers.name, timers.entry], [Manifest.timerTaskName, Manifest.timerTaskEntry])
+        XCTAssertEqual(timers.priority, 4)
+        XCTAssertTrue(timers.automaticStack)
+
+        let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "timers": {"t": {"callback": "f"}}}"#),
+                       "keel.json: 'timers'.'t': give 'period_ms' (a periodic timer) or 'after_ms' (a one-shot), one of the two")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "timers": {"t": {"callback": "my-f", "after_ms": 5}}}"#),
+                       "keel.json: 'timers'.'t': 'callback' must name a Swift function of the application that takes nothing, such as \"blinkExpired\"")
+        XCTAssertEqual(problem(#"{"name": "x", "tick_hz": 0, \#(task), "timers": {"t": {"callback": "f", "after_ms": 5}}}"#),
+                       "keel.json: 'timers' need the tick, and 'tick_hz' is 0")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "timer_task": {"priority": 3}}"#),
+                       "keel.json: 'timer_task' is set but there are no 'timers'")
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{"name": "timers", "entry": "a", "priority": 1, "stack": 1024}], "timers": {"t": {"callback": "f", "after_ms": 5}}}"#),
+                       "keel.json: a task is called 'timers', the name of the timer task that 'timers' need; rename it")
+        XCTAssertTrue(problem(#"{"name": "x", \#(task), "stream_buffers": {"s": {"bytes": 8, "trigger": 9}}}"#)
+            .hasPrefix("keel.json: 'stream_buffers'.'s': 'trigger' must be"))
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "event_flags": {"e": {"bits": 3}}}"#),
+                       "keel.json: 'event_flags'.'e': unknown key 'bits' (known: initial)")
+    }
+
     func testKernelObjectMistakesNameTheObject() {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "Frame", "capacity": 2}}}"#),
@@ -170,7 +205,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, tasks, tick_hz, zero_latency_interrupts)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, event_flags, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, timer_task, timers, zero_latency_interrupts)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")

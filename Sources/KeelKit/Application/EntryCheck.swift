@@ -35,19 +35,23 @@ public enum EntryCheck {
             guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
             declarations += functions(in: text, file: source.lastPathComponent)
         }
-        for task in application.tasks {
-            let name = String(task.entry.split(separator: ".").last ?? Substring(task.entry))
+        // Every task's entry (the timer task's is generated) and every timer's callback.
+        let functions = application.tasks.filter { $0.name != Manifest.timerTaskName || $0.entry != Manifest.timerTaskEntry }
+            .map { (who: "task '\($0.name)': entry", function: $0.entry, why: "a task starts with nothing to pass it") }
+            + application.objects.timers.map { (who: "timer '\($0.name)': callback", function: $0.callback, why: "the timer task calls it with nothing") }
+        for (who, function, why) in functions {
+            let name = String(function.split(separator: ".").last ?? Substring(function))
             let matches = declarations.filter { $0.name == name }
             if matches.isEmpty {
                 let files = application.sources.map(\.lastPathComponent).sorted()
-                var problem = "task '\(task.name)': entry '\(task.entry)' is not a function in "
+                var problem = "\(who) '\(function)' is not a function in "
                     + (files.isEmpty ? "the application, which has no Swift sources" : files.joined(separator: ", "))
                 if let near = closest(to: name, among: Set(declarations.map(\.name))) { problem += "; did you mean '\(near)'?" }
                 throw .manifestInvalid(path: manifest, problem: problem)
             }
             if !matches.contains(where: \.callableWithoutArguments), let first = matches.first {
-                throw .manifestInvalid(path: manifest, problem: "task '\(task.name)': entry '\(task.entry)' must take no arguments "
-                    + "(a task starts with nothing to pass it), but \(first.file):\(first.line) declares func \(first.name)(\(first.parameters))")
+                throw .manifestInvalid(path: manifest, problem: "\(who) '\(function)' must take no arguments "
+                    + "(\(why)), but \(first.file):\(first.line) declares func \(first.name)(\(first.parameters))")
             }
         }
     }

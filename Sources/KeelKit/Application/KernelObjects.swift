@@ -1,10 +1,13 @@
 // The kernel objects an application declares in its manifest: queues, semaphores, mutexes,
-// memory pools.
+// memory pools, event flags.
 //
-//   "queues":     { "samples": { "element": "UInt32", "capacity": 8 } },
-//   "semaphores": { "ready": { "initial": 0, "max": 1 } },
-//   "mutexes":    { "bus": {} },
-//   "pools":      { "buffers": { "block": 128, "count": 8 } }
+//   "queues":      { "samples": { "element": "UInt32", "capacity": 8 } },
+//   "semaphores":  { "ready": { "initial": 0, "max": 1 } },
+//   "mutexes":     { "bus": {} },
+//   "pools":       { "buffers": { "block": 128, "count": 8 } },
+//   "event_flags": { "radio": { "initial": 0 } },
+//   "timers":      { "blink": { "callback": "blinkExpired", "period_ms": 500, "start": true } },
+//   "stream_buffers": { "rx": { "bytes": 128, "trigger": 1 } }
 //
 // Each becomes statically allocated storage and a constant of the same name in the
 // application's module (`TaskTableGenerator.objects`), so nothing is allocated at run time
@@ -56,15 +59,50 @@ public struct PoolSpec: Sendable, Equatable {
     public var bytes: Int { headerBytes + stride * count }
 }
 
+/// 32 event flags: a waiters mask and the flags.
+public struct EventFlagsSpec: Sendable, Equatable {
+    public var name: String
+    public var initial: UInt32
+    public var bytes: Int { 8 }
+}
+
+/// A software timer: its callback (a function of the application, run by the timer task),
+/// its interval and whether it repeats, and whether it starts at boot.
+public struct TimerSpec: Sendable, Equatable {
+    public var name: String
+    public var callback: String
+    public var milliseconds: Int
+    public var periodic: Bool
+    public var startsAtBoot: Bool
+    /// The next expiry, the period and the active flag.
+    public var bytes: Int { 12 }
+
+    /// The interval in whole ticks, at least one (a timer never expires sooner than asked).
+    public func ticks(tickHertz: Int) -> Int { max(1, (milliseconds * tickHertz + 999) / 1000) }
+}
+
+/// A byte stream: two waiter masks, the oldest byte's index, the count, then the bytes.
+public struct StreamBufferSpec: Sendable, Equatable {
+    public var name: String
+    public var capacity: Int
+    public var trigger: Int
+    public var bytes: Int { 16 + (capacity + 7) / 8 * 8 }
+}
+
 public struct KernelObjects: Sendable, Equatable {
     public var queues: [QueueSpec] = []
     public var semaphores: [SemaphoreSpec] = []
     public var mutexes: [MutexSpec] = []
     public var pools: [PoolSpec] = []
+    public var eventFlags: [EventFlagsSpec] = []
+    public var timers: [TimerSpec] = []
+    public var streamBuffers: [StreamBufferSpec] = []
 
     public init() {}
 
-    public var isEmpty: Bool { queues.isEmpty && semaphores.isEmpty && mutexes.isEmpty && pools.isEmpty }
+    public var isEmpty: Bool {
+        queues.isEmpty && semaphores.isEmpty && mutexes.isEmpty && pools.isEmpty && eventFlags.isEmpty && timers.isEmpty && streamBuffers.isEmpty
+    }
 
     /// Every object: kind, name, bytes of RAM, and what it is (for `keel layout`).
     public var summary: [(kind: String, name: String, bytes: Int, detail: String)] {
@@ -72,6 +110,9 @@ public struct KernelObjects: Sendable, Equatable {
             + semaphores.map { ("semaphore", $0.name, $0.bytes, "initial \($0.initial), max \($0.maximum)") }
             + mutexes.map { ("mutex", $0.name, $0.bytes, $0.inheritsPriority ? "priority inheritance" : "no priority inheritance") }
             + pools.map { ("pool", $0.name, $0.bytes, "\($0.count) × \($0.blockBytes)-byte blocks" + ($0.stride != $0.blockBytes ? " (\($0.stride) in storage)" : "")) }
+            + eventFlags.map { ("event flags", $0.name, $0.bytes, "32 flags, initial 0x\(String($0.initial, radix: 16))") }
+            + streamBuffers.map { ("stream buffer", $0.name, $0.bytes, "\($0.capacity) bytes, trigger \($0.trigger)") }
+            + timers.map { ("timer", $0.name, $0.bytes, "\($0.callback)() \($0.periodic ? "every" : "once after") \($0.milliseconds) ms\($0.startsAtBoot ? ", started at boot" : "")") }
     }
 
     /// The pools' storage, which the linker script reserves in .bss.
@@ -89,12 +130,14 @@ public struct KernelObjects: Sendable, Equatable {
     /// A pool's blocks: at most 64 KiB each, 4096 of them (the free list and the bitmap do not care).
     public static let maximumPoolBlockBytes = 65536
     public static let maximumPoolBlocks = 4096
+    /// The timer task takes the due timers as one 32-bit mask.
+    public static let maximumTimers = 32
     /// A queue's storage is generated as a literal; 16 KiB is more than a message queue needs.
     public static let maximumQueueBytes = 16384
     /// A mutex holder is kept in a byte and a waiter in a 32-bit mask: plenty for 31 tasks.
     public static let maximumObjectsOfAKind = 64
 
-    /// Reads the four keys of a manifest; names must be Swift identifiers, unique across all four.
+    /// Reads the seven keys of a manifest; names must be Swift identifiers, unique across all seven.
     static func parse(_ root: [String: Any], tasks: [TaskSpec], _ invalid: (String) -> KeelError) throws(KeelError) -> KernelObjects {
         var objects = KernelObjects()
         var names: Set<String> = []
@@ -164,9 +207,39 @@ public struct KernelObjects: Sendable, Equatable {
             let count = try Manifest.integer(object, "count", default: 1, in: 1...maximumPoolBlocks) { invalid("\(path): \($0)") }
             objects.pools.append(PoolSpec(name: name, blockBytes: block, count: count))
         }
+        for (name, object) in try entries("event_flags") {
+            let path = "'event_flags'.'\(name)'"
+            try unknownKey(object, ["initial"], path)
+            let initial = try Manifest.integer(object, "initial", default: 0, in: 0...Int(UInt32.max)) { invalid("\(path): \($0)") }
+            objects.eventFlags.append(EventFlagsSpec(name: name, initial: UInt32(initial)))
+        }
+        for (name, object) in try entries("timers") {
+            let path = "'timers'.'\(name)'"
+            try unknownKey(object, ["callback", "period_ms", "after_ms", "start"], path)
+            guard let callback = object["callback"] as? String, Manifest.isIdentifier(callback, allowDash: false),
+                  callback.utf8.count <= Manifest.maximumEntryLength else {
+                throw invalid("\(path): 'callback' must name a Swift function of the application that takes nothing, such as \"blinkExpired\"")
+            }
+            guard (object["period_ms"] == nil) != (object["after_ms"] == nil) else {
+                throw invalid("\(path): give 'period_ms' (a periodic timer) or 'after_ms' (a one-shot), one of the two")
+            }
+            let key = object["period_ms"] != nil ? "period_ms" : "after_ms"
+            let milliseconds = try Manifest.integer(object, key, default: 1, in: 1...86_400_000) { invalid("\(path): \($0)") }
+            let starts = try Manifest.boolean(object, "start", default: false) { invalid("\(path): \($0)") }
+            objects.timers.append(TimerSpec(name: name, callback: callback, milliseconds: milliseconds, periodic: key == "period_ms", startsAtBoot: starts))
+        }
+        guard objects.timers.count <= maximumTimers else { throw invalid("'timers': at most \(maximumTimers)") }
+        for (name, object) in try entries("stream_buffers") {
+            let path = "'stream_buffers'.'\(name)'"
+            try unknownKey(object, ["bytes", "trigger"], path)
+            guard object["bytes"] != nil else { throw invalid("\(path): 'bytes' is missing (the most bytes it holds)") }
+            let capacity = try Manifest.integer(object, "bytes", default: 1, in: 1...maximumQueueBytes) { invalid("\(path): \($0)") }
+            let trigger = try Manifest.integer(object, "trigger", default: 1, in: 1...capacity) { invalid("\(path): \($0) (at most its 'bytes')") }
+            objects.streamBuffers.append(StreamBufferSpec(name: name, capacity: capacity, trigger: trigger))
+        }
         return objects
     }
 
     /// Names the generated code uses itself.
-    static let reservedNames: Set<String> = ["Tasks", "Keel", "Queue", "Semaphore", "Mutex", "MemoryPool", "Timeout", "TimedOut", "TaskHandle", "Log"]
+    static let reservedNames: Set<String> = ["Tasks", "Keel", "Queue", "Semaphore", "Mutex", "MemoryPool", "EventFlags", "SoftwareTimer", "StreamBuffer", "Timeout", "TimedOut", "TaskHandle", "Log"]
 }

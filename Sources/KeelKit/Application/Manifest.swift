@@ -40,7 +40,7 @@ public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect", "float", "zero_latency_interrupts",
-                                              "queues", "semaphores", "mutexes", "pools"]
+                                              "queues", "semaphores", "mutexes", "pools", "event_flags", "timers", "timer_task", "stream_buffers"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
@@ -152,6 +152,7 @@ public enum Manifest {
             application.expectedHandlerFault = parsed
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
+        if let timerTask = try timerTask(root, application: application, board: board, invalid) { application.tasks.append(timerTask) }
         application.zeroLatencyInterrupts = try parseZeroLatency(root["zero_latency_interrupts"], board: board, invalid)
         application.float = board.defaultFloat
         if let raw = root["float"] {
@@ -478,6 +479,41 @@ public enum Manifest {
 
     /// The idle task's priority, below every task's (TaskTableGenerator gives it to idle).
     public static let idlePriority = 0
+
+    /// The task that runs the timers' callbacks (SoftwareTimers.swift), when there are timers:
+    /// "timer_task" may set its priority (default: above every task), stack (default "auto",
+    /// sized by the analysis from the callbacks it calls) and protection, as for a task.
+    public static let timerTaskName = "timers"
+    public static let timerTaskEntry = "keelTimerTask"
+
+    static func timerTask(_ root: [String: Any], application: Application, board: Board,
+                          _ invalid: (String) -> KeelError) throws(KeelError) -> TaskSpec? {
+        guard !application.objects.timers.isEmpty else {
+            if root["timer_task"] != nil { throw invalid("'timer_task' is set but there are no 'timers'") }
+            return nil
+        }
+        guard application.tickHertz > 0 else { throw invalid("'timers' need the tick, and 'tick_hz' is 0") }
+        guard !application.tasks.contains(where: { $0.name == timerTaskName }) else {
+            throw invalid("a task is called '\(timerTaskName)', the name of the timer task that 'timers' need; rename it")
+        }
+        guard application.tasks.count < maximumTasks else {
+            throw invalid("\(application.tasks.count) tasks and the timer task; the kernel supports at most \(maximumTasks)")
+        }
+        var spec: [String: Any] = [:]
+        if let given = root["timer_task"] {
+            guard let object = given as? [String: Any] else { throw invalid("'timer_task' must be an object such as {\"priority\": 8}") }
+            let known: Set<String> = ["priority", "stack", "protection", "red_zone", "guard"]
+            if let unknown = object.keys.filter({ !known.contains($0) }).sorted().first {
+                throw invalid("'timer_task': unknown key '\(KeelError.excerpt(unknown))' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            spec = object
+        }
+        spec["name"] = timerTaskName
+        spec["entry"] = timerTaskEntry
+        if spec["priority"] == nil { spec["priority"] = min(254, (application.tasks.map(\.priority).max() ?? 0) + 1) }
+        if spec["stack"] == nil { spec["stack"] = "auto" }
+        return try parseTask(spec, index: application.tasks.count, board: board, invalid)
+    }
 
     static func integer(_ object: [String: Any], _ key: String, default value: Int, in range: ClosedRange<Int>,
                         _ invalid: (String) -> KeelError) throws(KeelError) -> Int {

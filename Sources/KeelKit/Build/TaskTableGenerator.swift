@@ -17,6 +17,7 @@ public enum TaskTableGenerator {
         lines.append("nonisolated(unsafe) var keelTaskStorage = InlineArray<\(ordered.count + 1), TaskControlBlock>(repeating: TaskControlBlock())")
         lines.append("nonisolated(unsafe) var keelConsoleLines = InlineArray<\(ordered.count + 1), ConsoleLine>(repeating: ConsoleLine())")
         lines.append("nonisolated(unsafe) var keelTaskHistories = InlineArray<\(ordered.count + 1), TaskHistory>(repeating: TaskHistory())")
+        lines.append("nonisolated(unsafe) var keelWaitConditions = InlineArray<\(ordered.count + 1), WaitCondition>(repeating: WaitCondition())")
         lines.append("")
         // Each entry under a fixed C name (`keel_entry_<task>`), referenced through that name:
         // the task table then holds exactly the symbol `keel stack` starts each task's analysis
@@ -117,6 +118,7 @@ public enum TaskTableGenerator {
         for interrupt in application.zeroLatencyInterrupts {
             lines.append("    Kernel.enableZeroLatencyInterrupt(\(interrupt.line), priority: \(interrupt.priority))")
         }
+        if !application.objects.timers.isEmpty { lines.append("    keelConfigureTimers()") }
         lines.append("    withUnsafeMutablePointer(to: &keelTaskStorage) { storage in")
         lines.append("        withUnsafePointer(to: keelTaskDescriptors) { descriptors in")
         lines.append("          withUnsafePointer(to: keelFixedRegions) { fixed in")
@@ -125,6 +127,7 @@ public enum TaskTableGenerator {
         lines.append("                fixedRegions: UnsafeRawPointer(fixed).assumingMemoryBound(to: MPURegionWords.self),")
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
         lines.append("                histories: withUnsafeMutablePointer(to: &keelTaskHistories) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: TaskHistory.self) },")
+        lines.append("                waitConditions: withUnsafeMutablePointer(to: &keelWaitConditions) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: WaitCondition.self) },")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
@@ -180,6 +183,13 @@ public enum TaskTableGenerator {
             lines.append("    return Queue(storage: keelAddress(&keelQueue_\(queue.name)), capacity: \(queue.capacity))")
             lines.append("}")
         }
+        for stream in objects.streamBuffers {
+            let words = stream.bytes / 8  // a literal of zeros: .bss, as a queue's
+            lines.append("")
+            lines.append("/// Stream buffer '\(stream.name)': \(stream.capacity) bytes, trigger \(stream.trigger).")
+            lines.append("@_silgen_name(\"\(WaitObjects.streamPrefix)\(stream.name)\") nonisolated(unsafe) private var keelStream_\(stream.name): InlineArray<\(words), UInt64> = [\(Array(repeating: "0", count: words).joined(separator: ", "))]")
+            lines.append("var \(stream.name): StreamBuffer { StreamBuffer(storage: keelAddress(&keelStream_\(stream.name)), capacity: \(stream.capacity), trigger: \(stream.trigger)) }")
+        }
         if !objects.semaphores.isEmpty {
             let initial = objects.semaphores.map { "0, \(hex(UInt32($0.initial) | UInt32($0.maximum) << 16))" }
             lines.append("")
@@ -189,10 +199,44 @@ public enum TaskTableGenerator {
                 lines.append("var \(semaphore.name): Semaphore { Semaphore(storage: keelAddress(&keelSemaphores) + \(8 * index)) }")
             }
         }
+        if !objects.eventFlags.isEmpty {
+            let initial = objects.eventFlags.map { "0, \(hex(UInt32($0.initial)))" }
+            lines.append("")
+            lines.append("@_silgen_name(\"\(WaitObjects.eventFlagsSymbol)\") nonisolated(unsafe) private var keelEventFlags: InlineArray<\(2 * objects.eventFlags.count), UInt32> = [\(initial.joined(separator: ", "))]")
+            for (index, group) in objects.eventFlags.enumerated() {
+                lines.append("/// Event flags '\(group.name)': initial \(hex(UInt32(group.initial))).")
+                lines.append("var \(group.name): EventFlags { EventFlags(storage: keelAddress(&keelEventFlags) + \(8 * index)) }")
+            }
+        }
+        if !objects.timers.isEmpty {
+            lines.append("")
+            lines.append("@_silgen_name(\"keel_timers\") nonisolated(unsafe) private var keelTimers: InlineArray<\(3 * objects.timers.count), UInt32> = [\(Array(repeating: "0", count: 3 * objects.timers.count).joined(separator: ", "))]")
+            for (index, timer) in objects.timers.enumerated() {
+                let ticks = timer.ticks(tickHertz: application.tickHertz)
+                lines.append("/// Timer '\(timer.name)': \(timer.callback)() \(timer.periodic ? "every" : "once after") \(timer.milliseconds) ms (\(ticks) ticks).")
+                lines.append("var \(timer.name): SoftwareTimer { SoftwareTimer(index: \(index), ticks: \(ticks), periodic: \(timer.periodic)) }")
+            }
+            let timerTask = schedulingOrder(application.tasks).firstIndex { application.tasks[$0].name == Manifest.timerTaskName } ?? 0
+            lines.append("/// Before the scheduler starts: the timer table, the timer task, the timers started at boot.")
+            lines.append("func keelConfigureTimers() {")
+            lines.append("    SoftwareTimers.configure(table: keelAddress(&keelTimers), count: \(objects.timers.count), task: \(timerTask))")
+            for timer in objects.timers where timer.startsAtBoot { lines.append("    \(timer.name).start()") }
+            lines.append("}")
+            // The timer task calls each callback by name, so the stack analysis follows it.
+            lines.append("/// The timer task: waits for due timers and runs their callbacks, in the manifest's order.")
+            lines.append("func \(Manifest.timerTaskEntry)() {")
+            lines.append("    while true {")
+            lines.append("        let due = SoftwareTimers.waitForDue()")
+            for (index, timer) in objects.timers.enumerated() {
+                lines.append("        if due & \(hex(UInt32(1) << UInt32(index))) != 0 { \(timer.callback)() }")
+            }
+            lines.append("    }")
+            lines.append("}")
+        }
         for pool in objects.pools {
             // The storage is the linker script's (.bss, zero at boot); its address is the symbol's.
             lines.append("")
-            lines.append("@_extern(c, \"keel_pool_\(pool.name)\") func keelPool_\(pool.name)()")
+            lines.append("@_extern(c, \"\(WaitObjects.poolPrefix)\(pool.name)\") func keelPool_\(pool.name)()")
             lines.append("/// Pool '\(pool.name)': \(pool.count) blocks of \(pool.blockBytes) bytes, \(pool.bytes) bytes of RAM.")
             lines.append("var \(pool.name): MemoryPool {")
             lines.append("    MemoryPool(storage: UnsafeMutableRawPointer(mutating: unsafeBitCast(keelPool_\(pool.name) as @convention(c) () -> Void, to: UnsafeRawPointer.self)),")

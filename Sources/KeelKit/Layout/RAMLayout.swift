@@ -76,7 +76,7 @@ public struct SwitchRegions: Sendable, Equatable, Codable {
 public struct MemoryPoolStorage: Sendable, Equatable {
     public var name: String
     public var bytes: Int
-    public var symbol: String { "keel_pool_\(name)" }
+    public var symbol: String { WaitObjects.poolPrefix + name }
 }
 
 public struct RAMLayout: Sendable, Equatable {

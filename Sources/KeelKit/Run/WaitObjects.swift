@@ -2,14 +2,15 @@
 //
 // A task that waits keeps the address of its object's waiters mask (`waitingOn` in the TCB).
 // The image says whose mask lies where: the generated storage has fixed symbols
-// (`keel_mutexes` and `keel_semaphores`, two words per object in the manifest's order;
-// `keel_queue_NAME`, receivers' mask then senders'; the kernel's `keel_notification_waiters`),
-// and the manifest, when there is one, names the mutexes and semaphores. For a mutex the
+// (`keel_mutexes`, `keel_semaphores` and `keel_event_flags`, two words per object in the
+// manifest's order; `keel_queue_NAME`, receivers' mask then senders'; `keel_pool_NAME`, the
+// linker script's; the kernel's `keel_notification_waiters`), and the manifest, when there is
+// one, names the mutexes, semaphores and event flags. For a mutex the
 // holder is the byte after its mask (its second word: task index + 1), read from the target.
 
 /// One kernel object a task can wait on.
 public struct WaitObject: Sendable, Equatable {
-    public enum Kind: String, Sendable { case mutex, semaphore, queueReceive, queueSend, notification }
+    public enum Kind: String, Sendable { case mutex, semaphore, queueReceive, queueSend, notification, pool, eventFlags, streamRead, streamWrite }
     public var kind: Kind
     /// The manifest's name; nil for a mutex or semaphore of an image read without its manifest.
     public var name: String?
@@ -25,6 +26,10 @@ public struct WaitObject: Sendable, Equatable {
         case .queueReceive: return "queue \(named) (to receive)"
         case .queueSend: return "queue \(named) (room to send)"
         case .notification: return "a notification"
+        case .pool: return "a block of pool \(named)"
+        case .eventFlags: return "event flags \(named)"
+        case .streamRead: return "stream buffer \(named) (bytes to read)"
+        case .streamWrite: return "stream buffer \(named) (room to write)"
         }
     }
 }
@@ -33,6 +38,11 @@ public enum WaitObjects {
     public static let mutexesSymbol = "keel_mutexes"
     public static let semaphoresSymbol = "keel_semaphores"
     public static let queuePrefix = "keel_queue_"
+    /// A memory pool's storage (the linker script's symbol); its waiters mask is the first word.
+    public static let poolPrefix = "keel_pool_"
+    public static let eventFlagsSymbol = "keel_event_flags"
+    /// A stream buffer's storage: the reader's mask, then the writer's.
+    public static let streamPrefix = "keel_stream_"
     public static let notificationsSymbol = "keel_notification_waiters"
     /// The kernel's tick count (`tickCount`, Firmware/Kernel/Time.swift).
     public static let tickSymbol = "keel_tick_count"
@@ -50,6 +60,15 @@ public enum WaitObjects {
         }
         table(mutexesSymbol, .mutex, names: objects?.mutexes.map(\.name))
         table(semaphoresSymbol, .semaphore, names: objects?.semaphores.map(\.name))
+        table(eventFlagsSymbol, .eventFlags, names: objects?.eventFlags.map(\.name))
+        for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(streamPrefix) {
+            let name = String(symbol.name.dropFirst(streamPrefix.count))
+            map[symbol.value] = WaitObject(kind: .streamRead, name: name, index: 0)
+            map[symbol.value + 4] = WaitObject(kind: .streamWrite, name: name, index: 0)
+        }
+        for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(poolPrefix) {
+            map[symbol.value] = WaitObject(kind: .pool, name: String(symbol.name.dropFirst(poolPrefix.count)), index: 0)
+        }
         for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(queuePrefix) {
             let name = String(symbol.name.dropFirst(queuePrefix.count))
             map[symbol.value] = WaitObject(kind: .queueReceive, name: name, index: 0)
