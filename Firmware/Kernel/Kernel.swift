@@ -28,7 +28,7 @@
         fixedRegions: UnsafePointer<MPURegionWords>,
         consoleLines: UnsafeMutablePointer<ConsoleLine>,
         histories: UnsafeMutablePointer<TaskHistory>,
-        waitConditions: UnsafeMutablePointer<WaitCondition>,
+        waitConditions: UnsafeMutablePointer<WaitCondition>?,
         descriptors: UnsafeBufferPointer<TaskDescriptor>,
         idle: TaskDescriptor,
         configuration: KernelConfiguration
@@ -43,7 +43,7 @@
         precondition(DebugLayout.matchesCompiler, "keel_debug_layout (DebugLayout.swift) is out of date")
         Console.taskLines = consoleLines
         Containment.histories = histories
-        Waiting.conditions = waitConditions
+        Waiting.conditionTable = waitConditions
         scheduler.tasks = tasks
         scheduler.taskCount = descriptors.count &+ 1
         for index in 0..<scheduler.taskCount {

@@ -64,6 +64,7 @@ enum Shutdown {
         case .ready, .sleeping, .blocked: Console.write(task.pointee.waitingOn == nil ? "running" : "waiting")
         case .exited: Console.write("exited")
         case .killed: Console.write("killed")
+        case .suspended: Console.write("suspended")
         }
         Console.write("\n")
     }
@@ -126,8 +127,8 @@ func idleTask() {
     }
 }
 
-/// Every task left waits without a timeout, and nothing can wake one: no task is ready or
-/// sleeping (only those could give or send) and no interrupt line is enabled. The run would
+/// Every task left waits without a timeout (or is suspended), and nothing can wake one: no
+/// task is ready or sleeping (only those could give or send) and no interrupt line is enabled. The run would
 /// hang; the kernel says who waits on what instead and ends it with code 3.
 enum Deadlock {
     static var found: Bool {
@@ -152,6 +153,8 @@ enum Deadlock {
                 Console.write("' held by '")
                 Console.write(Mutexes.holder(waitedOnBy: task).pointee.name)
                 Console.write("'\n")
+            } else if task.pointee.state == .suspended {
+                Console.write("' is suspended, and no task is left to resume it\n")
             } else if task.pointee.waitingOn == withUnsafeMutablePointer(to: &notificationWaiters, { $0 }) {
                 Console.write("' waits for a notification\n")
             } else {

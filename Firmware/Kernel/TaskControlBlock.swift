@@ -144,7 +144,7 @@ struct FloatingPointContext {
     /// task's history (only diagnosis asks), which leaves a control-block word for EXC_RETURN.
     var guardBottom: UInt32 { Containment.histories.unsafelyUnwrapped[Int(index)].guardBottom }
 
-    var isLive: Bool { state == .ready || state == .sleeping || state == .blocked }
+    var isLive: Bool { state == .ready || state == .sleeping || state == .blocked || state == .suspended }
 
     /// The one comparison of priorities the kernel uses.
     func isMoreUrgent(than other: TaskControlBlock) -> Bool { priority > other.priority }

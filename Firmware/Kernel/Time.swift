@@ -59,9 +59,7 @@ func sysTickHandler() {
     #if KEEL_SPLIT_STACK
     SegmentedStacks.countTickInsideMoreStack()
     #endif
-    #if KEEL_TIMERS
-    SoftwareTimers.tick()  // one compare: wakes the timer task when a timer is due
-    #endif
+    SoftwareTimers.tick()  // a load and a branch without timers: no kernel variant of its own
     var sleeping = scheduler.sleeping
     while sleeping != 0 {
         let task = Scheduler.task(lowestBitOf: sleeping)

@@ -45,7 +45,9 @@ struct Deadline {
 enum Waiting {
     /// What each task waits for when the object's waiters mask alone cannot say (event flags:
     /// which bits, any or all), by task index; the generated table, set by `Kernel.start`.
-    nonisolated(unsafe) static var conditions = UnsafeMutablePointer<WaitCondition>(bitPattern: 4).unsafelyUnwrapped
+    /// Only an image with event flags or stream buffers has one (the micro:bit's RAM is short).
+    nonisolated(unsafe) static var conditionTable: UnsafeMutablePointer<WaitCondition>? = nil
+    @inline(__always) static var conditions: UnsafeMutablePointer<WaitCondition> { conditionTable.unsafelyUnwrapped }
 
     /// One wait of a blocking call's loop, with interrupts masked (`interrupts` is the state
     /// the call's `Interrupts.mask()` returned). Returns false without waiting when the

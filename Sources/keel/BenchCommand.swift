@@ -18,9 +18,10 @@ struct Bench: ParsableCommand {
     /// The parts of the bench, each a table of its own.
     enum Part: String, CaseIterable, ExpressibleByArgument {
         case `switch`, ipc, segmented, layout, float, masking
+        case threadMetric = "thread-metric"
     }
 
-    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float or masking (repeat the option for several; all by default).")
+    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float, masking or thread-metric (repeat the option for several; all by default).")
     var only: [Part] = []
 
     @Option(help: ArgumentHelp("Measure this application instead: every context switch of one run, and its segments.", valueName: "dir"))
@@ -73,6 +74,11 @@ struct Bench: ParsableCommand {
                 let maskingBench = MaskingBench(bench: bench)
                 for board in boards { masking.append(try maskingBench.measure(on: board)) }
             }
+            var threadMetric: [ThreadMetricCost] = []
+            if parts.contains(.threadMetric) {
+                let suite = ThreadMetricBench(bench: bench)
+                for board in boards { threadMetric += try suite.measure(on: board) }
+            }
             let segmentedBench = SegmentedStackBench(bench: bench)
             var segmented: [SegmentedBenchResult] = []
             if parts.contains(.segmented) { for board in boards { segmented.append(try segmentedBench.measure(on: board)) } }
@@ -81,11 +87,12 @@ struct Bench: ParsableCommand {
                 struct Report: Encodable {
                     var switches: [SwitchCost]?; var services: [IPCCost]?
                     var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?; var float: [FloatCost]?
-                    var masking: [MaskingCost]?
+                    var masking: [MaskingCost]?; var threadMetric: [ThreadMetricCost]?
                 }
                 let report = Report(switches: parts.contains(.switch) ? all : nil, services: parts.contains(.ipc) ? services : nil,
                                     layoutWaste: parts.contains(.layout) ? waste : nil, segmented: parts.contains(.segmented) ? segmented : nil,
-                                    float: parts.contains(.float) ? floats : nil, masking: parts.contains(.masking) ? masking : nil)
+                                    float: parts.contains(.float) ? floats : nil, masking: parts.contains(.masking) ? masking : nil,
+                                    threadMetric: parts.contains(.threadMetric) ? threadMetric : nil)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 printLine(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
@@ -106,6 +113,7 @@ struct Bench: ParsableCommand {
                 }
                 printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
             }
+            if parts.contains(.threadMetric) { Self.printThreadMetric(threadMetric) }
             if parts.contains(.masking) && !masking.isEmpty {
                 printLine()
                 printLine("The kernel's longest masked section (instructions, over whole runs of the demo and bench-ipc) and the latency "
@@ -183,6 +191,20 @@ struct Bench: ParsableCommand {
                          cost.repeatable ? "yes" : "NO", target, reference])
         }
         printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+    }
+
+    static func printThreadMetric(_ costs: [ThreadMetricCost]) {
+        printLine()
+        printLine("Thread-Metric, instructions per unit (\(ThreadMetricBench.rounds) rounds a test, after a warm-up; "
+            + "ThreadX 6 and FreeRTOS 11: the suite's ports on \(ThreadMetricBench.referenceBoard), same counter)")
+        var rows = [["board", "test", "unit", "protection", "instr/unit", "ThreadX", "FreeRTOS", "target", "exact"]]
+        func figure(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+        for cost in costs {
+            let target = cost.target.map { "<= \(Int($0)): " + (cost.met == true ? "met" : "MISSED") } ?? "-"
+            rows.append([cost.board, cost.test, cost.unit, cost.protection, String(format: "%.1f", cost.perUnit),
+                         figure(cost.threadX), figure(cost.freeRTOS), target, cost.repeatable ? "yes" : "NO"])
+        }
+        printLine(RunReport.table(rows, rightAligned: [4, 5, 6]))
     }
 
     static func printServices(_ costs: [IPCCost], afterAnother: Bool) {

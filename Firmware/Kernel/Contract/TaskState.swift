@@ -11,6 +11,8 @@
     case exited
     /// Stopped by the kernel after a detected fault; never runs again.
     case killed
+    /// Suspended (`TaskHandle.suspend`): in no mask but `live`, until resumed.
+    case suspended
 
     /// The word `keel top` shows for a task in this state that is not running or waiting.
     public var reportName: StaticString {
@@ -20,6 +22,7 @@
         case .blocked: "blocked"
         case .exited: "exited"
         case .killed: "killed"
+        case .suspended: "suspended"
         }
     }
 }

@@ -60,7 +60,8 @@ public struct SoftwareTimer: Sendable {
 }
 
 @_spi(Build) public enum SoftwareTimers {
-    nonisolated(unsafe) static var table = UnsafeMutablePointer<UInt32>(bitPattern: 4).unsafelyUnwrapped
+    nonisolated(unsafe) static var timerTable: UnsafeMutablePointer<UInt32>? = nil
+    @inline(__always) static var table: UnsafeMutablePointer<UInt32> { timerTable.unsafelyUnwrapped }
     nonisolated(unsafe) static var count = 0
     /// The timer task's index in the task table.
     nonisolated(unsafe) static var task = 0
@@ -70,7 +71,7 @@ public struct SoftwareTimer: Sendable {
 
     /// Called by the generated start code before the scheduler starts.
     @_spi(Build) public static func configure(table: UnsafeMutableRawPointer, count: Int, task: Int) {
-        self.table = table.assumingMemoryBound(to: UInt32.self)
+        timerTable = table.assumingMemoryBound(to: UInt32.self)
         self.count = count
         self.task = task
     }

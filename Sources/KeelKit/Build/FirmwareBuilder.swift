@@ -429,7 +429,6 @@ public struct FirmwareBuilder: Sendable {
         // The FPU is on and s16-s31 are part of a task's context (Port.S, FloatingPoint.swift).
         if Self.float(of: application, on: board, route: route) == .hard { defines.append("KEEL_FPU") }
         if !application.objects.mutexes.isEmpty { defines.append("KEEL_MUTEXES") }
-        if !application.objects.timers.isEmpty { defines.append("KEEL_TIMERS") }
         if used.contains(.mpuRegion) || used.contains(.mpuGuard) { defines.append("KEEL_MPU_SWITCH") }
         if route.isThumb1(on: board) { defines.append("KEEL_THUMB1") }
         if route.isSplit {

@@ -17,7 +17,11 @@ public enum TaskTableGenerator {
         lines.append("nonisolated(unsafe) var keelTaskStorage = InlineArray<\(ordered.count + 1), TaskControlBlock>(repeating: TaskControlBlock())")
         lines.append("nonisolated(unsafe) var keelConsoleLines = InlineArray<\(ordered.count + 1), ConsoleLine>(repeating: ConsoleLine())")
         lines.append("nonisolated(unsafe) var keelTaskHistories = InlineArray<\(ordered.count + 1), TaskHistory>(repeating: TaskHistory())")
-        lines.append("nonisolated(unsafe) var keelWaitConditions = InlineArray<\(ordered.count + 1), WaitCondition>(repeating: WaitCondition())")
+        // Only event flags and stream buffers read a waiter's condition: no table without them.
+        let usesConditions = !application.objects.eventFlags.isEmpty || !application.objects.streamBuffers.isEmpty
+        if usesConditions {
+            lines.append("nonisolated(unsafe) var keelWaitConditions = InlineArray<\(ordered.count + 1), WaitCondition>(repeating: WaitCondition())")
+        }
         lines.append("")
         // Each entry under a fixed C name (`keel_entry_<task>`), referenced through that name:
         // the task table then holds exactly the symbol `keel stack` starts each task's analysis
@@ -127,7 +131,9 @@ public enum TaskTableGenerator {
         lines.append("                fixedRegions: UnsafeRawPointer(fixed).assumingMemoryBound(to: MPURegionWords.self),")
         lines.append("                consoleLines: withUnsafeMutablePointer(to: &keelConsoleLines) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: ConsoleLine.self) },")
         lines.append("                histories: withUnsafeMutablePointer(to: &keelTaskHistories) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: TaskHistory.self) },")
-        lines.append("                waitConditions: withUnsafeMutablePointer(to: &keelWaitConditions) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: WaitCondition.self) },")
+        lines.append("                waitConditions: " + (usesConditions
+            ? "withUnsafeMutablePointer(to: &keelWaitConditions) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: WaitCondition.self) },"
+            : "nil,"))
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
