@@ -6,11 +6,11 @@ import KeelKit
 import XCTest
 
 final class EventFlagsTests: XCTestCase {
-    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "event-flags", board: $0) }
+    static let firmware: [TestFirmware.Request] = serviceBoards.map { .init(app: "event-flags", board: $0) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testSetsWakeExactlyTheWaitersTheyCompleteInPriorityOrder() throws {
-        for board in allBoards {
+        for board in serviceBoards {
             let result = try TestFirmware.shared.run("event-flags", board: board)
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 0, log)

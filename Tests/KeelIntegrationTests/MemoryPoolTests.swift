@@ -8,7 +8,7 @@ import KeelKit
 import XCTest
 
 final class MemoryPoolTests: XCTestCase {
-    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "pools", board: $0) }
+    static let firmware: [TestFirmware.Request] = serviceBoards.map { .init(app: "pools", board: $0) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// The line of `Pools.swift` that holds `text`.
@@ -19,7 +19,7 @@ final class MemoryPoolTests: XCTestCase {
     }
 
     func testBlocksTimeoutsWakeUpsAndMisuseOnEveryBoard() throws {
-        for board in allBoards {
+        for board in serviceBoards {
             let result = try TestFirmware.shared.run("pools", board: board)
             let image = try TestFirmware.shared.image("pools", board: board)
             let log = "\(board):\n\(transcript(result))"

@@ -7,11 +7,11 @@ import KeelKit
 import XCTest
 
 final class SoftwareTimerTests: XCTestCase {
-    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "timers", board: $0) }
+    static let firmware: [TestFirmware.Request] = serviceBoards.map { .init(app: "timers", board: $0) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testEveryExpiryComesOnItsTick() throws {
-        for board in allBoards {
+        for board in serviceBoards {
             let result = try TestFirmware.shared.run("timers", board: board)
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 0, log)

@@ -6,11 +6,11 @@ import KeelKit
 import XCTest
 
 final class StreamBufferTests: XCTestCase {
-    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "streams", board: $0) }
+    static let firmware: [TestFirmware.Request] = serviceBoards.map { .init(app: "streams", board: $0) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     func testTriggerLevelsTimeoutsAndOrder() throws {
-        for board in allBoards {
+        for board in serviceBoards {
             let result = try TestFirmware.shared.run("streams", board: board)
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 0, log)

@@ -185,6 +185,13 @@ extension TestFirmware {
 
 let allBoards = ["mps2-an385", "mps2-an505", "microbit"]
 
+/// The boards the services' own tests (pools, event flags, timers, stream buffers, task
+/// control) run on: the two ports whose service paths differ from the M3's, ARMv6-M (PRIMASK,
+/// no CLZ, T6 by default) and ARMv8-M (BASEPRI, PSPLIM, hard float). The M3 runs the same
+/// ARMv7-M code as the M33's BASEPRI path in the queue, mutex and demo tests; keeping these to
+/// two boards keeps the suite under ten minutes on two cores.
+let serviceBoards = ["mps2-an505", "microbit"]
+
 /// The console lines of a run, for failure messages.
 func transcript(_ result: RunResult) -> String {
     result.records.map { record in

@@ -20,37 +20,52 @@
 /// the last user left (nothing is zeroed).
 public struct MemoryPool: Sendable {
     nonisolated(unsafe) let storage: UnsafeMutablePointer<UInt32>
-    /// Bytes of one block (the declared size rounded up to 8).
-    public let stride: Int
-    /// Blocks in the pool.
-    public let count: Int
-    let blocksOffset: Int
-    /// `stride` is 2^strideShift, or strideShift is 0 and a block's index takes a division.
-    let strideShift: Int
+    /// The first block's address.
+    let firstBlock: UInt32
+    /// Bytes of one block in storage (the declared size rounded up to 8).
+    let blockStride: UInt32
+    let blockCount: UInt32
+    /// `blockStride` is 2^strideShift, or strideShift is 0 and a block's index takes a division.
+    let strideShift: UInt32
 
     @_spi(Build) public init(storage: UnsafeMutableRawPointer, stride: Int, count: Int, blocksOffset: Int, strideShift: Int) {
         self.storage = storage.assumingMemoryBound(to: UInt32.self)
-        self.stride = stride
-        self.count = count
-        self.blocksOffset = blocksOffset
-        self.strideShift = strideShift
+        firstBlock = UInt32(UInt(bitPattern: storage)) &+ UInt32(truncatingIfNeeded: blocksOffset)
+        blockStride = UInt32(truncatingIfNeeded: stride)
+        blockCount = UInt32(truncatingIfNeeded: count)
+        self.strideShift = UInt32(truncatingIfNeeded: strideShift)
     }
+
+    /// Bytes of one block (the declared size rounded up to 8).
+    public var stride: Int { Int(blockStride) }
+    /// Blocks in the pool.
+    public var count: Int { Int(blockCount) }
 
     private var waiters: UnsafeMutablePointer<UInt32> { storage }
     private var freeHead: UnsafeMutablePointer<UInt32> { storage + 1 }
     private var untouched: UnsafeMutablePointer<UInt32> { storage + 2 }
     private var allocated: UnsafeMutablePointer<UInt32> { storage + 3 }
-    private var firstBlock: UInt32 { UInt32(UInt(bitPattern: storage)) &+ UInt32(blocksOffset) }
+
+    /// The index of the block at `address` (an offset from the first block).
+    @inline(__always)
+    private func index(ofOffset offset: UInt32) -> UInt32 {
+        strideShift != 0 ? offset &>> strideShift : offset / blockStride
+    }
 
     /// A free block, waiting for one until `timeout` passes.
     /// Blocks: yes. From: a task. Stack: switch.
     public func allocate(timeout: Timeout = .forever) throws(TimedOut) -> UnsafeMutableRawPointer {
         let interrupts = Interrupts.mask()
+        // The common case first: a block is there, and no deadline is set up for it.
+        if let block = take() {
+            Interrupts.restore(interrupts)
+            return block
+        }
         defer { Interrupts.restore(interrupts) }
         var deadline = Deadline(timeout)
-        repeat {
+        while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts) {
             if let block = take() { return block }
-        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts)
+        }
         throw TimedOut()
     }
 
@@ -68,10 +83,10 @@ public struct MemoryPool: Sendable {
     public func release(_ block: UnsafeMutableRawPointer) {
         let address = UInt32(UInt(bitPattern: block))
         let offset = address &- firstBlock
-        let index = strideShift != 0 ? offset >> UInt32(strideShift) : offset / UInt32(stride)
-        precondition(index < UInt32(count) && index &* UInt32(stride) == offset, "MemoryPool.release: not a block of this pool")
-        let word = allocated + Int(index >> 5)
-        let bit: UInt32 = 1 << (index & 31)
+        let index = self.index(ofOffset: offset)
+        precondition(index < blockCount && index &* blockStride == offset, "MemoryPool.release: not a block of this pool")
+        let word = allocated + Int(index &>> 5)
+        let bit: UInt32 = 1 &<< (index & 31)
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         precondition(word.pointee & bit != 0, "MemoryPool.release: the block is not allocated (released twice?)")
@@ -92,20 +107,20 @@ public struct MemoryPool: Sendable {
 
     /// With interrupts masked: the head of the free list, else the next block never handed
     /// out; nil when neither is left.
+    @inline(__always)
     private func take() -> UnsafeMutableRawPointer? {
         var address = freeHead.pointee
         let index: UInt32
         if address != 0 {
             freeHead.pointee = Memory.loadWord(address)
-            let offset = address &- firstBlock
-            index = strideShift != 0 ? offset >> UInt32(strideShift) : offset / UInt32(stride)
+            index = self.index(ofOffset: address &- firstBlock)
         } else {
             index = untouched.pointee
-            guard index < UInt32(count) else { return nil }
+            guard index < blockCount else { return nil }
             untouched.pointee = index &+ 1
-            address = firstBlock &+ index &* UInt32(stride)
+            address = firstBlock &+ index &* blockStride
         }
-        allocated[Int(index >> 5)] |= 1 << (index & 31)
+        allocated[Int(index &>> 5)] |= 1 &<< (index & 31)
         return UnsafeMutableRawPointer(bitPattern: UInt(address))
     }
 }

@@ -115,7 +115,9 @@ public struct FaultMatrix: Sendable {
             application.tasks = application.tasks.map { task in
                 var changed = task.name == "checker" || task.name == "floor" ? task
                     : task.with(protections: [.paint, technique], redZoneBytes: 16, guardBytes: 512)
-                if small { changed.stackBytes = task.name == "checker" ? 1024 : 512 }  // the checker names false victims: 768 overflowed
+                // The checker names false victims: 768 overflowed. `floor` only sleeps: 256 leaves
+                // the checker's heap the room its copy of the stack area needs.
+                if small { changed.stackBytes = task.name == "checker" ? 1024 : task.name == "floor" ? 256 : 512 }
                 return changed
             }
             // The FP scenarios sit right above `relapse`, the first to run: each overflow meets a
