@@ -52,6 +52,27 @@ final class BenchTests: XCTestCase {
         XCTAssertLessThan(mutex, try XCTUnwrap(figure["queue send + receive"]))
     }
 
+    /// Thread-Metric on the M0 (the image ExampleCheckTests builds): every test's window
+    /// repeats, the suite's own counter check passes (the run fails otherwise), and each figure
+    /// has the shape its test implies.
+    func testThreadMetricIsExactAndItsCountersAgree() throws {
+        let image = try TestFirmware.shared.image("bench-thread-metric", board: "microbit")
+        guard let runner = TestFirmware.shared.runner else { throw XCTSkip("qemu-system-arm is not installed") }
+        let bench = ContextSwitchBench(builder: try XCTUnwrap(TestFirmware.shared.builder), runner: runner,
+                                       plugin: try ContextSwitchBench.makePlugin())
+        let rows = try ThreadMetricBench(bench: bench).measure(image, protection: "none")
+        XCTAssertEqual(rows.map(\.test), ThreadMetricTest.all.map(\.name))
+        for row in rows { XCTAssertTrue(row.repeatable, "\(row.test) is not exact") }
+        let figure = Dictionary(uniqueKeysWithValues: rows.map { ($0.test, $0.perUnit) })
+        // A relinquish is a switch; a preemptive unit is 8/5 of one and a resume or suspend.
+        let relinquish = try XCTUnwrap(figure["cooperative scheduling"])
+        XCTAssertGreaterThan(relinquish, 20)
+        XCTAssertGreaterThan(try XCTUnwrap(figure["preemptive scheduling"]), relinquish * 8 / 5)
+        // An interrupt that resumes a task (two switches) costs more than one that gives a semaphore.
+        XCTAssertGreaterThan(try XCTUnwrap(figure["interrupt preemption"]), try XCTUnwrap(figure["interrupt processing"]))
+        for row in rows { XCTAssertLessThan(row.perUnit, 2000, row.test) }
+    }
+
     /// `keel bench --only switch --board B` prints the rows the full bench measures for that
     /// board (the same code, the same images from the cache, the same exact counts).
     func testOnlySwitchMatchesTheFullBenchsRows() throws {

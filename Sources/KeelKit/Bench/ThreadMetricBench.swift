@@ -73,7 +73,8 @@ public struct ThreadMetricBench: Sendable {
             + measure(try bench.builder.build(protected, for: board), protection: label)
     }
 
-    func measure(_ image: FirmwareImage, protection: String) throws(KeelError) -> [ThreadMetricCost] {
+    /// Runs `image` (the bench example, maybe changed) twice and returns one row per test.
+    public func measure(_ image: FirmwareImage, protection: String) throws(KeelError) -> [ThreadMetricCost] {
         let first = try bench.windows(image)
         let second = try bench.windows(image)
         let tests = ThreadMetricTest.all
