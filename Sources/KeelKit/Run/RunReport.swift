@@ -64,6 +64,12 @@ public enum RunReport {
         }
         var line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), stack limit \(hex(fault.limit))"
         if let misuse = misuses[fault.kind] { line = "FAULT \(who): \(misuse)" }
+        if fault.kind == "out-of-memory" {
+            // The kernel's own finding, no hardware frame: `limit` is the size asked for; the PC
+            // (when the record has one) is where the task was stopped, its backtrace the way there.
+            line = "FAULT \(who): out of memory: the heap could not give \(fault.limit) bytes"
+                + (fault.pc != 0 ? "; stopped at \(where_)" : "")
+        }
         if fault.technique == "prologue-check" {
             // The limit lies the slack above the stack's bottom: SP under it is still in the stack.
             line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), prologue limit \(hex(fault.limit))"
