@@ -79,12 +79,23 @@ public struct Mutex: Sendable {
     /// Blocks: yes. From: a task. Stack: switch.
     public func lock(timeout: Timeout = .forever) throws(MutexError) {
         let (interrupts, inHandler) = Interrupts.maskReadingMode()
-        defer { Interrupts.restore(interrupts) }
-        if inHandler { Faults.refuseBlocking() }
         let me = UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1
         let word = state.pointee
-        // Free and in good order: the common case, one test, no wait set up.
-        if word & (0xFF | RobustState.mask) == 0 { state.pointee = word | me; return }
+        // Free and in good order, in a task: the common case, one test, no wait set up, and
+        // none of the other cases' registers to save (they are in `lockOtherwise`).
+        if word & (0xFF | RobustState.mask) == 0 && !inHandler {
+            state.pointee = word | me
+            Interrupts.restore(interrupts)
+            return
+        }
+        try lockOtherwise(word: word, me: me, interrupts: interrupts, inHandler: inHandler, timeout: timeout)
+    }
+
+    /// `lock` when the mutex is held, not in good order, or the caller is a handler.
+    @inline(never)
+    private func lockOtherwise(word: UInt32, me: UInt32, interrupts: UInt32, inHandler: Bool, timeout: Timeout) throws(MutexError) {
+        defer { Interrupts.restore(interrupts) }
+        if inHandler { Faults.refuseBlocking() }
         if word & RobustState.notRecoverable != 0 { throw .notRecoverable }
         if word & 0xFF == 0 { state.pointee = word | me; try Mutexes.checkOwnerDied(state); return }
         if word & 0xFF == me { throw .alreadyHeld }
