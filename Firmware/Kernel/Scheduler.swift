@@ -168,6 +168,15 @@ enum Scheduler {
         scheduler.sleeping |= bit(task)
     }
 
+    /// Takes a live task out of scheduling until `makeReady` (TaskHandle.suspend): it leaves
+    /// any wait as a timeout's end would, and no wake path can make it ready meanwhile.
+    static func makeSuspended(_ task: TaskPointer) {
+        endWait(task)
+        task.pointee.state = .suspended
+        scheduler.ready &= ~bit(task)
+        scheduler.sleeping &= ~bit(task)
+    }
+
     /// Takes a task out of scheduling for good (exit or kill); switches away if it is running.
     static func stop(_ task: TaskPointer, state: TaskState) {
         #if KEEL_SPLIT_STACK

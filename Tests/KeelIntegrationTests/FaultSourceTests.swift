@@ -19,11 +19,6 @@ final class FaultSourceTests: XCTestCase {
     }
 
     /// The run's faults as `keel run` shows them: PCs and stack words decoded against the image.
-    func faults(_ result: RunResult, _ image: FirmwareImage) throws -> [FaultRecord] {
-        let symbolizer = Symbolizer.forImage(try ELFFile(contentsOf: image.elf), at: image.elf, toolchain: try Toolchain.locate())
-        return symbolizer.decorate(result.records).compactMap { if case .fault(let fault) = $0 { fault } else { nil } }
-    }
-
     /// Each task's trap: its reason, the line that traps, and the calls that led there.
     func expectations() throws -> [(task: String, reason: String, line: Int, calls: [String])] {
         [("divider", "Division by zero", try line(of: "total / count"), ["average(total:count:)", "summarize(_:)", "dividerTask()"]),
@@ -36,7 +31,7 @@ final class FaultSourceTests: XCTestCase {
     func testEveryTrapSaysWhyAndWhereWithABacktraceOnEveryBoard() throws {
         for board in allBoards {
             let result = try TestFirmware.shared.run("traps", board: board)
-            let faults = try faults(result, try TestFirmware.shared.image("traps", board: board))
+            let faults = try decodedFaults(result, try TestFirmware.shared.image("traps", board: board))
             let log = "\(board):\n\(transcript(result))"
             XCTAssertEqual(result.exitCode, 0, log)
             XCTAssertTrue(result.output.contains("referee: all five stopped, the run goes on"), log)
@@ -93,7 +88,7 @@ final class FaultSourceTests: XCTestCase {
             let image = try TestFirmware.shared.image("mpu-overflow", board: name, variant: Protection.mpuGuard.rawValue,
                                                       change: FaultMatrix.variant(.mpuGuard, board: board))
             for (task, function) in [("deep", "recurse(_:)"), ("relapse", "recurseYielding(_:)")] {
-                let fault = try XCTUnwrap(try faults(result, image).first { $0.task == task }, "\(name) \(task)")
+                let fault = try XCTUnwrap(try decodedFaults(result, image).first { $0.task == task }, "\(name) \(task)")
                 let shown = ([RunReport.describe(fault)] + RunReport.backtraceLines(fault)).joined(separator: "\n")
                 XCTAssertTrue(fault.stackingFailed, "\(name): \(shown)")
                 XCTAssertEqual(fault.pc, 0, "\(name): \(shown)")
@@ -113,7 +108,7 @@ final class FaultSourceTests: XCTestCase {
         let request = OverflowTests.request(.t1, on: "mps2-an505")
         let result = try TestFirmware.shared.run("overflow", board: "mps2-an505", variant: OverflowTests.Technique.t1.rawValue, change: request.change)
         let image = try TestFirmware.shared.image("overflow", board: "mps2-an505", variant: OverflowTests.Technique.t1.rawValue, change: request.change)
-        let faults = try faults(result, image)
+        let faults = try decodedFaults(result, image)
         for (task, calls) in [("deep", ["descend(_:)"]), ("wide", ["wide()", "wideTask()"])] {
             let fault = try XCTUnwrap(faults.first { $0.task == task }, transcript(result))
             let shown = ([RunReport.describe(fault)] + RunReport.backtraceLines(fault)).joined(separator: "\n")

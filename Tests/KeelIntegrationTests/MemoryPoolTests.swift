@@ -34,10 +34,7 @@ final class MemoryPoolTests: XCTestCase {
                 XCTAssertTrue(result.output.contains(expected), "missing '\(expected)'; \(log)")
             }
             // Each misuse is the task's own fault, at the application's call, with the pool's reason.
-            let symbolizer = Symbolizer.forImage(try ELFFile(contentsOf: image.elf), at: image.elf, toolchain: try Toolchain.locate())
-            let faults = symbolizer.decorate(result.records).compactMap { record -> FaultRecord? in
-                if case .fault(let fault) = record { return fault } else { return nil }
-            }
+            let faults = try decodedFaults(result, image)
             XCTAssertEqual(faults.map(\.task), ["doubler", "stranger"], log)
             guard faults.count == 2 else { continue }
             // The doubler's second release is the line before its "without a trap" print.

@@ -192,6 +192,13 @@ let allBoards = ["mps2-an385", "mps2-an505", "microbit"]
 /// two boards keeps the suite under ten minutes on two cores.
 let serviceBoards = ["mps2-an505", "microbit"]
 
+/// A run's fault records as `keel run` shows them: decoded with the image's symbols and
+/// debug info (source lines, trap reasons, backtraces).
+func decodedFaults(_ result: RunResult, _ image: FirmwareImage) throws -> [FaultRecord] {
+    let symbolizer = Symbolizer.forImage(try ELFFile(contentsOf: image.elf), at: image.elf, toolchain: try Toolchain.locate())
+    return symbolizer.decorate(result.records).compactMap { if case .fault(let fault) = $0 { fault } else { nil } }
+}
+
 /// The console lines of a run, for failure messages.
 func transcript(_ result: RunResult) -> String {
     result.records.map { record in

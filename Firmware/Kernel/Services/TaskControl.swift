@@ -34,11 +34,8 @@ extension TaskHandle {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         let task = Scheduler.task(index)
-        guard task.pointee.state == .ready || task.pointee.state == .sleeping || task.pointee.state == .blocked else { return }
-        Scheduler.endWait(task)
-        task.pointee.state = .suspended
-        scheduler.ready &= ~task.pointee.bit
-        scheduler.sleeping &= ~task.pointee.bit
+        guard task.pointee.isLive && task.pointee.state != .suspended else { return }
+        Scheduler.makeSuspended(task)
         if task == scheduler.current { Processor.pendContextSwitch() }  // taken when the mask is restored
     }
 
@@ -50,9 +47,7 @@ extension TaskHandle {
         defer { Interrupts.restore(interrupts) }
         let task = Scheduler.task(index)
         guard task.pointee.state == .suspended else { return }
-        task.pointee.state = .ready
-        scheduler.ready |= task.pointee.bit
-        Waiting.switchIfMoreUrgent(task)
+        Waiting.wake(task)
     }
 
     /// What the task is doing now. Blocks: no. From: anywhere. Stack: leaf.

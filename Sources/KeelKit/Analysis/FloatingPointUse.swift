@@ -38,17 +38,28 @@ public enum FloatingPointUse {
         return nil
     }
 
+    /// The handler code whose FP use makes the handler stack's frames extended: every vector
+    /// from NMI on, PendSV only when some task uses the FPU (its FP instructions run only for
+    /// a task whose frame is an extended one).
+    public static func handlerEntries(graph: CallGraph, tasksUseFPU: Bool) -> [Int] {
+        graph.vectors.filter { $0.key >= 2 && (tasksUseFPU || $0.key != 14) }.map(\.value).sorted()
+    }
+
     /// Every function reachable from a root whose code uses the FPU: code that may run with
     /// CONTROL.FPCA set, so an exception taken there stacks an extended frame.
     public static func reachableFromContextsUsingFPU(roots: [Int], graph: CallGraph, analysis: WorstCaseStack) -> Set<Int> {
-        var reached = Set<Int>()
-        for root in roots where !reached.contains(root) && route(from: [root], graph: graph, analysis: analysis) != nil {
+        var inFloatingPointContext = Set<Int>()
+        for root in roots where !inFloatingPointContext.contains(root) {
+            var reached = Set<Int>()
+            var usesFPU = false
             var work = [root]
             while let index = work.popLast() {
                 guard reached.insert(index).inserted else { continue }
+                if graph.functions[index].floatingPointSite != nil { usesFPU = true }
                 work += graph.functions[index].calls.map(\.callee) + (analysis.indirectTargets(of: index) ?? [])
             }
+            if usesFPU { inFloatingPointContext.formUnion(reached) }
         }
-        return reached
+        return inFloatingPointContext
     }
 }

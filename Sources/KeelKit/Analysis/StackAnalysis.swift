@@ -264,9 +264,7 @@ public enum StackAnalysis {
         func depth(_ vector: Int) -> StackDepth? { graph.vectors[vector].map(depth(ofFunction:)) }
         // An exception that preempts handler code which used the FPU (a handler computing in
         // floats, PendSV saving a task's s16-s31) stacks an extended frame on the handler stack.
-        // PendSV's FP instructions run only for a task whose frame is an extended one: when no
-        // task uses the FPU they never do.
-        let handlerCode = graph.vectors.filter { $0.key >= 2 && (tasksUseFPU || $0.key != 14) }.map(\.value).sorted()
+        let handlerCode = FloatingPointUse.handlerEntries(graph: graph, tasksUseFPU: tasksUseFPU)
         let floatingPoint = FloatingPointUse.route(from: handlerCode, graph: graph, analysis: analysis)
         let frame = floatingPoint == nil ? exceptionFrameBytes : FloatingPointUse.extendedFrameBytes
         let reset = depth(1), supervisor = depth(11)

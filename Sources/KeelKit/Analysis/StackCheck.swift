@@ -62,7 +62,7 @@ public enum StackCheck {
     /// and the slack kept below the limit (and the segment guard's band under it, on the M3),
     /// rounded up to 8; never less than the smallest first segment. Deeper recursion takes
     /// segments from the pool.
-    public static func automaticFirstSegment(pathBytes: UInt32, exceptionFrameBytes: UInt32 = StackAnalysis.exceptionFrameBytes,
+    public static func automaticFirstSegment(pathBytes: UInt32, exceptionFrameBytes: UInt32,
                                              guardBytes: Int = 0) -> Int {
         let bytes = Int(pathBytes) + Int(exceptionFrameBytes) + SegmentedStack.slackBytes + guardBytes
         return max(SegmentedStack.minimumInitialBytes, (bytes + 7) / 8 * 8)

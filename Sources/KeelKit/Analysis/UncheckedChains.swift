@@ -103,8 +103,7 @@ public struct UncheckedChains: Sendable {
         let tasks = graph.functions.indices.filter { graph.functions[$0].name.hasPrefix(TaskTableGenerator.entryPrefix) }
             + [graph.index(named: "keel_task_returned")].compactMap { $0 }
         let inTasks = FloatingPointUse.reachableFromContextsUsingFPU(roots: tasks, graph: graph, analysis: analysis)
-        // PendSV's FP instructions run only for a task whose frame is extended (as StackAnalysis counts the handler stack).
-        let handlers = graph.vectors.filter { $0.key >= 2 && (!inTasks.isEmpty || $0.key != 14) }.map(\.value)
+        let handlers = FloatingPointUse.handlerEntries(graph: graph, tasksUseFPU: !inTasks.isEmpty)
         inFloatingPointContext = inTasks.union(FloatingPointUse.reachableFromContextsUsingFPU(roots: handlers, graph: graph, analysis: analysis))
     }
 

@@ -196,24 +196,11 @@ public enum TaskTableGenerator {
             lines.append("@_silgen_name(\"\(WaitObjects.streamPrefix)\(stream.name)\") nonisolated(unsafe) private var keelStream_\(stream.name): InlineArray<\(words), UInt64> = [\(Array(repeating: "0", count: words).joined(separator: ", "))]")
             lines.append("var \(stream.name): StreamBuffer { StreamBuffer(storage: keelAddress(&keelStream_\(stream.name)), capacity: \(stream.capacity), trigger: \(stream.trigger)) }")
         }
-        if !objects.semaphores.isEmpty {
-            let initial = objects.semaphores.map { "0, \(hex(UInt32($0.initial) | UInt32($0.maximum) << 16))" }
-            lines.append("")
-            lines.append("@_silgen_name(\"keel_semaphores\") nonisolated(unsafe) private var keelSemaphores: InlineArray<\(2 * objects.semaphores.count), UInt32> = [\(initial.joined(separator: ", "))]")
-            for (index, semaphore) in objects.semaphores.enumerated() {
-                lines.append("/// Semaphore '\(semaphore.name)': initial \(semaphore.initial), max \(semaphore.maximum).")
-                lines.append("var \(semaphore.name): Semaphore { Semaphore(storage: keelAddress(&keelSemaphores) + \(8 * index)) }")
-            }
-        }
-        if !objects.eventFlags.isEmpty {
-            let initial = objects.eventFlags.map { "0, \(hex(UInt32($0.initial)))" }
-            lines.append("")
-            lines.append("@_silgen_name(\"\(WaitObjects.eventFlagsSymbol)\") nonisolated(unsafe) private var keelEventFlags: InlineArray<\(2 * objects.eventFlags.count), UInt32> = [\(initial.joined(separator: ", "))]")
-            for (index, group) in objects.eventFlags.enumerated() {
-                lines.append("/// Event flags '\(group.name)': initial \(hex(UInt32(group.initial))).")
-                lines.append("var \(group.name): EventFlags { EventFlags(storage: keelAddress(&keelEventFlags) + \(8 * index)) }")
-            }
-        }
+        lines += twoWordObjects(symbol: WaitObjects.semaphoresSymbol, storage: "keelSemaphores", type: "Semaphore",
+                                objects.semaphores.map { ($0.name, "Semaphore '\($0.name)': initial \($0.initial), max \($0.maximum).",
+                                                          UInt32($0.initial) | UInt32($0.maximum) << 16) })
+        lines += twoWordObjects(symbol: WaitObjects.eventFlagsSymbol, storage: "keelEventFlags", type: "EventFlags",
+                                objects.eventFlags.map { ($0.name, "Event flags '\($0.name)': initial \(hex($0.initial)).", $0.initial) })
         if !objects.timers.isEmpty {
             lines.append("")
             lines.append("@_silgen_name(\"keel_timers\") nonisolated(unsafe) private var keelTimers: InlineArray<\(3 * objects.timers.count), UInt32> = [\(Array(repeating: "0", count: 3 * objects.timers.count).joined(separator: ", "))]")
@@ -273,6 +260,20 @@ public enum TaskTableGenerator {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Objects of two words each (a waiters mask, then `second`) in one table under `symbol`,
+    /// in the manifest's order (`WaitObjects` finds each by its offset), and a constant each.
+    static func twoWordObjects(symbol: String, storage: String, type: String,
+                               _ objects: [(name: String, doc: String, second: UInt32)]) -> [String] {
+        guard !objects.isEmpty else { return [] }
+        let initial = objects.map { "0, \(hex($0.second))" }.joined(separator: ", ")
+        var lines = ["", "@_silgen_name(\"\(symbol)\") nonisolated(unsafe) private var \(storage): InlineArray<\(2 * objects.count), UInt32> = [\(initial)]"]
+        for (index, object) in objects.enumerated() {
+            lines.append("/// \(object.doc)")
+            lines.append("var \(object.name): \(type) { \(type)(storage: keelAddress(&\(storage)) + \(8 * index)) }")
+        }
+        return lines
     }
 
     /// A task's name as a Swift member name: as it is when it is an identifier, in backticks otherwise.

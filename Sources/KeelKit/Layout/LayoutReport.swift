@@ -27,7 +27,7 @@ public enum LayoutReport {
     }
 
     static func header(_ layout: RAMLayout, application: Application, board: Board) -> String {
-        let mpu = layout.mpu == .none ? "no MPU" : "\(mpuName(layout.mpu)) MPU with \(board.mpuRegions) regions"
+        let mpu = layout.mpu == .none ? "no MPU" : "\(layout.mpu.displayName) MPU with \(board.mpuRegions) regions"
         let ramBytes = layout.ramEnd - UInt64(layout.ramStart)
         return "\(application.name) on \(board.name) (\(board.cpu)): \(mpu); "
             + "RAM \(hex(layout.ramStart))-\(hex(layout.ramEnd)) (\(ramBytes / 1024) KiB)"
@@ -195,8 +195,6 @@ public enum LayoutReport {
     }
 
     // MARK: Formatting
-
-    static func mpuName(_ mpu: MPUKind) -> String { mpu.displayName }
 
     /// PMSAv7's enabled sub-regions as "subregions 0-5" ("all" when none is disabled); "-" where
     /// there are none (PMSAv8, or a PMSAv7 region under 256 bytes).

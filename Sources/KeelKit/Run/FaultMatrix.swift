@@ -81,8 +81,11 @@ public struct FaultMatrix: Sendable {
 
     /// The sites of `board`'s matrix, in the order the checker runs them.
     public static func sites(on board: Board) -> [(task: String, site: String)] {
-        board.fpu == nil ? sites : [sites[0]] + floatingPointSites + sites.dropFirst()
+        hasFloatingPointSites(board) ? [sites[0]] + floatingPointSites + sites.dropFirst() : sites
     }
+
+    /// A board with an FPU: its images compute in hard float, and the variant adds the FP tasks.
+    static func hasFloatingPointSites(_ board: Board) -> Bool { board.fpu != nil }
 
     /// The techniques a board has, by their manifest names.
     public static func techniques(on board: Board) -> [Protection] {
@@ -122,7 +125,7 @@ public struct FaultMatrix: Sendable {
             }
             // The FP scenarios sit right above `relapse`, the first to run: each overflow meets a
             // stack whose scenario is over.
-            if board.fpu != nil, let relapse = application.tasks.firstIndex(where: { $0.name == "relapse" }) {
+            if hasFloatingPointSites(board), let relapse = application.tasks.firstIndex(where: { $0.name == "relapse" }) {
                 let model = application.tasks[relapse]
                 // T3 places the largest guards lowest: 128 puts `fpframe` under `fplazy`, whose
                 // jumped frame then lands in a stack already done with (not in `resetter`'s).

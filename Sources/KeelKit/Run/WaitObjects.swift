@@ -61,19 +61,16 @@ public enum WaitObjects {
         table(mutexesSymbol, .mutex, names: objects?.mutexes.map(\.name))
         table(semaphoresSymbol, .semaphore, names: objects?.semaphores.map(\.name))
         table(eventFlagsSymbol, .eventFlags, names: objects?.eventFlags.map(\.name))
-        for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(streamPrefix) {
-            let name = String(symbol.name.dropFirst(streamPrefix.count))
-            map[symbol.value] = WaitObject(kind: .streamRead, name: name, index: 0)
-            map[symbol.value + 4] = WaitObject(kind: .streamWrite, name: name, index: 0)
+        // One symbol per object, named after it: its masks at the start of its storage, in this order.
+        func named(_ prefix: String, _ kinds: [WaitObject.Kind]) {
+            for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(prefix) {
+                let name = String(symbol.name.dropFirst(prefix.count))
+                for (slot, kind) in kinds.enumerated() { map[symbol.value + UInt32(4 * slot)] = WaitObject(kind: kind, name: name, index: 0) }
+            }
         }
-        for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(poolPrefix) {
-            map[symbol.value] = WaitObject(kind: .pool, name: String(symbol.name.dropFirst(poolPrefix.count)), index: 0)
-        }
-        for symbol in elf.symbols where symbol.isDefined && symbol.name.hasPrefix(queuePrefix) {
-            let name = String(symbol.name.dropFirst(queuePrefix.count))
-            map[symbol.value] = WaitObject(kind: .queueReceive, name: name, index: 0)
-            map[symbol.value + 4] = WaitObject(kind: .queueSend, name: name, index: 0)
-        }
+        named(queuePrefix, [.queueReceive, .queueSend])
+        named(streamPrefix, [.streamRead, .streamWrite])
+        named(poolPrefix, [.pool])
         if let notifications = elf.symbol(named: notificationsSymbol), notifications.isDefined {
             map[notifications.value] = WaitObject(kind: .notification, name: nil, index: 0)
         }
