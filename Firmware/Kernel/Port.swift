@@ -2,16 +2,11 @@
 //
 // Every port exports exactly these C symbols, written in assembly because each one reads or
 // writes a special register or executes an instruction Swift cannot emit (cpsid, mrs, svc,
-// bkpt). Nothing else in the kernel touches a core register.
+// bkpt). The critical sections and the exception number, on every service call's path, are
+// the exception: one inline asm statement each (Port/include/KeelRegisters.h), so that they
+// cost their two instructions, not a call. Nothing else in the kernel touches a core register.
 
-@_extern(c, "keel_interrupts_mask")
-func portMaskInterrupts() -> UInt32
-/// `keel_interrupts_mask`, and the active exception number (IPSR) too: r0 = the previous mask
-/// (BASEPRI on ARMv7-M/v8-M, PRIMASK on ARMv6-M), r1 = IPSR.
-@_extern(c, "keel_interrupts_mask_reading_mode")
-func portMaskInterruptsReadingMode() -> UInt64
-@_extern(c, "keel_interrupts_restore")
-func portRestoreInterrupts(_ mask: UInt32)
+import KeelRegisters
 /// PRIMASK: every interrupt, the zero-latency ones too (r0 = the previous PRIMASK).
 @_extern(c, "keel_interrupts_mask_all")
 func portMaskAllInterrupts() -> UInt32
@@ -21,8 +16,7 @@ func portRestoreAllInterrupts(_ primask: UInt32)
 @_extern(c, "keel_semihosting_call")
 func portSemihostingCall(_ operation: UInt32, _ argument: UInt32) -> UInt32
 /// The active exception number (IPSR), 0 in thread mode.
-@_extern(c, "keel_exception_number")
-func portExceptionNumber() -> UInt32
+@inline(__always) func portExceptionNumber() -> UInt32 { UInt32(keel_inline_exception_number()) }
 /// PSP = `stackPointer` (used to restart a task from its own fault handler); on ARMv8-M
 /// PSPLIM = `limit` too, set around the move so that neither value faults against the other.
 @_extern(c, "keel_set_process_stack")
@@ -48,14 +42,13 @@ func portStartFirstTask()
 /// (zero-latency interrupts above it still run), PRIMASK on ARMv6-M. `mask` returns what to
 /// give `restore`: 0 when nothing was masked.
 enum Interrupts {
-    @inline(__always) static func mask() -> UInt32 { portMaskInterrupts() }
-    @inline(__always) static func restore(_ state: UInt32) { portRestoreInterrupts(state) }
+    @inline(__always) static func mask() -> UInt32 { UInt32(keel_inline_mask()) }
+    @inline(__always) static func restore(_ state: UInt32) { keel_inline_restore(CUnsignedInt(state)) }
 
-    /// `mask()`, and whether the caller is an exception handler: one port call for the two
-    /// things a call only a task may make checks first (two instructions fewer than two calls).
+    /// `mask()`, and whether the caller is an exception handler: the two things a call only a
+    /// task may make checks first.
     @inline(__always) static func maskReadingMode() -> (interrupts: UInt32, inHandler: Bool) {
-        let both = portMaskInterruptsReadingMode()
-        return (UInt32(truncatingIfNeeded: both), both >> 32 != 0)
+        (mask(), portExceptionNumber() != 0)
     }
 }
 

@@ -1,9 +1,9 @@
 @ Keel port routines that are the same instructions on every core: the first-task entry,
-@ PRIMASK (the kernel's masking on ARMv6-M; `withAllInterruptsMasked` everywhere), IPSR, PSP,
-@ a fresh handler stack, semihosting. Included by armv6m/Port.S and
+@ PRIMASK for `withAllInterruptsMasked`, PSP, a fresh handler stack, semihosting. (The
+@ kernel's own critical sections and IPSR are inline: Port/include/KeelRegisters.h.) Included by armv6m/Port.S and
 @ armv7m/Port.S (and so armv8m/Port.S); Thumb-1 encodings, valid on the M0, M3 and M33.
 @
-@ Why assembly: each one reads or writes a special register (PRIMASK, IPSR, PSP, MSP) or
+@ Why assembly: each one reads or writes a special register (PRIMASK, PSP, MSP) or
 @ executes an instruction Swift cannot emit (cpsie, svc, bkpt).
 
 @ keel_start_first_task: unmask interrupts and enter the first task through SVC.
@@ -33,38 +33,6 @@ keel_call_on_fresh_main_stack:
     mov   sp, r1                    @ MSP = top of the handler stack (the handler's frames are abandoned)
     bx    r0                        @ the function; it resets the system
 
-#if !defined(KEEL_BASEPRI)
-@ The kernel's critical sections on ARMv6-M, which has no BASEPRI: PRIMASK masks every
-@ interrupt. (ARMv7-M/v8-M Mainline mask at the kernel's ceiling instead: armv7m/Port.S.)
-@ keel_interrupts_mask: r0 = PRIMASK, then mask interrupts.
-    .global keel_interrupts_mask
-    .type keel_interrupts_mask, %function
-    .thumb_func
-keel_interrupts_mask:
-    mrs   r0, primask               @ r0 = previous PRIMASK
-    cpsid i                         @ PRIMASK = 1
-    bx    lr
-
-@ keel_interrupts_mask_reading_mode: r0 = PRIMASK, then mask interrupts; r1 = IPSR (0 in a
-@ task). A 64-bit result to Swift: the two checks a task-only call starts with, in one call.
-    .global keel_interrupts_mask_reading_mode
-    .type keel_interrupts_mask_reading_mode, %function
-    .thumb_func
-keel_interrupts_mask_reading_mode:
-    mrs   r0, primask               @ r0 = previous PRIMASK
-    cpsid i                         @ PRIMASK = 1
-    mrs   r1, ipsr                  @ r1 = active exception number
-    bx    lr
-
-@ keel_interrupts_restore: PRIMASK = r0.
-    .global keel_interrupts_restore
-    .type keel_interrupts_restore, %function
-    .thumb_func
-keel_interrupts_restore:
-    msr   primask, r0               @ PRIMASK = saved value
-    bx    lr
-#endif
-
 @ keel_interrupts_mask_all: r0 = PRIMASK, then mask every interrupt (the zero-latency ones too).
     .global keel_interrupts_mask_all
     .type keel_interrupts_mask_all, %function
@@ -80,14 +48,6 @@ keel_interrupts_mask_all:
     .thumb_func
 keel_interrupts_restore_all:
     msr   primask, r0               @ PRIMASK = saved value
-    bx    lr
-
-@ keel_exception_number: r0 = IPSR (0 in thread mode).
-    .global keel_exception_number
-    .type keel_exception_number, %function
-    .thumb_func
-keel_exception_number:
-    mrs   r0, ipsr                  @ r0 = active exception number
     bx    lr
 
 @ keel_semihosting_call: r0 = operation, r1 = argument; r0 = result (QEMU -semihosting).

@@ -241,7 +241,9 @@ keel_set_main_stack_limit:
 #endif
     bx    lr
 
-@ keel_interrupts_mask: r0 = BASEPRI, then mask interrupts at the kernel's ceiling.
+@ keel_interrupts_mask: r0 = BASEPRI, then mask interrupts at the kernel's ceiling. Called only
+@ from Thumb-1 code on this core (the bench's Thumb-1 routes: no Thumb-1 encoding of MSR
+@ BASEPRI); Thumb-2 code masks inline (Port/include/KeelRegisters.h).
     .global keel_interrupts_mask
     .type keel_interrupts_mask, %function
     .thumb_func
@@ -249,18 +251,6 @@ keel_interrupts_mask:
     mrs   r0, basepri               @ r0 = previous BASEPRI (0: nothing masked)
     movs  r1, #KEEL_KERNEL_CEILING  @ r1 = the kernel's ceiling
     msr   basepri_max, r1           @ BASEPRI = ceiling, unless something stricter is masked already
-    bx    lr
-
-@ keel_interrupts_mask_reading_mode: r0 = BASEPRI, then mask at the ceiling; r1 = IPSR (0 in
-@ a task). A 64-bit result to Swift: the two checks a task-only call starts with, in one call.
-    .global keel_interrupts_mask_reading_mode
-    .type keel_interrupts_mask_reading_mode, %function
-    .thumb_func
-keel_interrupts_mask_reading_mode:
-    mrs   r0, basepri               @ r0 = previous BASEPRI
-    movs  r1, #KEEL_KERNEL_CEILING  @ r1 = the kernel's ceiling
-    msr   basepri_max, r1           @ BASEPRI = ceiling (or stricter)
-    mrs   r1, ipsr                  @ r1 = active exception number
     bx    lr
 
 @ keel_interrupts_restore: BASEPRI = r0 (0 unmasks; the ceiling keeps a nested section masked).
@@ -272,8 +262,7 @@ keel_interrupts_restore:
     bx    lr
 
 @ Special-register accessors, first-task entry and semihosting: the same Thumb-1
-@ instructions on every port (its PRIMASK critical sections are left out: KEEL_BASEPRI).
-#define KEEL_BASEPRI 1
+@ instructions on every port.
 #include "../armv6m/SpecialRegisters.S"
 
     .ltorg

@@ -137,7 +137,7 @@ public struct FirmwareBuilder: Sendable {
         fingerprint.add(generated); fingerprint.add(entries); fingerprint.add(linkerScript)
         fingerprint.add(swiftArguments.joined(separator: " ")); fingerprint.add(codeArguments.joined(separator: " "))
         fingerprint.add(route.rawValue); fingerprint.add(toolchain.swiftc.path); fingerprint.add("nosplit \(nosplit)")
-        for file in kernelSources + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
+        for file in kernelSources + registerHeaders + application.sources + portInputs(port) + [moreStack] { fingerprint.add(file: file) }
         // The image's build ID is this fingerprint: the same inputs, the same ID.
         let buildIdentity = fingerprint.value
         let stamp = elf.appendingPathExtension("inputs")
@@ -168,7 +168,7 @@ public struct FirmwareBuilder: Sendable {
         var kernelFingerprint = Fingerprint()
         kernelFingerprint.add(kernelArguments.joined(separator: " ")); kernelFingerprint.add(kernelCodeArguments.joined(separator: " "))
         kernelFingerprint.add(route.rawValue); kernelFingerprint.add(toolchain.swiftc.path)
-        for file in kernelSources { kernelFingerprint.add(file: file) }
+        for file in kernelSources + registerHeaders { kernelFingerprint.add(file: file) }
         let kernel = kernelCache.appendingPathComponent("\(board.name)-\(kernelFingerprint.hex.prefix(16))")
         let modules = kernel.appendingPathComponent("modules")
         let kernelIR = kernel.appendingPathComponent("kernel.swift.ll")
@@ -469,7 +469,11 @@ public struct FirmwareBuilder: Sendable {
 
     func swiftFlags(_ board: Board, _ defines: [String], _ route: CodeRoute = .native, float: FloatABI = .soft) -> [String] {
         let thumb1 = route.isThumb1(on: board)
-        return ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
+        // The inline critical sections (Port/include): the kernel imports them, and an
+        // application's inlined fast paths use them, both under the same conditions.
+        let registerModule: [String] = ["-I", registerHeaderFolder.path, "-Xcc", "-DKEEL_KERNEL_CEILING=\(KernelCeiling.basePriority)"]
+        let conditions: [String] = defines.flatMap { ["-D", $0, "-Xcc", "-D" + $0] }
+        let common: [String] = ["-target", thumb1 ? "armv6m-none-none-eabi" : board.swiftTarget, "-target-cpu", thumb1 ? "cortex-m0" : board.cpu,
          "-enable-experimental-feature", "Embedded", "-enable-experimental-feature", "Extern",
          "-wmo", "-parse-as-library", "-O",
          // Debug info for the host's fault decoding (file:line, inlined frames, a trap's reason):
@@ -479,7 +483,13 @@ public struct FirmwareBuilder: Sendable {
          + (thumb1 || board.cpuExtensions.isEmpty ? [] : ["-Xcc", "-mcpu=" + board.cpu + board.cpuExtensions]) + [
          "-Xfrontend", "-disable-stack-protector", "-enforce-exclusivity=unchecked",
          "-Xllvm", "-disable-loop-idiom-all", "-suppress-warnings"]
-            + defines.flatMap { ["-D", $0] }
+        return common + registerModule + conditions
+    }
+
+    /// The C module of inline register accesses (KeelRegisters.h and its module map).
+    var registerHeaderFolder: URL { firmwareRoot.appendingPathComponent("Port/include") }
+    var registerHeaders: [URL] {
+        ["KeelRegisters.h", "module.modulemap"].map { registerHeaderFolder.appendingPathComponent($0) }
     }
 
     /// The kernel's module, which applications import, and the application's own.

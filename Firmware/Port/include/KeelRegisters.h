@@ -1,0 +1,72 @@
+// The kernel's critical sections and the exception number, inlined where they are used.
+//
+// Why C, not Swift or the port's assembly: Swift cannot emit MRS, MSR or CPSID, and a call
+// to an assembly routine costs its BL and BX, the argument moves and the registers a call
+// clobbers, on every service call (a mask and a restore cost 10-14 instructions more out of
+// line than inline: `keel bench --only ipc`). A static inline function made of one asm
+// statement is inlined by LLVM into the Swift code that calls it, in the kernel and in the
+// fast paths an application inlines (`@inlinable`). Nothing else here is C.
+//
+// Every statement clobbers "memory": no load or store the compiler sees may move across a
+// mask or a restore (that is what makes the section critical).
+//
+// The build defines which core the code is for (FirmwareBuilder.compileConditions):
+//   KEEL_ARMV6M          PRIMASK masks every interrupt (the M0 has no BASEPRI);
+//   KEEL_THUMB1 alone    Thumb-1 code on an ARMv7-M/v8-M core (the bench's Thumb-1 routes):
+//                        MSR BASEPRI has no Thumb-1 encoding, so the port's routines are called;
+//   otherwise            BASEPRI at the kernel's ceiling (KEEL_KERNEL_CEILING): interrupts
+//                        more urgent than it (zero-latency ones) still run.
+
+#ifndef KEEL_REGISTERS_H
+#define KEEL_REGISTERS_H
+
+#if defined(KEEL_ARMV6M)
+
+/// PRIMASK before, then every interrupt masked.
+static inline __attribute__((always_inline)) unsigned keel_inline_mask(void) {
+    unsigned previous;
+    __asm__ volatile("mrs %0, primask\n\t"   // previous = PRIMASK
+                     "cpsid i"               // PRIMASK = 1
+                     : "=r"(previous) : : "memory");
+    return previous;
+}
+
+/// PRIMASK = `previous` (what `keel_inline_mask` returned).
+static inline __attribute__((always_inline)) void keel_inline_restore(unsigned previous) {
+    __asm__ volatile("msr primask, %0" : : "r"(previous) : "memory");
+}
+
+#elif defined(KEEL_THUMB1)
+
+unsigned keel_interrupts_mask(void);          // Port/armv7m/Port.S
+void keel_interrupts_restore(unsigned previous);
+static inline __attribute__((always_inline)) unsigned keel_inline_mask(void) { return keel_interrupts_mask(); }
+static inline __attribute__((always_inline)) void keel_inline_restore(unsigned previous) { keel_interrupts_restore(previous); }
+
+#else
+
+/// BASEPRI before (0: nothing was masked), then BASEPRI raised to the kernel's ceiling
+/// (BASEPRI_MAX leaves a stricter mask in place, so a nested section never loosens it).
+static inline __attribute__((always_inline)) unsigned keel_inline_mask(void) {
+    unsigned previous;
+    __asm__ volatile("mrs %0, basepri\n\t"   // previous = BASEPRI
+                     "msr basepri_max, %1"   // BASEPRI = ceiling, unless already stricter
+                     : "=&r"(previous) : "r"(KEEL_KERNEL_CEILING) : "memory");
+    return previous;
+}
+
+/// BASEPRI = `previous` (what `keel_inline_mask` returned).
+static inline __attribute__((always_inline)) void keel_inline_restore(unsigned previous) {
+    __asm__ volatile("msr basepri, %0" : : "r"(previous) : "memory");
+}
+
+#endif
+
+/// The active exception number (IPSR): 0 in a task, 16 + n in device interrupt n.
+static inline __attribute__((always_inline)) unsigned keel_inline_exception_number(void) {
+    unsigned number;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(number));
+    return number;
+}
+
+#endif
