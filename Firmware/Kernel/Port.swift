@@ -41,9 +41,10 @@ func portStartFirstTask()
 /// The kernel's critical sections: BASEPRI at the kernel's ceiling on ARMv7-M/v8-M Mainline
 /// (zero-latency interrupts above it still run), PRIMASK on ARMv6-M. `mask` returns what to
 /// give `restore`: 0 when nothing was masked.
+@usableFromInline
 enum Interrupts {
-    @inline(__always) static func mask() -> UInt32 { UInt32(keel_inline_mask()) }
-    @inline(__always) static func restore(_ state: UInt32) { keel_inline_restore(CUnsignedInt(state)) }
+    @usableFromInline @inline(__always) static func mask() -> UInt32 { UInt32(keel_inline_mask()) }
+    @usableFromInline @inline(__always) static func restore(_ state: UInt32) { keel_inline_restore(CUnsignedInt(state)) }
 
     /// `mask()`, and whether the caller is an exception handler: the two things a call only a
     /// task may make checks first.
@@ -51,6 +52,22 @@ enum Interrupts {
         (mask(), portExceptionNumber() != 0)
     }
 }
+
+#if !(KEEL_ARMV6M || KEEL_THUMB1)
+/// One word updated without masking (LDREX/STREX, ARMv7-M and ARMv8-M Mainline): `load`,
+/// compute, `store`; a store that returns false lost a race with an interrupt (or a switch)
+/// and the update starts again from `load`.
+@usableFromInline
+enum ExclusiveAccess {
+    @usableFromInline @inline(__always)
+    static func load(_ word: UnsafeMutablePointer<UInt32>) -> UInt32 { UInt32(keel_inline_load_exclusive(word)) }
+    @usableFromInline @inline(__always)
+    static func store(_ value: UInt32, to word: UnsafeMutablePointer<UInt32>) -> Bool { keel_inline_store_exclusive(value, word) == 0 }
+    /// After a `load` that no `store` follows.
+    @usableFromInline @inline(__always)
+    static func clear() { keel_inline_clear_exclusive() }
+}
+#endif
 
 enum Processor {
     /// Asks for PendSV and takes it before the next instruction (when nothing masks it):

@@ -30,6 +30,7 @@ final class MemoryPoolTests: XCTestCase {
                              "pools: task release woke the waiter first: release waiter owner",
                              "pools: handler release woke the waiter after the handler: handler-nil handler waiter owner",
                              "pools: every records block still holds its pattern: true",
+                             "pools: cells gave 40 in order=true then nil; after releasing 35 and 3: 3 35 nil",
                              "pools: doubler stopped, stranger stopped, records available 1"] {
                 XCTAssertTrue(result.output.contains(expected), "missing '\(expected)'; \(log)")
             }

@@ -63,9 +63,9 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(pools.map(\.name), ["buffers", "records"])
         XCTAssertEqual(pools.map(\.stride), [128, 104], "blocks 8-byte aligned")
         XCTAssertEqual(pools.map(\.strideShift), [7, 0], "a shift for 128, a division for 104")
-        // Waiters, free head, untouched index and the bitmap (1 and 2 words), rounded to 8.
-        XCTAssertEqual(pools.map(\.headerBytes), [16, 24])
-        XCTAssertEqual(pools.map(\.bytes), [16 + 8 * 128, 24 + 40 * 104])
+        // Waiters, the full-words summary and the bitmap (1 and 2 words), rounded to 8.
+        XCTAssertEqual(pools.map(\.headerBytes), [16, 16])
+        XCTAssertEqual(pools.map(\.bytes), [16 + 8 * 128, 16 + 40 * 104])
         XCTAssertEqual(application.objects.summary.map(\.detail), ["8 × 128-byte blocks", "40 × 100-byte blocks (104 in storage)"])
 
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#

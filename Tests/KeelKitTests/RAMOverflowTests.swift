@@ -40,7 +40,7 @@ final class RAMOverflowTests: XCTestCase {
         }
         application.objects.pools[0].count = 4
         let layout = try LayoutPlanner.plan(application, on: board)
-        XCTAssertEqual(layout.memoryPools, [MemoryPoolStorage(name: "frames", bytes: 16 + 4 * 1024)])
-        XCTAssertTrue(LinkerScriptGenerator.script(for: board, layout: layout).contains("keel_pool_frames = .; . = . + 4112;"))
+        XCTAssertEqual(layout.memoryPools, [MemoryPoolStorage(name: "frames", headerBytes: 16, blockBytes: 4 * 1024)])
+        XCTAssertTrue(LinkerScriptGenerator.script(for: board, layout: layout).contains("keel_pool_frames = .; . = . + 16; keel_blocks_frames = .; . = . + 4096;"))
     }
 }

@@ -5,9 +5,9 @@
 // that did it, with the reason and the line.
 //
 // `records` has 100-byte blocks (stored 104 apart: a block's index takes a division);
-// `buffers` 128-byte blocks (a shift). `owner` runs the checks and prints one line per
-// check, `waiter` (more urgent) waits on an empty pool, `doubler` and `stranger` misuse a pool
-// and are stopped; `owner` ends the run.
+// `buffers` 128-byte blocks (a shift); `cells` has 40 (more than one word of bits). `owner`
+// runs the checks and prints one line per check, `waiter` (more urgent) waits on an empty
+// pool, `doubler` and `stranger` misuse a pool and are stopped; `owner` ends the run.
 
 import Keel
 
@@ -75,6 +75,18 @@ func ownerTask() {
         intact = false
     }
     print("pools: every records block still holds its pattern: \(intact)")
+
+    // More than 32 blocks (two levels of bits): still the lowest free block first.
+    let first = UInt(bitPattern: cells.tryAllocate().unsafelyUnwrapped)
+    var inOrder = true
+    for index in 1..<40 where cells.tryAllocate().map({ UInt(bitPattern: $0) }) != first + UInt(index * cells.stride) { inOrder = false }
+    let full = cells.tryAllocate() == nil
+    cells.release(UnsafeMutableRawPointer(bitPattern: first + UInt(35 * cells.stride)).unsafelyUnwrapped)
+    cells.release(UnsafeMutableRawPointer(bitPattern: first + UInt(3 * cells.stride)).unsafelyUnwrapped)
+    let retaken = [cells.tryAllocate(), cells.tryAllocate(), cells.tryAllocate()].map { block in
+        block.map { "\((UInt(bitPattern: $0) - first) / UInt(cells.stride))" } ?? "nil"
+    }
+    print("pools: cells gave 40 in order=\(inOrder) then \(full ? "nil" : "a block"); after releasing 35 and 3: \(retaken[0]) \(retaken[1]) \(retaken[2])")
 
     // One block for `doubler` to release twice.
     records.release(UnsafeMutableRawPointer(bitPattern: blocks[0]).unsafelyUnwrapped)

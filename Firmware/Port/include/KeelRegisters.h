@@ -1,9 +1,11 @@
-// The kernel's critical sections and the exception number, inlined where they are used.
+// The kernel's critical sections, exclusive access and the exception number, inlined where
+// they are used.
 //
 // Why C, not Swift or the port's assembly: Swift cannot emit MRS, MSR or CPSID, and a call
 // to an assembly routine costs its BL and BX, the argument moves and the registers a call
 // clobbers, on every service call (a mask and a restore cost 10-14 instructions more out of
-// line than inline: `keel bench --only ipc`). A static inline function made of one asm
+// line than inline: `keel bench --only ipc`); Swift has no LDREX/STREX but inside an atomic
+// compare-and-swap loop, one compare more than a pool's update needs. A static inline function made of one asm
 // statement is inlined by LLVM into the Swift code that calls it, in the kernel and in the
 // fast paths an application inlines (`@inlinable`). Nothing else here is C.
 //
@@ -58,6 +60,29 @@ static inline __attribute__((always_inline)) unsigned keel_inline_mask(void) {
 /// BASEPRI = `previous` (what `keel_inline_mask` returned).
 static inline __attribute__((always_inline)) void keel_inline_restore(unsigned previous) {
     __asm__ volatile("msr basepri, %0" : : "r"(previous) : "memory");
+}
+
+#endif
+
+#if !defined(KEEL_ARMV6M) && !defined(KEEL_THUMB1)
+
+// Exclusive access (LDREX/STREX/CLREX): an update of one word that needs no masking. A
+// store fails (returns 1) when anything touched the word, or an exception was taken, since
+// the load; the caller loads and tries again. ARMv6-M has no exclusive access.
+
+/// LDREX: the word, and the monitor armed for it.
+static inline __attribute__((always_inline)) unsigned keel_inline_load_exclusive(unsigned *word) {
+    return __builtin_arm_ldrex(word);
+}
+
+/// STREX: 0 when `value` was stored, 1 when the update must be tried again.
+static inline __attribute__((always_inline)) unsigned keel_inline_store_exclusive(unsigned value, unsigned *word) {
+    return __builtin_arm_strex(value, word);
+}
+
+/// CLREX: forget a load that no store follows.
+static inline __attribute__((always_inline)) void keel_inline_clear_exclusive(void) {
+    __builtin_arm_clrex();
 }
 
 #endif

@@ -54,8 +54,8 @@ public struct PoolSpec: Sendable, Equatable {
     public var stride: Int { (blockBytes + 7) / 8 * 8 }
     /// log2(stride) when the stride is a power of two (a block's index is a shift), else 0.
     public var strideShift: Int { stride & (stride - 1) == 0 ? stride.trailingZeroBitCount : 0 }
-    /// Waiters, free-list head, first untouched block, then one bit per block; 8-byte aligned.
-    public var headerBytes: Int { (12 + 4 * ((count + 31) / 32) + 7) / 8 * 8 }
+    /// Waiters, the full-words summary, then one bit per block; 8-byte aligned.
+    public var headerBytes: Int { (8 + 4 * ((count + 31) / 32) + 7) / 8 * 8 }
     public var bytes: Int { headerBytes + stride * count }
 }
 
@@ -127,9 +127,10 @@ public struct KernelObjects: Sendable, Equatable {
     ]
     public static let maximumQueueCapacity = 65535
     public static let maximumSemaphoreCount = 65535
-    /// A pool's blocks: at most 64 KiB each, 4096 of them (the free list and the bitmap do not care).
+    /// A pool's blocks: at most 64 KiB each, 1024 of them (32 bit words under one 32-bit summary
+    /// word keep allocation O(1)).
     public static let maximumPoolBlockBytes = 65536
-    public static let maximumPoolBlocks = 4096
+    public static let maximumPoolBlocks = 1024
     /// The timer task takes the due timers as one 32-bit mask.
     public static let maximumTimers = 32
     /// A queue's storage is generated as a literal; 16 KiB is more than a message queue needs.

@@ -65,9 +65,13 @@ public enum LinkerScriptGenerator {
         return lines.joined(separator: "\n")
     }
 
-    /// Each memory pool's storage in .bss, 8-byte aligned (zero at boot: an empty pool).
+    /// Each memory pool's storage in .bss, 8-byte aligned (zero at boot: an empty pool): its
+    /// header, then its blocks, each under its own symbol (so the pool's code loads each
+    /// address as a constant instead of adding the header's size).
     static func memoryPools(_ layout: RAMLayout) -> String {
-        layout.memoryPools.map { "\n                                    . = ALIGN(8); \($0.symbol) = .; . = . + \($0.bytes);" }.joined()
+        layout.memoryPools.map {
+            "\n                                    . = ALIGN(8); \($0.symbol) = .; . = . + \($0.headerBytes); \($0.blocksSymbol) = .; . = . + \($0.blockBytes);"
+        }.joined()
     }
 
     static func poolSymbols(_ layout: RAMLayout) -> String {

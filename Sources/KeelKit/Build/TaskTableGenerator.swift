@@ -230,10 +230,12 @@ public enum TaskTableGenerator {
             // The storage is the linker script's (.bss, zero at boot); its address is the symbol's.
             lines.append("")
             lines.append("@_extern(c, \"\(WaitObjects.poolPrefix)\(pool.name)\") func keelPool_\(pool.name)()")
+            lines.append("@_extern(c, \"\(MemoryPoolStorage.blocksPrefix)\(pool.name)\") func keelBlocks_\(pool.name)()")
             lines.append("/// Pool '\(pool.name)': \(pool.count) blocks of \(pool.blockBytes) bytes, \(pool.bytes) bytes of RAM.")
             lines.append("var \(pool.name): MemoryPool {")
             lines.append("    MemoryPool(storage: UnsafeMutableRawPointer(mutating: unsafeBitCast(keelPool_\(pool.name) as @convention(c) () -> Void, to: UnsafeRawPointer.self)),")
-            lines.append("               stride: \(pool.stride), count: \(pool.count), blocksOffset: \(pool.headerBytes), strideShift: \(pool.strideShift))")
+            lines.append("               blocks: UnsafeMutableRawPointer(mutating: unsafeBitCast(keelBlocks_\(pool.name) as @convention(c) () -> Void, to: UnsafeRawPointer.self)),")
+            lines.append("               stride: \(pool.stride), count: \(pool.count), strideShift: \(pool.strideShift))")
             lines.append("}")
         }
         lines.append("")

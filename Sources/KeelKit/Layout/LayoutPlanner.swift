@@ -141,7 +141,7 @@ private struct Planner {
             dataStart: UInt32(dataStart), dataEnd: UInt32(record), resetRecord: UInt32(record),
             ramStart: board.ram.origin, ramEnd: ramEnd, waste: waste)
         layout.segmentPool = pool
-        layout.memoryPools = application.objects.pools.map { MemoryPoolStorage(name: $0.name, bytes: $0.bytes) }
+        layout.memoryPools = application.objects.pools.map { MemoryPoolStorage(name: $0.name, headerBytes: $0.headerBytes, blockBytes: $0.stride * $0.count) }
         layout.waste.powerOfTwoBaseline = powerOfTwoBaseline()
         layout.switchRegions = tasks.indices.map { switchRegions(for: $0, layout: layout) }
         layout.idleSwitchRegions = disabledSwitch()

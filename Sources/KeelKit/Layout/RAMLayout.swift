@@ -72,11 +72,16 @@ public struct SwitchRegions: Sendable, Equatable, Codable {
     public var words: [UInt32]
 }
 
-/// One memory pool's storage in .bss, under the symbol `keel_pool_<name>`.
+/// One memory pool's storage in .bss: its header (waiters mask first) under the symbol
+/// `keel_pool_<name>`, its blocks right after under `keel_blocks_<name>`.
 public struct MemoryPoolStorage: Sendable, Equatable {
     public var name: String
-    public var bytes: Int
+    public var headerBytes: Int
+    public var blockBytes: Int
+    public var bytes: Int { headerBytes + blockBytes }
     public var symbol: String { WaitObjects.poolPrefix + name }
+    public var blocksSymbol: String { Self.blocksPrefix + name }
+    public static let blocksPrefix = "keel_blocks_"
 }
 
 public struct RAMLayout: Sendable, Equatable {

@@ -16,9 +16,12 @@ public struct SourceFrame: Sendable, Equatable, Codable {
     /// The file's name without its folder, nil when the compiler generated the code.
     public var file: String?
     public var line: Int?
+    /// True when the file is the kernel's (Firmware/Kernel): a Keel call inlined into the
+    /// application (`@inlinable` fast paths) shows as kernel frames inside the caller's.
+    public var inKernel: Bool?
 
-    public init(function: String, file: String?, line: Int?) {
-        self.function = function; self.file = file; self.line = line
+    public init(function: String, file: String?, line: Int?, inKernel: Bool? = nil) {
+        self.function = function; self.file = file; self.line = line; self.inKernel = inKernel
     }
 
     /// "average(total:count:) at Traps.swift:15"
@@ -82,24 +85,46 @@ public struct SourceLocator: Sendable {
         for (address, symbols) in raw {
             var location = SourceLocation(frames: [])
             var trapSource: (file: String, line: Int)? = nil
-            for symbol in symbols where !symbol.name.isEmpty {
+            // A frame the debug info names no function for (code of another module's
+            // `@inlinable` function, or a closure, inlined): a kernel one lends its line to the
+            // named frame that follows (the Keel call it is part of); an application one is
+            // code of the function that encloses it, the outermost frame of its own file.
+            var unnamedKernel: (file: String, line: Int)? = nil
+            for (position, symbol) in symbols.enumerated() {
                 if symbol.name.hasPrefix(Self.trapPrefix) {
                     location.trapReason = String(symbol.name.dropFirst(Self.trapPrefix.count))
                     continue
                 }
                 // An unnamed or compiler-generated frame (the standard library's inlined pieces)
                 // says nothing a reader can open.
-                let generated = symbol.file.isEmpty || symbol.file.hasPrefix("/<") || symbol.line == 0
-                if location.trapReason != nil && trapSource == nil && !generated { trapSource = (symbol.file, symbol.line) }
-                location.frames.append(SourceFrame(function: names[symbol.name] ?? symbol.name,
-                                                   file: generated ? nil : URL(fileURLWithPath: symbol.file).lastPathComponent,
-                                                   line: generated ? nil : symbol.line))
+                var source: (file: String, line: Int)? =
+                    symbol.file.isEmpty || symbol.file.hasPrefix("/<") || symbol.line == 0 ? nil : (symbol.file, symbol.line)
+                var name = symbol.name
+                if name.isEmpty {
+                    guard let known = source else { continue }
+                    if Self.isKernelSource(known.file) {
+                        if unnamedKernel == nil { unnamedKernel = known }
+                        continue
+                    }
+                    guard let enclosing = symbols[(position + 1)...].last(where: { $0.file == known.file && !$0.name.isEmpty }) else { continue }
+                    name = enclosing.name
+                }
+                if source == nil { source = unnamedKernel }
+                unnamedKernel = nil
+                if location.trapReason != nil && trapSource == nil, let source { trapSource = source }
+                location.frames.append(SourceFrame(function: names[name] ?? name,
+                                                   file: source.map { URL(fileURLWithPath: $0.file).lastPathComponent },
+                                                   line: source?.line,
+                                                   inKernel: source.map { Self.isKernelSource($0.file) ? true : nil } ?? nil))
             }
             if let trapSource { location.trapLine = Self.line(trapSource.line, of: trapSource.file) }
             if !location.frames.isEmpty || location.trapReason != nil { locations[address] = location }
         }
         return locations
     }
+
+    /// Whether `path` is one of the kernel's sources.
+    static func isKernelSource(_ path: String) -> Bool { path.contains("/Firmware/Kernel/") }
 
     /// Line `number` (from 1) of a source file, trimmed; nil when the file is not here.
     static func line(_ number: Int, of path: String) -> String? {

@@ -79,9 +79,16 @@ public struct Symbolizer: Sendable {
             return DecodedFrame(frame: frame, location: location,
                                 symbol: location == nil ? name(of: frame.lookupAddress) : nil)
         }
-        if fault.pc != 0, isKernel(fault.pc) {
+        // A Keel call's own check failed: the application's line that called it. Either the
+        // call was inlined (kernel frames first in the PC's own chain, the caller after them)
+        // or the PC is in the kernel's code (the caller is the first application frame below).
+        let isApplicationFrame = { (frame: SourceFrame) in frame.inKernel != true && frame.file.map { !Self.generatedFiles.contains($0) } ?? false }
+        if fault.pc != 0, let chain = fault.location?.frames, chain.first(where: { $0.file != nil })?.inKernel == true {
+            fault.applicationCaller = chain.first(where: isApplicationFrame)
+        }
+        if fault.applicationCaller == nil, fault.pc != 0, isKernel(fault.pc) {
             fault.applicationCaller = zip(frames, fault.backtrace).first { !isKernel($0.0.lookupAddress) }?.1.location?.frames
-                .first { $0.file.map { !Self.generatedFiles.contains($0) } ?? false }
+                .first(where: isApplicationFrame)
         }
     }
 
