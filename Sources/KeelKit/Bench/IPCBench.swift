@@ -32,8 +32,8 @@ public struct IPCShape: Sendable, Equatable {
         IPCShape(name: "queue send + receive", unit: "message", freeRTOSM3: 629.5, freeRTOSM0: 629.5, targetM3: 315, targetM0: 315),
         IPCShape(name: "binary semaphore hand-off", unit: "hand-off", freeRTOSM3: 581, freeRTOSM0: 580, targetM3: 290, targetM0: 290),
         IPCShape(name: "notification hand-off", unit: "hand-off", freeRTOSM3: 353, freeRTOSM0: 363.5, targetM3: 180, targetM0: 180),
-        IPCShape(name: "mutex lock + unlock", unit: "pair", freeRTOSM3: 141, freeRTOSM0: 141, targetM3: 70, targetM0: 70),
-        IPCShape(name: "interrupt -> woken task", unit: "wake-up", freeRTOSM3: 179, freeRTOSM0: 195, targetM3: 90, targetM0: 90),
+        IPCShape(name: "mutex lock + unlock", unit: "pair", freeRTOSM3: 141, freeRTOSM0: 141, targetM3: 40, targetM0: 50),
+        IPCShape(name: "interrupt -> woken task", unit: "wake-up", freeRTOSM3: 179, freeRTOSM0: 195, targetM3: 80, targetM0: 110),
     ]
 }
 
