@@ -29,7 +29,9 @@ final class BuildTimeCheckTests: XCTestCase {
             XCTAssertTrue(chains.allSatisfy { $0.first == "keel_interrupt_dispatch" }, "\(board): \(chains)")
             XCTAssertEqual(chains.filter { $0.contains { $0.hasPrefix("@objc closure #1 in mainTask()") } }.count, 2, "\(board): \(chains)")
             XCTAssertEqual(chains.filter { $0.contains { $0.hasPrefix("@objc closure #2 in mainTask()") } }.count, 2, "\(board): \(chains)")
-            XCTAssertTrue(chains.contains { $0.contains("Mutex.lock(timeout:)") }, "\(board): \(chains)")
+            // `lock` itself may be inlined into the closure (its common case is small): the
+            // chain then names the part that waits.
+            XCTAssertTrue(chains.contains { $0.contains { $0.hasPrefix("Mutex.lock") } }, "\(board): \(chains)")
             XCTAssertTrue(chains.contains { $0.last?.hasSuffix("keel_sleep") == true }, "\(board): \(chains)")
             let findings = StackCheck.findings(report).filter { $0.kind == .blockingInHandler }
             XCTAssertEqual(findings.count, 4, "\(board): \(findings)")

@@ -74,6 +74,9 @@ public struct CallGraph: Sendable {
         /// The first FP (or vector) instruction in the code, if any: from it on, an exception
         /// taken from the context running it stacks an extended frame.
         public var floatingPointSite: UInt32? = nil
+        /// The first `MSR BASEPRI_MAX`: the kernel's critical section, entered inline
+        /// (Firmware/Port/include/KeelRegisters.h) in the kernel or in an inlined Keel call.
+        public var maskingSite: UInt32? = nil
     }
 
     public private(set) var functions: [Function] = []
@@ -185,6 +188,7 @@ public struct CallGraph: Sendable {
             var branchTargets = Set<UInt32>()
             var hasJumpTable = false
             var floatingPointSite: UInt32? = nil
+            var maskingSite: UInt32? = nil
             let end = function.address &+ function.size
             var pc = function.address
             while pc < end {
@@ -193,6 +197,7 @@ public struct CallGraph: Sendable {
                 let second = ThumbInstruction.isWide(first) && pc &+ 2 < end ? halfword(pc &+ 2) : nil
                 let (instruction, length) = ThumbInstruction.decode(first, second, at: pc)
                 if length == 4 && floatingPointSite == nil && ThumbInstruction.isFloatingPoint(first) { floatingPointSite = pc }
+                if length == 4, maskingSite == nil, let second, ThumbInstruction.isMaskAtCeiling(first, second) { maskingSite = pc }
                 steps.append(ClassDestroyCall.Step(address: pc, first: first, second: length == 4 ? second : nil))
                 defer { pc &+= length }
                 let inside = function.address..<end
@@ -255,6 +260,7 @@ public struct CallGraph: Sendable {
             functions[index].scannedBytes = deepest
             functions[index].stackFromRegisterSite = stackFromRegister
             functions[index].floatingPointSite = floatingPointSite
+            functions[index].maskingSite = maskingSite
             var opening: [UInt16] = []
             while opening.count < 8, UInt32(opening.count * 2) < function.size, let half = halfword(function.address &+ UInt32(opening.count * 2)) {
                 opening.append(half)

@@ -328,7 +328,7 @@ public enum StackAnalysis {
         // them (any call that masks at the ceiling) may find the kernel halfway through a change.
         let kernelCalls = BlockingCalls.chains(graph: graph, analysis: analysis, names: names,
                                                vectors: zeroLatency.map { graph.vectors[$0]! }) { index in
-            Self.criticalSectionSymbols.contains(graph.functions[index].name)
+            Self.criticalSectionSymbols.contains(graph.functions[index].name) || graph.functions[index].maskingSite != nil
         }
         return HandlerStackResult(
             worstBytes: problems.isEmpty ? worst : nil, bootBytes: boot, runningBytes: running &+ anyTime,
@@ -379,8 +379,10 @@ public enum StackAnalysis {
     /// with `bl`, so both count.
     /// The device interrupts' common vector (the port's dispatcher, or the Swift one).
     static let dispatcherSymbol = "keel_interrupt_dispatch"
-    /// The kernel's way into a critical section (the port's masking routines).
-    static let criticalSectionSymbols: Set<String> = ["keel_interrupts_mask", "keel_interrupts_mask_reading_mode"]
+    /// The kernel's way into a critical section: the port's masking routine (Thumb-1 code on an
+    /// ARMv7-M core calls it); elsewhere the mask is inline, found by its instruction
+    /// (`CallGraph.Function.maskingSite`).
+    static let criticalSectionSymbols: Set<String> = ["keel_interrupts_mask"]
 
     static func dispatcherBodies(_ graph: CallGraph) -> [Int] {
         let entries = Set(graph.vectors.filter { $0.key >= 16 && graph.functions[$0.value].name == dispatcherSymbol }.values)

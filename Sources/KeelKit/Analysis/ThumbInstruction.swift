@@ -58,6 +58,12 @@ public enum ThumbInstruction: Sendable, Equatable {
     /// every exception taken from that context stacks an extended frame.
     public static func isFloatingPoint(_ first: UInt16) -> Bool { first & 0xEC00 == 0xEC00 }
 
+    /// `MSR BASEPRI_MAX, Rn` (T1: F38n 88 12): how the kernel enters its critical section on
+    /// ARMv7-M and ARMv8-M Mainline, inline wherever a Keel call is.
+    public static func isMaskAtCeiling(_ first: UInt16, _ second: UInt16) -> Bool {
+        first & 0xFFF0 == 0xF380 && second == 0x8812
+    }
+
     // MARK: 16-bit (A5.2)
 
     static func decodeNarrow(_ h: UInt16, at address: UInt32) -> ThumbInstruction {
