@@ -11,9 +11,10 @@
  *   start=ADDR  instruction that opens a measurement window; up to MAX_STARTS of them
  *               (e.g. a marker function and an interrupt handler's first instruction)
  *   stop=ADDR   instruction that closes it
- *   mask=ADDR   an instruction that masks interrupts (nesting); up to MAX_MASKS
- *   unmask=ADDR one that restores the mask; the longest run from depth 0 back to 0 is
- *               written as " longest_masked=N masked_sections=N" (only with mask=)
+ *   masking=1   watch the instructions that mask interrupts (MSR BASEPRI_MAX, CPSID i)
+ *               and restore them (MSR BASEPRI, MSR PRIMASK, CPSIE i), wherever they are:
+ *               the kernel's masking is inline. Nesting counted; the longest run from
+ *               depth 0 back to 0 is written as " longest_masked=N masked_sections=N"
  *   out=PATH    file written at exit: "windows=N counted=N total=N each=C1,C2,...\n"
  * Addresses may be given with the Thumb bit set; bit 0 is ignored.
  *
@@ -56,6 +57,8 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, e
 size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
 /* ------------------------------------------------------------------------- */
 
@@ -68,11 +71,9 @@ static bool     open_window;
 static uint64_t counted;    /* sum of closed windows */
 static uint64_t windows;    /* number of closed windows */
 #define MAX_STARTS 4
-#define MAX_MASKS 8
-/* Masked sections: mask= addresses raise a nesting depth, unmask= addresses lower it; a
- * section runs from the mask that takes the depth from 0 to the unmask that brings it back. */
-static uint64_t mask_addrs[MAX_MASKS], unmask_addrs[MAX_MASKS];
-static int      masks, unmasks;
+/* Masked sections: a masking instruction raises a nesting depth, a restoring one lowers it; a
+ * section runs from the mask that takes the depth from 0 to the restore that brings it back. */
+static bool     watch_masking;
 static uint64_t depth, section_start, longest_section, sections;
 #define MAX_EACH 4096
 static uint64_t start_addrs[MAX_STARTS];
@@ -122,10 +123,19 @@ static void on_unmask(unsigned int vcpu, void *udata)
     count++;
 }
 
-static bool listed(uint64_t pc, const uint64_t *addrs, int n)
+/* Thumb encodings: MSR<c> SYSm, Rn is F38n 88xx (SYSm 0x12 BASEPRI_MAX, 0x11 BASEPRI,
+ * 0x10 PRIMASK); CPSID i is B672, CPSIE i is B662. +1 masks, -1 restores, 0 neither. */
+static int masking_effect(struct qemu_plugin_insn *insn)
 {
-    for (int i = 0; i < n; i++) if (addrs[i] == pc) return true;
-    return false;
+    const uint8_t *b = qemu_plugin_insn_data(insn);
+    size_t size = qemu_plugin_insn_size(insn);
+    uint16_t first = (uint16_t)(b[0] | b[1] << 8);
+    if (size == 2) return first == 0xB672 ? 1 : first == 0xB662 ? -1 : 0;
+    if (size != 4 || (first & 0xFFF0) != 0xF380) return 0;
+    uint16_t second = (uint16_t)(b[2] | b[3] << 8);
+    if (second == 0x8812) return 1;
+    if (second == 0x8811 || second == 0x8810) return -1;
+    return 0;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -141,9 +151,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == stop_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
-        } else if (listed(pc, mask_addrs, masks)) {
+        } else if (watch_masking && masking_effect(insn) > 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mask, QEMU_PLUGIN_CB_NO_REGS, NULL);
-        } else if (listed(pc, unmask_addrs, unmasks)) {
+        } else if (watch_masking && masking_effect(insn) < 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_unmask, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else {
             qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
@@ -163,7 +173,7 @@ static void write_results(qemu_plugin_id_t id, void *udata)
     for (uint64_t i = 0; i < windows && i < MAX_EACH; i++) {
         fprintf(f, i == 0 ? "%" PRIu64 : ",%" PRIu64, each[i]);
     }
-    if (masks > 0) fprintf(f, " longest_masked=%" PRIu64 " masked_sections=%" PRIu64, longest_section, sections);
+    if (watch_masking) fprintf(f, " longest_masked=%" PRIu64 " masked_sections=%" PRIu64, longest_section, sections);
     fprintf(f, "\n");
     fclose(f);
 }
@@ -182,10 +192,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             start_addrs[starts++] = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(a, "stop=", 5) == 0) {
             stop_addr = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
-        } else if (strncmp(a, "mask=", 5) == 0 && masks < MAX_MASKS) {
-            mask_addrs[masks++] = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
-        } else if (strncmp(a, "unmask=", 7) == 0 && unmasks < MAX_MASKS) {
-            unmask_addrs[unmasks++] = strtoull(a + 7, NULL, 0) & ~(uint64_t)1;
+        } else if (strcmp(a, "masking=1") == 0) {
+            watch_masking = true;
         } else if (strncmp(a, "out=", 4) == 0) {
             out_path = a + 4; /* argv outlives the plugin */
         } else {

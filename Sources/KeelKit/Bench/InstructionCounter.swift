@@ -141,13 +141,13 @@ public struct InstructionCounterPlugin: Sendable {
 
     /// The same with several instructions that open a window (at most four): a marker and,
     /// say, an interrupt handler's first instruction.
-    /// `masks`/`unmasks`: the entries of the routines that mask interrupts and restore the
-    /// mask: the plugin also reports the longest masked section (nesting counted).
-    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL, masks: [UInt32] = [], unmasks: [UInt32] = []) -> [String] {
+    /// `watchMasking`: the plugin also reports the longest masked section (nesting counted),
+    /// finding the masking instructions by their encoding (the kernel's masking is inline).
+    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL, watchMasking: Bool = false) -> [String] {
         let options = [Self.escapeOption(library.path)]
             + starts.map { "start=0x" + String($0, radix: 16) }
             + ["stop=0x" + String(stop, radix: 16)]
-            + masks.map { "mask=0x" + String($0, radix: 16) } + unmasks.map { "unmask=0x" + String($0, radix: 16) }
+            + (watchMasking ? ["masking=1"] : [])
             + ["out=" + Self.escapeOption(output.path)]
         return ["-plugin", options.joined(separator: ",")]
     }

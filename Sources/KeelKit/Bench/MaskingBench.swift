@@ -25,8 +25,6 @@ public struct MaskingBench: Sendable {
     public var bench: ContextSwitchBench
     public init(bench: ContextSwitchBench) { self.bench = bench }
 
-    static let maskSymbols = ["keel_interrupts_mask", "keel_interrupts_mask_reading_mode", "keel_interrupts_mask_all"]
-    static let unmaskSymbols = ["keel_interrupts_restore", "keel_interrupts_restore_all"]
 
     public func measure(on board: Board) throws(KeelError) -> MaskingCost {
         var longest: UInt64 = 0, sections: UInt64 = 0
@@ -57,15 +55,12 @@ public struct MaskingBench: Sendable {
         do { return try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
     }
 
-    /// One run under the counter with the masking routines watched.
+    /// One run under the counter with the masking instructions watched.
     func run(_ image: FirmwareImage, starts: [UInt32], stop: UInt32?) throws(KeelError) -> InstructionCount {
-        let elf = try Self.elf(image)
-        let masks = Self.maskSymbols.compactMap { elf.address(ofSymbol: $0) }
-        let unmasks = Self.unmaskSymbols.compactMap { elf.address(ofSymbol: $0) }
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("keel-mask-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: output) }
-        let arguments = bench.plugin.qemuArguments(starts: starts, stop: stop ?? 0, output: output, masks: masks, unmasks: unmasks)
+        let arguments = bench.plugin.qemuArguments(starts: starts, stop: stop ?? 0, output: output, watchMasking: true)
         let result = try bench.runner.run(image, options: RunOptions(timeoutSeconds: 120, extraArguments: arguments))
         guard result.exitCode == 0 else {
             throw .runFailed("\(image.application.name) on \(image.board.name) did not finish cleanly: \(result.qemuErrors)")
