@@ -49,7 +49,7 @@ enum Interrupts {
     /// `mask()`, and whether the caller is an exception handler: the two things a call only a
     /// task may make checks first.
     @inline(__always) static func maskReadingMode() -> (interrupts: UInt32, inHandler: Bool) {
-        (mask(), portExceptionNumber() != 0)
+        (mask(), Processor.isInHandlerMode)
     }
 }
 

@@ -145,15 +145,16 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t pc = qemu_plugin_insn_vaddr(insn);
+        int masking = watch_masking ? masking_effect(insn) : 0;
         bool is_start = false;
         for (int s = 0; s < starts; s++) is_start |= pc == start_addrs[s];
         if (is_start) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == stop_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
-        } else if (watch_masking && masking_effect(insn) > 0) {
+        } else if (masking > 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mask, QEMU_PLUGIN_CB_NO_REGS, NULL);
-        } else if (watch_masking && masking_effect(insn) < 0) {
+        } else if (masking < 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_unmask, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else {
             qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);

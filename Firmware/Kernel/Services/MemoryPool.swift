@@ -142,7 +142,7 @@ public struct MemoryPool: Sendable {
         giveBackToTheOnlyWordMasked(bit)
         #else
         let used = ExclusiveAccess.load(allocated)
-        precondition(used & bit != 0, "MemoryPool.release: the block is not allocated (released twice?)")
+        requireAllocated(used, bit)
         if !ExclusiveAccess.store(used & ~bit, to: allocated) { giveBackAfterLostRace(bit) }
         #endif
     }
@@ -162,7 +162,7 @@ public struct MemoryPool: Sendable {
     func giveBackToTheOnlyWordMasked(_ bit: UInt32) {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
-        precondition(allocated.pointee & bit != 0, "MemoryPool.release: the block is not allocated (released twice?)")
+        requireAllocated(allocated.pointee, bit)
         allocated.pointee &= ~bit
     }
 
@@ -173,6 +173,12 @@ public struct MemoryPool: Sendable {
     func takeAfterLostRace() -> UInt32? { takeFromTheOnlyWordMasked() }
     @usableFromInline @inline(never)
     func giveBackAfterLostRace(_ bit: UInt32) { giveBackToTheOnlyWordMasked(bit) }
+
+    /// Traps when `bit` of the bit word `used` is clear: the block is free already.
+    @inlinable @inline(__always)
+    func requireAllocated(_ used: UInt32, _ bit: UInt32) {
+        precondition(used & bit != 0, "MemoryPool.release: the block is not allocated (released twice?)")
+    }
 
     // MARK: - Two levels (33 to 1024 blocks), interrupts masked
 
@@ -201,7 +207,7 @@ public struct MemoryPool: Sendable {
         defer { Interrupts.restore(interrupts) }
         let bits = allocated + Int(index &>> 5)
         let bit: UInt32 = 1 &<< (index & 31)
-        precondition(bits.pointee & bit != 0, "MemoryPool.release: the block is not allocated (released twice?)")
+        requireAllocated(bits.pointee, bit)
         bits.pointee &= ~bit
         fullWords.pointee &= ~(1 &<< (index &>> 5))
     }

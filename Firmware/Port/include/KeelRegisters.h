@@ -4,13 +4,15 @@
 // Why C, not Swift or the port's assembly: Swift cannot emit MRS, MSR or CPSID, and a call
 // to an assembly routine costs its BL and BX, the argument moves and the registers a call
 // clobbers, on every service call (a mask and a restore cost 10-14 instructions more out of
-// line than inline: `keel bench --only ipc`); Swift has no LDREX/STREX but inside an atomic
-// compare-and-swap loop, one compare more than a pool's update needs. A static inline function made of one asm
-// statement is inlined by LLVM into the Swift code that calls it, in the kernel and in the
-// fast paths an application inlines (`@inlinable`). Nothing else here is C.
+// line than inline: `keel bench --only ipc`). Swift reaches LDREX/STREX only inside an
+// atomic compare-and-swap loop (a compare more than a pool's update needs), and LLVM's
+// ldrex/strex intrinsics need an `elementtype` attribute Swift cannot give. A static inline
+// function made of one asm statement (or one builtin) is inlined by LLVM into the Swift code
+// that calls it, in the kernel and in the fast paths an application inlines (`@inlinable`).
+// Nothing else here is C.
 //
-// Every statement clobbers "memory": no load or store the compiler sees may move across a
-// mask or a restore (that is what makes the section critical).
+// Every mask and restore clobbers "memory": no load or store the compiler sees may move
+// across it (that is what makes the section critical).
 //
 // The build defines which core the code is for (FirmwareBuilder.compileConditions):
 //   KEEL_ARMV6M          PRIMASK masks every interrupt (the M0 has no BASEPRI);

@@ -25,7 +25,6 @@ public struct MaskingBench: Sendable {
     public var bench: ContextSwitchBench
     public init(bench: ContextSwitchBench) { self.bench = bench }
 
-
     public func measure(on board: Board) throws(KeelError) -> MaskingCost {
         var longest: UInt64 = 0, sections: UInt64 = 0
         for name in ["demo", "bench-ipc"] {

@@ -115,7 +115,7 @@ public struct SourceLocator: Sendable {
                 location.frames.append(SourceFrame(function: names[name] ?? name,
                                                    file: source.map { URL(fileURLWithPath: $0.file).lastPathComponent },
                                                    line: source?.line,
-                                                   inKernel: source.map { Self.isKernelSource($0.file) ? true : nil } ?? nil))
+                                                   inKernel: source.map { Self.isKernelSource($0.file) } == true ? true : nil))
             }
             if let trapSource { location.trapLine = Self.line(trapSource.line, of: trapSource.file) }
             if !location.frames.isEmpty || location.trapReason != nil { locations[address] = location }
