@@ -9,18 +9,26 @@
 /// waited on; then the TaskHistory stride and its high-water and fault-count offsets; then (from
 /// version 2) the offset in the TCB of the tick the current wait began; then (from version 3)
 /// the TaskHistory offsets of how far its overflows reached, how many there were, and whose
-/// overflow harmed it (so `keel top` says why a task was stopped, as the stack table does).
-/// (Two copies that differ in the stride only: a hard-float image's control block is 256 bytes.)
+/// overflow harmed it (so `keel top` says why a task was stopped, as the stack table does);
+/// then (version 4) the offsets in `keel_scheduler` of the running task and of the task table
+/// (after the rank table, except on ARMv6-M: Scheduler.swift).
+/// (Three copies: a hard-float image's control block is 256 bytes; ARMv6-M's scheduler has no
+/// rank table in front.)
 #if KEEL_FPU
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                  UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 3, 256, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8)
+                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 4, 256, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
+#elseif KEEL_ARMV6M
+@_silgen_name("keel_debug_layout")
+let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
+                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 4, 128, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 0, 4)
 #else
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                  UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 3, 128, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8)
+                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 4, 128, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
 #endif
 
 enum DebugLayout {
@@ -44,5 +52,7 @@ enum DebugLayout {
             && table.15 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.overflowBytes) ?? 0)
             && table.16 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.overflows) ?? 0)
             && table.17 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.harmedBy) ?? 0)
+            && table.18 == UInt32(MemoryLayout<SchedulerState>.offset(of: \SchedulerState.current) ?? 0)
+            && table.19 == UInt32(MemoryLayout<SchedulerState>.offset(of: \SchedulerState.tasks) ?? 0)
     }
 }

@@ -53,7 +53,6 @@
             (histories + index).initialize(to: TaskHistory())
             histories[index].guardBottom = descriptor.guardBottom
             task.pointee.index = UInt8(truncatingIfNeeded: index)
-            task.pointee.bit = 1 &<< UInt32(index)
             task.pointee.name = descriptor.name
             task.pointee.priority = descriptor.priority
             task.pointee.stackBottom = descriptor.stackBottom
@@ -63,16 +62,9 @@
             task.pointee.context.switchRegions = descriptor.switchRegions
             task.pointee.policy = descriptor.policy
         }
-        // Round-robin groups: tasks with equal priority (the table is sorted, so groups are runs).
-        for index in 0..<scheduler.taskCount {
-            let task = tasks + index
-            var peers: UInt32 = 0
-            for other in 0..<scheduler.taskCount where tasks[other].priority == task.pointee.priority {
-                peers |= 1 &<< UInt32(other)
-            }
-            task.pointee.peers = peers
-            startTask(task)
-        }
+        // Each task's bit in the scheduler's masks: its rank, the table's order at start.
+        Ranks.assignInTableOrder()
+        for index in 0..<scheduler.taskCount { startTask(tasks + index) }
         Exceptions.configurePriorities()
         // Stacks are painted and framed by now; from here on the MPU guards them.
         MPU.configure(fixed: fixedRegions, count: configuration.fixedRegionCount,

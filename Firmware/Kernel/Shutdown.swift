@@ -143,7 +143,7 @@ enum Deadlock {
         _ = Interrupts.mask()
         var blocked = Scheduler.liveMask  // all of them wait forever (`found`)
         while blocked != 0 {
-            let task = Scheduler.task(blocked.trailingZeroBitCount)
+            let task = Scheduler.task(lowestBitOf: blocked)
             blocked &= blocked &- 1
             Console.write("deadlock: '")
             Console.write(task.pointee.name)

@@ -99,10 +99,11 @@ struct FloatingPointContext {
     /// Must stay the first member: the port addresses it from the TCB pointer.
     var context = SavedContext()
     var state = TaskState.exited
+    /// Its place in the table: fixed for the run (handles, histories and records use it).
     var index: UInt8 = 0
     var priority: UInt8 = 0
     var protections = Protections()
-    /// 1 << index: the task's bit in the scheduler's masks.
+    /// The task's bit in the scheduler's masks: 1 << its rank (Ranks.swift), not its index.
     var bit: UInt32 = 0
     /// Tick at which a sleeping task becomes ready again.
     var wakeTick: UInt32 = 0
@@ -112,7 +113,8 @@ struct FloatingPointContext {
     var redZoneEnd: UInt32 = 0
     /// The lowest valid saved stack pointer for T5; 0 when the task has no T5 (never below).
     var stackCheckLimit: UInt32 = 0
-    /// Bit mask of the tasks that share this task's priority (round-robin group).
+    /// Bit mask of the tasks that share this task's priority (round-robin group, this one
+    /// included); 0 for a task alone at its priority.
     var peers: UInt32 = 0
     var name: StaticString = ""
     var policy = FaultPolicyDescriptor()

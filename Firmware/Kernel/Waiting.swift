@@ -1,7 +1,7 @@
 // Blocking: how a task waits on a kernel object and how another task or a handler wakes it.
 //
-// Every kernel object keeps its waiters as a bit mask (bit n: task n of the table). The
-// table is sorted most urgent first, so the most urgent waiter is the lowest set bit: waking
+// Every kernel object keeps its waiters as a bit mask (a task's bit is its rank, most urgent
+// first: Ranks.swift), so the most urgent waiter is the lowest set bit: waking
 // is O(1), with no list to keep sorted. A waiting task is out of the ready mask, in its
 // object's waiters, and also in `sleeping` when it has a timeout (the tick wakes it); its
 // state says `.blocked` without one. Whoever makes it ready again (a waker, the tick, a
@@ -55,11 +55,12 @@ enum Waiting {
     /// and returns true once it runs again (woken, or timed out: the caller checks again),
     /// with interrupts masked again. In a handler, or in a task that had masked interrupts
     /// itself, it cannot wait: that is a fault (`Faults.refuseBlocking`). `lendsPriority`: the task waits on a mutex whose holder
-    /// runs at its priority meanwhile.
+    /// runs at its priority meanwhile (no default: a call inlined into the application would
+    /// call the default's generator function before every wait).
     /// Out of line under a fixed name: `keel check` finds a handler that can reach it.
     @inline(never) @_silgen_name("keel_wait")
     static func wait(on waiters: UnsafeMutablePointer<UInt32>, until deadline: inout Deadline, interrupts: UInt32,
-                     lendsPriority: Bool = false) -> Bool {
+                     lendsPriority: Bool) -> Bool {
         if !deadline.isStarted { deadline.start() }
         if deadline.hasPassed { return false }
         if interrupts != 0 || Processor.isInHandlerMode { Faults.refuseBlocking() }

@@ -90,8 +90,9 @@ final class BenchTests: XCTestCase {
         XCTAssertTrue(rows.allSatisfy(\.repeatable))
     }
 
-    /// `keel bench --app`: every switch of the application's run is counted, the same way twice.
-    func testApplicationBenchCountsEverySwitchExactly() throws {
+    /// `keel bench --app`: every switch of the application's run is counted. (One run: that two
+    /// runs count the same is `testTwoRunsCountTheSameInstructions`'s, with the same plugin.)
+    func testApplicationBenchCountsEverySwitch() throws {
         guard let runner = TestFirmware.shared.runner else { throw XCTSkip("qemu-system-arm is not installed") }
         let bench = ContextSwitchBench(builder: try XCTUnwrap(TestFirmware.shared.builder), runner: runner,
                                        plugin: try ContextSwitchBench.makePlugin())
@@ -99,8 +100,6 @@ final class BenchTests: XCTestCase {
         var application = try Manifest.load(directory: KeelRoot.examples.appendingPathComponent("queues"), board: board)
         application.buildFolder = FileManager.default.temporaryDirectory.appendingPathComponent("keel-app-bench")
         let first = try ApplicationBench(bench: bench).measure(application, on: board, timeoutSeconds: 60)
-        let second = try ApplicationBench(bench: bench).measure(application, on: board, timeoutSeconds: 60)
-        XCTAssertEqual(first, second)
         XCTAssertEqual(first.exitCode, 0)
         XCTAssertGreaterThan(first.switches, 10_000, "5000 messages through two queues take a switch each way")
         XCTAssertLessThanOrEqual(Double(first.fewest), first.perSwitch)

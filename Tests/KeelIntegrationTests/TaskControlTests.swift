@@ -1,6 +1,8 @@
 // Task control on every board (Firmware/Examples/task-control): suspend and resume from a
 // task and from a handler, a suspended waiter not woken by a give, a wait's deadline kept
-// across a suspension, a task suspending itself, status reads, and the final table.
+// across a suspension, a task suspending itself, status reads, priority changes (a raised
+// waiter woken first, inheritance following a waiter's new priority, a raised task running
+// before the call returns), and the final table.
 
 import KeelKit
 import XCTest
@@ -25,6 +27,12 @@ final class TaskControlTests: XCTestCase {
                 "control: worker suspended by itself",
                 "control: a handler resumed it: ran at +0, step 3, now waiting",
                 "control: spinner suspended by a handler, worker still waiting",
+                "control: priorities worker 3, controller 2, helper 1",
+                "control: helper raised to 4 took go first: true, worker waiting",
+                "control: helper step 2, worker waiting for shared",
+                "control: waiter lowered to 1: at +13 the holder has not run: true",
+                "control: waiter raised to 3: holder released before the call returned: true, worker step 4, exited",
+                "control: spinner raised to 3 ran before the call returned: true, lowered itself to 1",
             ], log)
             XCTAssertEqual(result.stacks.first { $0.task == "spinner" }?.state, "suspended", log)
         }

@@ -21,4 +21,9 @@
     /// image's is 256 (s16-s31 after the 128 bytes every image has).
     public static let taskControlBlockBytes: UInt32 = 128
     public static let taskControlBlockBytesWithFPU: UInt32 = 256
+    /// `SchedulerState.current` in `keel_scheduler`, the word the switch saves the outgoing task
+    /// from and the start reads the first one from: after the 32-word rank table on ARMv7-M and
+    /// ARMv8-M (Scheduler.swift), first on ARMv6-M, which keeps its table elsewhere.
+    public static let schedulerCurrent: UInt32 = 128
+    public static let schedulerCurrentARMv6M: UInt32 = 0
 }

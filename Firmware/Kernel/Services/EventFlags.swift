@@ -70,7 +70,7 @@ public struct EventFlags: Sendable {
                 if clearing { flags.pointee = now & ~matched }
                 return matched
             }
-        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts, lendsPriority: false)
         throw TimedOut()
     }
 }

@@ -222,7 +222,7 @@ public struct MemoryPool: Sendable {
         // Masked from here, so a release cannot slip in between the last look and the wait.
         if let index = take() { return index }
         var deadline = Deadline(timeout)
-        while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts) {
+        while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts, lendsPriority: false) {
             if let index = take() { return index }
         }
         throw TimedOut()

@@ -45,7 +45,7 @@ extension Keel {
                 task.pointee.notifications &= ~taken
                 return taken
             }
-        } while Waiting.wait(on: &notificationWaiters, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: &notificationWaiters, until: &deadline, interrupts: interrupts, lendsPriority: false)
         throw TimedOut()
     }
 

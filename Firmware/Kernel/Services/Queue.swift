@@ -35,7 +35,7 @@ public struct Queue<Element: BitwiseCopyable>: Sendable {
         var deadline = Deadline(timeout)
         repeat {
             if append(element) { return }
-        } while Waiting.wait(on: senders, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: senders, until: &deadline, interrupts: interrupts, lendsPriority: false)
         throw TimedOut()
     }
 
@@ -56,7 +56,7 @@ public struct Queue<Element: BitwiseCopyable>: Sendable {
         var deadline = Deadline(timeout)
         repeat {
             if used.pointee != 0 { return removeOldest() }
-        } while Waiting.wait(on: receivers, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: receivers, until: &deadline, interrupts: interrupts, lendsPriority: false)
         throw TimedOut()
     }
 

@@ -28,7 +28,7 @@ public struct Semaphore: Sendable {
                 countWord.pointee &-= 1
                 return
             }
-        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts, lendsPriority: false)
         throw TimedOut()
     }
 

@@ -57,7 +57,7 @@ public struct StreamBuffer: Sendable {
         repeat {
             written &+= append(UnsafeRawBufferPointer(rebasing: data[written...]))
             if written == data.count { return written }
-        } while Waiting.wait(on: writers, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: writers, until: &deadline, interrupts: interrupts, lendsPriority: false)
         if written == 0 && !data.isEmpty { throw TimedOut() }
         return written
     }
@@ -75,7 +75,7 @@ public struct StreamBuffer: Sendable {
         Waiting.conditions[Int(currentTask.unsafelyUnwrapped.pointee.index)] = WaitCondition(bits: wanted, all: false)
         repeat {
             if used.pointee >= wanted { return remove(into: buffer) }
-        } while Waiting.wait(on: readers, until: &deadline, interrupts: interrupts)
+        } while Waiting.wait(on: readers, until: &deadline, interrupts: interrupts, lendsPriority: false)
         if used.pointee != 0 && !buffer.isEmpty { return remove(into: buffer) }
         throw TimedOut()
     }

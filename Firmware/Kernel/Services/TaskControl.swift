@@ -9,8 +9,13 @@
 // suspended. (FreeRTOS's vTaskSuspend also takes a task off its event list; ThreadX and
 // Zephyr suspend a waiting thread once its wait is over.)
 //
-// Changing a task's priority at run time is not offered: the task table is sorted by
-// priority once, at build time, and every mask's bit order is that order (Scheduler.swift).
+//
+// A priority change re-ranks the task (Ranks.swift): it goes to the end of its new priority's
+// round-robin group, and every mask that holds a bit of it (the ready tasks, an object's
+// waiters) follows, so a waiter is woken in its new order too. Inheritance is kept as it
+// was: a mutex's holder still runs at its most urgent waiter's priority while that one
+// waits, whichever of the two changed (FreeRTOS's vTaskPrioritySet, Zephyr's
+// k_thread_priority_set and ThreadX's tx_thread_priority_change do the same re-queueing).
 
 /// What a task is doing, as `TaskHandle.status` reads it.
 public enum TaskStatus: Sendable, Equatable {
@@ -48,6 +53,23 @@ extension TaskHandle {
         let task = Scheduler.task(index)
         guard task.pointee.state == .suspended else { return }
         Waiting.wake(task)
+    }
+
+    /// The task's priority: the manifest's, or the last `setPriority`'s (not one it inherits
+    /// from a mutex's waiter). Blocks: no. From: anywhere. Stack: leaf.
+    public var priority: UInt8 { Scheduler.task(index).pointee.priority }
+
+    /// Gives the task priority `priority` (1...254, larger is more urgent, as in the manifest)
+    /// and the last turn among the tasks of that priority; it takes effect at once: when the
+    /// caller or a task it lowered is no longer the most urgent ready task, the CPU switches
+    /// (from a handler, on exception return). Setting the same priority again moves the task
+    /// to the end of its group, as a yield would. Out of range is a trap naming this call.
+    /// O(tasks) with interrupts masked. Blocks: no. From: anywhere. Stack: leaf.
+    public func setPriority(_ priority: UInt8) {
+        precondition(priority >= 1 && priority <= 254, "TaskHandle.setPriority: a task's priority is 1...254")
+        let interrupts = Interrupts.mask()
+        defer { Interrupts.restore(interrupts) }
+        Ranks.move(Scheduler.task(index), toPriority: priority)
     }
 
     /// What the task is doing now. Blocks: no. From: anywhere. Stack: leaf.

@@ -87,7 +87,7 @@
     .type keel_pendsv_handler, %function
     .thumb_func
 keel_pendsv_handler:
-    ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
+    ldr   r2, =keel_scheduler + SCHEDULER_CURRENT @ r2 = &scheduler.current (after the rank table)
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
     stmia r0, {r4-r11, lr}          @ current.context.r4...r11, .exceptionReturn = r4...r11, EXC_RETURN
@@ -130,7 +130,7 @@ keel_pendsv_return:
     .type keel_svc_handler, %function
     .thumb_func
 keel_svc_handler:
-    ldr   r0, =keel_scheduler       @ r0 = &scheduler
+    ldr   r0, =keel_scheduler + SCHEDULER_CURRENT @ r0 = &scheduler.current
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
     LOAD_SWITCH_REGIONS r0          @ its MPU regions (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ its split-stack limit

@@ -214,12 +214,12 @@ public struct FirmwareBuilder: Sendable {
                                         manifestPath: application.directory.appendingPathComponent("keel.json").path)
         }
         try Subprocess.step("clang (port assembly)", toolchain.clang,
-            clangArguments + (defines + Self.portLayoutDefines).flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
+            clangArguments + (defines + Self.portLayoutDefines(board.architecture)).flatMap { ["-D", $0] } + ["-c", port.path, "-o", portObject.path])
         var assembly = [portObject.path]
         if route.isSplit {
             let moreStackObject = directory.appendingPathComponent("morestack.o")
             try Subprocess.step("clang (__morestack)", toolchain.clang,
-                clangArguments + (defines + Self.portLayoutDefines).flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
+                clangArguments + (defines + Self.portLayoutDefines(board.architecture)).flatMap { ["-D", $0] } + ["-c", moreStack.path, "-o", moreStackObject.path])
             assembly.append(moreStackObject.path)
         }
         let temporary = elf.appendingPathExtension("partial")
@@ -406,14 +406,15 @@ public struct FirmwareBuilder: Sendable {
         return rewrite.nosplit
     }
 
-    /// The task control block offsets the port's assembly uses, by name (Contract/PortLayout.swift;
-    /// every image checks them against the compiler's layout at boot).
-    static let portLayoutDefines = [
-        "TCB_EXC_RETURN=\(PortLayout.exceptionReturn)", "TCB_FLOATING_POINT=\(PortLayout.floatingPoint)",
-        "TCB_STACK_POINTER=\(PortLayout.stackPointer)", "TCB_STACK_LIMIT=\(PortLayout.stackLimit)",
-        "TCB_SWITCH_REGIONS=\(PortLayout.switchRegions)", "TCB_SPLIT_LIMIT=\(PortLayout.splitLimit)",
-        "KEEL_KERNEL_CEILING=\(KernelCeiling.basePriority)",
-    ]
+    /// The task control block and scheduler offsets the port's assembly uses, by name
+    /// (Contract/PortLayout.swift; every image checks them against the compiler's layout at boot).
+    static func portLayoutDefines(_ architecture: Architecture) -> [String] {
+        ["TCB_EXC_RETURN=\(PortLayout.exceptionReturn)", "TCB_FLOATING_POINT=\(PortLayout.floatingPoint)",
+         "TCB_STACK_POINTER=\(PortLayout.stackPointer)", "TCB_STACK_LIMIT=\(PortLayout.stackLimit)",
+         "TCB_SWITCH_REGIONS=\(PortLayout.switchRegions)", "TCB_SPLIT_LIMIT=\(PortLayout.splitLimit)",
+         "SCHEDULER_CURRENT=\(architecture == .armv6m ? PortLayout.schedulerCurrentARMv6M : PortLayout.schedulerCurrent)",
+         "KEEL_KERNEL_CEILING=\(KernelCeiling.basePriority)"]
+    }
 
     /// -D conditions: the architecture, and one per detector some task uses.
     func compileConditions(_ application: Application, _ board: Board, _ route: CodeRoute = .native) -> [String] {

@@ -5,7 +5,7 @@
 // (Firmware/Kernel/DebugLayout.swift) holds the offsets of the fields shown here, checked
 // against the compiler's layout at boot, and lies in flash, so it is read from the ELF's bytes,
 // as are the task names (StaticStrings in .rodata). Only RAM is read from the target: the
-// scheduler's two first words (running task, task table), the task control blocks, the
+// scheduler's running task and task table (at offsets the table gives), the task control blocks, the
 // per-task histories and the stacks, whose untouched paint gives each high-water mark exactly
 // as `StackPainting.highWaterMark` counts it on the target.
 
@@ -17,8 +17,8 @@ import Foundation
 public struct KernelDebugLayout: Sendable, Equatable {
     /// "KEEL" as a little-endian word.
     public static let magic: UInt32 = 0x4C45_454B
-    public static let version: UInt32 = 3
-    public static let wordCount = 18
+    public static let version: UInt32 = 4
+    public static let wordCount = 20
 
     public var taskStride: UInt32
     public var savedStackPointer: UInt32
@@ -40,8 +40,12 @@ public struct KernelDebugLayout: Sendable, Equatable {
     public var historyOverflowBytes: UInt32
     public var historyOverflows: UInt32
     public var historyHarmedBy: UInt32
+    /// In `keel_scheduler`: the running task's pointer and the task table's (version 4; the
+    /// rank table comes first except on ARMv6-M).
+    public var schedulerCurrent: UInt32
+    public var schedulerTasks: UInt32
 
-    /// Decodes the table's 18 words; a wrong magic, version or an offset outside its block is bad input.
+    /// Decodes the table's 20 words; a wrong magic, version or an offset outside its block is bad input.
     public init(words: [UInt32]) throws(KeelError) {
         guard words.count == Self.wordCount, words[0] == Self.magic else {
             throw .elf("keel_debug_layout does not start with \"KEEL\": not a Keel kernel's debug table")
@@ -50,14 +54,16 @@ public struct KernelDebugLayout: Sendable, Equatable {
             throw .elf("keel_debug_layout has version \(words[1]); this keel reads version \(Self.version) (use the keel that built the image)")
         }
         (taskStride, savedStackPointer, state, priority, protections, stackBottom, stackTop, name, waitingOn,
-         historyStride, historyHighWater, historyFaults, waitStart, historyOverflowBytes, historyOverflows, historyHarmedBy) =
+         historyStride, historyHighWater, historyFaults, waitStart, historyOverflowBytes, historyOverflows, historyHarmedBy,
+         schedulerCurrent, schedulerTasks) =
             (words[2], words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13],
-             words[14], words[15], words[16], words[17])
+             words[14], words[15], words[16], words[17], words[18], words[19])
         let taskFields = [savedStackPointer + 4, state + 1, priority + 1, protections + 1, stackBottom + 4, stackTop + 4, name + 8, waitingOn + 4,
                           waitStart + 4]
         guard taskStride >= 16, taskStride <= 4096, taskFields.allSatisfy({ $0 <= taskStride }),
               historyStride <= 4096, historyHighWater + 4 <= historyStride, historyFaults + 1 <= historyStride,
-              historyOverflowBytes + 4 <= historyStride, historyOverflows + 1 <= historyStride, historyHarmedBy + 1 <= historyStride else {
+              historyOverflowBytes + 4 <= historyStride, historyOverflows + 1 <= historyStride, historyHarmedBy + 1 <= historyStride,
+              schedulerCurrent <= 4096, schedulerTasks <= 4096 else {
             throw .elf("keel_debug_layout has an offset outside its block (task stride \(taskStride), history stride \(historyStride))")
         }
     }
@@ -75,7 +81,7 @@ public struct TaskTableImage: Sendable {
     public static let maximumTasks = 32
 
     public var layout: KernelDebugLayout
-    /// `keel_scheduler`: word 0 the running task, word 1 the task table.
+    /// `keel_scheduler`: the running task and the task table at the layout's offsets.
     public var scheduler: UInt32
     /// The histories array (indexed like the task table); nil when the image has none.
     public var histories: UInt32?
@@ -282,8 +288,8 @@ public struct TaskTable: Sendable, Equatable, Codable {
         }
         let layout = image.layout
         let stride = Int(layout.taskStride)
-        let scheduler = try memory.read(image.scheduler, count: 8)
-        let current = TargetWords.word(scheduler, at: 0), first = TargetWords.word(scheduler, at: 4)
+        let current = TargetWords.word(try memory.read(image.scheduler &+ layout.schedulerCurrent, count: 4), at: 0)
+        let first = TargetWords.word(try memory.read(image.scheduler &+ layout.schedulerTasks, count: 4), at: 0)
         guard first != 0 else {
             throw .debugTarget("the kernel has not started its tasks yet (keel_scheduler has no task table); let it run a moment")
         }
