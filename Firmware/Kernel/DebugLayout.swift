@@ -18,17 +18,17 @@
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
                   UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 4, 256, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
+    (0x4C45_454B, 4, 256, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
 #elseif KEEL_ARMV6M
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
                   UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 4, 128, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 0, 4)
+    (0x4C45_454B, 4, 128, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 0, 4)
 #else
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
                   UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 4, 128, 36, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
+    (0x4C45_454B, 4, 128, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
 #endif
 
 enum DebugLayout {

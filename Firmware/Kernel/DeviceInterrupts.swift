@@ -100,8 +100,15 @@ extension DeviceInterrupts {
     /// Stops the caller at a line the board does not have, after one console line that names
     /// it (`keel build` refuses a constant one; this is a line computed at run time). The trap
     /// then stops the task by its policy, so the fault record follows that line.
+    /// (The test inline, one unsigned compare for both ends: `triggerInterrupt` is on the
+    /// Thread-Metric interrupt path; the message out of line.)
+    @inline(__always)
     static func requireLine(_ irq: Int, _ call: StaticString) {
-        guard irq < 0 || irq >= NVIC.lines else { return }
+        if UInt(bitPattern: irq) >= UInt(bitPattern: NVIC.lines) { refuseLine(irq, call) }
+    }
+
+    @inline(never)
+    static func refuseLine(_ irq: Int, _ call: StaticString) -> Never {
         Console.write(call)
         Console.write("(")
         if irq < 0 { Console.write("-") }

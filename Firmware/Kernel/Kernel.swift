@@ -53,6 +53,7 @@
             (histories + index).initialize(to: TaskHistory())
             histories[index].guardBottom = descriptor.guardBottom
             task.pointee.index = UInt8(truncatingIfNeeded: index)
+            task.pointee.holderTag = UInt32(truncatingIfNeeded: index) &+ 1
             task.pointee.name = descriptor.name
             task.pointee.priority = descriptor.priority
             task.pointee.stackBottom = descriptor.stackBottom
@@ -60,7 +61,6 @@
             task.pointee.protections = descriptor.protections
             task.pointee.redZoneEnd = descriptor.stackBottom &+ descriptor.redZoneBytes
             task.pointee.context.switchRegions = descriptor.switchRegions
-            task.pointee.policy = descriptor.policy
         }
         // Each task's bit in the scheduler's masks: its rank, the table's order at start.
         Ranks.assignInTableOrder()
@@ -106,6 +106,16 @@
         scheduler.live |= task.pointee.bit
         Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted
     }
+}
+
+/// Task `index`'s fault policy (the manifest's `on_fault`; idle's is the default, kill), from
+/// the generated code: only a fault reads it, and the control block has no word to spare.
+@_silgen_name("keel_fault_policy")
+func applicationFaultPolicy(_ index: Int) -> FaultPolicyDescriptor
+
+extension Kernel {
+    /// What to do when `task` faults.
+    static func faultPolicy(of task: TaskPointer) -> FaultPolicyDescriptor { applicationFaultPolicy(Int(task.pointee.index)) }
 }
 
 /// Task `index`'s entry function (idle's for the last index), from the generated task table:

@@ -17,19 +17,22 @@
 // waiters mask, the one its `waitingOn` points to (Waiting.swift keeps that exact), and the
 // scheduler's own masks are in `SchedulerState`.
 
+#if KEEL_ARMV6M
+/// The task of each bit, as its byte offset in the table, by the bit's de Bruijn window
+/// (`(bit * 0x077CB531) >> 27`, distinct for each of the 32 bits): ARMv6-M has neither CLZ
+/// nor RBIT, so the multiply finds the lowest bit and this table its task in one load. (A
+/// table of offsets, not indices, also keeps LLVM from recognising the pattern and turning it
+/// back into `trailingZeroBitCount`'s test and branches.) In RAM: a priority change rewrites
+/// it. A top-level global of literal zeros, so it is plain .bss (a type's static would be
+/// initialised lazily, behind a token).
+nonisolated(unsafe) var offsetByWindow: InlineArray<32, UInt16> = [
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+]
+#endif
+
 enum Ranks {
     #if KEEL_ARMV6M
-    /// The task of each bit, as its byte offset in the table, by the bit's de Bruijn window
-    /// (`(bit * 0x077CB531) >> 27`, distinct for each of the 32 bits): ARMv6-M has neither
-    /// CLZ nor RBIT, so the multiply finds the lowest bit and this table its task in one load.
-    /// (A table of offsets, not indices, also keeps LLVM from recognising the pattern and
-    /// turning it back into `trailingZeroBitCount`'s test and branches.) In RAM: a priority
-    /// change rewrites it. Literal zeros, so it is .bss, not a lazily initialised global.
-    nonisolated(unsafe) static var offsetByWindow: InlineArray<32, UInt16> = [
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    ]
-
     @inline(__always)
     static func window(_ isolatedBit: UInt32) -> Int { Int(truncatingIfNeeded: (isolatedBit &* 0x077C_B531) &>> 27) }
     #endif
@@ -68,8 +71,8 @@ enum Ranks {
         updatePeers()
     }
 
-    /// Every task's round-robin group: the bits of the tasks of its priority, or none for a
-    /// task alone at its priority (so the pick never records a turn for it: Scheduler.swift).
+    /// Every task's round-robin group: the bits of the tasks of its priority; and its turn
+    /// bit, none for a task alone at its priority (the pick records no turn for it: Scheduler.swift).
     static func updatePeers() {
         for index in 0..<scheduler.taskCount {
             let task = Scheduler.task(index)
@@ -77,7 +80,9 @@ enum Ranks {
             for other in 0..<scheduler.taskCount where Scheduler.task(other).pointee.priority == task.pointee.priority {
                 peers |= Scheduler.task(other).pointee.bit
             }
-            task.pointee.peers = peers == task.pointee.bit ? 0 : peers
+            task.pointee.peers = peers
+            task.pointee.turnBit = peers == task.pointee.bit ? 0 : task.pointee.bit
+            scheduler.hadTurn &= task.pointee.turnBit | ~task.pointee.bit  // a solo task keeps no turn
         }
     }
 

@@ -80,10 +80,10 @@ enum Scheduler {
     @inline(__always)
     static func pickAmong(_ candidates: UInt32) -> TaskPointer {
         let first = task(lowestBitOf: candidates)
-        let peers = first.pointee.peers
         var hadTurn = scheduler.hadTurn
         var chosen = first
-        if hadTurn & first.pointee.bit != 0 {
+        if hadTurn & first.pointee.turnBit != 0 {
+            let peers = first.pointee.peers
             let waiting = peers & candidates & ~hadTurn
             if waiting == 0 {
                 hadTurn &= ~peers  // everyone in the group had a turn: a new round, `first` starts it
@@ -91,9 +91,9 @@ enum Scheduler {
                 chosen = task(lowestBitOf: waiting)
             }
         }
-        // A task alone at its priority (no peers) never records a turn, so it never takes
-        // the branch above; `chosen` is `first` or one of its peers, so `peers` is its group.
-        scheduler.hadTurn = hadTurn | (chosen.pointee.bit & peers)
+        // A task alone at its priority records no turn (its `turnBit` is 0), so it never
+        // takes the branch above.
+        scheduler.hadTurn = hadTurn | chosen.pointee.turnBit
         return chosen
     }
 

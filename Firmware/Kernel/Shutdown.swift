@@ -55,7 +55,7 @@ enum Shutdown {
         }
         Console.write(" protection=")
         writeProtections(task.pointee.protections, segmentGuard: SegmentGuard.covers(task))
-        if task.pointee.policy.action == .restart {
+        if Kernel.faultPolicy(of: task).action == .restart {
             Console.write(" restarts=")
             Console.write(decimal: history.restartTotal)
         }

@@ -9,8 +9,9 @@
 
 /// What a task's stack and protections look like, fixed at build time by `keel build`.
 /// (`@_spi(Build)`: the generated task table in the application's module builds these; an
-/// application's own code does not see them.) Its entry function is not here: the generated
-/// `keel_task_entry` gives it to a start or restart (Kernel.swift, `applicationTaskEntry`).
+/// application's own code does not see them.) Its entry function and fault policy are not
+/// here: the generated `keel_task_entry` and `keel_fault_policy` give them to a start or
+/// restart and to a fault (Kernel.swift).
 @_spi(Build) public struct TaskDescriptor {
     var name: StaticString
     /// Larger is more urgent; see `TaskControlBlock.isMoreUrgent(than:)`.
@@ -26,14 +27,12 @@
     var guardBottom: UInt32
     /// The two MPU regions the switch-in loads (computed by the layout planner).
     var switchRegions: MPUSwitch
-    var policy: FaultPolicyDescriptor
 
     @_spi(Build) public init(name: StaticString, priority: UInt8, stackBottom: UInt32, stackTop: UInt32,
-                             protections: Protections, redZoneBytes: UInt32, guardBottom: UInt32, switchRegions: MPUSwitch,
-                             policy: FaultPolicyDescriptor) {
+                             protections: Protections, redZoneBytes: UInt32, guardBottom: UInt32, switchRegions: MPUSwitch) {
         self.name = name; self.priority = priority; self.stackBottom = stackBottom; self.stackTop = stackTop
         self.protections = protections; self.redZoneBytes = redZoneBytes; self.guardBottom = guardBottom
-        self.switchRegions = switchRegions; self.policy = policy
+        self.switchRegions = switchRegions
     }
 }
 
@@ -65,18 +64,19 @@
 @_spi(Build) public typealias TaskEntry = @convention(c) () -> Void
 
 /// The registers the port saves for a task that is not running, and the hardware state it
-/// loads at switch-in. Layout is ABI: offsets 0...28 hold r4...r11, 32 the EXC_RETURN the
-/// task's exception returns with (ARMv7-M/v8-M save it with r4-r11 in one `stmia`: its bit 4
-/// says whether the task's frame is an extended, FP one), 36 the process stack pointer, 40 the
+/// loads at switch-in. Layout is ABI: offset 0 holds the process stack pointer, 4...32 r4...r11,
+/// 36 the EXC_RETURN the task's exception returns with (its bit 4 says whether the task's
+/// frame is an extended, FP one): in register order, so ARMv7-M/v8-M save and load all ten
+/// with one `stmia`/`ldmia` of {r1, r4-r11, lr} (r1 = PSP), and ARMv6-M the first five; 40 the
 /// stack limit the port loads into PSPLIM on ARMv8-M, 44...56 the two MPU regions
 /// (`MPUSwitch`) it writes to the MPU when some task uses T2 or T3, 60 the value of
 /// `__STACK_LIMIT` (the split-stack prologue's limit) when the image has split code.
 struct SavedContext {
+    var stackPointer: UInt32 = 0
     var r4: UInt32 = 0, r5: UInt32 = 0, r6: UInt32 = 0, r7: UInt32 = 0
     var r8: UInt32 = 0, r9: UInt32 = 0, r10: UInt32 = 0, r11: UInt32 = 0
     /// Thread mode, process stack, basic frame: what a task starts with.
     var exceptionReturn: UInt32 = SavedContext.threadReturn
-    var stackPointer: UInt32 = 0
     var stackLimit: UInt32 = 0
     var switchRegions = MPUSwitch(0, 0, 0, 0)
     var splitLimit: UInt32 = 0
@@ -113,11 +113,17 @@ struct FloatingPointContext {
     var redZoneEnd: UInt32 = 0
     /// The lowest valid saved stack pointer for T5; 0 when the task has no T5 (never below).
     var stackCheckLimit: UInt32 = 0
-    /// Bit mask of the tasks that share this task's priority (round-robin group, this one
-    /// included); 0 for a task alone at its priority.
+    /// Bit mask of the tasks that share this task's priority (round-robin group, this one included).
     var peers: UInt32 = 0
     var name: StaticString = ""
-    var policy = FaultPolicyDescriptor()
+    /// `bit` when the task has peers, 0 when it is alone at its priority: what the pick
+    /// records as its turn, so a task with no one to take turns with costs no round-robin step.
+    /// (The fault policy that was here is read from the generated table: `Kernel.faultPolicy`.)
+    var turnBit: UInt32 = 0
+    /// `index + 1`, how a mutex's state word names its holder (0: free), kept as a word so the
+    /// lock and unlock fast paths load it in one instruction (`index` is a byte past offset 31,
+    /// which Thumb-1's LDRB cannot reach without a register offset and an add).
+    var holderTag: UInt32 = 0
     /// The tick the task's current wait on a kernel object began (`waitingOn`), for `keel top`
     /// and the timeout table; stale once it stops waiting. (The task's entry function is not
     /// kept here: only a start reads it, from the generated table, `applicationTaskEntry`.)
@@ -130,7 +136,8 @@ struct FloatingPointContext {
     var notifications: UInt32 = 0
     // The block is exactly 128 bytes, so the scheduler indexes the table with a shift, not a
     // multiply (checked in `Kernel.start`). No word is spare: a new field needs an old one to go
-    // (the T3 guard's bottom went to `TaskHistory` for EXC_RETURN).
+    // (the T3 guard's bottom went to `TaskHistory` for EXC_RETURN, the fault policy to the
+    // generated table in flash for `turnBit` and `holderTag`).
     #if KEEL_FPU
     /// With an FPU the block is 256 bytes (still a shift): s16-s31 at 128, then unused words.
     var floatingPoint = FloatingPointContext()

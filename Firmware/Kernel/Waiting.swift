@@ -66,7 +66,7 @@ enum Waiting {
         if interrupts != 0 || Processor.isInHandlerMode { Faults.refuseBlocking() }
         Scheduler.makeWaiting(currentTask.unsafelyUnwrapped, on: waiters, until: deadline.wakeTick, lendsPriority: lendsPriority)
         Interrupts.restore(interrupts)  // PendSV is taken here: another task runs until this one is ready
-        _ = Interrupts.mask()           // back in the caller's critical section to check again
+        Interrupts.maskUnmasked()       // back in the caller's critical section to check again
         return true
     }
 

@@ -6,9 +6,9 @@
 @_spi(Contract) public enum PortLayout {
     /// `context.exceptionReturn`: the task's EXC_RETURN, right after r4-r11 so that one
     /// `stmia`/`ldmia` of r4-r11 and lr saves and loads it (ARMv7-M/v8-M).
-    public static let exceptionReturn: UInt32 = 32
+    public static let exceptionReturn: UInt32 = 36
     /// `context.stackPointer`: the task's PSP while it is switched out.
-    public static let stackPointer: UInt32 = 36
+    public static let stackPointer: UInt32 = 0
     /// `context.stackLimit`: what the switch-in loads into PSPLIM (ARMv8-M).
     public static let stackLimit: UInt32 = 40
     /// `context.switchRegions`: the two MPU regions the switch-in writes (RBAR, RASR|RLAR each).

@@ -21,16 +21,17 @@ enum FaultPolicy {
 
     static func apply(_ fault: FaultReport, to task: TaskPointer, from origin: Origin) {
         Containment.remember(fault, of: task)  // before a repaint erases how far the stack went
-        var action = task.pointee.policy.action
         let history = Containment.history(task)
+        let policy = Kernel.faultPolicy(of: task)
+        var action = policy.action
         if action == .restart {
             let now = tickCount
-            let window = task.pointee.policy.windowTicks
+            let window = policy.windowTicks
             if history.pointee.restartCount == 0 || (window != 0 && now &- history.pointee.restartWindowStart >= window) {
                 history.pointee.restartWindowStart = now
                 history.pointee.restartCount = 0
             }
-            if history.pointee.restartCount >= task.pointee.policy.restarts { action = task.pointee.policy.then }
+            if history.pointee.restartCount >= policy.restarts { action = policy.then }
         }
         switch action {
         case .kill:

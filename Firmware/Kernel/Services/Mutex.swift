@@ -82,7 +82,7 @@ public struct Mutex: Sendable {
     @inline(__always)
     public func lock(timeout: Timeout = .forever) throws(MutexError) {
         let (interrupts, inHandler) = Interrupts.maskReadingMode()
-        let me = UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1
+        let me = currentTask.unsafelyUnwrapped.pointee.holderTag
         let word = state.pointee
         // Free and in good order, in a task: the common case, one test, no wait set up, and
         // none of the other cases' registers to save (they are in `lockOtherwise`).
@@ -127,7 +127,7 @@ public struct Mutex: Sendable {
         let (interrupts, inHandler) = Interrupts.maskReadingMode()
         defer { Interrupts.restore(interrupts) }
         guard !inHandler else { throw .notHeld }
-        let me = UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1
+        let me = currentTask.unsafelyUnwrapped.pointee.holderTag
         let word = state.pointee
         // Held by the caller and in good order (a held mutex has no robustness bit but
         // `inconsistent`): one test, as before robustness.
@@ -147,7 +147,7 @@ public struct Mutex: Sendable {
         let (interrupts, inHandler) = Interrupts.maskReadingMode()
         defer { Interrupts.restore(interrupts) }
         guard !inHandler,
-              state.pointee & 0xFF == UInt32(currentTask.unsafelyUnwrapped.pointee.index) &+ 1 else { throw .notHeld }
+              state.pointee & 0xFF == currentTask.unsafelyUnwrapped.pointee.holderTag else { throw .notHeld }
         state.pointee &= ~RobustState.inconsistent
     }
 
@@ -228,7 +228,7 @@ enum Mutexes {
             return
         }
         let next = Scheduler.task(lowestBitOf: mask)
-        storage[1] = (storage[1] & ~0xFF) | (UInt32(next.pointee.index) &+ 1)
+        storage[1] = (storage[1] & ~0xFF) | next.pointee.holderTag
         Waiting.wake(next)
     }
 
@@ -258,7 +258,7 @@ enum Mutexes {
         var count = 0
         guard let table = applicationMutexTable(&count) else { return }
         let mutexes = table.assumingMemoryBound(to: UInt32.self)
-        let me = UInt32(task.pointee.index) &+ 1
+        let me = task.pointee.holderTag
         for index in 0..<count where mutexes[2 &* index &+ 1] & 0xFF == me {
             let state = mutexes + (2 &* index &+ 1)
             if state.pointee & RobustState.notRecoverable == 0 {

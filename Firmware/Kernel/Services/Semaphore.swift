@@ -22,13 +22,18 @@ public struct Semaphore: Sendable {
     public func take(timeout: Timeout = .forever) throws(TimedOut) {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
+        // The count first: a deadline is set up (stored, for the wait) only when the caller waits.
+        if countWord.pointee & 0xFFFF != 0 {
+            countWord.pointee &-= 1
+            return
+        }
         var deadline = Deadline(timeout)
-        repeat {
+        while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts, lendsPriority: false) {
             if countWord.pointee & 0xFFFF != 0 {
                 countWord.pointee &-= 1
                 return
             }
-        } while Waiting.wait(on: waiters, until: &deadline, interrupts: interrupts, lendsPriority: false)
+        }
         throw TimedOut()
     }
 

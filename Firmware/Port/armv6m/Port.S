@@ -29,13 +29,12 @@ keel_pendsv_handler:
     ldr   r2, =keel_scheduler       @ r2 = &scheduler (its first word is the current task)
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP
-    stmia r0!, {r4-r7}              @ context.r4...r7 = r4...r7; r0 = &context.r8
+    stmia r0!, {r1, r4-r7}          @ context.stackPointer, .r4...r7 = PSP, r4...r7; r0 = &context.r8
     mov   r4, r8                    @ r4...r7 = r8...r11 (Thumb-1 stm takes low registers only)
     mov   r5, r9
     mov   r6, r10
     mov   r7, r11
-    stmia r0!, {r4-r7}              @ context.r8...r11; r0 = &context + 32
-    str   r1, [r0, #(TCB_STACK_POINTER - 32)] @ context.stackPointer = PSP (EXC_RETURN stays on the handler stack)
+    stmia r0!, {r4-r7}              @ context.r8...r11 (EXC_RETURN stays on the handler stack)
     push  {r2, lr}                  @ keep EXC_RETURN (r2 keeps the handler stack 8-byte aligned)
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
 #if defined(KEEL_SPLIT_STACK)
@@ -43,16 +42,15 @@ keel_pendsv_handler:
     ldr   r3, =__STACK_LIMIT        @ r3 = the word every split prologue compares SP with
     str   r2, [r3]                  @ __STACK_LIMIT = the next task's segment limit
 #endif
-    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = next.context.stackPointer
-    msr   psp, r1                   @ PSP = next task's stack
-    adds  r0, #16                   @ r0 = &next.context.r8
+    adds  r0, #20                   @ r0 = &next.context.r8
     ldmia r0!, {r4-r7}              @ r4...r7 = context.r8...r11
     mov   r8, r4                    @ r8...r11 = those values
     mov   r9, r5
     mov   r10, r6
     mov   r11, r7
-    subs  r0, #32                   @ r0 = &next.context.r4
-    ldmia r0!, {r4-r7}              @ r4...r7 = context.r4...r7
+    subs  r0, #36                   @ r0 = &next.context.stackPointer
+    ldmia r0!, {r1, r4-r7}          @ r1, r4...r7 = context.stackPointer, .r4...r7
+    msr   psp, r1                   @ PSP = next task's stack
     .global keel_pendsv_return      @ (a label only: `keel bench --app` ends each switch's count here)
 keel_pendsv_return:
     pop   {r2, pc}                  @ exception return into the next task (pc = EXC_RETURN)

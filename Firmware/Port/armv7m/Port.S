@@ -17,9 +17,10 @@
 @ Task control block prefix (TaskControlBlock.swift, SavedContext); the offsets are -D
 @ definitions from `keel build`, defined once in Kernel/Contract/PortLayout.swift and
 @ checked against the compiler's layout at boot (Kernel/PortContract.swift):
-@   [tcb + 0 .. 28]            r4 .. r11
-@   [tcb + TCB_EXC_RETURN]     the task's EXC_RETURN (32: right after r11, so one stmia/ldmia moves it with them)
-@   [tcb + TCB_STACK_POINTER]  process stack pointer (36)
+@   [tcb + TCB_STACK_POINTER]  process stack pointer (0)
+@   [tcb + 4 .. 32]            r4 .. r11
+@   [tcb + TCB_EXC_RETURN]     the task's EXC_RETURN (36)
+@   (in register order: one stmia/ldmia of {r1, r4-r11, lr}, with r1 = PSP, moves all ten)
 @   [tcb + TCB_STACK_LIMIT]    stack limit, loaded into PSPLIM on ARMv8-M (40)
 @   [tcb + TCB_SWITCH_REGIONS] two MPU regions (RBAR, RASR|RLAR each), written to the MPU at switch-in (44)
 @   [tcb + TCB_SPLIT_LIMIT]    split-stack limit, stored into __STACK_LIMIT at switch-in (60)
@@ -90,8 +91,7 @@ keel_pendsv_handler:
     ldr   r2, =keel_scheduler + SCHEDULER_CURRENT @ r2 = &scheduler.current (after the rank table)
     ldr   r0, [r2]                  @ r0 = current (outgoing TCB)
     mrs   r1, psp                   @ r1 = outgoing PSP, hardware frame already pushed
-    stmia r0, {r4-r11, lr}          @ current.context.r4...r11, .exceptionReturn = r4...r11, EXC_RETURN
-    str   r1, [r0, #TCB_STACK_POINTER] @ current.context.stackPointer = PSP
+    stmia r0, {r1, r4-r11, lr}      @ current.context.stackPointer, .r4...r11, .exceptionReturn = PSP, r4...r11, EXC_RETURN
 #if defined(KEEL_FPU)
     tst   lr, #0x10                 @ EXC_RETURN bit 4 clear: an extended frame, the task used the FPU
     beq   3f                        @ save s16-s31 (out of line: the integer path falls through)
@@ -101,13 +101,12 @@ keel_pendsv_handler:
     bl    keel_schedule             @ r0 = next: checks the outgoing task, picks, sets scheduler.current
     LOAD_SWITCH_REGIONS r0          @ the MPU guards the next task's stack (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ the prologue checks against the next task's segment
-    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = next.context.stackPointer
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #TCB_STACK_LIMIT] @ r2 = next.context.stackLimit (0 when the task has no T1)
     msr   psplim, r2                @ PSPLIM = limit, before PSP moves onto the new stack
 #endif
+    ldmia r0, {r1, r4-r11, lr}      @ r1, r4...r11, lr = next.context.stackPointer, .r4...r11, .exceptionReturn
     msr   psp, r1                   @ PSP = next task's stack (its frame is on top)
-    ldmia r0, {r4-r11, lr}          @ r4...r11, lr = next.context.r4...r11, .exceptionReturn
 #if defined(KEEL_FPU)
     tst   lr, #0x10                 @ the next task's frame is an extended one?
     bne   keel_pendsv_return        @ no: nothing more to load
@@ -134,13 +133,13 @@ keel_svc_handler:
     ldr   r0, [r0]                  @ r0 = scheduler.current: the first task's TCB
     LOAD_SWITCH_REGIONS r0          @ its MPU regions (T2, T3)
     LOAD_SPLIT_LIMIT r0             @ its split-stack limit
-    ldr   r1, [r0, #TCB_STACK_POINTER] @ r1 = its stack pointer (a prepared exception frame)
 #if defined(KEEL_HAS_PSPLIM) && defined(KEEL_LIMIT_REGISTER)
     ldr   r2, [r0, #TCB_STACK_LIMIT] @ r2 = its stack limit
     msr   psplim, r2                @ PSPLIM = limit
 #endif
+    ldmia r0, {r1, r4-r11, lr}      @ r1 = its stack pointer (a prepared exception frame), r4...r11 = its
+                                    @ saved registers, lr = 0xFFFFFFFD (thread, PSP, basic frame)
     msr   psp, r1                   @ PSP = that frame
-    ldmia r0, {r4-r11, lr}          @ r4...r11 = its saved registers, lr = 0xFFFFFFFD (thread, PSP, basic frame)
     ldr   r0, =keel_msp_top         @ r0 = top of the handler stack
     msr   msp, r0                   @ drop the boot frames: MSP is for handlers from now on
     bx    lr                        @ exception return pops the task's first frame

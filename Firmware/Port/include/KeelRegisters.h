@@ -40,12 +40,17 @@ static inline __attribute__((always_inline)) void keel_inline_restore(unsigned p
     __asm__ volatile("msr primask, %0" : : "r"(previous) : "memory");
 }
 
+static inline __attribute__((always_inline)) void keel_inline_mask_unmasked(void) {
+    __asm__ volatile("cpsid i" : : : "memory");   // PRIMASK = 1
+}
+
 #elif defined(KEEL_THUMB1)
 
 unsigned keel_interrupts_mask(void);          // Port/armv7m/Port.S
 void keel_interrupts_restore(unsigned previous);
 static inline __attribute__((always_inline)) unsigned keel_inline_mask(void) { return keel_interrupts_mask(); }
 static inline __attribute__((always_inline)) void keel_inline_restore(unsigned previous) { keel_interrupts_restore(previous); }
+static inline __attribute__((always_inline)) void keel_inline_mask_unmasked(void) { (void)keel_interrupts_mask(); }
 
 #else
 
@@ -62,6 +67,11 @@ static inline __attribute__((always_inline)) unsigned keel_inline_mask(void) {
 /// BASEPRI = `previous` (what `keel_inline_mask` returned).
 static inline __attribute__((always_inline)) void keel_inline_restore(unsigned previous) {
     __asm__ volatile("msr basepri, %0" : : "r"(previous) : "memory");
+}
+
+/// BASEPRI = the ceiling, from unmasked (0): `keel_inline_mask` without reading what it replaces.
+static inline __attribute__((always_inline)) void keel_inline_mask_unmasked(void) {
+    __asm__ volatile("msr basepri_max, %0" : : "r"(KEEL_KERNEL_CEILING) : "memory");
 }
 
 #endif

@@ -38,10 +38,19 @@ public enum TaskTableGenerator {
             lines.append("    TaskDescriptor(name: \"\(task.name)\", priority: \(task.priority), "
                 + "stackBottom: \(hex(stack.bottom)), stackTop: \(hex(stack.top)), "
                 + "protections: \(protectionList(task.protections)), redZoneBytes: \(task.redZoneBytes), "
-                + "guardBottom: \(hex(stack.guardBottom)), switchRegions: \(words(layout.switchRegions[index])), "
-                + "policy: \(policy(task.faultPolicy, tickHertz: application.tickHertz))),")
+                + "guardBottom: \(hex(stack.guardBottom)), switchRegions: \(words(layout.switchRegions[index]))),")
         }
         lines.append("]")
+        // The kernel reads a task's fault policy here when it faults (only then; its control
+        // block has no word to spare for it). Idle's is the default: kill.
+        lines.append("@_silgen_name(\"keel_fault_policy\") public func keelFaultPolicy(_ index: Int) -> FaultPolicyDescriptor {")
+        lines.append("    switch index {")
+        for (position, index) in ordered.enumerated() {
+            lines.append("    case \(position): \(policy(application.tasks[index].faultPolicy, tickHertz: application.tickHertz))")
+        }
+        lines.append("    default: FaultPolicyDescriptor()")
+        lines.append("    }")
+        lines.append("}")
         // The kernel reads a task's entry here when it starts or restarts it (its control
         // block has no word to spare for it).
         lines.append("@_cdecl(\"keel_task_entry\") func keelTaskEntry(_ index: Int) -> TaskEntry {")
@@ -137,7 +146,7 @@ public enum TaskTableGenerator {
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
-            + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions)), policy: FaultPolicyDescriptor()),")
+            + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions))),")
         lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
             + "fixedRegionCount: \(layout.fixedRegions.count), firstSwitchRegion: \(layout.firstSwitchRegion)))")
         lines.append("          }")
