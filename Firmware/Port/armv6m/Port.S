@@ -9,8 +9,10 @@
 @ so stack protection here is T4, T5 and painting, checked at switch-out.
 @ Thumb-1 differences: stm/ldm take only r0-r7, so r8-r11 go through r4-r7; no IT blocks.
 @
-@ Task control block prefix: [tcb+0..28] r4..r11, [tcb+32] PSP, [tcb+36] limit and
-@ [tcb+40..52] MPU regions (both unused: no PSPLIM, no MPU), [tcb+56] the split-stack limit,
+@ Task control block prefix (Kernel/Contract/PortLayout.swift): [tcb+0] PSP, [tcb+4..32]
+@ r4..r11 (in register order: one stmia/ldmia of {r1, r4-r7} moves PSP with r4-r7),
+@ [tcb+36] EXC_RETURN (unused here: it waits on the handler stack), [tcb+40] limit and
+@ [tcb+44..56] MPU regions (both unused: no PSPLIM, no MPU), [tcb+60] the split-stack limit,
 @ stored into __STACK_LIMIT at switch-in when the image has split code (KEEL_SPLIT_STACK).
 
     .syntax unified
