@@ -18,14 +18,14 @@
 // scheduler's own masks are in `SchedulerState`.
 
 #if KEEL_ARMV6M
-/// The task of each bit, as its byte offset in the table, by the bit's de Bruijn window
+/// The task of each bit, as the address of its control block, by the bit's de Bruijn window
 /// (`(bit * 0x077CB531) >> 27`, distinct for each of the 32 bits): ARMv6-M has neither CLZ
-/// nor RBIT, so the multiply finds the lowest bit and this table its task in one load. (A
-/// table of offsets, not indices, also keeps LLVM from recognising the pattern and turning it
-/// back into `trailingZeroBitCount`'s test and branches.) In RAM: a priority change rewrites
-/// it. A top-level global of literal zeros, so it is plain .bss (a type's static would be
-/// initialised lazily, behind a token).
-nonisolated(unsafe) var offsetByWindow: InlineArray<32, UInt16> = [
+/// nor RBIT, so the multiply finds the lowest bit and this table its task in one load.
+/// (Addresses, not indices or offsets: no add of the table's base after the load; and LLVM
+/// does not recognise the pattern and turn it back into `trailingZeroBitCount`'s test and
+/// branches.) In RAM: a priority change rewrites it. A top-level global of literal zeros, so
+/// it is plain .bss.
+nonisolated(unsafe) var taskByWindow: InlineArray<32, UInt32> = [
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]
@@ -42,8 +42,8 @@ enum Ranks {
     @inline(__always)
     static func task(lowestBitOf mask: UInt32) -> TaskPointer {
         #if KEEL_ARMV6M
-        let offset = offsetByWindow[window(mask & (0 &- mask))]
-        return UnsafeMutableRawPointer(Scheduler.tasks).advanced(by: Int(offset)).assumingMemoryBound(to: TaskControlBlock.self)
+        let address = taskByWindow[window(mask & (0 &- mask))]
+        return UnsafeMutablePointer(bitPattern: UInt(address)).unsafelyUnwrapped
         #else
         // RBIT and CLZ, then one load; the index needs no bounds check (a zero mask is excluded).
         let address = withUnsafeMutablePointer(to: &scheduler.taskByBit) {
@@ -57,8 +57,7 @@ enum Ranks {
     static func assign(_ bit: UInt32, to task: TaskPointer) {
         task.pointee.bit = bit
         #if KEEL_ARMV6M
-        let offset = UInt(bitPattern: task) &- UInt(bitPattern: Scheduler.tasks)
-        offsetByWindow[window(bit)] = UInt16(truncatingIfNeeded: offset)
+        taskByWindow[window(bit)] = UInt32(truncatingIfNeeded: UInt(bitPattern: task))
         #else
         scheduler.taskByBit[bit.trailingZeroBitCount] = UInt32(truncatingIfNeeded: UInt(bitPattern: task))
         #endif

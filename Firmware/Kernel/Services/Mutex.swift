@@ -81,17 +81,19 @@ public struct Mutex: Sendable {
     /// inlined into one application and called in another, four instructions apart.)
     @inline(__always)
     public func lock(timeout: Timeout = .forever) throws(MutexError) {
-        let (interrupts, inHandler) = Interrupts.maskReadingMode()
+        let interrupts = Interrupts.mask()
+        let exception = portExceptionNumber()  // 0 in a task
         let me = currentTask.unsafelyUnwrapped.pointee.holderTag
         let word = state.pointee
-        // Free and in good order, in a task: the common case, one test, no wait set up, and
-        // none of the other cases' registers to save (they are in `lockOtherwise`).
-        if word & (0xFF | RobustState.mask) == 0 && !inHandler {
+        // Free and in good order, in a task: the common case, one test (the exception number
+        // folded in with an OR: a Bool the compiler materialised in some inlined copies and
+        // not in others), no wait set up, and none of the other cases' registers to save.
+        if (word & (0xFF | RobustState.mask)) | exception == 0 {
             state.pointee = word | me
             Interrupts.restore(interrupts)
             return
         }
-        try lockOtherwise(word: word, me: me, interrupts: interrupts, inHandler: inHandler, timeout: timeout)
+        try lockOtherwise(word: word, me: me, interrupts: interrupts, inHandler: exception != 0, timeout: timeout)
     }
 
     /// `lock` when the mutex is held, not in good order, or the caller is a handler.
