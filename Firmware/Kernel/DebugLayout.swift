@@ -10,25 +10,25 @@
 /// version 2) the offset in the TCB of the tick the current wait began; then (from version 3)
 /// the TaskHistory offsets of how far its overflows reached, how many there were, and whose
 /// overflow harmed it (so `keel top` says why a task was stopped, as the stack table does);
-/// then (version 4) the offsets in `keel_scheduler` of the running task and of the task table
-/// (after the rank table, except on ARMv6-M: Scheduler.swift).
+/// then (version 4) the offsets in `keel_scheduler` of the running task, of the task table
+/// (after the rank table, except on ARMv6-M: Scheduler.swift) and of the notification waiters.
 /// (Three copies: a hard-float image's control block is 256 bytes; ARMv6-M's scheduler has no
 /// rank table in front.)
 #if KEEL_FPU
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 4, 256, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
+                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 4, 256, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132, 160)
 #elseif KEEL_ARMV6M
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 4, 128, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 0, 4)
+                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 4, 128, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 0, 4, 32)
 #else
 @_silgen_name("keel_debug_layout")
 let debugLayout: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32,
-                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-    (0x4C45_454B, 4, 128, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132)
+                  UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x4C45_454B, 4, 128, 0, 64, 66, 67, 76, 80, 96, 120, 24, 0, 9, 116, 4, 10, 8, 128, 132, 160)
 #endif
 
 enum DebugLayout {
@@ -54,5 +54,6 @@ enum DebugLayout {
             && table.17 == UInt32(MemoryLayout<TaskHistory>.offset(of: \TaskHistory.harmedBy) ?? 0)
             && table.18 == UInt32(MemoryLayout<SchedulerState>.offset(of: \SchedulerState.current) ?? 0)
             && table.19 == UInt32(MemoryLayout<SchedulerState>.offset(of: \SchedulerState.tasks) ?? 0)
+            && table.20 == UInt32(MemoryLayout<SchedulerState>.offset(of: \SchedulerState.notificationWaiters) ?? 0)
     }
 }

@@ -37,6 +37,9 @@ struct SchedulerState {
     /// Tasks that have had their turn in the current round of their priority group.
     var hadTurn: UInt32 = 0
     var taskCount = 0
+    /// The tasks waiting in `Keel.waitForNotification` (Notifications.swift): here, so `notify`
+    /// reaches it from the base it loads for the ready mask anyway.
+    var notificationWaiters: UInt32 = 0
 }
 
 @_silgen_name("keel_scheduler")

@@ -155,7 +155,7 @@ enum Deadlock {
                 Console.write("'\n")
             } else if task.pointee.state == .suspended {
                 Console.write("' is suspended, and no task is left to resume it\n")
-            } else if task.pointee.waitingOn == withUnsafeMutablePointer(to: &notificationWaiters, { $0 }) {
+            } else if task.pointee.waitingOn == withUnsafeMutablePointer(to: &scheduler.notificationWaiters, { $0 }) {
                 Console.write("' waits for a notification\n")
             } else {
                 Console.write("' waits on a queue or semaphore\n")

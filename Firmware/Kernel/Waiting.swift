@@ -91,6 +91,20 @@ enum Waiting {
         return task
     }
 
+    /// Makes `task`, known to wait in `waiters` (its bit is set there) and to lend no
+    /// priority, ready: `makeReady` without the tests it needs when it knows neither
+    /// (`notify`'s path). Switches when it is more urgent than the running task.
+    @inline(__always)
+    static func wake(_ task: TaskPointer, waitingIn waiters: UnsafeMutablePointer<UInt32>) {
+        let bit = task.pointee.bit
+        waiters.pointee &= ~bit
+        task.pointee.waitingOn = nil
+        task.pointee.state = .ready
+        scheduler.sleeping &= ~bit  // in case it waited with a timeout
+        scheduler.ready |= bit
+        switchIfMoreUrgent(task)
+    }
+
     /// Makes `task` (waiting) ready; switches when it is more urgent than the running task.
     static func wake(_ task: TaskPointer) {
         Scheduler.makeReady(task)

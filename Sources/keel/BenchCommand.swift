@@ -214,9 +214,11 @@ struct Bench: ParsableCommand {
         printLine("  FreeRTOS 11 (clang -O2) counted the same way: the M3's figure for the M33")
         var rows = [["board", "shape", "instr", "per", "FreeRTOS", "vs FreeRTOS", "target", "exact"]]
         for cost in costs {
-            rows.append([cost.board, cost.shape, String(format: "%.2f", cost.perUnit), cost.unit, String(format: "%.1f", cost.freeRTOS),
-                         String(format: "%.2fx", cost.perUnit / cost.freeRTOS),
-                         String(format: "<= %g: ", cost.target) + (cost.met ? "met" : "MISSED"), cost.repeatable ? "yes" : "NO"])
+            rows.append([cost.board, cost.shape, String(format: "%.2f", cost.perUnit), cost.unit,
+                         cost.freeRTOS.map { String(format: "%.1f", $0) } ?? "-",
+                         cost.freeRTOS.map { String(format: "%.2fx", cost.perUnit / $0) } ?? "-",
+                         cost.target.map { String(format: "<= %g: ", $0) + (cost.met ? "met" : "MISSED") } ?? "-",
+                         cost.repeatable ? "yes" : "NO"])
         }
         printLine(RunReport.table(rows, rightAligned: [2, 4, 5]))
     }

@@ -40,7 +40,8 @@ final class BenchTests: XCTestCase {
         let yield = try XCTUnwrap(figure["plain yield switch"])
         XCTAssertGreaterThan(yield, 20, "a switch saves and restores eight registers and picks a task")
         // A hand-off is a switch plus the service's work on both sides.
-        for shape in ["queue send + receive", "binary semaphore hand-off", "notification hand-off", "interrupt -> woken task"] {
+        for shape in ["queue send + receive", "binary semaphore hand-off", "notification hand-off",
+                      "interrupt -> woken task (semaphore)", "interrupt -> woken task (notification)"] {
             XCTAssertGreaterThan(try XCTUnwrap(figure[shape]), yield + 10, shape)
             XCTAssertLessThan(try XCTUnwrap(figure[shape]), 2000, shape)
         }

@@ -62,14 +62,14 @@ final class MutexTests: XCTestCase {
     func testWaitObjectsAreNamedFromTheImageAndTheManifest() throws {
         let image = try TestFirmware.shared.image("partial-deadlock", board: "mps2-an385")
         let elf = try ELFFile(contentsOf: image.elf)
-        let named = WaitObjects.map(elf, objects: image.application.objects)
+        let named = try TaskTableImage(contentsOf: image.elf, objects: image.application.objects).waitObjects
         XCTAssertEqual(Set(named.values.map(\.description)), ["mutex 'bus'", "semaphore 'never'", "a notification"])
-        let numbered = WaitObjects.map(elf, objects: nil)
+        let numbered = try TaskTableImage(contentsOf: image.elf).waitObjects
         XCTAssertEqual(Set(numbered.values.map(\.description)), ["mutex #0", "semaphore #0", "a notification"])
         let mutex = try XCTUnwrap(elf.symbol(named: WaitObjects.mutexesSymbol))
         XCTAssertEqual(named[mutex.value]?.kind, .mutex, "a mutex's waiters mask is its first word")
         let queues = try TestFirmware.shared.image("queues", board: "mps2-an385")
-        let queueMap = WaitObjects.map(try ELFFile(contentsOf: queues.elf), objects: nil)
+        let queueMap = try TaskTableImage(contentsOf: queues.elf).waitObjects
         XCTAssertTrue(queueMap.values.contains { $0.kind == .queueReceive && $0.name != nil }, "\(queueMap)")
         XCTAssertTrue(queueMap.values.contains { $0.kind == .queueSend && $0.name != nil }, "\(queueMap)")
     }

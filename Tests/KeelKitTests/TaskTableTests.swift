@@ -7,7 +7,7 @@ import XCTest
 
 final class TaskTableTests: XCTestCase {
     /// The kernel's table today (Firmware/Kernel/DebugLayout.swift).
-    static let words: [UInt32] = [0x4C45_454B, 4, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112, 4, 10, 8, 0, 4]
+    static let words: [UInt32] = [0x4C45_454B, 4, 128, 32, 60, 62, 63, 72, 76, 92, 120, 20, 0, 9, 112, 4, 10, 8, 0, 4, 32]
 
     /// Memory by address; a read of a byte nobody wrote is refused, as a target would.
     struct FakeMemory: TargetMemory {

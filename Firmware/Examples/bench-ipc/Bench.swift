@@ -8,9 +8,11 @@
 //   3. semaphore: `rounds` round trips through two binary semaphores;
 //   4. notification: `rounds` round trips of direct-to-task notifications;
 //   5. mutex: `rounds` uncontended lock + unlock pairs;
-//   6. interrupt: `warmUp + interrupts` windows, each from the first instruction of the
-//      interrupt's handler (the vector's target) to urgent's first instruction after its
-//      wait, whose semaphore the handler gave.
+//   6. interrupt, semaphore: `warmUp + interrupts` windows, each from the first instruction
+//      of the interrupt's handler (the vector's target) to urgent's first instruction after
+//      its wait, whose semaphore the handler gave;
+//   7. interrupt, notification: the same, the handler notifying urgent (FreeRTOS's
+//      definition of the shape: `vTaskNotifyGiveFromISR`).
 // Ping and pong have equal priorities: the sender keeps running until it blocks in its own
 // receive, so each message (2 per round trip) holds exactly one switch. Every phase starts
 // with `warmUp` unmeasured rounds, so the window sees the steady state. No tick runs.
@@ -41,10 +43,14 @@ func measured(_ body: () -> Void) {
     benchStop()
 }
 
-/// Waits for the interrupt's semaphore for ever; each wake-up closes a window.
+/// Waits for the interrupt's semaphore, then for its notification; each wake-up closes a window.
 func urgentTask() {
-    while true {
+    for _ in 0..<(warmUp + interrupts) {
         try? interruptSignal.take()
+        benchStop()
+    }
+    while true {
+        _ = try? Keel.waitForNotification(1)
         benchStop()
     }
 }
@@ -69,6 +75,8 @@ func pingTask() {
     }
     // Pong waits for good now; urgent waits for the interrupt, which this task raises.
     Keel.attachInterrupt(interruptLine, priority: 0x80) { interruptSignal.give() }
+    for _ in 0..<(warmUp + interrupts) { Keel.triggerInterrupt(interruptLine) }
+    Keel.attachInterrupt(interruptLine, priority: 0x80) { Tasks.urgent.notify(1) }
     for _ in 0..<(warmUp + interrupts) { Keel.triggerInterrupt(interruptLine) }
     Keel.shutdown(code: 0)
 }

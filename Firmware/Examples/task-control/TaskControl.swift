@@ -153,10 +153,9 @@ func changePriorities() {
 
     // A task raised above the caller runs at once; it lowers itself again.
     Tasks.spinner.resume()
-    let before = spins.load(ordering: .relaxed)
     spinnerRequest.store(1, ordering: .relaxed)
     Tasks.spinner.setPriority(3)
-    let ran = spins.load(ordering: .relaxed) != before
+    let ran = spinnerRequest.load(ordering: .relaxed) == 0  // it took the request
     print("control: spinner raised to 3 ran before the call returned: \(ran), lowered itself to \(Tasks.spinner.priority)")
     Tasks.spinner.suspend()
 }

@@ -22,13 +22,10 @@ public struct TaskHandle: Sendable, Equatable {
         defer { Interrupts.restore(interrupts) }
         let task = Scheduler.task(index)
         task.pointee.notifications |= bits
-        if notificationWaiters & task.pointee.bit != 0 { Waiting.wake(task) }
+        if scheduler.notificationWaiters & task.pointee.bit != 0 { Waiting.wake(task, waitingIn: &scheduler.notificationWaiters) }
     }
 }
 
-/// The tasks waiting in `Keel.waitForNotification`.
-@_silgen_name("keel_notification_waiters")  // `keel top` names what a task waits on by its address
-nonisolated(unsafe) var notificationWaiters: UInt32 = 0
 
 extension Keel {
     /// Waits until at least one of `bits` is set in the calling task's notifications, clears
@@ -45,7 +42,7 @@ extension Keel {
                 task.pointee.notifications &= ~taken
                 return taken
             }
-        } while Waiting.wait(on: &notificationWaiters, until: &deadline, interrupts: interrupts, lendsPriority: false)
+        } while Waiting.wait(on: &scheduler.notificationWaiters, until: &deadline, interrupts: interrupts, lendsPriority: false)
         throw TimedOut()
     }
 

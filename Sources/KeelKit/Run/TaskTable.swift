@@ -18,7 +18,7 @@ public struct KernelDebugLayout: Sendable, Equatable {
     /// "KEEL" as a little-endian word.
     public static let magic: UInt32 = 0x4C45_454B
     public static let version: UInt32 = 4
-    public static let wordCount = 20
+    public static let wordCount = 21
 
     public var taskStride: UInt32
     public var savedStackPointer: UInt32
@@ -44,8 +44,10 @@ public struct KernelDebugLayout: Sendable, Equatable {
     /// rank table comes first except on ARMv6-M).
     public var schedulerCurrent: UInt32
     public var schedulerTasks: UInt32
+    /// In `keel_scheduler`: the mask of the tasks waiting for a notification (version 4).
+    public var schedulerNotificationWaiters: UInt32
 
-    /// Decodes the table's 20 words; a wrong magic, version or an offset outside its block is bad input.
+    /// Decodes the table's 21 words; a wrong magic, version or an offset outside its block is bad input.
     public init(words: [UInt32]) throws(KeelError) {
         guard words.count == Self.wordCount, words[0] == Self.magic else {
             throw .elf("keel_debug_layout does not start with \"KEEL\": not a Keel kernel's debug table")
@@ -55,15 +57,15 @@ public struct KernelDebugLayout: Sendable, Equatable {
         }
         (taskStride, savedStackPointer, state, priority, protections, stackBottom, stackTop, name, waitingOn,
          historyStride, historyHighWater, historyFaults, waitStart, historyOverflowBytes, historyOverflows, historyHarmedBy,
-         schedulerCurrent, schedulerTasks) =
+         schedulerCurrent, schedulerTasks, schedulerNotificationWaiters) =
             (words[2], words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13],
-             words[14], words[15], words[16], words[17], words[18], words[19])
+             words[14], words[15], words[16], words[17], words[18], words[19], words[20])
         let taskFields = [savedStackPointer + 4, state + 1, priority + 1, protections + 1, stackBottom + 4, stackTop + 4, name + 8, waitingOn + 4,
                           waitStart + 4]
         guard taskStride >= 16, taskStride <= 4096, taskFields.allSatisfy({ $0 <= taskStride }),
               historyStride <= 4096, historyHighWater + 4 <= historyStride, historyFaults + 1 <= historyStride,
               historyOverflowBytes + 4 <= historyStride, historyOverflows + 1 <= historyStride, historyHarmedBy + 1 <= historyStride,
-              schedulerCurrent <= 4096, schedulerTasks <= 4096 else {
+              schedulerCurrent <= 4096, schedulerTasks <= 4096, schedulerNotificationWaiters <= 4096 else {
             throw .elf("keel_debug_layout has an offset outside its block (task stride \(taskStride), history stride \(historyStride))")
         }
     }
@@ -136,7 +138,7 @@ public struct TaskTableImage: Sendable {
         }
         self.init(layout: layout, scheduler: scheduler, histories: histories?.address, handlerStack: handlerStack,
                   taskCount: taskCount, constants: constants)
-        waitObjects = WaitObjects.map(elf, objects: objects)
+        waitObjects = WaitObjects.map(elf, objects: objects, notificationWaiters: scheduler &+ layout.schedulerNotificationWaiters)
         tickCounter = elf.address(ofSymbol: WaitObjects.tickSymbol)
         if let address = elf.address(ofSymbol: BuildIdentity.symbol), let value = BuildIdentity(elf: elf) {
             identity = (address, value)

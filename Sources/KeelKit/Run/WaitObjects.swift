@@ -4,7 +4,7 @@
 // The image says whose mask lies where: the generated storage has fixed symbols
 // (`keel_mutexes`, `keel_semaphores` and `keel_event_flags`, two words per object in the
 // manifest's order; `keel_queue_NAME`, receivers' mask then senders'; `keel_pool_NAME`, the
-// linker script's; the kernel's `keel_notification_waiters`), and the manifest, when there is
+// linker script's; the notification waiters, a word of `keel_scheduler`), and the manifest, when there is
 // one, names the mutexes, semaphores and event flags. For a mutex the
 // holder is the byte after its mask (its second word: task index + 1), read from the target.
 
@@ -43,13 +43,13 @@ public enum WaitObjects {
     public static let eventFlagsSymbol = "keel_event_flags"
     /// A stream buffer's storage: the reader's mask, then the writer's.
     public static let streamPrefix = "keel_stream_"
-    public static let notificationsSymbol = "keel_notification_waiters"
     /// The kernel's tick count (`tickCount`, Firmware/Kernel/Time.swift).
     public static let tickSymbol = "keel_tick_count"
 
     /// Every waiters mask of the image by address. `objects` names the mutexes and semaphores
     /// in table order (`TaskTableGenerator.objects`); without it they are numbered.
-    public static func map(_ elf: ELFFile, objects: KernelObjects?) -> [UInt32: WaitObject] {
+    /// `notificationWaiters`: the address of the notification waiters' mask (in `keel_scheduler`).
+    public static func map(_ elf: ELFFile, objects: KernelObjects?, notificationWaiters: UInt32) -> [UInt32: WaitObject] {
         var map: [UInt32: WaitObject] = [:]
         func table(_ symbol: String, _ kind: WaitObject.Kind, names: [String]?) {
             guard let found = elf.symbol(named: symbol), found.isDefined else { return }
@@ -71,9 +71,7 @@ public enum WaitObjects {
         named(queuePrefix, [.queueReceive, .queueSend])
         named(streamPrefix, [.streamRead, .streamWrite])
         named(poolPrefix, [.pool])
-        if let notifications = elf.symbol(named: notificationsSymbol), notifications.isDefined {
-            map[notifications.value] = WaitObject(kind: .notification, name: nil, index: 0)
-        }
+        map[notificationWaiters] = WaitObject(kind: .notification, name: nil, index: 0)
         return map
     }
 }
