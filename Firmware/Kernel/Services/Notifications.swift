@@ -17,6 +17,8 @@ public struct TaskHandle: Sendable, Equatable {
     /// Sets `bits` in the task's notifications and wakes it if it waits for any of them;
     /// from a handler, a more urgent task it wakes runs on exception return.
     /// Blocks: no. From: anywhere. Stack: leaf.
+    /// (Always inlined: a handler's `Tasks.x.notify()` then folds the task and the bits in.)
+    @inline(__always)
     public func notify(_ bits: UInt32 = 1) {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
