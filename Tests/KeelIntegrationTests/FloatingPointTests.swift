@@ -2,7 +2,8 @@
 // compute in floats at once, preempted and nested in the middle of their arithmetic, and a task
 // that faults with live FP state and is restarted, all give bit-for-bit the results of the
 // same computation run undisturbed; the stack analysis counts their extended frames and is
-// never below what they used. The boards the earlier issues did not have also run the demo.
+// never below what they used. The board's hardware timer (`DeviceTimer`) interrupts at the
+// rate asked for, against the tick. The boards the earlier issues did not have also run the demo.
 //
 // Representative rather than exhaustive (the suite must stay under ten minutes): one board
 // per FPU and architecture (the M4F on a real STM32 map, the M7's double-precision FPU, the
@@ -46,6 +47,17 @@ final class FloatingPointTests: XCTestCase {
                 XCTAssertEqual(numbers[3], 0, handlers)
             }
             XCTAssertTrue(result.output.contains("fp: crasher starts 3 mismatches 0"), log)
+            // The board's hardware timer at 1 kHz against the 10 kHz tick, the CPU busy: one
+            // interrupt every ten ticks (give or take the one in flight), each handler's
+            // arithmetic exact.
+            let timer = try XCTUnwrap(result.output.first { $0.hasPrefix("fp: device timer ") }, log)
+            let counts = timer.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+            XCTAssertEqual(counts.count, 4, timer)  // interrupts, ticks, 10 (kHz), mismatches
+            if counts.count == 4 {
+                XCTAssertEqual(counts[1], 200, timer)
+                XCTAssertLessThanOrEqual(abs(counts[0] - counts[1] / 10), 1, "\(board): \(timer)")
+                XCTAssertEqual(counts[3], 0, timer)
+            }
             // Three faults of the crasher, with FP state live, each a division by zero.
             XCTAssertEqual(result.faults.map(\.task), ["crasher", "crasher", "crasher"], log)
             XCTAssertEqual(result.faults.map(\.action), ["restart", "restart", "kill"], log)

@@ -1,12 +1,13 @@
 // The demo application: a sensor pipeline, and a task that overflows its stack on purpose.
 //
-//   clock ──IRQ 1──▶ sensor handler ──samples──▶ filter ──smoothed──▶ logger
+//   timer ──IRQ──▶ sensor handler ──samples──▶ filter ──smoothed──▶ logger
 //                                                  │                    
 //                                             statsLock ◀── monitor
 //
-// `clock` raises interrupt 1 every 2 ticks, as a timer would. The handler reads the
-// "sensor" (a synthetic waveform), stamps the sample and sends it to `samples` without
-// blocking (a full queue counts a drop). `filter` takes each sample, smooths it over four,
+// `clock` starts the board's hardware timer (`DeviceTimer`: the MPS2's CMSDK timer, the
+// nRF51's TIMER0, ...) at 1 kHz, once a tick. Its interrupt handler reads the "sensor" (a
+// synthetic waveform), stamps the sample and sends it to `samples` without blocking (a full
+// queue counts a drop), and stops the timer after the last sample. `filter` takes each sample, smooths it over four,
 // updates the shared statistics under `statsLock` and passes it on; `logger` writes each
 // one with `Log`, which formats on the host and costs a few words of stack. `monitor`
 // reads the statistics under the same mutex. `runaway` recurses without end: its overflow
@@ -28,7 +29,6 @@ struct Sample: BitwiseCopyable {
 }
 
 let sampleCount: UInt16 = 40
-let sensorInterrupt = 1
 
 /// Samples the handler could not queue (the queue was full).
 let dropped = Atomic<UInt32>(0)
@@ -43,16 +43,11 @@ func sensorHandler() {
     let noise = (UInt32(sequence) &* 2_654_435_761) >> 28
     let sample = Sample(sequence: sequence, value: UInt16(wave &+ noise), tick: Keel.ticks)
     if !samples.trySend(sample) { dropped.add(1, ordering: .relaxed) }
+    if sequence == sampleCount { DeviceTimer.stop() }
 }
 
 func clockTask() {
-    Keel.attachInterrupt(sensorInterrupt, priority: 0x40) { sensorHandler() }
-    var next = Keel.ticks
-    for _ in 0..<sampleCount {
-        next &+= 2
-        Keel.sleep(until: next)
-        Keel.triggerInterrupt(sensorInterrupt)
-    }
+    DeviceTimer.start(hertz: 1000, priority: 0x40) { sensorHandler() }
 }
 
 /// What `filter` has seen, shared with `monitor` under `statsLock`.
@@ -95,12 +90,13 @@ func loggerTask() {
     }
     Log.info("logger: \(expected - 1) samples through the pipeline, \(lost) lost, \(dropped.load(ordering: .relaxed)) dropped by the handler")
     Log.info("logger: still running after the overflow")
+    Keel.sleep(milliseconds: 10)  // the monitor's last look (at 44 ms)
     Keel.shutdown(code: 0)  // `filter` would wait for samples forever: the run ends here
 }
 
 func monitorTask() {
     for _ in 0..<4 {
-        Keel.sleep(milliseconds: 20)
+        Keel.sleep(milliseconds: 11)
         let snapshot = (try? statsLock.withLock { statistics }) ?? Statistics()
         Log.info("monitor: \(snapshot.count) samples, min \(snapshot.minimum), max \(snapshot.maximum)")
     }

@@ -1,6 +1,8 @@
 // Floating point in every context at once: two tasks of equal priority that the tick switches
 // between in the middle of their arithmetic, two interrupt handlers (one nested in the other)
-// that interrupt that arithmetic and compute with the FPU themselves, and a task that faults
+// that interrupt that arithmetic and compute with the FPU themselves, the board's hardware
+// timer (`DeviceTimer`) interrupting at 1 kHz with a handler that computes too (its count
+// against the tick's says the rate is right), and a task that faults
 // with live FP state and is restarted. Every result is compared, bit for bit, with the same
 // computation run undisturbed: a register the switch or the lazy stacking lost would change it.
 //
@@ -93,6 +95,8 @@ nonisolated(unsafe) var highRuns: UInt32 = 0
 nonisolated(unsafe) var highMismatches: UInt32 = 0
 nonisolated(unsafe) var crasherStarts: UInt32 = 0
 nonisolated(unsafe) var crasherMismatches: UInt32 = 0
+nonisolated(unsafe) var expectedTimer: UInt32 = 0
+nonisolated(unsafe) var timerMismatches: UInt32 = 0
 nonisolated(unsafe) var workersDone: UInt32 = 0
 
 func workerTask(seed: Float, name: StaticString) {
@@ -138,6 +142,18 @@ func judgeTask() {
     }
     while workersDone < 2 { Keel.sleep(ticks: 5) }
     Keel.sleep(ticks: 20)  // the crasher's last start
+    // 200 ticks of 10 kHz with the CPU busy here (QEMU's -icount warps its clock by twice
+    // the time to the next deadline while the CPU sleeps in WFI: a rate against the tick is
+    // only QEMU's truth while the CPU runs), the timer at 1 kHz.
+    expectedTimer = Keel.withInterruptsMasked { handlerChurn(5.0, raise: false) }.bitPattern
+    let timerStart = Keel.ticks
+    DeviceTimer.start(hertz: 1000) {
+        if handlerChurn(5.0, raise: false).bitPattern != expectedTimer { timerMismatches &+= 1 }
+    }
+    while Keel.ticks &- timerStart < 200 {}
+    DeviceTimer.stop()
+    let timerTicks = Keel.ticks &- timerStart
+    print("fp: device timer \(DeviceTimer.interrupts) interrupts in \(timerTicks) ticks of 10 kHz, \(timerMismatches) mismatches")
     print("fp: handlers low \(lowRuns) runs \(lowMismatches) mismatches, high \(highRuns) runs \(highMismatches) mismatches")
     print("fp: crasher starts \(crasherStarts) mismatches \(crasherMismatches)")
     Keel.shutdown(code: 0)

@@ -367,10 +367,28 @@ public enum StackAnalysis {
             return !name.hasPrefix("$") || name.hasSuffix("To")
         }
         var result: [String: [String]] = [:]
+        var attached = handlers.sorted().map { graph.functions[$0].name }
+        // The hardware timer's line runs the kernel's handler (it acknowledges the device),
+        // which calls the application's the same way the dispatcher would (DeviceTimer.swift).
+        let timerBodies = bodies(of: timerHandlerSymbol, graph)
+        if !timerBodies.isEmpty {
+            for body in timerBodies { result[graph.functions[body].name] = attached }
+            attached.append(timerHandlerSymbol)
+        }
         for body in dispatcherBodies(graph) {
-            result[graph.functions[body].name] = handlers.sorted().map { graph.functions[$0].name }
+            result[graph.functions[body].name] = attached
         }
         return result
+    }
+
+    /// The kernel's handler of the hardware timer's line (`DeviceTimer`).
+    static let timerHandlerSymbol = "keel_timer_interrupt"
+
+    /// `symbol` and the functions it calls, whichever holds a jump through a register.
+    static func bodies(of symbol: String, _ graph: CallGraph) -> [Int] {
+        guard let entry = graph.functions.firstIndex(where: { $0.name == symbol }) else { return [] }
+        let candidates = Set([entry] + graph.functions[entry].calls.map(\.callee))
+        return candidates.filter { !graph.functions[$0].registerJumps.isEmpty }.sorted()
     }
 
     /// The functions that jump to an attached handler: what the IRQ vectors point at (the C

@@ -59,6 +59,25 @@ public struct ConsolePort: Sendable, Codable, Equatable {
     public var transmitPin: UInt32
 }
 
+/// The hardware timer `DeviceTimer` drives: a periodic interrupt from a device.
+public struct DeviceTimerPort: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable {
+        /// Arm's CMSDK APB timer (the MPS2 boards' TIMER0; the SSE-300's S32K timer on the AN547):
+        /// CTRL, VALUE, RELOAD (counts down), INTSTATUS.
+        case cmsdk
+        /// Nordic's nRF51 TIMER: tasks, EVENTS_COMPARE[0], SHORTS, INTENSET, BITMODE, PRESCALER, CC[0].
+        case nrf51
+        /// ST's STM32 general-purpose timer: CR1, DIER, SR, ARR (counts up to ARR).
+        case stm32
+    }
+    public var kind: Kind
+    public var base: UInt32
+    /// Its NVIC line (IRQ n, vector 16 + n).
+    public var line: Int
+    /// What it counts at under QEMU, in hertz (on a part: what its clock tree gives it at reset).
+    public var clockHertz: UInt32
+}
+
 /// A core's floating-point unit, and what the toolchain needs to use it.
 public struct FloatingPointUnit: Sendable, Codable, Equatable {
     /// Arm's name for it: "FPv4-SP", "FPv5-D16", ...
@@ -92,6 +111,8 @@ public struct Board: Sendable, Codable, Equatable {
     /// SysTick's processor clock under QEMU.
     public var clockHertz: UInt32
     public var console: ConsolePort
+    /// The hardware timer `DeviceTimer` drives.
+    public var timer: DeviceTimerPort
     /// The FPU, nil when the core has none. Images use it with the hard-float ABI unless the
     /// manifest says `"float": "soft"`.
     public var fpu: FloatingPointUnit?

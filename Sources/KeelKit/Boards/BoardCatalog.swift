@@ -20,6 +20,8 @@ public enum BoardCatalog {
             qemuMachine: "mps2-an385", clockHertz: 25_000_000,
             // UART0 of the AN385 (Application Note 385, table 3-3); 25 MHz / 217 = 115200 baud.
             console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0),
+            // TIMER0 (hw/arm/mps2.c): the APB clock, 25 MHz.
+            timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
             fpu: nil, interruptLines: 32, priorityBits: 3),
         Board(
             name: "mps2-an386", summary: "ARM MPS2 with AN386 (Cortex-M4F)",
@@ -32,6 +34,7 @@ public enum BoardCatalog {
             qemuMachine: "mps2-an386", clockHertz: 25_000_000,
             // The AN385's map with a Cortex-M4 and its single-precision FPU (Application Note 386).
             console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0),
+            timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
             fpu: FloatingPointUnit(name: "FPv4-SP", clangFPU: "fpv4-sp-d16", doublePrecision: false,
                                    hardFloatMultilib: "thumb/v7e-m+fp/hard"),
             interruptLines: 32, priorityBits: 3),
@@ -46,6 +49,7 @@ public enum BoardCatalog {
             qemuMachine: "mps2-an500", clockHertz: 25_000_000,
             // The AN385's map with a Cortex-M7 and its FPv5 double-precision FPU (Application Note 500).
             console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0),
+            timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
             fpu: FloatingPointUnit(name: "FPv5-D16", clangFPU: "fpv5-d16", doublePrecision: true,
                                    hardFloatMultilib: "thumb/v7e-m+dp/hard"),
             interruptLines: 32, priorityBits: 3),
@@ -57,9 +61,13 @@ public enum BoardCatalog {
             flash: MemoryRegion(origin: 0x1000_0000, length: 4 << 20),
             ram: MemoryRegion(origin: 0x3800_0000, length: 2 << 20),
             mpu: .pmsav8, mpuRegions: 16, hasStackLimitRegisters: true,
-            qemuMachine: "mps2-an505", clockHertz: 25_000_000,
-            // UART0 of the AN505 through its Secure alias (the kernel runs Secure); 25 MHz / 217.
-            console: ConsolePort(kind: .cmsdk, base: 0x5020_0000, baudSetting: 217, transmitPin: 0),
+            // The AN505's MAINCLK is 20 MHz (hw/arm/mps2-tz.c `sysclk_frq`; AN505's clock table):
+            // SysTick, the UART and the timers all run from it.
+            qemuMachine: "mps2-an505", clockHertz: 20_000_000,
+            // UART0 of the AN505 through its Secure alias (the kernel runs Secure); 20 MHz / 174.
+            console: ConsolePort(kind: .cmsdk, base: 0x5020_0000, baudSetting: 174, transmitPin: 0),
+            // IoTKit's TIMER0 through its Secure alias, on MAINCLK (20 MHz).
+            timer: DeviceTimerPort(kind: .cmsdk, base: 0x5000_0000, line: 3, clockHertz: 20_000_000),
             fpu: FloatingPointUnit(name: "FPv5-SP", clangFPU: "fpv5-sp-d16", doublePrecision: false,
                                    hardFloatMultilib: "thumb/v8-m.main+fp/hard"),
             // IoTKit's 32 lines and the AN505's 92 expansion lines.
@@ -77,6 +85,8 @@ public enum BoardCatalog {
             qemuMachine: "mps3-an547", clockHertz: 32_000_000,
             // UART0 through its Secure alias; its APB clock is 25 MHz (SysTick's is 32 MHz).
             console: ConsolePort(kind: .cmsdk, base: 0x5930_3000, baudSetting: 217, transmitPin: 0),
+            // The AN547 has no FPGA timers: the SSE-300's S32K timer, a CMSDK timer at 32 kHz.
+            timer: DeviceTimerPort(kind: .cmsdk, base: 0x5802_F000, line: 2, clockHertz: 32_000),
             // The M55's FPU (single and double precision). MVE is there too, off in the build
             // (`cpuExtensions`): Keel saves its state (Q4-Q7 are s16-s31) but does not ask for it.
             fpu: FloatingPointUnit(name: "FPv5-D16 + MVE", clangFPU: "fp-armv8-fullfp16-d16", doublePrecision: true,
@@ -94,6 +104,8 @@ public enum BoardCatalog {
             qemuMachine: "microbit", clockHertz: 16_000_000,
             // UART0 of the nRF51822; TXD on P0.24, the micro:bit's USB serial; 115200 baud.
             console: ConsolePort(kind: .nrf51, base: 0x4000_2000, baudSetting: 0x01D7_E000, transmitPin: 24),
+            // TIMER0 (hw/arm/nrf51_soc.c) at 16 MHz, prescaler 0.
+            timer: DeviceTimerPort(kind: .nrf51, base: 0x4000_8000, line: 8, clockHertz: 16_000_000),
             fpu: nil, interruptLines: 32, priorityBits: 2),
         Board(
             name: "netduinoplus2", summary: "Netduino Plus 2 (STM32F405, Cortex-M4F)",
@@ -112,6 +124,8 @@ public enum BoardCatalog {
             // USART1 (the board's console header); BRR 0x8B = 16 MHz HSI / (16 x 8.6875) = 115108
             // baud, the reset clock's nearest to 115200. QEMU ignores the rate.
             console: ConsolePort(kind: .stm32, base: 0x4001_1000, baudSetting: 0x8B, transmitPin: 9),
+            // TIM2; QEMU's model counts at 1 GHz whatever the clock tree (hw/arm/stm32f405_soc.c).
+            timer: DeviceTimerPort(kind: .stm32, base: 0x4000_0000, line: 28, clockHertz: 1_000_000_000),
             fpu: FloatingPointUnit(name: "FPv4-SP", clangFPU: "fpv4-sp-d16", doublePrecision: false,
                                    hardFloatMultilib: "thumb/v7e-m+fp/hard"),
             interruptLines: 82, priorityBits: 4),

@@ -37,6 +37,9 @@ public enum LinkerScriptGenerator {
         keel_console_baud = \(hex(board.console.baudSetting));
         keel_console_pin = \(hex(board.console.transmitPin));
         keel_interrupt_lines = \(board.interruptLines);
+        keel_timer_base = \(hex(board.timer.base));
+        keel_timer_line = \(board.timer.line);
+        keel_timer_clock = \(board.timer.clockHertz);
 
         SECTIONS
         {
