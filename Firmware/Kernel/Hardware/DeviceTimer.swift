@@ -5,7 +5,7 @@
 // reached through linker symbols like the console's; which register model it has is a build
 // condition: KEEL_TIMER_CMSDK (Arm's CMSDK APB timer: the MPS2 boards' TIMER0, the MPS3
 // AN547's 32 kHz S32K timer), KEEL_TIMER_NRF51 (the nRF51's TIMER0), KEEL_TIMER_STM32 (an
-// STM32 general-purpose timer, TIM2). Each is a few registers (below, one struct each).
+// STM32 general-purpose timer, TIM2). Each is a few registers (TimerDevices.swift, one enum each).
 //
 // The timer's line is attached like any other (`DeviceInterrupts.attach`): the kernel's own
 // handler acknowledges the device, counts, and calls the application's.
@@ -14,8 +14,9 @@
 @_extern(c, "keel_timer_line") func timerLine()
 @_extern(c, "keel_timer_clock") func timerClock()
 
-/// The board's hardware timer (`keel boards` names it). The application's handler runs in
-/// the timer's interrupt, at the priority it asks for, like an attached handler.
+/// The board's hardware timer (`Board.timer`; the README's table lists each board's). The
+/// application's handler runs in the timer's interrupt, at the priority it asks for, like an
+/// attached handler.
 public enum DeviceTimer {
     /// The timer's interrupt line (attach nothing else there while it runs).
     /// Blocks: no. From: anywhere. Stack: leaf.
