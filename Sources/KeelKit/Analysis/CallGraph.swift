@@ -95,6 +95,9 @@ public struct CallGraph: Sendable {
     /// metadata fills a vtable slot: a method call reaches it, but no code holds it as a
     /// value it could pass on (to `DeviceInterrupts.attach`, say).
     public private(set) var addressTakenOutsideClassMetadata: Set<Int> = []
+    /// For an address-taken function, the functions whose code takes it (a movw/movt pair, or
+    /// a literal pool inside them): what attaches a handler is then known, not only that one is.
+    public private(set) var takenBy: [Int: Set<Int>] = [:]
     /// Exception number → handler function, from the vector table at the start of flash.
     public private(set) var vectors: [Int: Int] = [:]
     /// True when the image has a `.stack_sizes` section.
@@ -167,7 +170,7 @@ public struct CallGraph: Sendable {
         }
 
         // Decode each function.
-        var materialized: [UInt32] = []
+        var materialized: [(address: UInt32, by: Int)] = []
         for index in functions.indices {
             let function = functions[index]
             let home = section(of: function.address)!
@@ -232,7 +235,7 @@ public struct CallGraph: Sendable {
                     if !top { lowHalves[register] = value; continue }
                     if let low = lowHalves[register] {
                         let word = UInt32(value) << 16 | UInt32(low)
-                        if word & 1 == 1 { materialized.append(word & ~1) }
+                        if word & 1 == 1 { materialized.append((word & ~1, index)) }
                     }
                 case .compareBranch(let target):
                     branchTargets.insert(target)
@@ -280,7 +283,9 @@ public struct CallGraph: Sendable {
         // Address-taken functions: a function's address with the Thumb bit set, built by a
         // movw/movt pair or stored as a word in data (literal pools, .rodata, .data). The
         // same pass reads the destroy slot of class metadata (Swift `...N` data symbols).
-        for address in materialized { if let index = indexByAddress[address] { addressTaken.insert(index) } }
+        for (address, by) in materialized {
+            if let index = indexByAddress[address] { addressTaken.insert(index); takenBy[index, default: []].insert(by) }
+        }
         let metadata = elf.symbols.filter { symbol in
             symbol.isDefined && symbol.type == .object && Symbolizer.isSwiftMangled(symbol.name) && symbol.name.hasSuffix("N")
         }
@@ -301,6 +306,10 @@ public struct CallGraph: Sendable {
                     let word = Self.word(bytes, at: offset)
                     if word & 1 == 1, let index = indexByAddress[word & ~1] {
                         addressTaken.insert(index)
+                        if isCode, let by = Self.function(containing: address, ordered: ordered, functions: functions,
+                                                          indexByAddress: indexByAddress) {
+                            takenBy[index, default: []].insert(by)
+                        }
                         if !isCode && destroySlots.contains(address) { classDestroyers.insert(index) }
                         if isCode || !metadataWords.contains(address) { addressTakenOutsideClassMetadata.insert(index) }
                     }

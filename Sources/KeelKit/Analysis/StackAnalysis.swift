@@ -370,11 +370,14 @@ public enum StackAnalysis {
         var attached = handlers.sorted().map { graph.functions[$0].name }
         // The hardware timer's line runs the kernel's handler (it acknowledges the device),
         // which calls the application's the same way the dispatcher would (DeviceTimer.swift).
-        let timerBodies = bodies(of: timerHandlerSymbol, graph)
-        if !timerBodies.isEmpty {
-            for body in timerBodies { result[graph.functions[body].name] = attached }
-            attached.append(timerHandlerSymbol)
-        }
+        // An interrupt level only in an image that attaches it: code that takes its address
+        // (`DeviceTimer.start`, or an application function it was inlined into) is called, or
+        // itself held as a value. The kernel's own copy of `start` is in every image, and
+        // nothing calls it where the application never starts the timer.
+        // (Its own call resolves the same either way: another stored-closure call may still
+        // name it, its address being taken by that copy.)
+        for body in bodies(of: timerHandlerSymbol, graph) { result[graph.functions[body].name] = attached }
+        if timerAttached(graph) { attached.append(timerHandlerSymbol) }
         for body in dispatcherBodies(graph) {
             result[graph.functions[body].name] = attached
         }
@@ -383,6 +386,14 @@ public enum StackAnalysis {
 
     /// The kernel's handler of the hardware timer's line (`DeviceTimer`).
     static let timerHandlerSymbol = "keel_timer_interrupt"
+
+    /// True when some code that can run attaches the timer's handler (see `builtInTargets`).
+    static func timerAttached(_ graph: CallGraph) -> Bool {
+        guard let entry = graph.functions.firstIndex(where: { $0.name == timerHandlerSymbol }),
+              let takers = graph.takenBy[entry] else { return false }
+        let called = Set(graph.functions.flatMap { $0.calls.map(\.callee) })
+        return takers.contains { called.contains($0) || graph.addressTaken.contains($0) || graph.vectors.values.contains($0) }
+    }
 
     /// `symbol` and the functions it calls, whichever holds a jump through a register.
     static func bodies(of symbol: String, _ graph: CallGraph) -> [Int] {
