@@ -9,8 +9,9 @@
 // its new priority's group, and every task between its old and new rank moves one bit.
 // The task's index, which handles, mutex holders, histories and fault records use, never
 // changes. So the hot paths pay nothing for run-time priorities: `Scheduler.task(lowestBitOf:)`
-// reads the rank table (a load) where it added the index to the table's base (an add after
-// the same load of the base); and the change itself, rare, rewrites every mask in O(tasks)
+// is one load from the rank table (indexed from the scheduler's base on ARMv7-M/v8-M, by the
+// de Bruijn window on ARMv6-M) where it loaded the table's base and added the index: an
+// instruction fewer than before. The change itself, rare, rewrites every mask in O(tasks)
 // with interrupts masked.
 //
 // Which masks hold a task's bit is known without a list of objects: a task is in at most one
