@@ -73,21 +73,15 @@ enum Waiting {
     /// Makes the most urgent task waiting on `waiters` ready and returns it (nil: none waits).
     /// A switch is requested when it is more urgent than the running task; from a handler it
     /// then happens on exception return. Interrupts are masked by the caller.
-    /// `makeReady` inlined for the one case that matters here: the task is in these waiters
-    /// (its lowest bit), so clearing that bit ends its wait, and it lends no priority (only a
-    /// mutex's waiters do, and a mutex wakes through `wake`).
+    /// Through `wake(_:waitingIn:)`, not `makeReady`: the task is in these waiters (their
+    /// lowest bit) and lends no priority (only a mutex's waiters do, and a mutex wakes
+    /// through `wake`).
     @discardableResult @inline(__always)
     static func wakeOne(_ waiters: UnsafeMutablePointer<UInt32>) -> TaskPointer? {
         let mask = waiters.pointee
         guard mask != 0 else { return nil }
         let task = Scheduler.task(lowestBitOf: mask)
-        waiters.pointee = mask & (mask &- 1)  // its bit leaves the waiters
-        task.pointee.waitingOn = nil
-        let bit = task.pointee.bit
-        task.pointee.state = .ready
-        scheduler.sleeping &= ~bit  // in case it waited with a timeout
-        scheduler.ready |= bit
-        switchIfMoreUrgent(task)
+        wake(task, waitingIn: waiters)
         return task
     }
 

@@ -38,18 +38,24 @@ public enum MPUKind: String, Sendable, Codable {
     }
 }
 
+/// Whose peripheral models a board's console and timer are: the register layout the kernel
+/// builds for (`KEEL_UART_*`, `KEEL_TIMER_*`).
+public enum PeripheralKind: String, Sendable, Codable {
+    /// Arm's CMSDK APB parts (the MPS2/MPS3 boards). UART: DATA, STATE (TX full), CTRL (TX
+    /// enable), BAUDDIV. Timer: CTRL, VALUE, RELOAD (counts down), INTSTATUS.
+    case cmsdk
+    /// Nordic's nRF51. UART: STARTTX, TXD, EVENTS_TXDRDY, ENABLE, PSELTXD, BAUDRATE. TIMER:
+    /// tasks, EVENTS_COMPARE[0], SHORTS, INTENSET, BITMODE, PRESCALER, CC[0].
+    case nrf51
+    /// ST's STM32F2/F4. USART: SR (TXE), DR, BRR, CR1 (UE, TE). General-purpose timer: CR1,
+    /// DIER, SR, ARR (counts up to ARR).
+    case stm32
+}
+
 /// The serial port the console writes to: the same bytes reach a real board's pins and
 /// QEMU's `-serial`.
 public struct ConsolePort: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable {
-        /// Arm's CMSDK APB UART (the MPS2 boards): DATA, STATE (TX full), CTRL (TX enable), BAUDDIV.
-        case cmsdk
-        /// Nordic's nRF51 UART: STARTTX, TXD, EVENTS_TXDRDY, ENABLE, PSELTXD, BAUDRATE.
-        case nrf51
-        /// ST's STM32F2/F4 USART: SR (TXE), DR, BRR, CR1 (UE, TE).
-        case stm32
-    }
-    public var kind: Kind
+    public var kind: PeripheralKind
     public var base: UInt32
     /// What the kernel writes to the baud-rate register: CMSDK divides the clock by it;
     /// nRF51 takes a rate code (0x01D7E000 is 115200 baud); STM32 a 12.4 fixed-point divider.
@@ -61,16 +67,8 @@ public struct ConsolePort: Sendable, Codable, Equatable {
 
 /// The hardware timer `DeviceTimer` drives: a periodic interrupt from a device.
 public struct DeviceTimerPort: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable {
-        /// Arm's CMSDK APB timer (the MPS2 boards' TIMER0; the SSE-300's S32K timer on the AN547):
-        /// CTRL, VALUE, RELOAD (counts down), INTSTATUS.
-        case cmsdk
-        /// Nordic's nRF51 TIMER: tasks, EVENTS_COMPARE[0], SHORTS, INTENSET, BITMODE, PRESCALER, CC[0].
-        case nrf51
-        /// ST's STM32 general-purpose timer: CR1, DIER, SR, ARR (counts up to ARR).
-        case stm32
-    }
-    public var kind: Kind
+    /// CMSDK: the MPS2 boards' TIMER0, the SSE-300's S32K timer on the AN547.
+    public var kind: PeripheralKind
     public var base: UInt32
     /// Its NVIC line (IRQ n, vector 16 + n).
     public var line: Int
