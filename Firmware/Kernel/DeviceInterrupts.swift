@@ -107,6 +107,16 @@ extension DeviceInterrupts {
         if UInt(bitPattern: irq) >= UInt(bitPattern: NVIC.lines) { refuseLine(irq, call) }
     }
 
+    /// Stops the caller that would take the console UART's line from the console (its output
+    /// would stop for good), after one line that says so.
+    @inline(never)
+    static func refuseConsoleLine(_ irq: Int) -> Never {
+        Console.write("attachInterrupt(")
+        Console.write(decimal: UInt32(truncatingIfNeeded: irq))
+        Console.write("): the console UART's line; use another (keel.json's \"console\": {\"output\": 0} keeps the console polled)\n")
+        fatalError()
+    }
+
     @inline(never)
     static func refuseLine(_ irq: Int, _ call: StaticString) -> Never {
         Console.write(call)

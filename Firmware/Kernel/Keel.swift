@@ -87,9 +87,18 @@ public enum Keel {
     /// 255). Such a handler may call the kernel's non-blocking calls. A more urgent one is a
     /// zero-latency interrupt, declared in keel.json ("zero_latency_interrupts"), not here:
     /// asked for here it is refused like a line the board does not have. The handler runs on
-    /// the handler stack. Blocks: no. From: a task. Stack: leaf.
+    /// the handler stack. The console UART's lines are refused while the console runs by
+    /// interrupt (keel.json's "console"; `keel boards` lists them). Blocks: no. From: a task. Stack: leaf.
     public static func attachInterrupt(_ irq: Int, priority: UInt8 = 0x80, _ handler: @escaping @convention(c) () -> Void) {
+        if Console.holdsLine(irq) { DeviceInterrupts.refuseConsoleLine(irq) }
         DeviceInterrupts.attach(irq, priority: priority, handler)
+    }
+
+    /// Console lines dropped since boot because the transmit ring was full where the writer
+    /// could not wait for room (a handler, or interrupts masked; a task waits instead). The run's
+    /// end reports it too. Blocks: no. From: anywhere. Stack: leaf.
+    public static var consoleDroppedLines: UInt32 {
+        Register(address: withUnsafeMutablePointer(to: &consoleRing.droppedLines) { UInt(bitPattern: $0) }).read()
     }
 
     /// Makes interrupt `irq` pending, as its device would. Blocks: no. From: anywhere. Stack: leaf.

@@ -29,6 +29,7 @@
         consoleLines: UnsafeMutablePointer<ConsoleLine>,
         histories: UnsafeMutablePointer<TaskHistory>,
         waitConditions: UnsafeMutablePointer<WaitCondition>?,
+        console: ConsoleBuffers,
         descriptors: UnsafeBufferPointer<TaskDescriptor>,
         idle: TaskDescriptor,
         configuration: KernelConfiguration
@@ -74,6 +75,8 @@
         }
         // The first task to run is the most urgent; pick it the same way PendSV will.
         currentTask = Scheduler.pickNext()
+        // From here on a task's line is queued and sent by the UART's interrupt.
+        Console.startInterrupts(output: console.output, outputBytes: console.outputBytes, input: console.input)
         #if KEEL_SPLIT_STACK
         SegmentedStacks.runningTaskChanged(currentTask.unsafelyUnwrapped)
         #endif

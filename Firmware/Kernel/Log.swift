@@ -227,7 +227,7 @@ enum LogRecord {
     /// frames stay small.
     @inline(never)
     static func endLine(_ line: UnsafeMutablePointer<ConsoleLine>) {
-        Console.append(UInt8(ascii: "\n"), to: &line.pointee)
+        Console.append(UInt8(ascii: "\n"), to: &line.pointee, queued: true)
     }
 
     /// `tag`, then `value` in lowercase hex without leading zeros (at least one digit).

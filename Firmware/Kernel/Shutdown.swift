@@ -20,10 +20,22 @@ enum Shutdown {
             SegmentedStacks.report()
             #endif
         }
+        reportConsoleLoss()
         Console.write("keel:end code=")
         Console.write(decimal: code)
         Console.write("\n")
         Console.exit(code: code)
+    }
+
+    /// What the console lost, when it lost anything: the lines a full ring dropped, the
+    /// received bytes a full input buffer dropped.
+    static func reportConsoleLoss() {
+        guard consoleRing.droppedLines != 0 || consoleInputDropped != 0 else { return }
+        Console.write("keel:console dropped_lines=")
+        Console.write(decimal: consoleRing.droppedLines)
+        Console.write(" dropped_input=")
+        Console.write(decimal: consoleInputDropped)
+        Console.write("\n")
     }
 
     static func report(_ task: TaskPointer) {

@@ -21,6 +21,8 @@ typealias Handler = @convention(c) () -> Void
 
 /// The address a linker-script symbol stands for (declared above as an extern function).
 @inline(__always)
+/// (The compiler takes the value for a function's address, never 0: comparing one with 0 is
+/// folded away, so a symbol that can be 0 is only ever used as a number, never as a flag.)
 func linkerSymbol(_ symbol: Handler) -> UInt32 {
     UInt32(UInt(bitPattern: unsafeBitCast(symbol, to: UnsafeRawPointer.self)))
 }

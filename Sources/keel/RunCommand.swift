@@ -8,7 +8,7 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build (if needed) and run an application under QEMU; exits with the firmware's exit code.",
         discussion: """
-        Exit codes: the firmware's own code when it is not 0; 4 when it ended with 0 but a fault         happened that the manifest does not declare ("expect" on the task, "handler_expect");         124 when QEMU was stopped by --timeout; 1 when a tool or the build failed; 2 for bad input.
+        Console input: an image whose keel.json declares "console": {"input": N} reads this         command's standard input through the board's UART (type into it, or pipe a file in).         Exit codes: the firmware's own code when it is not 0; 4 when it ended with 0 but a fault         happened that the manifest does not declare ("expect" on the task, "handler_expect");         124 when QEMU was stopped by --timeout; 1 when a tool or the build failed; 2 for bad input.
         """)
 
     @OptionGroup var target: TargetOptions
@@ -57,7 +57,11 @@ struct Run: ParsableCommand {
                         + lines.joined(separator: "\n").dropFirst(2) + "\n").utf8))
                 }
             }
-            let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true), json: json)
+            var options = RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true)
+            // An image that reads its console gets this command's standard input, as a board's
+            // UART gets what a terminal types; one that reads none leaves it alone.
+            if application.console.inputBytes > 0 { options.input = .standardInput }
+            let result = try Self.execute(image, options: options, json: json)
             if result.timedOut {
                 FileHandle.standardError.write(Data("keel: QEMU timed out after \(timeout) s; the firmware did not finish\n".utf8))
                 if let problem = result.tasksAtTimeoutProblem {
@@ -116,6 +120,7 @@ struct Run: ParsableCommand {
             for line in RunReport.backtraceLines(fault) { printLine(indent + line) }
         case .deadlock(let deadlock): printLine(indent + RunReport.describe(deadlock))
         case .spared(let record): printLine(indent + RunReport.describe(record))
+        case .consoleLoss(let record): printLine(indent + RunReport.describe(record))
         case .segments(let record) where record.kind == .refused:
             printLine(indent + "segments refused to '\(record.task ?? "?")': \(record.reason ?? "?"), asked \(record["asked"] ?? 0) bytes "
                 + "holding \(record["held"] ?? 0) in \(record["segments"] ?? 0) segments (max \(record["max"] ?? 0), pool free \(record["pool_free"] ?? 0))")

@@ -208,6 +208,7 @@ func transcript(_ result: RunResult) -> String {
         case .stack(let stack): "stack \(stack.task) used \(stack.used ?? -1) of \(stack.size)"
         case .segments(let segments): "segments \(segments.kind.rawValue) \(segments.task ?? "") \(segments.values)"
         case .spared(let spared): RunReport.describe(spared)
+        case .consoleLoss(let loss): RunReport.describe(loss)
         case .boot: "boot"
         case .stackWords(let words): "stack words of \(words.task): \(words.words.count)"
         case .end(let code): "end \(code)"

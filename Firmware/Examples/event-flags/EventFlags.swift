@@ -46,8 +46,8 @@ func runChecks() {
     begin(); radio.set(0b01); end("bit 0 alone wakes no one")
     begin(); radio.set(0b10); end("bit 1 completes both's pair")
     begin(); radio.set(0b1000); end("bit 3 wakes either")
-    Keel.attachInterrupt(2) { radio.set(0b100) }
-    begin(); Keel.triggerInterrupt(2); end("bit 2 from a handler wakes either before setter goes on")
+    Keel.attachInterrupt(4) { radio.set(0b100) }
+    begin(); Keel.triggerInterrupt(4); end("bit 2 from a handler wakes either before setter goes on")
     begin(); radio.set(0x10); end("bit 4 goes to the more urgent of two clearing waiters")
     begin(); radio.set(0x20); end("bit 5 is no one's: no one wakes")
     radio.clear(0x20)

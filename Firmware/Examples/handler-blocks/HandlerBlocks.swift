@@ -8,10 +8,10 @@ import Keel
 
 func mainTask() {
     if Keel.resetsSincePowerOn == 0 {
-        Keel.attachInterrupt(2) {
+        Keel.attachInterrupt(4) {
             try? signal.take(timeout: .ticks(10))  // wrong: a handler has no task to wait
         }
-        Keel.triggerInterrupt(2)
+        Keel.triggerInterrupt(4)
         print("not reached: the handler's wait resets the system")
     } else {
         Keel.withInterruptsMasked {

@@ -34,9 +34,9 @@ func loggerTask() {
     Log.info("after half")
     // Handlers share the kernel's line. A record there is written with interrupts masked, so
     // the more urgent handler its argument makes pending runs after the record, not inside it.
-    Keel.attachInterrupt(1, priority: 0x80, outerHandler)
-    Keel.attachInterrupt(2, priority: 0x40, nestedHandler)
-    Keel.triggerInterrupt(1)
+    Keel.attachInterrupt(4, priority: 0x80, outerHandler)
+    Keel.attachInterrupt(5, priority: 0x40, nestedHandler)
+    Keel.triggerInterrupt(4)
     // A task's record is in the task's own line: the handler that preempts it in the middle
     // writes its own line first, and the task's record goes on undisturbed.
     Log.info("task record \(pendNested()) done")
@@ -95,7 +95,7 @@ func nestedHandler() { Log.info("nested handler \(Keel.taskCount)") }
 /// Makes the more urgent handler pending, then returns 7.
 @inline(never)
 func pendNested() -> UInt32 {
-    Keel.triggerInterrupt(2)
+    Keel.triggerInterrupt(5)
     return 7
 }
 

@@ -46,8 +46,8 @@ func checkerTask() {
             run(scenario)
         }
         print("checker: every task scenario done; now the handler stack")
-        Keel.attachInterrupt(0, priority: 0x80) { handlerRecursion(1) }
-        Keel.triggerInterrupt(0)
+        Keel.attachInterrupt(4, priority: 0x80) { handlerRecursion(1) }
+        Keel.triggerInterrupt(4)
         print("checker: handler overflow not caught")
     case 1:
         print("checker: after the handler's reset")

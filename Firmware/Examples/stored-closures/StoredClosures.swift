@@ -11,11 +11,11 @@ nonisolated(unsafe) var total = 0
 func mainTask() {
     actions.append { total += 1 }
     actions.append { total += 2 }
-    Keel.attachInterrupt(2) {
+    Keel.attachInterrupt(4) {
         for action in actions { action() }
     }
-    Keel.triggerInterrupt(2)
-    Keel.triggerInterrupt(2)
+    Keel.triggerInterrupt(4)
+    Keel.triggerInterrupt(4)
     print("stored-closures: total \(total)")
     Keel.shutdown(code: 0)
 }

@@ -1,20 +1,52 @@
-// The console's serial port: the board's first UART (CMSDK, nRF51 or STM32), transmit only, polled.
+// The console's serial port: the board's first UART (CMSDK, nRF51 or STM32), its registers.
 //
 // The same bytes go to a real board's serial pins (the micro:bit's USB serial, the MPS2's
 // UART0) and to QEMU's `-serial`, so an image talks the same way on both; semihosting is kept
-// only to end a run under QEMU (Console.exit). Where the port is and how fast it runs are
-// board facts (`Board.console`), reached here through linker symbols, like the stacks.
+// only to end a run under QEMU (Console.exit). Where the port is, how fast it runs and which
+// interrupt lines it raises are board facts (`Board.console`), reached here through linker
+// symbols, like the stacks.
 //
-// Polled, one whole line at a time with interrupts masked (Console.swift): at 115200 baud a
-// full 95-byte line holds interrupts off for about 8 ms on a real part. Under QEMU a byte is
-// sent at once. An interrupt-driven transmit ring would lift that; the log keeps lines short.
+// Two ways out: `send` waits for the transmitter (records, boot, a board without a transmit
+// interrupt); `startSending` hands one byte over and returns, and the transmit interrupt says
+// when the next may go (ConsoleRing.swift drains its ring that way). In: `receivedByte`
+// takes what the receive interrupt announced. STM32: QEMU 7.2's USART model never raises its
+// transmit interrupt (TXE/TC), so there the console sends polled and only receives by interrupt.
+//
+// CMSDK APB UART (Arm DDI 0479, 4.3): DATA 0x00, STATE 0x04 (bit 0 TX full, bit 1 RX full),
+// CTRL 0x08 (bit 0 TX enable, 1 RX enable, 2 TX interrupt, 3 RX interrupt), INTSTATUS 0x0C
+// (bit 0 TX, bit 1 RX; write 1 to clear), BAUDDIV 0x10. The TX interrupt comes when the
+// transmit buffer stops being full: after each byte handed over.
+// nRF51 UART (nRF51 Reference Manual, 29): STARTRX 0x000, STARTTX 0x008, EVENTS_RXDRDY 0x108,
+// EVENTS_TXDRDY 0x11C, INTENSET 0x304 (bit 2 RXDRDY, bit 7 TXDRDY), ENABLE 0x500, PSELTXD
+// 0x50C, PSELRXD 0x514, RXD 0x518, TXD 0x51C, BAUDRATE 0x524.
+// STM32F4 USART (RM0090, 30.6): SR 0x00 (bit 5 RXNE, bit 7 TXE), DR 0x04, BRR 0x08, CR1 0x0C
+// (bit 2 RE, 3 TE, 5 RXNEIE, 13 UE).
 
 @_extern(c, "keel_console_base") func consoleBase()
 @_extern(c, "keel_console_baud") func consoleBaud()
 @_extern(c, "keel_console_pin") func consolePin()
+@_extern(c, "keel_console_receive_pin") func consoleReceivePin()
+@_extern(c, "keel_console_receive_line") func consoleReceiveLine()
+@_extern(c, "keel_console_transmit_line") func consoleTransmitLine()
 
 enum UART {
     static var base: UInt { UInt(linkerSymbol(consoleBase)) }
+
+    /// The NVIC lines the port raises for received and for sent bytes (the same line where the
+    /// part has one for both: the nRF51, the STM32).
+    static var receiveLine: Int { Int(linkerSymbol(consoleReceiveLine)) }
+    static var transmitLine: Int { Int(linkerSymbol(consoleTransmitLine)) }
+
+    /// Whether the transmit interrupt can drain a ring here (`ConsolePort.transmitInterrupt`:
+    /// not on the STM32 under QEMU, see the top). A build condition, not a linker symbol: a
+    /// symbol's value is an address to the compiler, which takes it to be nonzero.
+    static var transmitsByInterrupt: Bool {
+        #if KEEL_UART_POLLED_TRANSMIT
+        false
+        #else
+        true
+        #endif
+    }
 
     /// Turns the transmitter on. Called once at reset, before the first line.
     static func configure() {
@@ -26,17 +58,44 @@ enum UART {
         #elseif KEEL_UART_STM32
         // A real part starts with the USART's and the pin's clocks off and the pin an input;
         // QEMU 7.2 models neither RCC nor GPIO here and ignores these writes.
-        let pin = linkerSymbol(consolePin)                              // PA<pin>, e.g. PA9 = USART1_TX
         Register(address: 0x4002_3830).modify { $0 |= 1 }               // RCC_AHB1ENR: GPIOA clock
         Register(address: 0x4002_3844).modify { $0 |= 1 &<< 4 }         // RCC_APB2ENR: USART1 clock
-        Register(address: 0x4002_0000).modify { $0 = ($0 & ~(3 &<< (pin &* 2))) | (2 &<< (pin &* 2)) }  // GPIOA_MODER: alternate function
-        let afr = Register(address: 0x4002_0020 &+ UInt(pin / 8) &* 4)  // GPIOA_AFRL/AFRH
-        afr.modify { $0 = ($0 & ~(0xF &<< ((pin % 8) &* 4))) | (7 &<< ((pin % 8) &* 4)) }  // AF7: USART1..3
+        alternateFunction(pin: linkerSymbol(consolePin))               // PA<pin>, e.g. PA9 = USART1_TX
         Register(address: base &+ 0x08).write(linkerSymbol(consoleBaud)) // BRR: clock / (16 x baud), 12.4 fixed point
-        Register(address: base &+ 0x0C).write(1 &<< 13 | 1 &<< 3)       // CR1: UE (USART on), TE (transmitter on)
+        // CR1: UE (USART on), TE (transmitter on), RE (receiver on): QEMU drops a byte that
+        // arrives while RE is off, and holds the next back once one waits in DR.
+        Register(address: base &+ 0x0C).write(1 &<< 13 | 1 &<< 3 | 1 &<< 2)
         #else
         Register(address: base &+ 0x10).write(linkerSymbol(consoleBaud)) // BAUDDIV: clock / baud
         Register(address: base &+ 0x08).write(1)                        // CTRL: TX enable
+        #endif
+    }
+
+    #if KEEL_UART_STM32
+    /// PA<pin> in alternate function 7 (USART1..3).
+    static func alternateFunction(pin: UInt32) {
+        Register(address: 0x4002_0000).modify { $0 = ($0 & ~(3 &<< (pin &* 2))) | (2 &<< (pin &* 2)) }  // GPIOA_MODER: alternate function
+        let afr = Register(address: 0x4002_0020 &+ UInt(pin / 8) &* 4)  // GPIOA_AFRL/AFRH
+        afr.modify { $0 = ($0 & ~(0xF &<< ((pin % 8) &* 4))) | (7 &<< ((pin % 8) &* 4)) }
+    }
+    #endif
+
+    /// Turns the transmit interrupt on (where the port has one) and, with `receiving`, the
+    /// receiver and its interrupt. The lines themselves are enabled by the caller.
+    static func enableInterrupts(receiving: Bool) {
+        #if KEEL_UART_NRF51
+        if receiving {
+            Register(address: base &+ 0x514).write(linkerSymbol(consoleReceivePin)) // PSELRXD
+            Register(address: base &+ 0x000).write(1)                               // TASKS_STARTRX
+        }
+        Register(address: base &+ 0x304).write(1 &<< 7 | (receiving ? 1 &<< 2 : 0)) // INTENSET: TXDRDY, RXDRDY
+        #elseif KEEL_UART_STM32
+        if receiving {
+            alternateFunction(pin: linkerSymbol(consoleReceivePin))                 // e.g. PA10 = USART1_RX
+            Register(address: base &+ 0x0C).modify { $0 |= 1 &<< 5 }                // CR1: RXNEIE (a byte already in DR interrupts at once)
+        }
+        #else
+        Register(address: base &+ 0x08).modify { $0 |= 1 &<< 2 | (receiving ? 1 &<< 1 | 1 &<< 3 : 0) }  // CTRL: TX_INTEN, RX_EN, RX_INTEN
         #endif
     }
 
@@ -59,9 +118,67 @@ enum UART {
         while Register(address: base).read() & (1 &<< 7) == 0 && spins < 100_000 { spins &+= 1 }  // SR.TXE: DR is free
         Register(address: base &+ 0x04).write(UInt32(byte))    // DR
         #else
-        var spins: UInt32 = 0
-        while Register(address: base &+ 0x04).read() & 1 != 0 && spins < 100_000 { spins &+= 1 }  // STATE.TXFULL
+        waitUntilTransmitterFree()
         Register(address: base).write(UInt32(byte))            // DATA
+        #endif
+    }
+
+    /// Hands `byte` to the transmitter, which must be free (its interrupt said so, or nothing
+    /// was sent since it last did), and returns at once: the transmit interrupt follows.
+    @inline(__always)
+    static func startSending(_ byte: UInt8) {
+        #if KEEL_UART_NRF51
+        Register(address: base &+ 0x11C).write(0)              // EVENTS_TXDRDY cleared: it says when this one left
+        Register(address: base &+ 0x51C).write(UInt32(byte))   // TXD
+        #elseif KEEL_UART_STM32
+        send(byte)
+        #else
+        Register(address: base).write(UInt32(byte))            // DATA
+        #endif
+    }
+
+    /// Waits (bounded, as `send`) until a byte handed over by `startSending` has left.
+    static func waitUntilTransmitterFree() {
+        var spins: UInt32 = 0
+        #if KEEL_UART_NRF51
+        while Register(address: base &+ 0x11C).read() == 0 && spins < 100_000 { spins &+= 1 }  // EVENTS_TXDRDY
+        #elseif KEEL_UART_STM32
+        while Register(address: base).read() & (1 &<< 7) == 0 && spins < 100_000 { spins &+= 1 }  // SR.TXE
+        #else
+        while Register(address: base &+ 0x04).read() & 1 != 0 && spins < 100_000 { spins &+= 1 }  // STATE.TXFULL
+        #endif
+    }
+
+    /// Clears the transmit interrupt's request; true when there was one (the last byte left).
+    @inline(__always)
+    static func acknowledgeTransmitted() -> Bool {
+        #if KEEL_UART_NRF51
+        let sent = Register(address: base &+ 0x11C).read() != 0  // EVENTS_TXDRDY
+        if sent { Register(address: base &+ 0x11C).write(0) }   // cleared: the event is a level, it would interrupt again
+        return sent
+        #elseif KEEL_UART_STM32
+        return false
+        #else
+        let sent = Register(address: base &+ 0x0C).read() & 1 != 0  // INTSTATUS.TX
+        if sent { Register(address: base &+ 0x0C).write(1) }        // write 1 to clear
+        return sent
+        #endif
+    }
+
+    /// The next received byte, or nil when the receiver holds none (its request is cleared).
+    @inline(__always)
+    static func receivedByte() -> UInt8? {
+        #if KEEL_UART_NRF51
+        guard Register(address: base &+ 0x108).read() != 0 else { return nil }  // EVENTS_RXDRDY
+        Register(address: base &+ 0x108).write(0)                               // cleared before RXD is read: the next byte sets it again
+        return UInt8(truncatingIfNeeded: Register(address: base &+ 0x518).read())  // RXD
+        #elseif KEEL_UART_STM32
+        guard Register(address: base).read() & (1 &<< 5) != 0 else { return nil }  // SR.RXNE
+        return UInt8(truncatingIfNeeded: Register(address: base &+ 0x04).read())    // DR (reading clears RXNE)
+        #else
+        Register(address: base &+ 0x0C).write(1 &<< 1)                           // INTSTATUS.RX cleared
+        guard Register(address: base &+ 0x04).read() & (1 &<< 1) != 0 else { return nil }  // STATE.RXFULL
+        return UInt8(truncatingIfNeeded: Register(address: base).read())         // DATA (reading clears RXFULL)
         #endif
     }
 }

@@ -206,7 +206,7 @@ public enum StackAnalysis {
             tasks.append(result)
         }
 
-        let handlers = handlerStack(graph: graph, analysis: analysis, names: names, board: board,
+        let handlers = handlerStack(graph: graph, analysis: handlerView(of: analysis, graph: graph, names: names), names: names, board: board,
                                     declared: application?.handlerStackBytes ?? layout.map { Int($0.handlerStack.bytes) },
                                     tasksUseFPU: tasks.contains { $0.floatingPoint != nil })
         // Helper frames actually reached, for the report's "where frames came from" list.
@@ -247,6 +247,22 @@ public enum StackAnalysis {
     /// Where every blocking call of the kernel waits (`Waiting.wait`) or sleeps (`Time.sleep`),
     /// under fixed names.
     public static let waitSymbols = ["keel_wait", "keel_sleep", "keel_sleep_until"]
+    /// Kernel functions that run only in a task, behind a check of the mode they run in: the
+    /// console's wait for room in its ring (a handler's line is dropped instead,
+    /// ConsoleRing.swift). The handler stack's paths leave them out, and with them their waits.
+    /// (Its C name, and its Swift body, which the kernel calls directly.)
+    public static let taskOnlySymbols = ["keel_console_wait_for_room", "consoleWaitForRoom"]
+
+    /// The analysis as the handler stack sees it: every task-only function's tree cut off.
+    static func handlerView(of analysis: WorstCaseStack, graph: CallGraph, names: [String]) -> WorstCaseStack {
+        let taskOnly = graph.functions.indices.filter { index in
+            KernelCode.contains(symbol: graph.functions[index].name) && taskOnlySymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
+        }
+        guard !taskOnly.isEmpty else { return analysis }
+        let none = StackDepth(bytes: 0, path: [], unbounded: [], largestFrame: nil)
+        return WorstCaseStack(graph: graph, names: names, hints: analysis.hints,
+                              replacing: Dictionary(uniqueKeysWithValues: taskOnly.map { ($0, none) }))
+    }
 
     static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
                              declared: Int?, tasksUseFPU: Bool = false) -> HandlerStackResult {
@@ -368,16 +384,17 @@ public enum StackAnalysis {
         }
         var result: [String: [String]] = [:]
         var attached = handlers.sorted().map { graph.functions[$0].name }
-        // The hardware timer's line runs the kernel's handler (it acknowledges the device),
-        // which calls the application's the same way the dispatcher would (DeviceTimer.swift).
-        // An interrupt level only in an image that attaches it: code that takes its address
-        // (`DeviceTimer.start`, or an application function it was inlined into) is called, or
-        // itself held as a value. The kernel's own copy of `start` is in every image, and
-        // nothing calls it where the application never starts the timer.
-        // (Its own call resolves the same either way: another stored-closure call may still
-        // name it, its address being taken by that copy.)
+        // The kernel's own handlers (the hardware timer's, which acknowledges the device and
+        // calls the application's the same way the dispatcher would, DeviceTimer.swift; the
+        // console's, ConsoleRing.swift) are interrupt levels only in an image that attaches
+        // them: code that takes the handler's address (`DeviceTimer.start`, or an application
+        // function it was inlined into; `Console.startInterrupts`, which `Kernel.start` calls)
+        // is called, or itself held as a value. The kernel's own copy of `start` is in every
+        // image, and nothing calls it where the application never starts the timer.
+        // (The timer handler's own call resolves the same either way: another stored-closure
+        // call may still name it, its address being taken by that copy.)
         for body in bodies(of: timerHandlerSymbol, graph) { result[graph.functions[body].name] = attached }
-        if timerAttached(graph) { attached.append(timerHandlerSymbol) }
+        attached += kernelHandlerSymbols.filter { attaches($0, graph) }
         for body in dispatcherBodies(graph) {
             result[graph.functions[body].name] = attached
         }
@@ -386,10 +403,12 @@ public enum StackAnalysis {
 
     /// The kernel's handler of the hardware timer's line (`DeviceTimer`).
     static let timerHandlerSymbol = "keel_timer_interrupt"
+    /// The kernel's handlers the dispatcher may run: the timer's and the console UART's.
+    static let kernelHandlerSymbols = [timerHandlerSymbol, "keel_console_interrupt"]
 
-    /// True when some code that can run attaches the timer's handler (see `builtInTargets`).
-    static func timerAttached(_ graph: CallGraph) -> Bool {
-        guard let entry = graph.functions.firstIndex(where: { $0.name == timerHandlerSymbol }),
+    /// True when some code that can run attaches the kernel's handler `symbol` (see `builtInTargets`).
+    static func attaches(_ symbol: String, _ graph: CallGraph) -> Bool {
+        guard let entry = graph.functions.firstIndex(where: { $0.name == symbol }),
               let takers = graph.takenBy[entry] else { return false }
         let called = Set(graph.functions.flatMap { $0.calls.map(\.callee) })
         return takers.contains { called.contains($0) || graph.addressTaken.contains($0) || graph.vectors.values.contains($0) }

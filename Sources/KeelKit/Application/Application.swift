@@ -236,6 +236,8 @@ public struct Application: Sendable {
     public var objects = KernelObjects()
     /// `"zero_latency_interrupts"`: handlers above the kernel's ceiling, by line.
     public var zeroLatencyInterrupts: [ZeroLatencyInterrupt] = []
+    /// `"console"`: the transmit ring and the input buffer (ConsoleRing.swift, ConsoleInput.swift).
+    public var console = ConsoleBufferSpec()
     /// `"float"`: how the image computes with floating point on the board it is built for:
     /// `hard` (the FPU, the default on a board with one) or `soft` (libgcc, every board).
     public var float: FloatABI = .soft
@@ -298,4 +300,27 @@ public enum StackCheckMode: String, Sendable, Codable, CaseIterable {
     case warn
     /// No check.
     case off
+}
+
+/// `"console": {"output": 256, "input": 0}`: bytes of the console's transmit ring (a power of
+/// two; 0: every line is sent polled, interrupts masked, as before the ring) and of its input
+/// buffer (0: the image reads no console input and the receiver stays off).
+public struct ConsoleBufferSpec: Sendable, Equatable {
+    public var outputBytes = ConsoleBufferSpec.defaultOutputBytes
+    public var inputBytes = 0
+    public static let defaultOutputBytes = 256
+    /// A ring holds at least one whole line (95 bytes) and a bit: 128.
+    public static let outputRange = 128...16384
+    public static let inputRange = 8...16384
+    public init() {}
+    /// The NVIC lines the console's interrupt holds on `board`: none when every line is sent
+    /// polled and nothing is read (the STM32's USART under QEMU raises no transmit interrupt,
+    /// so there only input takes its line).
+    public func interruptLines(on board: Board) -> Set<Int> {
+        let transmits = outputBytes > 0 && board.console.transmitInterrupt
+        guard transmits || inputBytes > 0 else { return [] }
+        return [board.console.receiveLine, board.console.transmitLine]
+    }
+    /// RAM the two take (the input buffer's 16-byte header included).
+    public var bytes: Int { outputBytes + (inputBytes == 0 ? 0 : StreamBufferSpec(name: "", capacity: inputBytes, trigger: 1).bytes) }
 }

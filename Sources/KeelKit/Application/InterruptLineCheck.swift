@@ -8,6 +8,9 @@
 // (Firmware/Kernel/DeviceInterrupts.swift). The reading is as light as EntryCheck's:
 // comments and string literals are blanked first, and only `attachInterrupt(` or
 // `triggerInterrupt(` followed by a decimal or hexadecimal literal is judged.
+// The console UART's lines are the kernel's while the console runs by interrupt (keel.json's
+// "console"): `attachInterrupt` there would take them from it, and the console's output would
+// stop for good, so a constant one is refused here too (a computed one by the kernel).
 
 import Foundation
 
@@ -20,6 +23,8 @@ public enum InterruptLineCheck {
         var line: Int
         var call: String
         var value: String
+        /// The line is the console UART's (not out of range).
+        var consoleLine = false
     }
 
     /// Throws the first constant interrupt line out of range in `application`'s sources: the
@@ -27,17 +32,22 @@ public enum InterruptLineCheck {
     /// table (`keel_interrupt_handlers`), both sized from `board.interruptLines`.
     public static func check(_ application: Application, board: Board) throws(KeelError) {
         let lines = board.interruptLines
+        let consoleLines = application.console.interruptLines(on: board)
         for source in application.sources {
             guard let text = try? String(contentsOf: source, encoding: .utf8) else { continue }
-            if let problem = problems(in: text, file: source.lastPathComponent, lines: lines).first {
-                throw .sourceInvalid(file: source.path, line: problem.line, problem: "\(problem.call)(\(problem.value)): \(board.name) "
-                    + "has interrupt lines 0-\(lines - 1) (its NVIC's external lines); use one of those")
+            if let problem = problems(in: text, file: source.lastPathComponent, lines: lines, consoleLines: consoleLines).first {
+                throw .sourceInvalid(file: source.path, line: problem.line, problem: problem.consoleLine
+                    ? "\(problem.call)(\(problem.value)): line \(problem.value) is the console UART's on \(board.name), "
+                        + "and the console runs by interrupt there; use another line (or keel.json's \"console\": {\"output\": 0} keeps the console polled)"
+                    : "\(problem.call)(\(problem.value)): \(board.name) "
+                        + "has interrupt lines 0-\(lines - 1) (its NVIC's external lines); use one of those")
             }
         }
     }
 
-    /// Every call in `text` whose line is a literal outside 0..<lines.
-    static func problems(in text: String, file: String, lines: Int) -> [Problem] {
+    /// Every call in `text` whose line is a literal outside 0..<lines, and every
+    /// `attachInterrupt` to one of `consoleLines`.
+    static func problems(in text: String, file: String, lines: Int, consoleLines: Set<Int> = []) -> [Problem] {
         let code = EntryCheck.stripped(text)
         var result: [Problem] = []
         for (number, line) in code.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -51,8 +61,12 @@ public enum InterruptLineCheck {
                     let argument = rest.drop { $0 == " " }.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
                     let value = argument.hasPrefix("0x") ? Int(argument.dropFirst(2).filter { $0 != "_" }, radix: 16)
                         : Int(argument.filter { $0 != "_" })
-                    guard let value, !(0..<lines).contains(value) else { continue }
-                    result.append(Problem(file: file, line: number + 1, call: call, value: String(argument)))
+                    guard let value else { continue }
+                    if !(0..<lines).contains(value) {
+                        result.append(Problem(file: file, line: number + 1, call: call, value: String(argument)))
+                    } else if call == "attachInterrupt" && consoleLines.contains(value) {
+                        result.append(Problem(file: file, line: number + 1, call: call, value: String(argument), consoleLine: true))
+                    }
                 }
             }
         }

@@ -40,7 +40,8 @@ public enum Manifest {
     public static let fileName = "keel.json"
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect", "float", "zero_latency_interrupts",
-                                              "queues", "semaphores", "mutexes", "pools", "event_flags", "timers", "timer_task", "stream_buffers"]
+                                              "queues", "semaphores", "mutexes", "pools", "event_flags", "timers", "timer_task", "stream_buffers",
+                                              "console"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
@@ -152,6 +153,7 @@ public enum Manifest {
             application.expectedHandlerFault = parsed
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
+        application.console = try parseConsole(root["console"], invalid)
         if let timerTask = try timerTask(root, application: application, board: board, invalid) { application.tasks.append(timerTask) }
         application.zeroLatencyInterrupts = try parseZeroLatency(root["zero_latency_interrupts"], board: board, invalid)
         application.float = board.defaultFloat
@@ -179,6 +181,28 @@ public enum Manifest {
             throw invalid("'\(key)' is set but no task has a segmented stack")
         }
         return application
+    }
+
+    /// `"console": {"output": 256, "input": 64}`: the ring 0 or a power of two, the input 0 or a
+    /// multiple of 8, each in its range.
+    static func parseConsole(_ object: Any?, _ invalid: (String) -> KeelError) throws(KeelError) -> ConsoleBufferSpec {
+        var console = ConsoleBufferSpec()
+        guard let object else { return console }
+        guard let entry = object as? [String: Any] else { throw invalid("'console' must be an object: {\"output\": bytes, \"input\": bytes}") }
+        if let unknown = entry.keys.filter({ !["output", "input"].contains($0) }).sorted().first {
+            throw invalid("'console' has an unknown key '\(KeelError.excerpt(unknown))' (known: input, output)")
+        }
+        func size(_ key: String, _ range: ClosedRange<Int>, powerOfTwo: Bool, default value: Int) throws(KeelError) -> Int {
+            guard let raw = entry[key] else { return value }
+            guard let bytes = (raw as? NSNumber).flatMap({ exactInteger($0) }),
+                  bytes == 0 || (range.contains(bytes) && (powerOfTwo ? bytes & (bytes - 1) == 0 : bytes % 8 == 0)) else {
+                throw invalid("'console.\(key)' must be 0 or \(powerOfTwo ? "a power of two" : "a multiple of 8") from \(range.lowerBound) to \(range.upperBound) bytes")
+            }
+            return bytes
+        }
+        console.outputBytes = try size("output", ConsoleBufferSpec.outputRange, powerOfTwo: true, default: ConsoleBufferSpec.defaultOutputBytes)
+        console.inputBytes = try size("input", ConsoleBufferSpec.inputRange, powerOfTwo: false, default: 0)
+        return console
     }
 
     /// `"zero_latency_interrupts": [{"line": 9, "priority": 32, "handler": "stepMotor"}]`: each a

@@ -44,7 +44,7 @@ public enum PeripheralKind: String, Sendable, Codable {
     /// Arm's CMSDK APB parts (the MPS2/MPS3 boards). UART: DATA, STATE (TX full), CTRL (TX
     /// enable), BAUDDIV. Timer: CTRL, VALUE, RELOAD (counts down), INTSTATUS.
     case cmsdk
-    /// Nordic's nRF51. UART: STARTTX, TXD, EVENTS_TXDRDY, ENABLE, PSELTXD, BAUDRATE. TIMER:
+    /// Nordic's nRF51. UART: STARTTX/RX, TXD/RXD, EVENTS_TXDRDY/RXDRDY, INTENSET, ENABLE, PSELTXD/RXD, BAUDRATE. TIMER:
     /// tasks, EVENTS_COMPARE[0], SHORTS, INTENSET, BITMODE, PRESCALER, CC[0].
     case nrf51
     /// ST's STM32F2/F4. USART: SR (TXE), DR, BRR, CR1 (UE, TE). General-purpose timer: CR1,
@@ -63,6 +63,16 @@ public struct ConsolePort: Sendable, Codable, Equatable {
     /// The pin TXD goes out on: nRF51 PSELTXD (the micro:bit's USB serial is P0.24), STM32 PA<n> in
     /// alternate function 7 (PA9 is USART1_TX). Unused for CMSDK.
     public var transmitPin: UInt32
+    /// The pin RXD comes in on: nRF51 PSELRXD (the micro:bit's USB serial is P0.25), STM32
+    /// PA<n> (PA10 is USART1_RX). Unused for CMSDK.
+    public var receivePin: UInt32
+    /// The NVIC lines it raises for a received byte and for a sent one (the same line on a
+    /// part with one interrupt per UART: the nRF51, the STM32).
+    public var receiveLine: Int
+    public var transmitLine: Int
+    /// Whether its transmit interrupt can drain the console's ring. Not on the STM32 under
+    /// QEMU 7.2, whose USART model never raises TXE/TC: there lines go out polled.
+    public var transmitInterrupt = true
 }
 
 /// The hardware timer `DeviceTimer` drives: a periodic interrupt from a device.

@@ -19,7 +19,8 @@ public enum BoardCatalog {
             mpu: .pmsav7, mpuRegions: 8, hasStackLimitRegisters: false,
             qemuMachine: "mps2-an385", clockHertz: 25_000_000,
             // UART0 of the AN385 (Application Note 385, table 3-3); 25 MHz / 217 = 115200 baud.
-            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0),
+            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0,
+                                 receivePin: 0, receiveLine: 0, transmitLine: 1),
             // TIMER0 (hw/arm/mps2.c): the APB clock, 25 MHz.
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
             fpu: nil, interruptLines: 32, priorityBits: 3),
@@ -33,7 +34,8 @@ public enum BoardCatalog {
             mpu: .pmsav7, mpuRegions: 8, hasStackLimitRegisters: false,
             qemuMachine: "mps2-an386", clockHertz: 25_000_000,
             // The AN385's map with a Cortex-M4 and its single-precision FPU (Application Note 386).
-            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0),
+            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0,
+                                 receivePin: 0, receiveLine: 0, transmitLine: 1),
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
             fpu: FloatingPointUnit(name: "FPv4-SP", clangFPU: "fpv4-sp-d16", doublePrecision: false,
                                    hardFloatMultilib: "thumb/v7e-m+fp/hard"),
@@ -48,7 +50,8 @@ public enum BoardCatalog {
             mpu: .pmsav7, mpuRegions: 8, hasStackLimitRegisters: false,
             qemuMachine: "mps2-an500", clockHertz: 25_000_000,
             // The AN385's map with a Cortex-M7 and its FPv5 double-precision FPU (Application Note 500).
-            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0),
+            console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0,
+                                 receivePin: 0, receiveLine: 0, transmitLine: 1),
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
             fpu: FloatingPointUnit(name: "FPv5-D16", clangFPU: "fpv5-d16", doublePrecision: true,
                                    hardFloatMultilib: "thumb/v7e-m+dp/hard"),
@@ -65,7 +68,8 @@ public enum BoardCatalog {
             // SysTick, the UART and the timers all run from it.
             qemuMachine: "mps2-an505", clockHertz: 20_000_000,
             // UART0 of the AN505 through its Secure alias (the kernel runs Secure); 20 MHz / 174.
-            console: ConsolePort(kind: .cmsdk, base: 0x5020_0000, baudSetting: 174, transmitPin: 0),
+            console: ConsolePort(kind: .cmsdk, base: 0x5020_0000, baudSetting: 174, transmitPin: 0,
+                                 receivePin: 0, receiveLine: 32, transmitLine: 33),
             // IoTKit's TIMER0 through its Secure alias, on MAINCLK (20 MHz).
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x5000_0000, line: 3, clockHertz: 20_000_000),
             fpu: FloatingPointUnit(name: "FPv5-SP", clangFPU: "fpv5-sp-d16", doublePrecision: false,
@@ -84,7 +88,8 @@ public enum BoardCatalog {
             mpu: .pmsav8, mpuRegions: 16, hasStackLimitRegisters: true,
             qemuMachine: "mps3-an547", clockHertz: 32_000_000,
             // UART0 through its Secure alias; its APB clock is 25 MHz (SysTick's is 32 MHz).
-            console: ConsolePort(kind: .cmsdk, base: 0x5930_3000, baudSetting: 217, transmitPin: 0),
+            console: ConsolePort(kind: .cmsdk, base: 0x5930_3000, baudSetting: 217, transmitPin: 0,
+                                 receivePin: 0, receiveLine: 33, transmitLine: 34),
             // The AN547 has no FPGA timers: the SSE-300's S32K timer, a CMSDK timer at 32 kHz.
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x5802_F000, line: 2, clockHertz: 32_000),
             // The M55's FPU (single and double precision). MVE is there too, off in the build
@@ -103,7 +108,8 @@ public enum BoardCatalog {
             mpu: .none, mpuRegions: 0, hasStackLimitRegisters: false,
             qemuMachine: "microbit", clockHertz: 16_000_000,
             // UART0 of the nRF51822; TXD on P0.24, the micro:bit's USB serial; 115200 baud.
-            console: ConsolePort(kind: .nrf51, base: 0x4000_2000, baudSetting: 0x01D7_E000, transmitPin: 24),
+            console: ConsolePort(kind: .nrf51, base: 0x4000_2000, baudSetting: 0x01D7_E000, transmitPin: 24,
+                                 receivePin: 25, receiveLine: 2, transmitLine: 2),
             // TIMER0 (hw/arm/nrf51_soc.c) at 16 MHz, prescaler 0.
             timer: DeviceTimerPort(kind: .nrf51, base: 0x4000_8000, line: 8, clockHertz: 16_000_000),
             fpu: nil, interruptLines: 32, priorityBits: 2),
@@ -123,7 +129,8 @@ public enum BoardCatalog {
             qemuMachine: "netduinoplus2", clockHertz: 168_000_000,
             // USART1 (the board's console header); BRR 0x8B = 16 MHz HSI / (16 x 8.6875) = 115108
             // baud, the reset clock's nearest to 115200. QEMU ignores the rate.
-            console: ConsolePort(kind: .stm32, base: 0x4001_1000, baudSetting: 0x8B, transmitPin: 9),
+            console: ConsolePort(kind: .stm32, base: 0x4001_1000, baudSetting: 0x8B, transmitPin: 9,
+                                 receivePin: 10, receiveLine: 37, transmitLine: 37, transmitInterrupt: false),
             // TIM2; QEMU's model counts at 1 GHz whatever the clock tree (hw/arm/stm32f405_soc.c).
             timer: DeviceTimerPort(kind: .stm32, base: 0x4000_0000, line: 28, clockHertz: 1_000_000_000),
             fpu: FloatingPointUnit(name: "FPv4-SP", clangFPU: "fpv4-sp-d16", doublePrecision: false,

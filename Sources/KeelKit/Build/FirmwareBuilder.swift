@@ -427,6 +427,7 @@ public struct FirmwareBuilder: Sendable {
         // switch-in only when some task uses T2 or T3.
         if board.mpu != .none { defines.append("KEEL_MPU") }
         defines.append("KEEL_UART_\(board.console.kind.rawValue.uppercased())")
+        if !board.console.transmitInterrupt { defines.append("KEEL_UART_POLLED_TRANSMIT") }
         defines.append("KEEL_TIMER_\(board.timer.kind.rawValue.uppercased())")
         // The FPU is on and s16-s31 are part of a task's context (Port.S, FloatingPoint.swift).
         if Self.float(of: application, on: board, route: route) == .hard { defines.append("KEEL_FPU") }

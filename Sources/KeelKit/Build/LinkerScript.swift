@@ -36,6 +36,9 @@ public enum LinkerScriptGenerator {
         keel_console_base = \(hex(board.console.base));
         keel_console_baud = \(hex(board.console.baudSetting));
         keel_console_pin = \(hex(board.console.transmitPin));
+        keel_console_receive_pin = \(hex(board.console.receivePin));
+        keel_console_receive_line = \(board.console.receiveLine);
+        keel_console_transmit_line = \(board.console.transmitLine);
         keel_interrupt_lines = \(board.interruptLines);
         keel_timer_base = \(hex(board.timer.base));
         keel_timer_line = \(board.timer.line);

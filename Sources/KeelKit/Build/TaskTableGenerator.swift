@@ -18,9 +18,18 @@ public enum TaskTableGenerator {
         lines.append("nonisolated(unsafe) var keelConsoleLines = InlineArray<\(ordered.count + 1), ConsoleLine>(repeating: ConsoleLine())")
         lines.append("nonisolated(unsafe) var keelTaskHistories = InlineArray<\(ordered.count + 1), TaskHistory>(repeating: TaskHistory())")
         // Only event flags and stream buffers read a waiter's condition: no table without them.
-        let usesConditions = !application.objects.eventFlags.isEmpty || !application.objects.streamBuffers.isEmpty
+        let console = application.console
+        let usesConditions = !application.objects.eventFlags.isEmpty || !application.objects.streamBuffers.isEmpty || console.inputBytes > 0
         if usesConditions {
             lines.append("nonisolated(unsafe) var keelWaitConditions = InlineArray<\(ordered.count + 1), WaitCondition>(repeating: WaitCondition())")
+        }
+        // The console's transmit ring and input buffer (literals of zeros: .bss). A ring of 0
+        // bytes still needs an address: one word that nothing reads.
+        let ringWords = max(console.outputBytes / 8, 1)
+        lines.append("nonisolated(unsafe) var keelConsoleOutput: InlineArray<\(ringWords), UInt64> = [\(Array(repeating: "0", count: ringWords).joined(separator: ", "))]")
+        if console.inputBytes > 0 {
+            let input = StreamBufferSpec(name: "console input", capacity: console.inputBytes, trigger: 1)
+            lines.append("nonisolated(unsafe) var keelConsoleInput: InlineArray<\(input.bytes / 8), UInt64> = [\(Array(repeating: "0", count: input.bytes / 8).joined(separator: ", "))]")
         }
         lines.append("")
         // Each entry under a fixed C name (`keel_entry_<task>`), referenced through that name:
@@ -143,6 +152,10 @@ public enum TaskTableGenerator {
         lines.append("                waitConditions: " + (usesConditions
             ? "withUnsafeMutablePointer(to: &keelWaitConditions) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: WaitCondition.self) },"
             : "nil,"))
+        lines.append("                console: ConsoleBuffers(output: withUnsafeMutablePointer(to: &keelConsoleOutput) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }, "
+            + "outputBytes: \(console.outputBytes), input: " + (console.inputBytes > 0
+                ? "StreamBuffer(storage: withUnsafeMutablePointer(to: &keelConsoleInput) { UnsafeMutableRawPointer($0) }, capacity: \(console.inputBytes), trigger: 1)"
+                : "nil") + "),")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "

@@ -129,6 +129,14 @@ public struct DeadlockRecord: Sendable, Equatable, Codable {
     public var mutexes: [String] { stride(from: 1, to: cycle.count, by: 2).map { cycle[$0] } }
 }
 
+/// What the console lost during the run (`keel:console`, printed at the end only when
+/// something was lost): lines a full transmit ring dropped where the writer could not wait
+/// (a handler, masked code), and received bytes a full input buffer dropped.
+public struct ConsoleLossRecord: Sendable, Equatable, Codable {
+    public var droppedLines: Int
+    public var droppedInputBytes: Int
+}
+
 public enum ConsoleRecord: Sendable, Equatable {
     case output(String)
     /// A boot, with the build ID it printed (nil: a kernel from before images carried one).
@@ -140,6 +148,7 @@ public enum ConsoleRecord: Sendable, Equatable {
     case segments(SegmentRecord)
     case spared(SparedRecord)
     case deadlock(DeadlockRecord)
+    case consoleLoss(ConsoleLossRecord)
     /// A faulting task's stack words, printed just before its fault record (StackEvidence.swift).
     case stackWords(StackWords)
     case end(code: Int)
@@ -209,6 +218,9 @@ public enum ConsoleRecord: Sendable, Equatable {
             let words = list.split(separator: ",").compactMap { UInt32($0, radix: 16) }
             guard words.count == list.split(separator: ",").count else { return .output(line) }
             return .stackWords(StackWords(task: task, sp: sp, from: from, words: words))
+        case "console":
+            return .consoleLoss(ConsoleLossRecord(droppedLines: Int(number("dropped_lines") ?? 0),
+                                                  droppedInputBytes: Int(number("dropped_input") ?? 0)))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

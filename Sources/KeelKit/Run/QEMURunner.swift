@@ -26,6 +26,8 @@ public struct RunOptions: Sendable {
     public var readsTasksAtTimeout = false
     /// Extra QEMU arguments (the instruction-counter plugin).
     public var extraArguments: [String] = []
+    /// What the board's UART receives (`ConsoleInput` in the image).
+    public var input: ConsoleInputSource = .none
 
     public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, gdbListenPort: Int? = nil, readsTasksAtTimeout: Bool = false,
                 extraArguments: [String] = []) {
@@ -35,6 +37,21 @@ public struct RunOptions: Sendable {
         self.readsTasksAtTimeout = readsTasksAtTimeout
         self.extraArguments = extraArguments
     }
+}
+
+/// What a run types into the board's console UART. Sent once the image has booted (its first
+/// console line): the STM32's USART model drops bytes that arrive before its receiver is on,
+/// where the CMSDK and nRF51 models hold them back; after boot every board holds them until
+/// the kernel reads, so none is lost to timing.
+public enum ConsoleInputSource: Sendable {
+    var isNone: Bool { if case .none = self { true } else { false } }
+
+    /// Nothing (QEMU reads no input).
+    case none
+    /// These bytes, then end of input.
+    case bytes(Data)
+    /// Whatever `keel run`'s own standard input gives, until it ends (a terminal, a pipe).
+    case standardInput
 }
 
 public struct RunResult: Sendable {
@@ -65,6 +82,8 @@ public struct RunResult: Sendable {
     public var handlerStack: StackRecord? { records.lazy.compactMap { if case .stack(let s) = $0, s.task == "handler" { s } else { nil } }.first }
     /// Tasks an overflow reached only below their live stacks (not stopped).
     public var spared: [SparedRecord] { records.compactMap { if case .spared(let s) = $0 { s } else { nil } } }
+    /// What the console lost (nil: nothing).
+    public var consoleLoss: ConsoleLossRecord? { records.lazy.compactMap { if case .consoleLoss(let l) = $0 { l } else { nil } }.first }
     public var segments: [SegmentRecord] { records.compactMap { if case .segments(let s) = $0 { s } else { nil } } }
     /// Locks the kernel refused because they would have closed a wait-for cycle.
     public var deadlocks: [DeadlockRecord] { records.compactMap { if case .deadlock(let d) = $0 { d } else { nil } } }
@@ -129,6 +148,25 @@ public struct QEMURunner: Sendable {
         }
     }
 
+    /// Writes `source` into QEMU's standard input on a thread of its own (a terminal may never
+    /// end), closing it when the source ends. A write after QEMU has gone fails quietly.
+    static func forward(_ source: ConsoleInputSource, to pipe: FileHandle) {
+        signal(SIGPIPE, SIG_IGN)  // QEMU may exit with input still unread: an error, not a signal
+        DispatchQueue.global().async {
+            switch source {
+            case .none: break
+            case .bytes(let data): try? pipe.write(contentsOf: data)
+            case .standardInput:
+                while true {
+                    let chunk = FileHandle.standardInput.availableData
+                    if chunk.isEmpty { break }
+                    do { try pipe.write(contentsOf: chunk) } catch { break }
+                }
+            }
+            try? pipe.close()
+        }
+    }
+
     /// Ends QEMU: SIGTERM, then SIGKILL when it is still there two seconds later. A QEMU whose
     /// guest idles with `-icount sleep=off` was seen to ignore SIGTERM for good (once on the
     /// mps2-an505), and a run that cannot be stopped would hang its caller and CI with it.
@@ -153,7 +191,8 @@ public struct QEMURunner: Sendable {
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        let input = options.input.isNone ? nil : Pipe()
+        process.standardInput = input ?? FileHandle.nullDevice
         do { try process.run() } catch {
             throw .toolMissing(tool: qemu.path, hint: "it could not be started: \(error.localizedDescription)")
         }
@@ -172,7 +211,12 @@ public struct QEMURunner: Sendable {
 
         var records: [ConsoleRecord] = []
         var decoder = ConsoleDecoder(elf: image.elf, symbolizer: symbolizer)
+        var inputStarted = false
         func emit(_ decoded: [ConsoleRecord]) {
+            if let input, !inputStarted, !decoded.isEmpty {
+                inputStarted = true
+                Self.forward(options.input, to: input.fileHandleForWriting)
+            }
             records += decoded
             decoded.forEach(onRecord)
         }

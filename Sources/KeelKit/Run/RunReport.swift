@@ -197,6 +197,20 @@ public enum RunReport {
         }
     }
 
+    /// A `keel:console` record in words.
+    public static func describe(_ loss: ConsoleLossRecord) -> String {
+        var parts: [String] = []
+        if loss.droppedLines > 0 {
+            parts.append("\(loss.droppedLines) line\(loss.droppedLines == 1 ? "" : "s") dropped: the transmit ring was full where the writer could not wait "
+                + "(a handler, or interrupts masked); a larger \"console\": {\"output\": N} in keel.json holds more")
+        }
+        if loss.droppedInputBytes > 0 {
+            parts.append("\(loss.droppedInputBytes) received byte\(loss.droppedInputBytes == 1 ? "" : "s") dropped: the input buffer was full; "
+                + "read sooner or declare a larger \"console\": {\"input\": N}")
+        }
+        return "console: " + parts.joined(separator: "; ")
+    }
+
     /// A `keel:spared` record in words.
     public static func describe(_ spared: SparedRecord) -> String {
         "task '\(spared.task)': the overflow of '\(spared.cause)' could reach \(spared.bytes) bytes of its stack below its live part; "
@@ -377,6 +391,8 @@ public enum RunReport {
             object = fields
         case .spared(let s):
             object = ["event": "spared", "task": s.task, "by": s.cause, "bytes": s.bytes, "message": describe(s)]
+        case .consoleLoss(let loss):
+            object = ["event": "console", "dropped_lines": loss.droppedLines, "dropped_input": loss.droppedInputBytes, "message": describe(loss)]
         case .deadlock(let d):
             object = ["event": "deadlock", "tasks": d.tasks, "mutexes": d.mutexes, "dropped": d.dropped, "message": describe(d)]
         case .stackWords(let words):
