@@ -125,6 +125,8 @@ enum Console {
         if UART.transmitLine != UART.receiveLine {
             DeviceInterrupts.attach(UART.transmitLine, priority: Console.interruptPriority, consoleInterrupt)
         }
+        // Whatever arrived since reset raised no interrupt: the handler takes it now.
+        if input != nil { NVIC.pend(UART.receiveLine) }
     }
 
     /// True when `irq` is one of the UART's lines and the console's interrupt holds it.

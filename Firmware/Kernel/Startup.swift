@@ -18,6 +18,9 @@ typealias Handler = @convention(c) () -> Void
 @_extern(c, "keel_heap_end") func heapEnd()
 /// The generated task table's start-up (in the application's module): it calls `Kernel.start`.
 @_extern(c, "keel_start_application") func startApplication()
+/// Whether the image reads console input (keel.json's "console": {"input": N}), from the
+/// generated task table.
+@_extern(c, "keel_console_reads_input") func applicationReadsConsole() -> Bool
 
 /// The address a linker-script symbol stands for (declared above as an extern function).
 @inline(__always)
@@ -46,7 +49,9 @@ func resetHandler() {
     Memory.fillWords(from: linkerSymbol(bssStart), to: linkerSymbol(bssEnd), with: 0)
     Heap.initialize(start: linkerSymbol(bssEnd), end: linkerSymbol(heapEnd))
     paintHandlerStack()
-    UART.configure()
+    // The receiver is on before the boot line: `keel run` types only after it, and a byte the
+    // port receives waits in it until the kernel takes it (Console.startInterrupts).
+    UART.configure(receiving: applicationReadsConsole())
     Console.write("keel:boot id=")
     BuildIdentity.write()
     Console.write("\n")

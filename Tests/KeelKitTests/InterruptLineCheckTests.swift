@@ -50,6 +50,35 @@ final class InterruptLineCheckTests: XCTestCase {
         XCTAssertNoThrow(try InterruptLineCheck.check(application, board: BoardCatalog.board(named: "mps3-an547")))
     }
 
+    /// The console UART's lines are the kernel's while the console runs by interrupt: a constant
+    /// `attachInterrupt` there is refused by name; raising one is not; a console kept polled
+    /// ("output": 0, no input) leaves them free.
+    func testTheConsolesLinesAreRefusedWhileTheConsoleUsesThem() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keel-irq-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("Radio.swift")
+        try "import Keel\nfunc radioTask() {\n    Keel.triggerInterrupt(2)\n    Keel.attachInterrupt(2) {}\n}\n".write(to: file, atomically: true, encoding: .utf8)
+        var application = Application(name: "x", directory: directory, sources: [file], tickHertz: 1000, handlerStackBytes: 2048,
+                                      tasks: [TaskSpec(name: "radio", entry: "radioTask", priority: 1, stackBytes: 1024, protections: [.paint])])
+        let microbit = try BoardCatalog.board(named: "microbit")
+        XCTAssertEqual(application.console.interruptLines(on: microbit), [2])
+        XCTAssertThrowsError(try InterruptLineCheck.check(application, board: microbit)) { error in
+            XCTAssertEqual((error as? KeelError)?.description, "\(file.path):4: attachInterrupt(2): line 2 is the console UART's on microbit, "
+                + "and the console runs by interrupt there; use another line (or keel.json's \"console\": {\"output\": 0} keeps the console polled)")
+        }
+        // Line 2 on the M3 board is nobody's (its UART0 is lines 0 and 1).
+        XCTAssertNoThrow(try InterruptLineCheck.check(application, board: BoardCatalog.board(named: "mps2-an385")))
+        // The STM32's transmitter is polled under QEMU: its line is the console's only for input.
+        let netduino = try BoardCatalog.board(named: "netduinoplus2")
+        XCTAssertEqual(application.console.interruptLines(on: netduino), [])
+        application.console.inputBytes = 64
+        XCTAssertEqual(application.console.interruptLines(on: netduino), [37])
+        application.console = ConsoleBufferSpec()
+        application.console.outputBytes = 0
+        XCTAssertNoThrow(try InterruptLineCheck.check(application, board: microbit))
+    }
+
     /// The board's count is the vector table's IRQ entries and the handler table's words.
     func testTheCountIsTheVectorTablesAndTheHandlerTables() throws {
         for board in BoardCatalog.all {

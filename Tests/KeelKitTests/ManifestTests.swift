@@ -114,6 +114,25 @@ final class ManifestTests: XCTestCase {
                        "keel.json: 'event_flags'.'e': unknown key 'bits' (known: initial)")
     }
 
+    /// "console": the transmit ring (a power of two, 256 by default, 0 keeps lines polled) and
+    /// the input buffer (none by default).
+    func testConsoleBuffers() throws {
+        let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
+        let plain = try parse(#"{"name": "x", \#(task)}"#).console
+        XCTAssertEqual([plain.outputBytes, plain.inputBytes], [256, 0])
+        let shell = try parse(#"{"name": "x", \#(task), "console": {"output": 1024, "input": 72}}"#).console
+        XCTAssertEqual([shell.outputBytes, shell.inputBytes, shell.bytes], [1024, 72, 1024 + 16 + 72])
+        XCTAssertEqual(try parse(#"{"name": "x", \#(task), "console": {"output": 0}}"#).console.outputBytes, 0)
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "console": {"output": 200}}"#),
+                       "keel.json: 'console.output' must be 0 or a power of two from 128 to 16384 bytes")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "console": {"input": 4}}"#),
+                       "keel.json: 'console.input' must be 0 or a multiple of 8 from 8 to 16384 bytes")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "console": {"inputs": 64}}"#),
+                       "keel.json: 'console' has an unknown key 'inputs' (known: input, output)")
+        XCTAssertEqual(problem(#"{"name": "x", \#(task), "console": 256}"#),
+                       "keel.json: 'console' must be an object: {\"output\": bytes, \"input\": bytes}")
+    }
+
     func testKernelObjectMistakesNameTheObject() {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "Frame", "capacity": 2}}}"#),

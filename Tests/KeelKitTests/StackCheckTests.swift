@@ -124,7 +124,7 @@ final class StackCheckTests: XCTestCase {
             let board = Board(name: "b", summary: "", cpu: "", architecture: architecture, swiftTarget: "", clangTarget: "",
                               libgccMultilib: "", flash: MemoryRegion(origin: 0, length: 1), ram: MemoryRegion(origin: 0, length: 1),
                               mpu: .none, mpuRegions: 0, hasStackLimitRegisters: false, qemuMachine: "", clockHertz: 1,
-                              console: ConsolePort(kind: .cmsdk, base: 0, baudSetting: 1, transmitPin: 0),
+                              console: ConsolePort(kind: .cmsdk, base: 0, baudSetting: 1, transmitPin: 0, receivePin: 0, receiveLine: 0, transmitLine: 1),
                               timer: DeviceTimerPort(kind: .cmsdk, base: 0, line: 8, clockHertz: 1),
                               fpu: nil, interruptLines: 32, priorityBits: 3)
             let segmented = StackAnalysis.stillNeeded(task("worker", bounded: false, declared: 4736, segmented: true), board: board)

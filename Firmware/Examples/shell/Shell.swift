@@ -44,7 +44,7 @@ func run(_ line: UnsafeRawBufferPointer) -> UInt32? {
     let argument = UnsafeRawBufferPointer(rebasing: line[min(space + 1, line.count)...])
     if command.isEmpty { return nil }
     if command.elementsEqual("help".utf8) {
-        print("commands: help, echo TEXT, ticks, flood N (a task prints N lines), burst N (a handler prints N lines), exit CODE")
+        print("commands: help, echo TEXT, ticks, flood N (a task prints N lines), burst N (a handler prints N lines), attach LINE, exit CODE")
     } else if command.elementsEqual("echo".utf8) {
         print(String(decoding: argument, as: UTF8.self))
     } else if command.elementsEqual("ticks".utf8) {
@@ -59,6 +59,11 @@ func run(_ line: UnsafeRawBufferPointer) -> UInt32? {
         let droppedBefore = Keel.consoleDroppedLines
         Keel.triggerInterrupt(burstLine)
         print("burst: \(burstLines) lines, \(Keel.consoleDroppedLines &- droppedBefore) dropped")
+    } else if command.elementsEqual("attach".utf8) {
+        // A line computed at run time: the kernel refuses the console UART's own lines.
+        let line = number(argument) ?? 0
+        Keel.attachInterrupt(line) { print("attach: the handler ran") }
+        Keel.triggerInterrupt(line)
     } else if command.elementsEqual("exit".utf8) {
         return UInt32(number(argument) ?? 0)
     } else {

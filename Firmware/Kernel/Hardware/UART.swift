@@ -48,13 +48,19 @@ enum UART {
         #endif
     }
 
-    /// Turns the transmitter on. Called once at reset, before the first line.
-    static func configure() {
+    /// Turns the transmitter on, and the receiver with `receiving` (its interrupt waits for
+    /// `enableInterrupts`; a byte that comes meanwhile waits in the port, and QEMU holds the
+    /// next ones back). Called once at reset, before the first line.
+    static func configure(receiving: Bool) {
         #if KEEL_UART_NRF51
         Register(address: base &+ 0x500).write(4)                       // ENABLE: the UART
         Register(address: base &+ 0x50C).write(linkerSymbol(consolePin)) // PSELTXD
         Register(address: base &+ 0x524).write(linkerSymbol(consoleBaud)) // BAUDRATE
         Register(address: base &+ 0x008).write(1)                       // TASKS_STARTTX
+        if receiving {
+            Register(address: base &+ 0x514).write(linkerSymbol(consoleReceivePin)) // PSELRXD
+            Register(address: base &+ 0x000).write(1)                               // TASKS_STARTRX
+        }
         #elseif KEEL_UART_STM32
         // A real part starts with the USART's and the pin's clocks off and the pin an input;
         // QEMU 7.2 models neither RCC nor GPIO here and ignores these writes.
@@ -62,12 +68,13 @@ enum UART {
         Register(address: 0x4002_3844).modify { $0 |= 1 &<< 4 }         // RCC_APB2ENR: USART1 clock
         alternateFunction(pin: linkerSymbol(consolePin))               // PA<pin>, e.g. PA9 = USART1_TX
         Register(address: base &+ 0x08).write(linkerSymbol(consoleBaud)) // BRR: clock / (16 x baud), 12.4 fixed point
-        // CR1: UE (USART on), TE (transmitter on), RE (receiver on): QEMU drops a byte that
-        // arrives while RE is off, and holds the next back once one waits in DR.
-        Register(address: base &+ 0x0C).write(1 &<< 13 | 1 &<< 3 | 1 &<< 2)
+        if receiving { alternateFunction(pin: linkerSymbol(consoleReceivePin)) }   // e.g. PA10 = USART1_RX
+        // CR1: UE (USART on), TE (transmitter on), RE (receiver on; QEMU drops what arrives
+        // while it is off).
+        Register(address: base &+ 0x0C).write(1 &<< 13 | 1 &<< 3 | (receiving ? 1 &<< 2 : 0))
         #else
         Register(address: base &+ 0x10).write(linkerSymbol(consoleBaud)) // BAUDDIV: clock / baud
-        Register(address: base &+ 0x08).write(1)                        // CTRL: TX enable
+        Register(address: base &+ 0x08).write(receiving ? 1 | 1 &<< 1 : 1)  // CTRL: TX enable, RX enable
         #endif
     }
 
@@ -81,21 +88,16 @@ enum UART {
     #endif
 
     /// Turns the transmit interrupt on (where the port has one) and, with `receiving`, the
-    /// receiver and its interrupt. The lines themselves are enabled by the caller.
+    /// receive interrupt (the receiver is on since `configure`). The lines themselves are
+    /// enabled by the caller, which also pends the receive line once: a byte that came before
+    /// its interrupt was on raised none (the CMSDK UART flags RX only while RX_INTEN is set).
     static func enableInterrupts(receiving: Bool) {
         #if KEEL_UART_NRF51
-        if receiving {
-            Register(address: base &+ 0x514).write(linkerSymbol(consoleReceivePin)) // PSELRXD
-            Register(address: base &+ 0x000).write(1)                               // TASKS_STARTRX
-        }
         Register(address: base &+ 0x304).write(1 &<< 7 | (receiving ? 1 &<< 2 : 0)) // INTENSET: TXDRDY, RXDRDY
         #elseif KEEL_UART_STM32
-        if receiving {
-            alternateFunction(pin: linkerSymbol(consoleReceivePin))                 // e.g. PA10 = USART1_RX
-            Register(address: base &+ 0x0C).modify { $0 |= 1 &<< 5 }                // CR1: RXNEIE (a byte already in DR interrupts at once)
-        }
+        if receiving { Register(address: base &+ 0x0C).modify { $0 |= 1 &<< 5 } }   // CR1: RXNEIE
         #else
-        Register(address: base &+ 0x08).modify { $0 |= 1 &<< 2 | (receiving ? 1 &<< 1 | 1 &<< 3 : 0) }  // CTRL: TX_INTEN, RX_EN, RX_INTEN
+        Register(address: base &+ 0x08).modify { $0 |= 1 &<< 2 | (receiving ? 1 &<< 3 : 0) }  // CTRL: TX_INTEN, RX_INTEN
         #endif
     }
 

@@ -120,6 +120,9 @@ public enum TaskTableGenerator {
             }
             lines.append("")
         }
+        // Read at reset, before the boot line: an image that reads console input turns the
+        // receiver on first, so nothing typed after the boot line is lost (UART.configure).
+        lines.append("@_cdecl(\"keel_console_reads_input\") func keelConsoleReadsInput() -> Bool { \(application.console.inputBytes > 0) }")
         lines.append("@_cdecl(\"keel_start_application\") func keelStartApplication() {")
         if splitStack {
             let pool = layout.segmentPool

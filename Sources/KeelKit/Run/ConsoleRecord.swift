@@ -135,6 +135,11 @@ public struct DeadlockRecord: Sendable, Equatable, Codable {
 public struct ConsoleLossRecord: Sendable, Equatable, Codable {
     public var droppedLines: Int
     public var droppedInputBytes: Int
+
+    public init(droppedLines: Int, droppedInputBytes: Int) {
+        self.droppedLines = droppedLines
+        self.droppedInputBytes = droppedInputBytes
+    }
 }
 
 public enum ConsoleRecord: Sendable, Equatable {
