@@ -42,21 +42,7 @@ struct Run: ParsableCommand {
         var exitCode: Int32 = 0
         try reportingErrors { () throws(KeelError) in
             let (board, application) = try target.resolve()
-            // The same plan as `keel build`: automatic sizes, and the image boots only if its check passes.
-            let checked = try FirmwareBuilder(toolchain: try Toolchain.locate())
-                .buildChecked(application, for: board, mode: noCheck ? .off : nil)
-            let image = checked.image
-            if noCheck {
-                let findings = StackCheck.findings(checked.report)
-                FileHandle.standardError.write(Data(("keel: --no-check: booting without the stack check"
-                    + (findings.isEmpty ? " (it would have passed)" : "; it finds \(findings.count) problem(s), `keel check` lists them") + "\n").utf8))
-            } else if !checked.findings.isEmpty {
-                for finding in checked.findings {
-                    let lines = finding.lines(indent: "  ")
-                    FileHandle.standardError.write(Data(("keel: warning (\"stack_check\": \"warn\"): "
-                        + lines.joined(separator: "\n").dropFirst(2) + "\n").utf8))
-                }
-            }
+            let image = try Self.checkedImage(application, for: board, noCheck: noCheck)
             let result = try Self.execute(image, options: RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true), json: json)
             if result.timedOut {
                 FileHandle.standardError.write(Data("keel: QEMU timed out after \(timeout) s; the firmware did not finish\n".utf8))
@@ -74,6 +60,25 @@ struct Run: ParsableCommand {
             }
         }
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// The image `keel run` boots (and `keel flash` loads, `keel debug` debugs): the same plan as
+    /// `keel build`, automatic sizes, and only if its check passes (`noCheck`: says what it skipped).
+    static func checkedImage(_ application: Application, for board: Board, noCheck: Bool) throws(KeelError) -> FirmwareImage {
+        let checked = try FirmwareBuilder(toolchain: try Toolchain.locate())
+            .buildChecked(application, for: board, mode: noCheck ? .off : nil)
+        if noCheck {
+            let findings = StackCheck.findings(checked.report)
+            FileHandle.standardError.write(Data(("keel: --no-check: booting without the stack check"
+                + (findings.isEmpty ? " (it would have passed)" : "; it finds \(findings.count) problem(s), `keel check` lists them") + "\n").utf8))
+        } else if !checked.findings.isEmpty {
+            for finding in checked.findings {
+                let lines = finding.lines(indent: "  ")
+                FileHandle.standardError.write(Data(("keel: warning (\"stack_check\": \"warn\"): "
+                    + lines.joined(separator: "\n").dropFirst(2) + "\n").utf8))
+            }
+        }
+        return checked.image
     }
 
     /// Runs an image and prints its console as it arrives: text, decoded faults, the stack table.

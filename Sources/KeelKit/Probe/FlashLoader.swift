@@ -42,8 +42,27 @@ public final class FlashLoader {
         features = try GDBStubFeatures.query(target)
     }
 
-    /// Writes, verifies and starts `image`; `setsVectorTable` for a core with VTOR.
+    /// What to start when nothing listens on `port`: QEMU empty and halted with the flags
+    /// `keel run` gives it (the UART on the terminal, semihosting for the exit), or a probe's server.
+    public static func startHint(board: Board, port: UInt16) -> String {
+        "start a GDB server there first: `qemu-system-arm -M \(board.qemuMachine) -nographic -semihosting-config enable=on,target=native "
+            + "-S -gdb tcp::\(port)` (QEMU, empty and halted), `openocd -f interface/stlink.cfg -f target/stm32f4x.cfg` (port 3333), "
+            + "`pyocd gdbserver -t nrf51` (port 3333) or `probe-rs gdb --chip CHIP` (port 1337)"
+    }
+
+    /// Writes, verifies and starts `image`; `setsVectorTable` for a core with VTOR. A load that
+    /// fails leaves the target halted (the connection closes without detaching), so half an
+    /// image never runs.
     public func load(_ image: LoadableImage, setsVectorTable: Bool, halt: Bool) throws(KeelError) -> FlashReport {
+        do {
+            return try loadAndStart(image, setsVectorTable: setsVectorTable, halt: halt)
+        } catch {
+            target.disconnect()
+            throw error
+        }
+    }
+
+    func loadAndStart(_ image: LoadableImage, setsVectorTable: Bool, halt: Bool) throws(KeelError) -> FlashReport {
         guard let reset = image.resetVector else { throw .elf("nothing is loaded at the vector table (\(hex(image.vectorTable)))") }
         let pieces = Self.pieces(image, flash: features.flash)
         let start = Date()

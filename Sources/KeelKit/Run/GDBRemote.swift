@@ -206,11 +206,12 @@ public final class GDBRemote: TargetMemory {
     public private(set) var isRunning = false
 
     /// Connects and opens the session (`?`, then `QStartNoAckMode` when the stub has it);
-    /// the target is halted afterwards.
-    public init(connectingTo endpoint: GDBEndpoint, timeout: Double = 3) throws(KeelError) {
+    /// the target is halted afterwards. `startHint` ends the message when nothing listens on a
+    /// TCP port: what to start there (by default `keel run --gdb-listen`).
+    public init(connectingTo endpoint: GDBEndpoint, timeout: Double = 3, startHint: String? = nil) throws(KeelError) {
         self.endpoint = endpoint
         self.timeout = timeout
-        descriptor = try Self.connect(endpoint, timeout: timeout)
+        descriptor = try Self.connect(endpoint, timeout: timeout, startHint: startHint)
         do {
             _ = try request("?", expectingStop: true)
             // Stubs that do not know it answer with an empty packet and keep acknowledging.
@@ -462,11 +463,11 @@ public final class GDBRemote: TargetMemory {
 
     // MARK: Sockets
 
-    static func connect(_ endpoint: GDBEndpoint, timeout: Double) throws(KeelError) -> Int32 {
+    static func connect(_ endpoint: GDBEndpoint, timeout: Double, startHint: String? = nil) throws(KeelError) -> Int32 {
         let descriptor: Int32
         switch endpoint {
         case .unixSocket(let path): descriptor = try connectUnix(path)
-        case .tcp(let host, let port): descriptor = try connectTCP(host: host, port: port, timeout: timeout)
+        case .tcp(let host, let port): descriptor = try connectTCP(host: host, port: port, timeout: timeout, startHint: startHint)
         }
         // A send that cannot complete within the timeout fails instead of blocking.
         var limit = timeval()
@@ -506,7 +507,7 @@ public final class GDBRemote: TargetMemory {
         return descriptor
     }
 
-    static func connectTCP(host: String, port: UInt16, timeout: Double) throws(KeelError) -> Int32 {
+    static func connectTCP(host: String, port: UInt16, timeout: Double, startHint: String? = nil) throws(KeelError) -> Int32 {
         let shown = GDBEndpoint.tcp(host: host, port: port).description
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -548,7 +549,7 @@ public final class GDBRemote: TargetMemory {
             reason = errorText()
             closeDescriptor(descriptor)
         }
-        throw .debugTarget("cannot connect to the GDB stub at \(shown): \(reason) (`keel run --gdb-listen \(port)` starts QEMU with one)")
+        throw .debugTarget("cannot connect to the GDB stub at \(shown): \(reason) (\(startHint ?? "`keel run --gdb-listen \(port)` starts QEMU with one"))")
     }
 
     #if canImport(Glibc)
