@@ -48,8 +48,8 @@ final class FlashLoaderTests: XCTestCase {
         }
         XCTAssertEqual(Int(next), Self.image.segments[0].bytes.count)
 
-        XCTAssertEqual(report.rows.map(\.method), ["memory writes (X, binary)", "memory writes (X, binary)"])
-        XCTAssertEqual(report.verification, "read back")
+        XCTAssertEqual(report.rows.map(\.method), [.binary, .binary])
+        XCTAssertEqual(report.verification, .readBack)
         // The description numbers xPSR 16 (as OpenOCD and pyOCD do), not GDB's old 25.
         XCTAssertEqual(target.registers, [13: 0x2000_1000, 15: 0x100, 16: 0x0100_0000])
         XCTAssertEqual(stub.received.last, "D", "detached: the target runs")
@@ -65,7 +65,7 @@ final class FlashLoaderTests: XCTestCase {
         let hexWrites = stub.raw.filter { $0.first == UInt8(ascii: "M") }
         XCTAssertGreaterThan(hexWrites.count, 8)
         for packet in hexWrites { XCTAssertLessThanOrEqual(packet.count + 4, 0x200) }
-        XCTAssertEqual(report.rows.map(\.method), ["memory writes (M, hex)", "memory writes (M, hex)"])
+        XCTAssertEqual(report.rows.map(\.method), [.hex, .hex])
         XCTAssertEqual(target.registers, [13: 0x2000_1000, 15: 0x100, 25: 0x0100_0000], "GDB's ARM numbering without a description")
         XCTAssertFalse(stub.received.contains("D"), "--halt: the connection closes without detaching")
         XCTAssertTrue(report.lines.last?.hasSuffix("halted there for a debugger (keel debug --gdb \(stub.path))") ?? false, "\(report.lines)")
@@ -83,8 +83,8 @@ final class FlashLoaderTests: XCTestCase {
         XCTAssertEqual(flashPackets.filter { $0.hasPrefix("vFlashWrite:") }.count, flashPackets.count - 2)
         for packet in stub.raw where packet.starts(with: Array("vFlashWrite:".utf8)) { XCTAssertLessThanOrEqual(packet.count + 4, 0x180) }
         XCTAssertFalse(stub.received.contains { $0.hasPrefix("X0,") || $0.hasPrefix("M0,") }, "flash is not written as memory")
-        XCTAssertEqual(report.rows.map(\.method), ["flash (vFlashWrite)", "memory writes (X, binary)"])
-        XCTAssertEqual(report.verification, "qCRC")
+        XCTAssertEqual(report.rows.map(\.method), [.flash, .binary])
+        XCTAssertEqual(report.verification, .crc)
         XCTAssertEqual(stub.received.filter { $0.hasPrefix("qCRC:") }, ["qCRC:0,5eb", "qCRC:20000000,2bc"])
         XCTAssertFalse(stub.received.contains { $0.hasPrefix("m") }, "the CRCs matched: nothing read back")
     }

@@ -70,7 +70,7 @@ public final class FlashLoader {
         let flashPieces = pieces.filter(\.inFlash)
         if !flashPieces.isEmpty { try programFlash(flashPieces) }
         for segment in image.segments {
-            var method = "flash (vFlashWrite)"
+            var method = FlashReport.WriteMethod.flash
             for piece in pieces where piece.segment == segment.index && !piece.inFlash {
                 method = try writeMemory(piece.address, piece.bytes[...])
             }
@@ -89,7 +89,7 @@ public final class FlashLoader {
         }
         if halt { target.disconnect() } else { try target.detach() }
         return FlashReport(endpoint: target.endpoint.description, rows: rows, seconds: seconds,
-                           verification: computesCRC == true ? "qCRC" : "read back",
+                           verification: computesCRC == true ? .crc : .readBack,
                            stackPointer: reset.stackPointer, resetHandler: reset.resetHandler,
                            vectorTable: vectorTableSet, halted: halt)
     }
@@ -171,7 +171,7 @@ public final class FlashLoader {
     }
 
     /// Writes memory with `X`, or `M` once the stub has refused `X`; returns which it used.
-    func writeMemory(_ address: UInt32, _ bytes: ArraySlice<UInt8>) throws(KeelError) -> String {
+    func writeMemory(_ address: UInt32, _ bytes: ArraySlice<UInt8>) throws(KeelError) -> FlashReport.WriteMethod {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
             let at = address &+ UInt32(offset - bytes.startIndex)
@@ -194,7 +194,7 @@ public final class FlashLoader {
             try target.write(at, bytes: Array(bytes[offset..<offset + count]))
             offset += count
         }
-        return takesBinaryWrites == false ? "memory writes (M, hex)" : "memory writes (X, binary)"
+        return takesBinaryWrites == false ? .hex : .binary
     }
 
     /// Payload bytes a packet may carry: PacketSize less `$`, `#` and the two checksum digits.
@@ -267,15 +267,28 @@ public struct FlashReport: Sendable, Equatable {
         public var segment: String
         public var address: UInt32
         public var bytes: Int
-        public var method: String
+        public var method: WriteMethod
+    }
+
+    /// How a segment's bytes went to the target.
+    public enum WriteMethod: String, Sendable {
+        case flash = "flash (vFlashWrite)"
+        case binary = "memory writes (X, binary)"
+        case hex = "memory writes (M, hex)"
+    }
+
+    /// How the written bytes were checked.
+    public enum Verification: String, Sendable {
+        /// The server's CRC-32 of each range (`qCRC`) matched the one computed here.
+        case crc = "CRC-32 from the target, qCRC"
+        case readBack = "read back with m"
     }
 
     public var endpoint: String
     public var rows: [Row]
     /// Seconds from the first erase or write to the last write.
     public var seconds: Double
-    /// "qCRC" or "read back".
-    public var verification: String
+    public var verification: Verification
     public var stackPointer: UInt32
     public var resetHandler: UInt32
     /// The value VTOR was set to; nil when it held the table's address already (or the core has none).
@@ -288,11 +301,11 @@ public struct FlashReport: Sendable, Equatable {
         let width = rows.map(\.segment.count).max() ?? 0
         var lines = rows.map { row in
             row.segment.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(hex(row.address))  "
-                + String(repeating: " ", count: max(0, 8 - String(row.bytes).count)) + "\(row.bytes) bytes  \(row.method)"
+                + String(repeating: " ", count: max(0, 8 - String(row.bytes).count)) + "\(row.bytes) bytes  \(row.method.rawValue)"
         }
         let kilobytesPerSecond = seconds > 0 ? Double(bytes) / 1024 / seconds : 0
         lines.append(String(format: "%d bytes in %.2f s (%.1f KiB/s)", bytes, seconds, kilobytesPerSecond))
-        lines.append("verified: every byte matches (" + (verification == "qCRC" ? "CRC-32 from the target, qCRC" : "read back with m") + ")")
+        lines.append("verified: every byte matches (\(verification.rawValue))")
         var start = "started at the reset handler \(hex(resetHandler)) with SP \(hex(stackPointer))"
         if let table = vectorTable { start += ", VTOR \(hex(table))" }
         lines.append(start + (halted ? "; halted there for a debugger (keel debug --gdb \(endpoint))" : "; running (detached)"))
