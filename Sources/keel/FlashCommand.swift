@@ -12,7 +12,7 @@ struct Flash: ParsableCommand {
         memory map names is erased and programmed with vFlashErase/vFlashWrite/vFlashDone, \
         other memory written with X or M packets), then every byte is checked (qCRC, or read \
         back). The core then starts as from reset: SP and PC from the vector table, VTOR set \
-        to it; keel detaches and the target runs, or with --halt waits at the reset handler \
+        to it; keel lets it run and disconnects, or with --halt it waits at the reset handler \
         for a debugger. The image is the one `keel run` boots for --app and --board (built \
         first if needed, with the same stack check), or --elf.
         """)

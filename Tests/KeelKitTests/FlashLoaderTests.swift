@@ -52,8 +52,9 @@ final class FlashLoaderTests: XCTestCase {
         XCTAssertEqual(report.verification, .readBack)
         // The description numbers xPSR 16 (as OpenOCD and pyOCD do), not GDB's old 25.
         XCTAssertEqual(target.registers, [13: 0x2000_1000, 15: 0x100, 16: 0x0100_0000])
-        XCTAssertEqual(stub.received.last, "D", "detached: the target runs")
-        XCTAssertEqual(report.lines.last, "started at the reset handler 0x00000101 with SP 0x20001000; running (detached)")
+        XCTAssertEqual(lastPacket(stub), "c", "continued: the target runs (OpenOCD would leave it halted after `D`)")
+        XCTAssertFalse(stub.received.contains("D"))
+        XCTAssertEqual(report.lines.last, "started at the reset handler 0x00000101 with SP 0x20001000; running")
     }
 
     func testHexWritesWhenTheStubRefusesBinaryOnes() throws {
@@ -67,7 +68,7 @@ final class FlashLoaderTests: XCTestCase {
         for packet in hexWrites { XCTAssertLessThanOrEqual(packet.count + 4, 0x200) }
         XCTAssertEqual(report.rows.map(\.method), [.hex, .hex])
         XCTAssertEqual(target.registers, [13: 0x2000_1000, 15: 0x100, 25: 0x0100_0000], "GDB's ARM numbering without a description")
-        XCTAssertFalse(stub.received.contains("D"), "--halt: the connection closes without detaching")
+        XCTAssertEqual(lastPacket(stub), "P19=00000001", "--halt: the connection closes after the registers, neither `c` nor `D`")
         XCTAssertTrue(report.lines.last?.hasSuffix("halted there for a debugger (keel debug --gdb \(stub.path))") ?? false, "\(report.lines)")
     }
 
@@ -165,6 +166,13 @@ final class FlashLoaderTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("`qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native -S -gdb tcp::1`"), "\(error)")
             XCTAssertTrue("\(error)".contains("`probe-rs gdb --chip CHIP` (port 1337)"), "\(error)")
         }
+    }
+
+    /// The last packet the stub got, once the connection has closed (`c` has no reply to wait for).
+    func lastPacket(_ stub: FakeStub) -> String? {
+        let deadline = Date().addingTimeInterval(2)
+        while !stub.isClosed && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        return stub.received.last
     }
 
     /// Loads `image` through a FakeStub that serves `target`.

@@ -113,7 +113,7 @@ final class GDBRemoteTests: XCTestCase {
 }
 
 /// A scripted GDB stub on a Unix socket, serving one session on its own thread: `?` gets a
-/// stop reply, `QStartNoAckMode` "OK" when `noAckMode`, `D` "OK", anything else `reply`'s
+/// stop reply, `QStartNoAckMode` "OK" when `noAckMode`, `D` "OK", `c` nothing, anything else `reply`'s
 /// answer (nil: an empty packet, "not supported"). A silent stub accepts and never answers.
 /// It keeps every packet as sent (`raw`: escapes in place) and as meant (`received`, `bytes`).
 final class FakeStub: @unchecked Sendable {
@@ -126,6 +126,9 @@ final class FakeStub: @unchecked Sendable {
     var raw: [[UInt8]] { lock.withLock { packets.map(\.raw) } }
     /// Each packet's data with its escapes undone.
     var bytes: [[UInt8]] { lock.withLock { packets.map(\.bytes) } }
+    private var closed = false
+    /// The client has closed the connection (or detached).
+    var isClosed: Bool { lock.withLock { closed } }
 
     convenience init(noAckMode: Bool = true, silent: Bool = false, reply: @escaping @Sendable (String) -> String?) throws {
         try self.init(noAckMode: noAckMode, silent: silent, replyToBytes: { reply(String(decoding: $0, as: UTF8.self)) })
@@ -152,12 +155,20 @@ final class FakeStub: @unchecked Sendable {
             let connection = accept(descriptor, nil, nil)
             unlink(path)  // one session: the name is not needed any more
             guard connection >= 0 else { return }
-            defer { _ = close(connection) }
+            defer {
+                _ = close(connection)
+                lock.withLock { closed = true }
+            }
             if silent { Thread.sleep(forTimeInterval: 5); return }
             var pending: [UInt8] = []
             var acknowledging = true
             var buffer = [UInt8](repeating: 0, count: 65536)
+            // A client that has gone (after `c`, say) must not end the test process with SIGPIPE.
+            #if canImport(Glibc)
+            func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            #else
             func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) } }
+            #endif
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
                 guard count > 0 else { return }
@@ -177,6 +188,7 @@ final class FakeStub: @unchecked Sendable {
                         send(GDBPacket.encode(noAckMode ? "OK" : ""))
                         if noAckMode { acknowledging = false }
                     case "D": send(GDBPacket.encode("OK")); return
+                    case "c": break  // running: a stub answers only when the target stops
                     default: send(GDBPacket.encode(reply(data) ?? ""))
                     }
                 }

@@ -13,8 +13,9 @@
 //    mismatch is read back to name the first address that differs.
 // 4. Starts the image as a reset would: SP and PC from the vector table, xPSR with only the
 //    Thumb bit (a Cortex-M core faults on its first instruction without it), VTOR pointed at the
-//    table on a core that has one. Then detaches, and the target runs; or, with `halt`, the
-//    connection closes without detaching and the core waits at the reset handler for gdb.
+//    table on a core that has one. Then continues (`c`) and closes the connection; or, with
+//    `halt`, only closes it, and the core waits at the reset handler for gdb. Not `D`: OpenOCD
+//    leaves a target halted on detach unless its configuration says `resume`.
 // It does not reset the part's peripherals: a board that ran something else keeps the
 // peripheral state it left (`monitor reset halt` in gdb, or the probe's own reset, first).
 
@@ -87,7 +88,8 @@ public final class FlashLoader {
             try target.write(Self.vectorTableOffsetRegister, bytes: Self.littleEndian(image.vectorTable))
             vectorTableSet = image.vectorTable
         }
-        if halt { target.disconnect() } else { try target.detach() }
+        if !halt { try target.resume() }
+        target.disconnect()
         return FlashReport(endpoint: target.endpoint.description, rows: rows, seconds: seconds,
                            verification: computesCRC == true ? .crc : .readBack,
                            stackPointer: reset.stackPointer, resetHandler: reset.resetHandler,
@@ -308,7 +310,7 @@ public struct FlashReport: Sendable, Equatable {
         lines.append("verified: every byte matches (\(verification.rawValue))")
         var start = "started at the reset handler \(hex(resetHandler)) with SP \(hex(stackPointer))"
         if let table = vectorTable { start += ", VTOR \(hex(table))" }
-        lines.append(start + (halted ? "; halted there for a debugger (keel debug --gdb \(endpoint))" : "; running (detached)"))
+        lines.append(start + (halted ? "; halted there for a debugger (keel debug --gdb \(endpoint))" : "; running"))
         return lines
     }
 }

@@ -232,17 +232,8 @@ public final class GDBRemote: TargetMemory {
         disconnect()
     }
 
-    /// Detaches (`D`): the target runs on and the session is over. Unlike `close`, a refusal is an error.
-    public func detach() throws(KeelError) {
-        let reply = try request("D")
-        guard reply == "OK" else {
-            throw .debugTarget("the target at \(endpoint) refused to detach: '\(KeelError.excerpt(reply))'")
-        }
-        disconnect()
-    }
-
     /// Closes the connection without detaching: a halted target stays halted for the next
-    /// debugger (`keel flash --halt`, then gdb).
+    /// debugger (`keel flash --halt`, then gdb), a running one runs on (`keel flash`).
     public func disconnect() {
         guard descriptor >= 0 else { return }
         Self.closeDescriptor(descriptor)
