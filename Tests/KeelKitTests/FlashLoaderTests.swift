@@ -69,7 +69,7 @@ final class FlashLoaderTests: XCTestCase {
         XCTAssertEqual(report.rows.map(\.method), [.hex, .hex])
         XCTAssertEqual(target.registers, [13: 0x2000_1000, 15: 0x100, 25: 0x0100_0000], "GDB's ARM numbering without a description")
         XCTAssertEqual(lastPacket(stub), "P19=00000001", "--halt: the connection closes after the registers, neither `c` nor `D`")
-        XCTAssertTrue(report.lines.last?.hasSuffix("halted there for a debugger (keel debug --gdb \(stub.path))") ?? false, "\(report.lines)")
+        XCTAssertTrue(report.lines.last?.hasSuffix("halted there: attach with keel debug --gdb \(stub.path) and the same --app or --elf") ?? false, "\(report.lines)")
     }
 
     func testFlashInTheMemoryMapIsErasedWrittenAndCommittedThroughVFlash() throws {

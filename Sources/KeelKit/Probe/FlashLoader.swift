@@ -310,7 +310,7 @@ public struct FlashReport: Sendable, Equatable {
         lines.append("verified: every byte matches (\(verification.rawValue))")
         var start = "started at the reset handler \(hex(resetHandler)) with SP \(hex(stackPointer))"
         if let table = vectorTable { start += ", VTOR \(hex(table))" }
-        lines.append(start + (halted ? "; halted there for a debugger (keel debug --gdb \(endpoint))" : "; running"))
+        lines.append(start + (halted ? "; halted there: attach with keel debug --gdb \(endpoint) and the same --app or --elf" : "; running"))
         return lines
     }
 }
