@@ -10,7 +10,7 @@ struct Keel: ParsableCommand {
         commandName: "keel",
         abstract: "Task stacks on Cortex-M, safe and small: build, run and measure Keel firmware under QEMU.",
         version: "keel \(KeelVersion.string)",
-        subcommands: [New.self, Boards.self, Build.self, Run.self, Decode.self, Top.self, Demo.self, Bench.self, Layout.self, Stack.self, Check.self, Faults.self]
+        subcommands: [New.self, Boards.self, Build.self, Run.self, Decode.self, Top.self, Flash.self, Debug.self, Demo.self, Bench.self, Layout.self, Stack.self, Check.self, Faults.self]
     )
 
     /// Exit code of every usage mistake (unknown option or command, missing or invalid

@@ -42,21 +42,7 @@ struct Run: ParsableCommand {
         var exitCode: Int32 = 0
         try reportingErrors { () throws(KeelError) in
             let (board, application) = try target.resolve()
-            // The same plan as `keel build`: automatic sizes, and the image boots only if its check passes.
-            let checked = try FirmwareBuilder(toolchain: try Toolchain.locate())
-                .buildChecked(application, for: board, mode: noCheck ? .off : nil)
-            let image = checked.image
-            if noCheck {
-                let findings = StackCheck.findings(checked.report)
-                FileHandle.standardError.write(Data(("keel: --no-check: booting without the stack check"
-                    + (findings.isEmpty ? " (it would have passed)" : "; it finds \(findings.count) problem(s), `keel check` lists them") + "\n").utf8))
-            } else if !checked.findings.isEmpty {
-                for finding in checked.findings {
-                    let lines = finding.lines(indent: "  ")
-                    FileHandle.standardError.write(Data(("keel: warning (\"stack_check\": \"warn\"): "
-                        + lines.joined(separator: "\n").dropFirst(2) + "\n").utf8))
-                }
-            }
+            let image = try Self.checkedImage(application, for: board, noCheck: noCheck)
             var options = RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true)
             // An image that reads its console gets this command's standard input, as a board's
             // UART gets what a terminal types; one that reads none leaves it alone.
@@ -78,6 +64,25 @@ struct Run: ParsableCommand {
             }
         }
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// The image `keel run` boots (and `keel flash` loads, `keel debug` debugs): the same plan as
+    /// `keel build`, automatic sizes, and only if its check passes (`noCheck`: says what it skipped).
+    static func checkedImage(_ application: Application, for board: Board, noCheck: Bool) throws(KeelError) -> FirmwareImage {
+        let checked = try FirmwareBuilder(toolchain: try Toolchain.locate())
+            .buildChecked(application, for: board, mode: noCheck ? .off : nil)
+        if noCheck {
+            let findings = StackCheck.findings(checked.report)
+            FileHandle.standardError.write(Data(("keel: --no-check: booting without the stack check"
+                + (findings.isEmpty ? " (it would have passed)" : "; it finds \(findings.count) problem(s), `keel check` lists them") + "\n").utf8))
+        } else if !checked.findings.isEmpty {
+            for finding in checked.findings {
+                let lines = finding.lines(indent: "  ")
+                FileHandle.standardError.write(Data(("keel: warning (\"stack_check\": \"warn\"): "
+                    + lines.joined(separator: "\n").dropFirst(2) + "\n").utf8))
+            }
+        }
+        return checked.image
     }
 
     /// Runs an image and prints its console as it arrives: text, decoded faults, the stack table.

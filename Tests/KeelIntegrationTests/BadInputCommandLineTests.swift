@@ -23,7 +23,7 @@ extension CommandLineTests {
     func testBadInputUsageMistakesAreExitCode2() throws {
         let app = try application(#"{"name": "x", "tasks": [{"name": "a", "entry": "work", "priority": 1, "stack": 1024}]}"#)
         try assertBadInput(["help", "nothing"],
-                           says: "keel: error: unknown command 'nothing'; commands: new, boards, build, run, decode, top, demo, bench, layout, stack, check, faults (see 'keel --help')")
+                           says: "keel: error: unknown command 'nothing'; commands: new, boards, build, run, decode, top, flash, debug, demo, bench, layout, stack, check, faults (see 'keel --help')")
         try assertBadInput(["help", "build", "more"], says: "keel: error: 'more' is not a command (see 'keel build --help')")
         try assertBadInput(["build"], says: "keel: error: Missing expected argument '--app <app>' (see 'keel build --help')")
         try assertBadInput(["build", "--app", app, "--bogus"], says: "keel: error: Unknown option '--bogus'")

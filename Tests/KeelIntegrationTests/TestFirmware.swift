@@ -42,7 +42,7 @@ final class TestFirmware: @unchecked Sendable {
     /// Every image the QEMU test classes warm, in the order XCTest runs the classes (by name).
     static var catalog: [Request] {
         BuildTimeCheckTests.firmware + ConsoleTests.firmware + ContainmentTests.firmware + DemoTests.firmware + ExampleCheckTests.firmware
-            + FaultMatrixTests.firmware + FaultSourceTests.firmware + FloatingPointTests.firmware + EventFlagsTests.firmware + LogTests.firmware + MemoryPoolTests.firmware + MutexTests.firmware + OutOfMemoryTests.firmware
+            + FaultMatrixTests.firmware + FaultSourceTests.firmware + FlashTests.firmware + FloatingPointTests.firmware + EventFlagsTests.firmware + LogTests.firmware + MemoryPoolTests.firmware + MutexTests.firmware + OutOfMemoryTests.firmware
             + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
             + ServicesTests.firmware + SoftwareTimerTests.firmware + StackAnalysisTests.firmware + StreamBufferTests.firmware + TaskControlTests.firmware + TopTests.firmware + ZeroLatencyTests.firmware
     }

@@ -99,7 +99,7 @@ final class GDBRemoteTests: XCTestCase {
         }
         XCTAssertNil(try target.readIfAllowed(0x2000_0600, count: 4))
 
-        let silent = try FakeStub(silent: true) { _ in nil }
+        let silent = try FakeStub(silent: true) { (_: String) in nil }
         let start = Date()
         XCTAssertThrowsError(try GDBRemote(connectingTo: .unixSocket(path: silent.path), timeout: 0.5)) { error in
             XCTAssertTrue("\(error)".contains("is not responding: no answer to '?'"), "\(error)")
@@ -113,16 +113,28 @@ final class GDBRemoteTests: XCTestCase {
 }
 
 /// A scripted GDB stub on a Unix socket, serving one session on its own thread: `?` gets a
-/// stop reply, `QStartNoAckMode` "OK" when `noAckMode`, `D` "OK", anything else `reply`'s
+/// stop reply, `QStartNoAckMode` "OK" when `noAckMode`, `D` "OK", `c` nothing, anything else `reply`'s
 /// answer (nil: an empty packet, "not supported"). A silent stub accepts and never answers.
+/// It keeps every packet as sent (`raw`: escapes in place) and as meant (`received`, `bytes`).
 final class FakeStub: @unchecked Sendable {
     let path: String
     private let listener: Int32
     private let lock = NSLock()
-    private var packets: [String] = []
-    var received: [String] { lock.withLock { packets } }
+    private var packets: [(raw: [UInt8], bytes: [UInt8])] = []
+    var received: [String] { lock.withLock { packets.map { String(decoding: $0.bytes, as: UTF8.self) } } }
+    /// Each packet's data between `$` and `#`, as it came over the wire.
+    var raw: [[UInt8]] { lock.withLock { packets.map(\.raw) } }
+    /// Each packet's data with its escapes undone.
+    var bytes: [[UInt8]] { lock.withLock { packets.map(\.bytes) } }
+    private var closed = false
+    /// The client has closed the connection (or detached).
+    var isClosed: Bool { lock.withLock { closed } }
 
-    init(noAckMode: Bool = true, silent: Bool = false, reply: @escaping @Sendable (String) -> String?) throws {
+    convenience init(noAckMode: Bool = true, silent: Bool = false, reply: @escaping @Sendable (String) -> String?) throws {
+        try self.init(noAckMode: noAckMode, silent: silent, replyToBytes: { reply(String(decoding: $0, as: UTF8.self)) })
+    }
+
+    init(noAckMode: Bool = true, silent: Bool = false, replyToBytes reply: @escaping @Sendable ([UInt8]) -> String?) throws {
         path = "/tmp/keel-stub-\(UUID().uuidString.prefix(8)).sock"
         #if canImport(Glibc)
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -143,19 +155,32 @@ final class FakeStub: @unchecked Sendable {
             let connection = accept(descriptor, nil, nil)
             unlink(path)  // one session: the name is not needed any more
             guard connection >= 0 else { return }
-            defer { _ = close(connection) }
+            defer {
+                _ = close(connection)
+                lock.withLock { closed = true }
+            }
             if silent { Thread.sleep(forTimeInterval: 5); return }
-            var parser = GDBStreamParser()
+            var pending: [UInt8] = []
             var acknowledging = true
-            var buffer = [UInt8](repeating: 0, count: 4096)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            // A client that has gone (after `c`, say) must not end the test process with SIGPIPE.
+            #if canImport(Glibc)
+            func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
+            #else
             func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) } }
+            #endif
             while true {
                 let count = buffer.withUnsafeMutableBytes { read(connection, $0.baseAddress, $0.count) }
                 guard count > 0 else { return }
-                parser.feed(buffer[0..<count])
-                while let event = parser.next() {
-                    guard case .packet(let packet) = event else { continue }
-                    lock.withLock { packets.append(packet) }
+                pending += buffer[0..<count]
+                // `$data#cs`; acknowledgements and anything else between packets are dropped.
+                while let start = pending.firstIndex(of: UInt8(ascii: "$")),
+                      let hash = pending[start...].firstIndex(of: UInt8(ascii: "#")), pending.count >= hash + 3 {
+                    let raw = Array(pending[(start + 1)..<hash])
+                    pending.removeFirst(hash + 3)
+                    let data = GDBPacket.decode(raw)
+                    let packet = String(decoding: data, as: UTF8.self)
+                    lock.withLock { packets.append((raw, data)) }
                     if acknowledging { send(Array("+".utf8)) }
                     switch packet {
                     case "?": send(GDBPacket.encode("T05thread:01;"))
@@ -163,7 +188,8 @@ final class FakeStub: @unchecked Sendable {
                         send(GDBPacket.encode(noAckMode ? "OK" : ""))
                         if noAckMode { acknowledging = false }
                     case "D": send(GDBPacket.encode("OK")); return
-                    default: send(GDBPacket.encode(reply(packet) ?? ""))
+                    case "c": break  // running: a stub answers only when the target stops
+                    default: send(GDBPacket.encode(reply(data) ?? ""))
                     }
                 }
             }

@@ -581,6 +581,15 @@ public struct ELFFile: Sendable {
         return ArraySlice(Array(bytes[range]))
     }
 
+    /// A copy of the bytes a program header's segment takes from the file (its `p_filesz`
+    /// bytes), indexed from 0.
+    public func contents(of segment: ELFProgramHeader) throws(ELFError) -> [UInt8] {
+        guard segment.fileSize > 0 else { return [] }
+        let range = try ByteReader(bytes: bytes).range(
+            UInt64(segment.offset), UInt64(segment.fileSize), "segment \(segment.index) contents")
+        return Array(bytes[range])
+    }
+
     /// The `count` bytes the image loads at `address`, from the one allocated section with
     /// contents that holds them all; nil when none does.
     public func loadedBytes(at address: UInt32, count: Int) -> [UInt8]? {

@@ -1,5 +1,6 @@
 // GDBRemote: a small client of the GDB remote serial protocol, enough to halt a target, read
-// and write its memory and registers, and let it run again (`keel top`, `keel run --timeout`).
+// and write its memory and registers, load an image into it, and let it run again (`keel top`,
+// `keel run --timeout`, `keel flash`).
 //
 // Why its own client: the task table needs a few memory reads while the target is halted, not
 // a debugger session, and QEMU's gdb stub, OpenOCD and probe-rs all speak this protocol.
@@ -60,16 +61,29 @@ public enum GDBPacket {
 
     /// `$payload#cs`, with `#`, `$`, `}` and `*` in the payload escaped.
     public static func encode(_ payload: String) -> [UInt8] {
-        var data: [UInt8] = []
-        for byte in payload.utf8 {
-            if byte == UInt8(ascii: "#") || byte == UInt8(ascii: "$") || byte == UInt8(ascii: "}") || byte == UInt8(ascii: "*") {
-                data += [UInt8(ascii: "}"), byte ^ 0x20]
-            } else {
-                data.append(byte)
-            }
-        }
+        encode(bytes: Array(payload.utf8))
+    }
+
+    /// `$payload#cs` for a payload that may hold any byte (`X`, `vFlashWrite`), escaped.
+    public static func encode(bytes payload: [UInt8]) -> [UInt8] {
+        let data = escape(payload)
         let sum = checksum(data)
         return [UInt8(ascii: "$")] + data + [UInt8(ascii: "#")] + Array(hexDigits(sum).utf8)
+    }
+
+    /// The bytes a packet must escape: its framing (`#`, `$`), the escape itself, and `*`,
+    /// which would read as run-length encoding.
+    public static func needsEscape(_ byte: UInt8) -> Bool {
+        byte == 0x23 || byte == 0x24 || byte == 0x7D || byte == 0x2A
+    }
+
+    /// Each byte that `needsEscape` as `}` and the byte XOR 0x20; every other byte as it is.
+    public static func escape(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var data: [UInt8] = []
+        for byte in bytes {
+            if needsEscape(byte) { data += [UInt8(ascii: "}"), byte ^ 0x20] } else { data.append(byte) }
+        }
+        return data
     }
 
     /// A packet's data as sent (between `$` and `#`) back to its bytes: escapes undone,
@@ -192,11 +206,12 @@ public final class GDBRemote: TargetMemory {
     public private(set) var isRunning = false
 
     /// Connects and opens the session (`?`, then `QStartNoAckMode` when the stub has it);
-    /// the target is halted afterwards.
-    public init(connectingTo endpoint: GDBEndpoint, timeout: Double = 3) throws(KeelError) {
+    /// the target is halted afterwards. `startHint` ends the message when nothing listens on a
+    /// TCP port: what to start there (by default `keel run --gdb-listen`).
+    public init(connectingTo endpoint: GDBEndpoint, timeout: Double = 3, startHint: String? = nil) throws(KeelError) {
         self.endpoint = endpoint
         self.timeout = timeout
-        descriptor = try Self.connect(endpoint, timeout: timeout)
+        descriptor = try Self.connect(endpoint, timeout: timeout, startHint: startHint)
         do {
             _ = try request("?", expectingStop: true)
             // Stubs that do not know it answer with an empty packet and keep acknowledging.
@@ -214,8 +229,22 @@ public final class GDBRemote: TargetMemory {
     public func close() {
         guard descriptor >= 0 else { return }
         if !isRunning { _ = try? request("D") }
+        disconnect()
+    }
+
+    /// Closes the connection without detaching: a halted target stays halted for the next
+    /// debugger (`keel flash --halt`, then gdb), a running one runs on (`keel flash`).
+    public func disconnect() {
+        guard descriptor >= 0 else { return }
         Self.closeDescriptor(descriptor)
         descriptor = -1
+    }
+
+    /// Asks the stub to end the target (`k`; QEMU exits). Nothing answers; the connection closes.
+    public func kill() {
+        guard descriptor >= 0 else { return }
+        try? send("k")
+        disconnect()
     }
 
     /// Stops a running target (0x03) and waits for its stop reply; nothing when halted.
@@ -294,6 +323,40 @@ public final class GDBRemote: TargetMemory {
         return TargetWords.word(bytes, at: 0)
     }
 
+    /// Writes a 32-bit register by its number in the stub's numbering (`P`). Nil when the stub
+    /// does not support `P` (an empty reply); an `E..` reply is an error.
+    public func writeRegisterIfSupported(_ number: Int, _ value: UInt32) throws(KeelError) -> Void? {
+        let word = GDBPacket.hex((0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) })
+        let reply = try request("P\(String(number, radix: 16))=\(word)")
+        if reply.isEmpty { return nil }
+        guard reply == "OK" else {
+            throw .debugTarget("the target at \(endpoint) refused to write register \(number): '\(KeelError.excerpt(reply))'")
+        }
+        return ()
+    }
+
+    /// An object the stub offers through `qXfer:OBJECT:read:ANNEX` (its target description,
+    /// its memory map), read in pieces until the last (`l`). Nil when the stub does not have it.
+    public func readObject(_ object: String, annex: String = "") throws(KeelError) -> String? {
+        var text = ""
+        while true {
+            let reply = try request("qXfer:\(object):read:\(annex):\(String(text.utf8.count, radix: 16)),\(String(Self.objectChunk, radix: 16))")
+            guard let kind = reply.first, kind == "m" || kind == "l" else { return nil }
+            text += reply.dropFirst()
+            if kind == "l" || reply.count == 1 { return text }
+        }
+    }
+
+    /// Bytes per `qXfer` request: what every stub named in the README sends in one reply.
+    static let objectChunk = 0x3FB
+
+    /// Sends a packet whose payload may hold any byte (`X`, `vFlashWrite`) and returns the
+    /// reply; `what` names it in errors.
+    public func request(bytes payload: [UInt8], what: String) throws(KeelError) -> String {
+        try send(bytes: payload, what: what)
+        return try receive(expectingStop: false, what: what)
+    }
+
     // MARK: Packets
 
     /// Sends a packet and returns the reply's data. Console output (`O...`) is skipped, and so
@@ -305,17 +368,21 @@ public final class GDBRemote: TargetMemory {
     }
 
     private func send(_ payload: String) throws(KeelError) {
-        let packet = GDBPacket.encode(payload)
-        try write(packet, what: "'\(payload.prefix(24))'")
+        try send(bytes: Array(payload.utf8), what: "'\(payload.prefix(24))'")
+    }
+
+    private func send(bytes payload: [UInt8], what name: String) throws(KeelError) {
+        let packet = GDBPacket.encode(bytes: payload)
+        try write(packet, what: name)
         guard acknowledging else { return }
         var attempts = 1
         while true {
-            switch try nextEvent(what: "'\(payload.prefix(24))' (no acknowledgement)") {
+            switch try nextEvent(what: "\(name) (no acknowledgement)") {
             case .ack: return
             case .nack:
                 attempts += 1
-                guard attempts <= 3 else { throw .debugTarget("the target at \(endpoint) kept asking for '\(payload.prefix(24))' again") }
-                try write(packet, what: "'\(payload.prefix(24))'")
+                guard attempts <= 3 else { throw .debugTarget("the target at \(endpoint) kept asking for \(name) again") }
+                try write(packet, what: name)
             case .packet(let data):
                 try write([UInt8(ascii: "+")], what: "an acknowledgement")
                 early.append(data)
@@ -387,11 +454,11 @@ public final class GDBRemote: TargetMemory {
 
     // MARK: Sockets
 
-    static func connect(_ endpoint: GDBEndpoint, timeout: Double) throws(KeelError) -> Int32 {
+    static func connect(_ endpoint: GDBEndpoint, timeout: Double, startHint: String? = nil) throws(KeelError) -> Int32 {
         let descriptor: Int32
         switch endpoint {
         case .unixSocket(let path): descriptor = try connectUnix(path)
-        case .tcp(let host, let port): descriptor = try connectTCP(host: host, port: port, timeout: timeout)
+        case .tcp(let host, let port): descriptor = try connectTCP(host: host, port: port, timeout: timeout, startHint: startHint)
         }
         // A send that cannot complete within the timeout fails instead of blocking.
         var limit = timeval()
@@ -431,7 +498,7 @@ public final class GDBRemote: TargetMemory {
         return descriptor
     }
 
-    static func connectTCP(host: String, port: UInt16, timeout: Double) throws(KeelError) -> Int32 {
+    static func connectTCP(host: String, port: UInt16, timeout: Double, startHint: String? = nil) throws(KeelError) -> Int32 {
         let shown = GDBEndpoint.tcp(host: host, port: port).description
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
@@ -473,7 +540,7 @@ public final class GDBRemote: TargetMemory {
             reason = errorText()
             closeDescriptor(descriptor)
         }
-        throw .debugTarget("cannot connect to the GDB stub at \(shown): \(reason) (`keel run --gdb-listen \(port)` starts QEMU with one)")
+        throw .debugTarget("cannot connect to the GDB stub at \(shown): \(reason) (\(startHint ?? "`keel run --gdb-listen \(port)` starts QEMU with one"))")
     }
 
     #if canImport(Glibc)

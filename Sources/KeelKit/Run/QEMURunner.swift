@@ -28,14 +28,18 @@ public struct RunOptions: Sendable {
     public var extraArguments: [String] = []
     /// What the board's UART receives (`ConsoleInput` in the image).
     public var input: ConsoleInputSource = .none
+    /// False: QEMU starts with empty memory (no `-kernel`) and the image comes through the gdb
+    /// stub on `gdbPort` (`keel flash`, as onto a board); the timeout still applies.
+    public var loadsImage = true
 
     public init(timeoutSeconds: Double = 30, gdbPort: Int? = nil, gdbListenPort: Int? = nil, readsTasksAtTimeout: Bool = false,
-                extraArguments: [String] = []) {
+                extraArguments: [String] = [], loadsImage: Bool = true) {
         self.timeoutSeconds = timeoutSeconds
         self.gdbPort = gdbPort
         self.gdbListenPort = gdbListenPort
         self.readsTasksAtTimeout = readsTasksAtTimeout
         self.extraArguments = extraArguments
+        self.loadsImage = loadsImage
     }
 }
 
@@ -107,7 +111,7 @@ public struct QEMURunner: Sendable {
         var arguments = ["-M", image.board.qemuMachine, "-display", "none", "-monitor", "none",
                          "-chardev", "stdio,id=console,mux=on", "-serial", "chardev:console",
                          "-semihosting-config", "enable=on,target=native,chardev=console",
-                         "-icount", "shift=0,sleep=off", "-kernel", image.elf.path]
+                         "-icount", "shift=0,sleep=off"] + (options.loadsImage ? ["-kernel", image.elf.path] : [])
         // QEMU has one gdb stub: waiting, listening on a port, or on the private socket.
         if let port = options.gdbPort {
             arguments += ["-S", "-gdb", "tcp::\(port)"]
@@ -197,7 +201,8 @@ public struct QEMURunner: Sendable {
             throw .toolMissing(tool: qemu.path, hint: "it could not be started: \(error.localizedDescription)")
         }
         let watchdog = Watchdog()
-        if options.gdbPort == nil {
+        // A run that waits for a person's debugger has no timeout; one that waits for a loader has.
+        if options.gdbPort == nil || !options.loadsImage {
             let endpoint = stub?.endpoint
             DispatchQueue.global().asyncAfter(deadline: .now() + options.timeoutSeconds) { [process] in
                 guard process.isRunning else { return }
