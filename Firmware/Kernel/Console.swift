@@ -105,6 +105,9 @@ enum Console {
 
     /// The line at once, after every line queued before it, interrupts masked: a more urgent
     /// task or a handler that prints meanwhile sends its line after this one, never inside it.
+    /// Inlined, as `UART.write` into it: one frame between the writer and the UART, so a log
+    /// line costs its caller no more stack than before the ring.
+    @inline(__always)
     static func sendNow(_ bytes: UnsafePointer<UInt8>, count: Int) {
         let interrupts = Interrupts.mask()
         ConsoleRing.flush()
@@ -120,13 +123,18 @@ enum Console {
         guard ConsoleRing.isRunning || input != nil else { return }
         consoleHoldsLines = true
         UART.enableInterrupts(receiving: input != nil)
-        // The least urgent device priority the kernel's tick and switch still yield to.
-        DeviceInterrupts.attach(UART.receiveLine, priority: Console.interruptPriority, consoleInterrupt)
-        if UART.transmitLine != UART.receiveLine {
+        if input != nil { DeviceInterrupts.attach(UART.receiveLine, priority: Console.interruptPriority, consoleInterrupt) }
+        if ConsoleRing.isRunning && (input == nil || UART.transmitLine != UART.receiveLine) {
             DeviceInterrupts.attach(UART.transmitLine, priority: Console.interruptPriority, consoleInterrupt)
         }
         // Whatever arrived since reset raised no interrupt: the handler takes it now.
         if input != nil { NVIC.pend(UART.receiveLine) }
+    }
+
+    /// The line the console holds only to drain its ring (its handler wakes no task; the
+    /// deadlock check leaves it out), or -1.
+    static var transmitOnlyLine: Int {
+        ConsoleRing.isRunning && (consoleInput == nil || UART.transmitLine != UART.receiveLine) ? UART.transmitLine : -1
     }
 
     /// True when `irq` is one of the UART's lines and the console's interrupt holds it.
@@ -138,6 +146,9 @@ enum Console {
     /// a received byte is taken before the next arrives (87 us at 115200 baud).
     static let interruptPriority: UInt8 = 0x80
 
+    /// Out of line: inlined, a constant text became one `put` call per byte, through a
+    /// register the compiler loaded once (`blx r5`), a call the stack analysis cannot follow.
+    @inline(never)
     static func write(_ text: StaticString) {
         text.withUTF8Buffer { for byte in $0 { put(byte) } }
     }

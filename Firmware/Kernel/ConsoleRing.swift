@@ -8,13 +8,18 @@
 // when the last writer in flight commits. The longest masked section is therefore the same
 // for a 2-byte line and a 95-byte one (`keel bench --only masking` measures it).
 //
-// When the ring is full (its size is the manifest's "console": {"output": N}, 256 bytes by
-// default):
-//   - a task waits until the transmitter has drained half the ring (FreeRTOS's and Zephyr's
-//     UART drivers block the writer the same way);
-//   - a handler, or a task that masked interrupts itself, cannot wait: its line is dropped and
-//     counted (`Keel.consoleDroppedLines`; the run's end reports the count as a
-//     `keel:console` record, which `keel run` shows).
+// When the ring is full (its size is the manifest's "console": {"output": N}):
+//   - a task waits, with interrupts on, until the transmit interrupt has made room for its
+//     line (as Zephyr's `uart_poll_out` and defmt-rtt's blocking mode spin): every handler and
+//     every more urgent task runs meanwhile, and nothing the task prints is lost. It spins
+//     rather than blocks so that printing never reaches the scheduler's wait: `print` and
+//     `Log` cost their caller the same few words of stack as before the ring, and stay legal
+//     in any code. A transmitter that makes no progress for 100 000 turns (a stalled UART, or
+//     a ring full of a preempted writer's uncommitted line) drops the line and counts it;
+//   - a handler, or a task that masked interrupts itself, cannot wait for the interrupt: its
+//     line is dropped and counted.
+// `Keel.consoleDroppedLines` reads the count; the run's end reports it as a `keel:console`
+// record, which `keel run` shows.
 // The kernel's own lines (records: faults, resets, the end of the run) never queue: the ring
 // is flushed and the line sent before the call returns (Console.swift), so a record is never
 // lost and never overtakes a line queued before it.
@@ -36,8 +41,6 @@ struct ConsoleRingState {
     var writers: UInt32 = 0
     /// A byte is in the transmitter and its interrupt will send the next.
     var sending = false
-    /// Tasks waiting for room (a waiters mask, as every kernel object's).
-    var waiters: UInt32 = 0
     /// Lines dropped because the ring was full where no one could wait.
     var droppedLines: UInt32 = 0
 }
@@ -58,16 +61,16 @@ enum ConsoleRing {
 
     /// Queues `count` bytes of `line` (at most the ring's size: a line is at most 95 bytes,
     /// and the manifest's smallest ring is 128). Waits for room in a task; drops the line
-    /// and counts it where it cannot wait.
+    /// and counts it where it cannot wait. (Inlined into its one caller, as `waitForRoom`:
+    /// fewer frames between `print` or `Log` and the ring.)
+    @inline(__always)
     static func send(_ line: UnsafePointer<UInt8>, count: UInt32) {
         let interrupts = Interrupts.mask()
-        while consoleRing.capacity &- (consoleRing.head &- consoleRing.tail) < count {
-            if interrupts != 0 || Processor.isInHandlerMode {
-                consoleRing.droppedLines &+= 1
-                Interrupts.restore(interrupts)
-                return
-            }
-            consoleWaitForRoom(interrupts)
+        if consoleRing.capacity &- (consoleRing.head &- consoleRing.tail) < count
+            && (interrupts != 0 || Processor.isInHandlerMode || !waitForRoom(count, interrupts: interrupts)) {
+            consoleRing.droppedLines &+= 1
+            Interrupts.restore(interrupts)
+            return
         }
         let start = consoleRing.head
         consoleRing.head &+= count
@@ -87,8 +90,29 @@ enum ConsoleRing {
         Interrupts.restore(again)
     }
 
-    /// Hands the next committed byte to the transmitter, or marks it idle; wakes the tasks
-    /// waiting for room once half the ring is free. Interrupts masked by the caller.
+    /// Waits with interrupts on (restored to `interrupts`, which are on) until `count` bytes
+    /// are free; false when the transmitter stopped making progress. Returns with interrupts
+    /// masked again.
+    @inline(__always)
+    static func waitForRoom(_ count: UInt32, interrupts: UInt32) -> Bool {
+        var stalledTurns: UInt32 = 0
+        var tail = consoleRing.tail
+        while consoleRing.capacity &- (consoleRing.head &- consoleRing.tail) < count {
+            Interrupts.restore(interrupts)  // the transmit interrupt runs here
+            _ = Interrupts.mask()
+            if consoleRing.tail != tail {
+                tail = consoleRing.tail
+                stalledTurns = 0
+            } else {
+                stalledTurns &+= 1
+                if stalledTurns == 100_000 { return false }
+            }
+        }
+        return true
+    }
+
+    /// Hands the next committed byte to the transmitter, or marks it idle. Interrupts masked
+    /// by the caller.
     @inline(__always)
     static func sendNext() {
         if consoleRing.tail != consoleRing.committed {
@@ -99,14 +123,12 @@ enum ConsoleRing {
         } else {
             consoleRing.sending = false
         }
-        if consoleRing.waiters != 0 && (consoleRing.head &- consoleRing.tail) &<< 1 <= consoleRing.capacity {
-            while Waiting.wakeOne(waitersAddress) != nil {}
-        }
     }
 
     /// Sends every committed byte now, waiting for the transmitter (interrupts masked by the
     /// caller): before a record, and before the run ends. A line still being copied by a
     /// preempted writer stays queued and goes after.
+    @inline(__always)
     static func flush() {
         guard isRunning else { return }
         if consoleRing.sending { UART.waitUntilTransmitterFree() }
@@ -118,19 +140,6 @@ enum ConsoleRing {
         }
     }
 
-    static var waitersAddress: UnsafeMutablePointer<UInt32> {
-        withUnsafeMutablePointer(to: &consoleRing.waiters) { $0 }
-    }
-}
-
-/// A task's wait for room in the ring (interrupts masked by the caller, and restored to
-/// `interrupts` while it waits). Only ever called in a task with interrupts on (`send`
-/// checks): under its own name so that the stack analysis leaves it off the handler stack's
-/// paths, where `send` drops instead (StackAnalysis.taskOnlySymbols).
-@_cdecl("keel_console_wait_for_room") @inline(never)
-func consoleWaitForRoom(_ interrupts: UInt32) {
-    var deadline = Deadline(.forever)
-    _ = Waiting.wait(on: ConsoleRing.waitersAddress, until: &deadline, interrupts: interrupts, lendsPriority: false)
 }
 
 /// The console's interrupt (each of the UART's lines): the transmitter took the last byte, so

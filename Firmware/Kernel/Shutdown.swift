@@ -140,15 +140,28 @@ func idleTask() {
 }
 
 /// Every task left waits without a timeout (or is suspended), and nothing can wake one: no
-/// task is ready or sleeping (only those could give or send) and no interrupt line is enabled. The run would
-/// hang; the kernel says who waits on what instead and ends it with code 3.
+/// task is ready or sleeping (only those could give or send) and no interrupt line that could
+/// is enabled (the console's transmit line only drains its ring). The run would hang; the
+/// kernel says who waits on what instead and ends it with code 3.
 enum Deadlock {
     static var found: Bool {
         let interrupts = Interrupts.mask()
         defer { Interrupts.restore(interrupts) }
         // Tasks are left, and all of them wait with no timeout (idle is never in liveMask).
         let live = Scheduler.liveMask
-        return live != 0 && live & (scheduler.ready | scheduler.sleeping) == 0 && NVIC.setEnable.read() == 0
+        return live != 0 && live & (scheduler.ready | scheduler.sleeping) == 0 && !wakingLineEnabled
+    }
+
+    /// Some enabled interrupt line's handler could wake a task: any line but the console's
+    /// transmit-only one.
+    static var wakingLineEnabled: Bool {
+        let transmitOnly = Console.transmitOnlyLine
+        for word in 0..<(NVIC.lines &+ 31) / 32 {
+            var enabled = Register(address: NVIC.setEnable.address &+ UInt(word) &* 4).read()
+            if transmitOnly >= 0 && transmitOnly / 32 == word { enabled &= ~(1 &<< UInt32(transmitOnly % 32)) }
+            if enabled != 0 { return true }
+        }
+        return false
     }
 
     static func report() -> Never {

@@ -120,6 +120,8 @@ final class ManifestTests: XCTestCase {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         let plain = try parse(#"{"name": "x", \#(task)}"#).console
         XCTAssertEqual([plain.outputBytes, plain.inputBytes], [256, 0])
+        // 128 where RAM is scarce (the micro:bit's 16 KiB).
+        XCTAssertEqual(try parse(#"{"name": "x", \#(task)}"#, board: BoardCatalog.board(named: "microbit")).console.outputBytes, 128)
         let shell = try parse(#"{"name": "x", \#(task), "console": {"output": 1024, "input": 72}}"#).console
         XCTAssertEqual([shell.outputBytes, shell.inputBytes, shell.bytes], [1024, 72, 1024 + 16 + 72])
         XCTAssertEqual(try parse(#"{"name": "x", \#(task), "console": {"output": 0}}"#).console.outputBytes, 0)
@@ -224,7 +226,7 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, event_flags, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, timer_task, timers, zero_latency_interrupts)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, console, event_flags, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, timer_task, timers, zero_latency_interrupts)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")

@@ -11,7 +11,7 @@ func settle() {
 
 func mainTask() {
     if Keel.ticks == UInt32.max {  // never: the handlers are attached only for the analysis to see
-        Keel.attachInterrupt(2) {
+        Keel.attachInterrupt(4) {
             try? signal.take(timeout: .ticks(10))          // wrong: blocks
             _ = try? samples.receive(timeout: .ticks(1))   // wrong: blocks
         }

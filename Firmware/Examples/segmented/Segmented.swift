@@ -81,7 +81,7 @@ func growerChecksum(_ seed: UInt32, yield: Bool) -> UInt32 {
     for iteration in 0..<growerIterations {
         let depth = (iteration &* 7 &+ seed) % 3 &+ 1
         checksum = checksum &* 31 &+ grow(depth, iteration ^ seed)
-        if yield && iteration % 1000 == 0 { Keel.triggerInterrupt(0) }
+        if yield && iteration % 1000 == 0 { Keel.triggerInterrupt(4) }
     }
     return checksum
 }
@@ -187,7 +187,7 @@ nonisolated(unsafe) var interruptChecksum: UInt32 = 0
 
 func growerATask() {
     // Split code in an interrupt handler, on the handler stack, under its own limit.
-    Keel.attachInterrupt(0, priority: 0x80) {
+    Keel.attachInterrupt(4, priority: 0x80) {
         interruptRuns &+= 1
         interruptChecksum = interruptChecksum &* 3 &+ handlerWork(interruptRuns)
     }

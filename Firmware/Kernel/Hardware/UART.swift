@@ -102,6 +102,7 @@ enum UART {
     }
 
     /// Sends `count` bytes, waiting for the transmitter before each.
+    @inline(__always)
     static func write(_ bytes: UnsafePointer<UInt8>, count: Int) {
         for index in 0..<count { send(bytes[index]) }
     }

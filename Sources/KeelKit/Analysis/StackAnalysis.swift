@@ -206,7 +206,7 @@ public enum StackAnalysis {
             tasks.append(result)
         }
 
-        let handlers = handlerStack(graph: graph, analysis: handlerView(of: analysis, graph: graph, names: names), names: names, board: board,
+        let handlers = handlerStack(graph: graph, analysis: analysis, names: names, board: board,
                                     declared: application?.handlerStackBytes ?? layout.map { Int($0.handlerStack.bytes) },
                                     tasksUseFPU: tasks.contains { $0.floatingPoint != nil })
         // Helper frames actually reached, for the report's "where frames came from" list.
@@ -247,22 +247,6 @@ public enum StackAnalysis {
     /// Where every blocking call of the kernel waits (`Waiting.wait`) or sleeps (`Time.sleep`),
     /// under fixed names.
     public static let waitSymbols = ["keel_wait", "keel_sleep", "keel_sleep_until"]
-    /// Kernel functions that run only in a task, behind a check of the mode they run in: the
-    /// console's wait for room in its ring (a handler's line is dropped instead,
-    /// ConsoleRing.swift). The handler stack's paths leave them out, and with them their waits.
-    /// (Its C name, and its Swift body, which the kernel calls directly.)
-    public static let taskOnlySymbols = ["keel_console_wait_for_room", "consoleWaitForRoom"]
-
-    /// The analysis as the handler stack sees it: every task-only function's tree cut off.
-    static func handlerView(of analysis: WorstCaseStack, graph: CallGraph, names: [String]) -> WorstCaseStack {
-        let taskOnly = graph.functions.indices.filter { index in
-            KernelCode.contains(symbol: graph.functions[index].name) && taskOnlySymbols.contains { WorstCaseStack.name($0, matches: graph.functions[index].name, readable: names[index]) }
-        }
-        guard !taskOnly.isEmpty else { return analysis }
-        let none = StackDepth(bytes: 0, path: [], unbounded: [], largestFrame: nil)
-        return WorstCaseStack(graph: graph, names: names, hints: analysis.hints,
-                              replacing: Dictionary(uniqueKeysWithValues: taskOnly.map { ($0, none) }))
-    }
 
     static func handlerStack(graph: CallGraph, analysis: WorstCaseStack, names: [String], board: Board?,
                              declared: Int?, tasksUseFPU: Bool = false) -> HandlerStackResult {
@@ -287,17 +271,18 @@ public enum StackAnalysis {
         let boot = (reset?.bytes ?? 0) &+ frame &+ (supervisor?.bytes ?? 0)
         let lowest = [depth(14), depth(15)].compactMap { $0 }.max { $0.bytes < $1.bytes }
         let irqVectors = graph.vectors.keys.filter { $0 >= 16 }.sorted()
-        let irq = irqVectors.compactMap { depth($0) }.max { $0.bytes < $1.bytes }
         // A zero-latency interrupt's vector is its handler; every other line's is the dispatcher.
         let zeroLatency = irqVectors.filter { graph.functions[graph.vectors[$0]!].name != dispatcherSymbol }
         let dispatched = irqVectors.count - zeroLatency.count
-        let handlerNames = Array(Set(dispatcherBodies(graph).flatMap { analysis.indirectTargets(of: $0) ?? [] }.map { names[$0] })).sorted()
+        let handlers = Set(dispatcherBodies(graph).flatMap { analysis.indirectTargets(of: $0) ?? [] })
+        let handlerNames = handlers.map { names[$0] }.sorted()
             + zeroLatency.map { names[graph.vectors[$0]!] + " (zero-latency, line \($0 - 16))" }
-        // Each IRQ line can preempt the one before it at most once; with no handler attached
-        // the dispatcher still runs (and reports an unexpected interrupt) on one level. Each
-        // zero-latency interrupt can come on top of all of them.
-        let levels = (dispatched == 0 ? 0 : min(dispatched, max(1, handlerNames.count - zeroLatency.count))) + zeroLatency.count
-        let running = (lowest?.bytes ?? 0) &+ UInt32(levels) &* (frame &+ (irq?.bytes ?? 0))
+        let levelPaths = Self.interruptLevels(
+            dispatched: irqVectors.filter { !zeroLatency.contains($0) }.compactMap { depth($0) }.max { $0.bytes < $1.bytes },
+            lines: dispatched, handlers: handlers.map { (graph.functions[$0].name, depth(ofFunction: $0)) },
+            zeroLatency: zeroLatency.compactMap { depth($0) }, frame: frame)
+        let levels = levelPaths.count
+        let running = levelPaths.reduce(lowest?.bytes ?? 0) { $0 &+ $1.reduce(0) { $0 &+ $1.bytes } }
         let fault = depth(3)
         // Read from the fault entry's code: the ARMv7-M/v8-M entry sets SP (and the table
         // vouches for it); the ARMv6-M entry pushes onto whatever MSP holds.
@@ -327,12 +312,7 @@ public enum StackAnalysis {
             path = withAnyTimeOnTop([PathStep(function: "__morestack's slow path, from a task (interrupts masked)", bytes: 0,
                                               source: "MoreStack.S")] + slowPath.path)
         } else {
-            var steps = lowest?.path ?? []
-            for _ in 0..<levels {
-                steps.append(PathStep(function: "IRQ exception frame", bytes: frame, source: "hardware"))
-                steps += irq?.path ?? []
-            }
-            path = withAnyTimeOnTop(steps)
+            path = withAnyTimeOnTop((lowest?.path ?? []) + levelPaths.flatMap { $0 })
         }
         // SysTick, PendSV and the device interrupts run on the handler stack with no task to park.
         let blocking = BlockingCalls.chains(graph: graph, analysis: analysis, names: names,
@@ -399,6 +379,37 @@ public enum StackAnalysis {
             result[graph.functions[body].name] = attached
         }
         return result
+    }
+
+    /// The interrupts nested on the handler stack at their deepest, one path per level (its
+    /// exception frame first). Priorities are not known here, so any handler may preempt any
+    /// other, but each at most once (a handler never preempts itself): one dispatched
+    /// interrupt at the dispatcher's worst (an attached handler, or the report of an
+    /// unexpected one), then each further attached handler once, deepest first, with at most
+    /// what the dispatcher adds above a handler, then every zero-latency handler. At most one
+    /// level per line the dispatcher serves. (Counting every level at the deepest handler's
+    /// depth, as before the console's own handler was attached in every image, would charge
+    /// that short handler as much as the deepest.)
+    static func interruptLevels(dispatched: StackDepth?, lines: Int, handlers: [(symbol: String, depth: StackDepth)],
+                                zeroLatency: [StackDepth], frame: UInt32) -> [[PathStep]] {
+        let exceptionFrame = PathStep(function: "IRQ exception frame", bytes: frame, source: "hardware")
+        var levels: [[PathStep]] = []
+        if lines > 0, let dispatched {
+            levels.append([exceptionFrame] + dispatched.path)
+            var deepestFirst = handlers.sorted { $0.depth.bytes > $1.depth.bytes }
+            // The dispatcher's frames above a handler: at most its worst less the deepest handler.
+            let dispatchBytes = dispatched.bytes &- min(dispatched.bytes, deepestFirst.first?.depth.bytes ?? 0)
+            // The first level already holds the handler its worst path runs.
+            if let index = deepestFirst.firstIndex(where: { handler in dispatched.path.contains { $0.symbol == handler.symbol } }) {
+                deepestFirst.remove(at: index)
+            }
+            for handler in deepestFirst.prefix(max(0, min(lines, handlers.count) - 1)) {
+                levels.append([exceptionFrame, PathStep(function: "\(dispatcherSymbol) (at most)", bytes: dispatchBytes, source: "bound")]
+                              + handler.depth.path)
+            }
+        }
+        for handler in zeroLatency { levels.append([exceptionFrame] + handler.path) }
+        return levels
     }
 
     /// The kernel's handler of the hardware timer's line (`DeviceTimer`).

@@ -308,11 +308,15 @@ public enum StackCheckMode: String, Sendable, Codable, CaseIterable {
 public struct ConsoleBufferSpec: Sendable, Equatable {
     public var outputBytes = ConsoleBufferSpec.defaultOutputBytes
     public var inputBytes = 0
+    /// 256 bytes: two and a half full lines; 128 (one and a bit) on a part with at most
+    /// 32 KiB of RAM, such as the micro:bit's 16.
     public static let defaultOutputBytes = 256
+    public static func defaultOutputBytes(on board: Board) -> Int { board.ram.length <= 32 << 10 ? 128 : defaultOutputBytes }
     /// A ring holds at least one whole line (95 bytes) and a bit: 128.
     public static let outputRange = 128...16384
     public static let inputRange = 8...16384
     public init() {}
+    public init(board: Board) { outputBytes = Self.defaultOutputBytes(on: board) }
     /// The NVIC lines the console's interrupt holds on `board`: none when every line is sent
     /// polled and nothing is read (the STM32's USART under QEMU raises no transmit interrupt,
     /// so there only input takes its line).

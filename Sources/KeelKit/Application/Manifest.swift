@@ -153,7 +153,7 @@ public enum Manifest {
             application.expectedHandlerFault = parsed
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
-        application.console = try parseConsole(root["console"], invalid)
+        application.console = try parseConsole(root["console"], board: board, invalid)
         if let timerTask = try timerTask(root, application: application, board: board, invalid) { application.tasks.append(timerTask) }
         application.zeroLatencyInterrupts = try parseZeroLatency(root["zero_latency_interrupts"], board: board, invalid)
         application.float = board.defaultFloat
@@ -185,8 +185,8 @@ public enum Manifest {
 
     /// `"console": {"output": 256, "input": 64}`: the ring 0 or a power of two, the input 0 or a
     /// multiple of 8, each in its range.
-    static func parseConsole(_ object: Any?, _ invalid: (String) -> KeelError) throws(KeelError) -> ConsoleBufferSpec {
-        var console = ConsoleBufferSpec()
+    static func parseConsole(_ object: Any?, board: Board, _ invalid: (String) -> KeelError) throws(KeelError) -> ConsoleBufferSpec {
+        var console = ConsoleBufferSpec(board: board)
         guard let object else { return console }
         guard let entry = object as? [String: Any] else { throw invalid("'console' must be an object: {\"output\": bytes, \"input\": bytes}") }
         if let unknown = entry.keys.filter({ !["output", "input"].contains($0) }).sorted().first {
@@ -200,7 +200,7 @@ public enum Manifest {
             }
             return bytes
         }
-        console.outputBytes = try size("output", ConsoleBufferSpec.outputRange, powerOfTwo: true, default: ConsoleBufferSpec.defaultOutputBytes)
+        console.outputBytes = try size("output", ConsoleBufferSpec.outputRange, powerOfTwo: true, default: console.outputBytes)
         console.inputBytes = try size("input", ConsoleBufferSpec.inputRange, powerOfTwo: false, default: 0)
         return console
     }
