@@ -30,15 +30,23 @@
 }
 
 /// The console's buffers, from the task table (keel.json's "console"): the transmit ring and
-/// the input stream buffer (nil: the image reads no input).
+/// the input stream buffer (nil: the image reads no input), and the UART's handler when
+/// either is there. The handler comes from the generated table, not from the kernel's own
+/// code, so an image whose console stays polled never takes its address, and the stack
+/// analysis counts no interrupt level for it.
 @_spi(Build) public struct ConsoleBuffers {
-    var output: UnsafeMutablePointer<UInt8>
+    var output: UnsafeMutablePointer<UInt8>?
     var outputBytes: UInt32
     var input: StreamBuffer?
+    var interrupt: (@convention(c) () -> Void)?
 
-    @_spi(Build) public init(output: UnsafeMutablePointer<UInt8>, outputBytes: UInt32, input: StreamBuffer?) {
-        self.output = output; self.outputBytes = outputBytes; self.input = input
+    @_spi(Build) public init(output: UnsafeMutablePointer<UInt8>?, outputBytes: UInt32, input: StreamBuffer?,
+                             interrupt: (@convention(c) () -> Void)?) {
+        self.output = output; self.outputBytes = outputBytes; self.input = input; self.interrupt = interrupt
     }
+
+    /// The console UART's handler, for the generated table to pass back.
+    @_spi(Build) public static var uartHandler: @convention(c) () -> Void { consoleInterrupt }
 }
 
 /// The line of handlers and of boot code (before the first task runs).
@@ -117,15 +125,17 @@ enum Console {
 
     /// Starts the interrupt-driven console: the transmit ring (`output` bytes; 0: lines stay
     /// polled) and, with `input`, the receiver feeding it. Called by `Kernel.start`.
-    static func startInterrupts(output: UnsafeMutablePointer<UInt8>, outputBytes: UInt32, input: StreamBuffer?) {
-        ConsoleRing.start(storage: output, capacity: outputBytes)
+    static func startInterrupts(_ console: ConsoleBuffers) {
+        guard let handler = console.interrupt else { return }
+        let input = console.input
+        if let output = console.output { ConsoleRing.start(storage: output, capacity: console.outputBytes) }
         consoleInput = input
         guard ConsoleRing.isRunning || input != nil else { return }
         consoleHoldsLines = true
         UART.enableInterrupts(receiving: input != nil)
-        if input != nil { DeviceInterrupts.attach(UART.receiveLine, priority: Console.interruptPriority, consoleInterrupt) }
+        if input != nil { DeviceInterrupts.attach(UART.receiveLine, priority: Console.interruptPriority, handler) }
         if ConsoleRing.isRunning && (input == nil || UART.transmitLine != UART.receiveLine) {
-            DeviceInterrupts.attach(UART.transmitLine, priority: Console.interruptPriority, consoleInterrupt)
+            DeviceInterrupts.attach(UART.transmitLine, priority: Console.interruptPriority, handler)
         }
         // Whatever arrived since reset raised no interrupt: the handler takes it now.
         if input != nil { NVIC.pend(UART.receiveLine) }

@@ -76,7 +76,7 @@
         // The first task to run is the most urgent; pick it the same way PendSV will.
         currentTask = Scheduler.pickNext()
         // From here on a task's line is queued and sent by the UART's interrupt.
-        Console.startInterrupts(output: console.output, outputBytes: console.outputBytes, input: console.input)
+        Console.startInterrupts(console)
         #if KEEL_SPLIT_STACK
         SegmentedStacks.runningTaskChanged(currentTask.unsafelyUnwrapped)
         #endif

@@ -125,6 +125,19 @@ struct Bench: ParsableCommand {
                                  cost.latencyUnderPRIMASK.map { "\($0)" } ?? "= its masked sections"])
                 }
                 printLine(RunReport.table(rows, rightAligned: [2, 3, 4, 5]))
+                printLine()
+                printLine("The console's longest masked section (instructions) while the shell example echoes 40 typed lines, "
+                          + "from its task's start: through the interrupt-driven ring, and polled (\"console\": {\"output\": 0})")
+                var consoleRows = [["board", "ring, 2-byte lines", "ring, 75-byte lines", "polled, 75-byte lines", "kernel's longest"]]
+                for cost in masking {
+                    guard let console = cost.console else {
+                        consoleRows.append([cost.board, "- (no transmit interrupt)", "-", "-", "\(cost.longestMaskedSection)"])
+                        continue
+                    }
+                    consoleRows.append([cost.board, "\(console.ringShortLines)", "\(console.ringLongLines)", "\(console.polledLongLines)",
+                                        "\(cost.longestMaskedSection)"])
+                }
+                printLine(RunReport.table(consoleRows, rightAligned: [1, 2, 3, 4]))
             }
             guard !waste.isEmpty else { return }
             printLine()

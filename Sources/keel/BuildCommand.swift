@@ -29,7 +29,10 @@ struct Build: ParsableCommand {
                     printLine("  \"initial\": \"auto\": \(task)'s first segment gets \(bytes) bytes "
                               + "(its path with each recursion once + the exception frame + the \(SegmentedStack.slackBytes)-byte slack)")
                 } else {
-                    printLine("  stack \"auto\": \(task) gets \(bytes) bytes (worst case + margin, from the stack analysis)")
+                    // What the task gets is what was placed: the MPU's rules may pad the request.
+                    let placed = checked.image.layout.taskStacks.first { $0.name == task }.map { Int($0.bytes) } ?? bytes
+                    printLine("  stack \"auto\": \(task) gets \(placed) bytes (worst case + margin from the stack analysis: \(bytes)"
+                              + (placed > bytes ? ", padded for the MPU's rules)" : ")"))
                 }
             }
             if noCheck || application.stackCheck == .off { return }

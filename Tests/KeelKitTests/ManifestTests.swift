@@ -120,8 +120,8 @@ final class ManifestTests: XCTestCase {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         let plain = try parse(#"{"name": "x", \#(task)}"#).console
         XCTAssertEqual([plain.outputBytes, plain.inputBytes], [256, 0])
-        // 128 where RAM is scarce (the micro:bit's 16 KiB).
-        XCTAssertEqual(try parse(#"{"name": "x", \#(task)}"#, board: BoardCatalog.board(named: "microbit")).console.outputBytes, 128)
+        // None where RAM is scarce (the micro:bit's 16 KiB): polled unless asked for.
+        XCTAssertEqual(try parse(#"{"name": "x", \#(task)}"#, board: BoardCatalog.board(named: "microbit")).console.outputBytes, 0)
         let shell = try parse(#"{"name": "x", \#(task), "console": {"output": 1024, "input": 72}}"#).console
         XCTAssertEqual([shell.outputBytes, shell.inputBytes, shell.bytes], [1024, 72, 1024 + 16 + 72])
         XCTAssertEqual(try parse(#"{"name": "x", \#(task), "console": {"output": 0}}"#).console.outputBytes, 0)

@@ -167,3 +167,31 @@ final class StackCheckTests: XCTestCase {
                        ["path: f() ->", "    closure #1 in g() ->", "    h()"])
     }
 }
+
+extension StackCheckTests {
+    /// Interrupt levels on the handler stack: one at the dispatcher's worst, then each further
+    /// attached handler once at its own depth (plus what the dispatcher adds), deepest first,
+    /// never the deepest handler twice, at most one level per line; then every zero-latency
+    /// handler. (Every level at the deepest handler's depth charged the console's short
+    /// handler, attached in every image, as much as the deepest.)
+    func testEachInterruptLevelCostsItsOwnHandler() {
+        func depth(_ bytes: UInt32, through symbols: [String] = []) -> StackDepth {
+            // The path's steps add up to the depth, as the analysis's do.
+            let steps = (symbols.isEmpty ? ["handler"] : symbols).enumerated().map { index, symbol in
+                PathStep(function: symbol, bytes: index == 0 ? bytes : 0, source: "compiler", symbol: symbol)
+            }
+            return StackDepth(bytes: bytes, path: steps, unbounded: [], largestFrame: nil)
+        }
+        let handlers = [(symbol: "deep", depth: depth(560)), (symbol: "console", depth: depth(40)), (symbol: "middle", depth: depth(200))]
+        let levels = StackAnalysis.interruptLevels(dispatched: depth(600, through: ["dispatch", "deep"]), lines: 32,
+                                                   handlers: handlers, zeroLatency: [depth(100)], frame: 36)
+        XCTAssertEqual(levels.map { $0.reduce(0) { $0 + $1.bytes } }, [636, 36 + 40 + 200, 36 + 40 + 40, 136])
+        // The dispatcher's worst through no handler (an unexpected interrupt): every handler after it.
+        let unexpected = StackAnalysis.interruptLevels(dispatched: depth(700, through: ["dispatch", "report"]), lines: 32,
+                                                       handlers: handlers, zeroLatency: [], frame: 36)
+        XCTAssertEqual(unexpected.map { $0.reduce(0) { $0 + $1.bytes } }, [736, 36 + 140 + 560, 36 + 140 + 200])
+        // Two lines: two levels at most.
+        XCTAssertEqual(StackAnalysis.interruptLevels(dispatched: depth(600, through: ["deep"]), lines: 2, handlers: handlers,
+                                                     zeroLatency: [], frame: 36).count, 2)
+    }
+}

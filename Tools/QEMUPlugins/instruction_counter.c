@@ -15,6 +15,8 @@
  *               and restore them (MSR BASEPRI, MSR PRIMASK, CPSIE i), wherever they are:
  *               the kernel's masking is inline. Nesting counted; the longest run from
  *               depth 0 back to 0 is written as " longest_masked=N masked_sections=N"
+ *   mask_from=ADDR  masked sections count only from the first time that instruction runs
+ *               (a task's entry: the boot code's sections left out)
  *   out=PATH    file written at exit: "windows=N counted=N total=N each=C1,C2,...\n"
  * Addresses may be given with the Thumb bit set; bit 0 is ignored.
  *
@@ -75,6 +77,8 @@ static uint64_t windows;    /* number of closed windows */
  * section runs from the mask that takes the depth from 0 to the restore that brings it back. */
 static bool     watch_masking;
 static uint64_t depth, section_start, longest_section, sections;
+static uint64_t mask_from_addr = UINT64_MAX;
+static bool     masking_live = true; /* false until mask_from's instruction runs */
 #define MAX_EACH 4096
 static uint64_t start_addrs[MAX_STARTS];
 static int      starts;
@@ -108,7 +112,14 @@ static void on_stop(unsigned int vcpu, void *udata)
 static void on_mask(unsigned int vcpu, void *udata)
 {
     (void)vcpu; (void)udata;
-    if (depth++ == 0) section_start = count;
+    if (masking_live && depth++ == 0) section_start = count;
+    count++;
+}
+
+static void on_mask_from(unsigned int vcpu, void *udata)
+{
+    (void)vcpu; (void)udata;
+    masking_live = true;
     count++;
 }
 
@@ -152,6 +163,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == stop_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else if (pc == mask_from_addr && masking == 0) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mask_from, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (masking > 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mask, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (masking < 0) {
@@ -195,6 +208,9 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             stop_addr = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
         } else if (strcmp(a, "masking=1") == 0) {
             watch_masking = true;
+        } else if (strncmp(a, "mask_from=", 10) == 0) {
+            mask_from_addr = strtoull(a + 10, NULL, 0) & ~(uint64_t)1;
+            masking_live = false;
         } else if (strncmp(a, "out=", 4) == 0) {
             out_path = a + 4; /* argv outlives the plugin */
         } else {

@@ -368,7 +368,8 @@ public enum StackAnalysis {
         // calls the application's the same way the dispatcher would, DeviceTimer.swift; the
         // console's, ConsoleRing.swift) are interrupt levels only in an image that attaches
         // them: code that takes the handler's address (`DeviceTimer.start`, or an application
-        // function it was inlined into; `Console.startInterrupts`, which `Kernel.start` calls)
+        // function it was inlined into; the generated start code, in an image whose console
+        // runs by interrupt)
         // is called, or itself held as a value. The kernel's own copy of `start` is in every
         // image, and nothing calls it where the application never starts the timer.
         // (The timer handler's own call resolves the same either way: another stored-closure

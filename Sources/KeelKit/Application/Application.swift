@@ -308,10 +308,11 @@ public enum StackCheckMode: String, Sendable, Codable, CaseIterable {
 public struct ConsoleBufferSpec: Sendable, Equatable {
     public var outputBytes = ConsoleBufferSpec.defaultOutputBytes
     public var inputBytes = 0
-    /// 256 bytes: two and a half full lines; 128 (one and a bit) on a part with at most
-    /// 32 KiB of RAM, such as the micro:bit's 16.
+    /// 256 bytes: two and a half full lines. None on a part with at most 32 KiB of RAM, such
+    /// as the micro:bit's 16, where every image fits its RAM to the byte: there the console
+    /// stays polled unless keel.json asks for a ring ("console": {"output": 128}).
     public static let defaultOutputBytes = 256
-    public static func defaultOutputBytes(on board: Board) -> Int { board.ram.length <= 32 << 10 ? 128 : defaultOutputBytes }
+    public static func defaultOutputBytes(on board: Board) -> Int { board.ram.length <= 32 << 10 ? 0 : defaultOutputBytes }
     /// A ring holds at least one whole line (95 bytes) and a bit: 128.
     public static let outputRange = 128...16384
     public static let inputRange = 8...16384

@@ -143,11 +143,14 @@ public struct InstructionCounterPlugin: Sendable {
     /// say, an interrupt handler's first instruction.
     /// `watchMasking`: the plugin also reports the longest masked section (nesting counted),
     /// finding the masking instructions by their encoding (the kernel's masking is inline).
-    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL, watchMasking: Bool = false) -> [String] {
+    /// `maskingFrom`: masked sections count only from the first time that instruction runs.
+    public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL, watchMasking: Bool = false,
+                              maskingFrom: UInt32? = nil) -> [String] {
         let options = [Self.escapeOption(library.path)]
             + starts.map { "start=0x" + String($0, radix: 16) }
             + ["stop=0x" + String(stop, radix: 16)]
             + (watchMasking ? ["masking=1"] : [])
+            + (maskingFrom.map { ["mask_from=0x" + String($0, radix: 16)] } ?? [])
             + ["out=" + Self.escapeOption(output.path)]
         return ["-plugin", options.joined(separator: ",")]
     }

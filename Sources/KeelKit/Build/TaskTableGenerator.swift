@@ -23,10 +23,11 @@ public enum TaskTableGenerator {
         if usesConditions {
             lines.append("nonisolated(unsafe) var keelWaitConditions = InlineArray<\(ordered.count + 1), WaitCondition>(repeating: WaitCondition())")
         }
-        // The console's transmit ring and input buffer (literals of zeros: .bss). A ring of 0
-        // bytes still needs an address: one word that nothing reads.
-        let ringWords = max(console.outputBytes / 8, 1)
-        lines.append("nonisolated(unsafe) var keelConsoleOutput: InlineArray<\(ringWords), UInt64> = [\(Array(repeating: "0", count: ringWords).joined(separator: ", "))]")
+        // The console's transmit ring and input buffer (literals of zeros: .bss), when declared.
+        if console.outputBytes > 0 {
+            let ringWords = console.outputBytes / 8
+            lines.append("nonisolated(unsafe) var keelConsoleOutput: InlineArray<\(ringWords), UInt64> = [\(Array(repeating: "0", count: ringWords).joined(separator: ", "))]")
+        }
         if console.inputBytes > 0 {
             let input = StreamBufferSpec(name: "console input", capacity: console.inputBytes, trigger: 1)
             lines.append("nonisolated(unsafe) var keelConsoleInput: InlineArray<\(input.bytes / 8), UInt64> = [\(Array(repeating: "0", count: input.bytes / 8).joined(separator: ", "))]")
@@ -155,10 +156,11 @@ public enum TaskTableGenerator {
         lines.append("                waitConditions: " + (usesConditions
             ? "withUnsafeMutablePointer(to: &keelWaitConditions) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: WaitCondition.self) },"
             : "nil,"))
-        lines.append("                console: ConsoleBuffers(output: withUnsafeMutablePointer(to: &keelConsoleOutput) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }, "
-            + "outputBytes: \(console.outputBytes), input: " + (console.inputBytes > 0
+        lines.append("                console: ConsoleBuffers(output: " + (console.outputBytes > 0
+                ? "withUnsafeMutablePointer(to: &keelConsoleOutput) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }"
+                : "nil") + ", outputBytes: \(console.outputBytes), input: " + (console.inputBytes > 0
                 ? "StreamBuffer(storage: withUnsafeMutablePointer(to: &keelConsoleInput) { UnsafeMutableRawPointer($0) }, capacity: \(console.inputBytes), trigger: 1)"
-                : "nil") + "),")
+                : "nil") + ", interrupt: " + (console.outputBytes > 0 || console.inputBytes > 0 ? "ConsoleBuffers.uartHandler" : "nil") + "),")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
