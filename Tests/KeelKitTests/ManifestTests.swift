@@ -135,6 +135,19 @@ final class ManifestTests: XCTestCase {
                        "keel.json: 'console' must be an object: {\"output\": bytes, \"input\": bytes}")
     }
 
+    /// "handler_stack": a number, or one per board with a default.
+    func testHandlerStackPerBoard() throws {
+        let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
+        let microbit = try BoardCatalog.board(named: "microbit")
+        let json = #"{"name": "x", "handler_stack": {"default": 1664, "microbit": 1408}, \#(task)}"#
+        XCTAssertEqual(try parse(json).handlerStackBytes, 1664)
+        XCTAssertEqual(try parse(json, board: microbit).handlerStackBytes, 1408)
+        XCTAssertEqual(problem(#"{"name": "x", "handler_stack": {"microbit": 1408}, \#(task)}"#),
+                       "keel.json: 'handler_stack' has no value for mps2-an385 and no \"default\"")
+        XCTAssertEqual(problem(#"{"name": "x", "handler_stack": {"default": 1024, "microbot": 1408}, \#(task)}"#),
+                       "keel.json: 'handler_stack' has a value for 'microbot', which is no board (`keel boards` lists them)")
+    }
+
     func testKernelObjectMistakesNameTheObject() {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "Frame", "capacity": 2}}}"#),

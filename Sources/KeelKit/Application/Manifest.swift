@@ -120,7 +120,10 @@ public enum Manifest {
             }
             tickHertz = value
         }
-        let handlerStack = try integer(root, "handler_stack", default: 2048, in: 512...Int(board.ram.length), invalid)
+        // A number, or one per board: {"default": 1664, "microbit": 1408} (what the handlers need
+        // differs by core, and by whether the console runs by interrupt there).
+        let handlerStack = try integer(try resolvingPerBoard(root, "handler_stack", board: board, invalid), "handler_stack",
+                                       default: 2048, in: 512...Int(board.ram.length), invalid)
         guard handlerStack % 8 == 0 else { throw invalid("'handler_stack' must be a multiple of 8 bytes") }
         guard let taskObjects = root["tasks"] as? [Any], !taskObjects.isEmpty else {
             throw invalid("'tasks' must be a non-empty array of task objects")
@@ -537,6 +540,22 @@ public enum Manifest {
         if spec["priority"] == nil { spec["priority"] = min(254, (application.tasks.map(\.priority).max() ?? 0) + 1) }
         if spec["stack"] == nil { spec["stack"] = "auto" }
         return try parseTask(spec, index: application.tasks.count, board: board, invalid)
+    }
+
+    /// `object` with `key`'s value picked for `board` when it is given per board
+    /// ({"default": x, "<board>": y}); unchanged otherwise.
+    static func resolvingPerBoard(_ object: [String: Any], _ key: String, board: Board,
+                                  _ invalid: (String) -> KeelError) throws(KeelError) -> [String: Any] {
+        guard let perBoard = object[key] as? [String: Any] else { return object }
+        if let unknown = perBoard.keys.sorted().first(where: { $0 != "default" && (try? BoardCatalog.board(named: $0)) == nil }) {
+            throw invalid("'\(key)' has a value for '\(KeelError.excerpt(unknown))', which is no board (`keel boards` lists them)")
+        }
+        guard let value = perBoard[board.name] ?? perBoard["default"] else {
+            throw invalid("'\(key)' has no value for \(board.name) and no \"default\"")
+        }
+        var resolved = object
+        resolved[key] = value
+        return resolved
     }
 
     static func integer(_ object: [String: Any], _ key: String, default value: Int, in range: ClosedRange<Int>,
