@@ -152,5 +152,5 @@ func consoleInterrupt() {
         if consoleRing.sending { ConsoleRing.sendNext() }
         Interrupts.restore(interrupts)
     }
-    while let byte = UART.receivedByte() { ConsoleInput.received(byte) }
+    ConsoleInput.receive()
 }

@@ -101,6 +101,31 @@ enum UART {
         #endif
     }
 
+    /// Stops the receive interrupt while the console's input buffer is full: the next byte
+    /// stays in the port (QEMU then holds the rest back; a real part's UART overruns, as it
+    /// would with nowhere to put it anyway). Its pending request is cleared too.
+    static func pauseReceiving() {
+        #if KEEL_UART_NRF51
+        Register(address: base &+ 0x308).write(1 &<< 2)                        // INTENCLR: RXDRDY
+        #elseif KEEL_UART_STM32
+        Register(address: base &+ 0x0C).modify { $0 &= ~(1 &<< 5) }           // CR1: RXNEIE off
+        #else
+        Register(address: base &+ 0x08).modify { $0 &= ~(1 &<< 3) }           // CTRL: RX_INTEN off
+        Register(address: base &+ 0x0C).write(1 &<< 1)                        // INTSTATUS.RX cleared
+        #endif
+    }
+
+    /// Turns the receive interrupt back on; the caller pends the line for what waits.
+    static func resumeReceiving() {
+        #if KEEL_UART_NRF51
+        Register(address: base &+ 0x304).write(1 &<< 2)                        // INTENSET: RXDRDY
+        #elseif KEEL_UART_STM32
+        Register(address: base &+ 0x0C).modify { $0 |= 1 &<< 5 }              // CR1: RXNEIE
+        #else
+        Register(address: base &+ 0x08).modify { $0 |= 1 &<< 3 }              // CTRL: RX_INTEN
+        #endif
+    }
+
     /// Sends `count` bytes, waiting for the transmitter before each.
     @inline(__always)
     static func write(_ bytes: UnsafePointer<UInt8>, count: Int) {

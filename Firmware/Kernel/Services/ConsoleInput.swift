@@ -3,9 +3,11 @@
 // The receive interrupt (ConsoleRing.swift's `keel_console_interrupt`) puts each byte into a
 // stream buffer the task table holds ("console": {"input": N} in keel.json, N bytes; none by
 // default, so an image that never reads pays nothing); a task reads it like any stream
-// buffer. A byte that arrives while the buffer is full is dropped and counted
-// (`droppedBytes`): the UART has no room to hold it back (the CMSDK UART one byte, the
-// nRF51 six). Under QEMU, `keel run` forwards its standard input to this UART.
+// buffer. While the buffer is full the receive interrupt is off and bytes wait in the UART
+// (one in the CMSDK's, six in the nRF51's, one in the STM32's); a read that makes room turns
+// it back on. Under QEMU, which then holds the sender back, nothing typed is lost; on a part
+// whose UART overruns meanwhile, the bytes it could not keep are gone, as with any driver
+// without flow control. Under QEMU, `keel run` forwards its standard input to this UART.
 // Compare Zephyr's `uart_irq_rx` callbacks feeding a ring buffer, FreeRTOS+CLI's UART stream.
 
 /// What the console (the board's UART) receives. Declared in keel.json as
@@ -15,7 +17,8 @@ public enum ConsoleInput {
     /// or `timeout` passes (then throws `TimedOut`); returns how many it copied.
     /// Blocks: yes. From: a task. Stack: switch.
     public static func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Timeout = .forever) throws(TimedOut) -> Int {
-        try stream.read(into: buffer, timeout: timeout)
+        defer { resumeIfPaused() }
+        return try stream.read(into: buffer, timeout: timeout)
     }
 
     /// Reads one line: the bytes up to a line end ("\n" or "\r", not copied), at most
@@ -27,6 +30,7 @@ public enum ConsoleInput {
         var byte: UInt8 = 0
         while count < buffer.count {
             _ = try withUnsafeMutableBytes(of: &byte) { (one) throws(TimedOut) in try stream.read(into: one, timeout: timeout) }
+            resumeIfPaused()
             if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") { break }
             buffer[count] = byte
             count &+= 1
@@ -48,16 +52,34 @@ public enum ConsoleInput {
         return input
     }
 
-    /// A byte from the receive interrupt.
-    @inline(__always)
-    static func received(_ byte: UInt8) {
-        guard let input = consoleInput, input.tryWrite(byte) else {
-            consoleInputDropped &+= 1
-            return
+    /// The receive interrupt: every byte the UART holds, while the buffer has room; with
+    /// none left, the interrupt pauses until a read makes room.
+    static func receive() {
+        guard let input = consoleInput else { return }
+        while input.count < input.capacity {
+            guard let byte = UART.receivedByte() else { return }
+            if !input.tryWrite(byte) { consoleInputDropped &+= 1 }
         }
+        let interrupts = Interrupts.mask()
+        UART.pauseReceiving()
+        consoleReceivePaused = true
+        Interrupts.restore(interrupts)
+    }
+
+    /// After a read: the receive interrupt back on, and its line pended for the bytes that
+    /// waited in the UART meanwhile.
+    static func resumeIfPaused() {
+        guard consoleReceivePaused else { return }
+        let interrupts = Interrupts.mask()
+        consoleReceivePaused = false
+        UART.resumeReceiving()
+        NVIC.pend(UART.receiveLine)
+        Interrupts.restore(interrupts)
     }
 }
 
 /// The input buffer from the task table (nil: the image reads no console input).
 nonisolated(unsafe) var consoleInput: StreamBuffer? = nil
 nonisolated(unsafe) var consoleInputDropped: UInt32 = 0
+/// The receive interrupt is off because the buffer was full (`ConsoleInput.receive`).
+nonisolated(unsafe) var consoleReceivePaused = false
