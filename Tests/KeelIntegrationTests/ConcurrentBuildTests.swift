@@ -20,6 +20,8 @@ final class ConcurrentBuildTests: XCTestCase {
         let app = base.appendingPathComponent("interleave")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: KeelRoot.examples.appendingPathComponent("interleave"), to: app)
+        // Not the example's own build folder, if a `keel build` left one in the source tree.
+        try? FileManager.default.removeItem(at: app.appendingPathComponent(".build"))
         let board = try BoardCatalog.board(named: "mps2-an385")
         let application = try Manifest.load(directory: app, board: board)
         let folder = application.buildFolder.appendingPathComponent("\(application.name)-\(board.name)")
