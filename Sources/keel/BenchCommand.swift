@@ -9,8 +9,8 @@ struct Bench: ParsableCommand {
         abstract: "Count executed instructions per context switch for each protection, per service hand-off against FreeRTOS, and what segmented stacks and MPU placement cost.",
         discussion: "Counts come from a QEMU plugin under -icount and repeat exactly run after run.")
 
-    @Option(help: "Measure this board only.")
-    var board: String?
+    @Option(help: "Measure this board only (repeat the option for several; every board by default).")
+    var board: [String] = []
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -45,11 +45,15 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(KeelError) in
-            let boards = try board.map { name throws(KeelError) in [try BoardCatalog.board(named: name)] } ?? BoardCatalog.all
+            var boards = BoardCatalog.all
+            if !board.isEmpty {
+                boards = []
+                for name in board { boards.append(try BoardCatalog.board(named: name)) }
+            }
             let bench = ContextSwitchBench(builder: FirmwareBuilder(toolchain: try Toolchain.locate()),
                                            runner: try QEMURunner.locate(), plugin: try ContextSwitchBench.makePlugin())
             if let app {
-                try Self.measureApplication(app, board: board ?? "mps2-an385", timeout: timeout, bench: bench, json: json)
+                try Self.measureApplication(app, board: board.first ?? "mps2-an385", timeout: timeout, bench: bench, json: json)
                 return
             }
             let parts = self.parts
