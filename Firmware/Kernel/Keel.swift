@@ -94,6 +94,16 @@ public enum Keel {
         DeviceInterrupts.attach(irq, priority: priority, handler)
     }
 
+    /// Tells the watchdog the calling task is alive. A task that declares `"deadline_ms": N`
+    /// in keel.json must call it at least every N milliseconds, or the board resets with a
+    /// record naming it (boards with a watchdog: `keel boards`). Does nothing for a task
+    /// without a deadline or on a board without a watchdog. Blocks: no. From: a task. Stack: leaf.
+    public static func checkIn() {
+        #if KEEL_WATCHDOG_CMSDK
+        Watchdog.checkIn(currentTask.unsafelyUnwrapped)
+        #endif
+    }
+
     /// Console lines dropped since boot because the transmit ring was full where the writer
     /// could not wait for room (a handler, or interrupts masked; a task waits instead). The run's
     /// end reports it too. Blocks: no. From: anywhere. Stack: leaf.

@@ -77,6 +77,9 @@
         currentTask = Scheduler.pickNext()
         // From here on a task's line is queued and sent by the UART's interrupt.
         Console.startInterrupts(console)
+        #if KEEL_WATCHDOG_CMSDK
+        Watchdog.start()
+        #endif
         #if KEEL_SPLIT_STACK
         SegmentedStacks.runningTaskChanged(currentTask.unsafelyUnwrapped)
         #endif
@@ -106,6 +109,9 @@
         task.pointee.context.stackPointer = frame
         task.pointee.context.exceptionReturn = SavedContext.threadReturn  // its first frame is a basic one
         task.pointee.notifications = 0
+        #if KEEL_WATCHDOG_CMSDK
+        Watchdog.started(task)
+        #endif
         scheduler.live |= task.pointee.bit
         Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted
     }

@@ -60,6 +60,9 @@ func sysTickHandler() {
     SegmentedStacks.countTickInsideMoreStack()
     #endif
     SoftwareTimers.tick()  // a load and a branch without timers: no kernel variant of its own
+    #if KEEL_WATCHDOG_CMSDK
+    Watchdog.tick()        // a load and a branch without deadlines
+    #endif
     var sleeping = scheduler.sleeping
     while sleeping != 0 {
         let task = Scheduler.task(lowestBitOf: sleeping)

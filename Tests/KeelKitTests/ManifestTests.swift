@@ -148,6 +148,18 @@ final class ManifestTests: XCTestCase {
                        "keel.json: 'handler_stack' has a value for 'microbot', which is no board (`keel boards` lists them)")
     }
 
+    /// "deadline_ms": on a board with a watchdog, with the tick; in ticks, rounded up.
+    func testWatchdogDeadlines() throws {
+        let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
+        XCTAssertEqual(try parse(#"{"name": "x", "tasks": [{\#(task), "deadline_ms": 20}]}"#).tasks[0].deadlineMilliseconds, 20)
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "deadline_ms": 0}]}"#),
+                       "keel.json: task 'a': 'deadline_ms' must be a whole number of milliseconds from 1 to 60000 (how often the task checks in)")
+        XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "deadline_ms": 20}]}"#, board: try BoardCatalog.board(named: "microbit")),
+                       "keel.json: task 'a': 'deadline_ms' needs a watchdog, and microbit has none that Keel drives (mps2-an385, mps2-an386, mps2-an500 have)")
+        XCTAssertEqual(problem(#"{"name": "x", "tick_hz": 0, "tasks": [{\#(task), "deadline_ms": 20}]}"#),
+                       "keel.json: 'deadline_ms' needs the tick, and 'tick_hz' is 0")
+    }
+
     func testKernelObjectMistakesNameTheObject() {
         let task = #""tasks": [{"name": "a", "entry": "a", "priority": 1, "stack": 1024}]"#
         XCTAssertEqual(problem(#"{"name": "x", \#(task), "queues": {"q": {"element": "Frame", "capacity": 2}}}"#),

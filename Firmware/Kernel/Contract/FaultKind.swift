@@ -14,6 +14,9 @@
     /// A task made a call that can block inside `Keel.withInterruptsMasked`: it could never
     /// be switched away, so it would spin forever with every interrupt held off.
     case blockingWithInterruptsMasked
+    /// The watchdog ran out: the task named (`limit` its deadline in ticks) stopped checking
+    /// in, or, with no task, the tick itself stopped.
+    case watchdog
 
     public var reportName: StaticString {
         switch self {
@@ -31,6 +34,7 @@
         case .faultInFaultPath: "fault-in-fault-path"
         case .blockingInHandler: "blocking-in-handler"
         case .blockingWithInterruptsMasked: "blocking-with-interrupts-masked"
+        case .watchdog: "watchdog"
         }
     }
 }

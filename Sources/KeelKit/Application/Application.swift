@@ -67,6 +67,9 @@ public struct TaskSpec: Sendable, Equatable {
     public var protectionIsDefault = false
     /// The fault a run may show for this task without `keel run` failing (nil: none).
     public var expectedFault: ExpectedFault? = nil
+    /// `"deadline_ms"`: the task checks in (`Keel.checkIn()`) at least this often, or the
+    /// watchdog resets the board with a record naming it. Nil: the watchdog does not watch it.
+    public var deadlineMilliseconds: Int? = nil
     /// The stack an automatic task is laid out with for the first (analysis) build.
     public static let automaticPlaceholderBytes = 2048
     /// The stack an automatic task has in the build that measures it: the smallest legal one,

@@ -43,7 +43,8 @@ public enum Manifest {
                                               "queues", "semaphores", "mutexes", "pools", "event_flags", "timers", "timer_task", "stream_buffers",
                                               "console"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
-    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect"]
+    static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect",
+                                        "deadline_ms"]
     static let restartKeys: Set<String> = ["restart", "window_ms", "then"]
     public static let maximumTasks = 31
     /// A manifest is a few kilobytes; a larger file is a mistake, not something to parse.
@@ -157,6 +158,9 @@ public enum Manifest {
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
         application.console = try parseConsole(root["console"], board: board, invalid)
+        if application.tasks.contains(where: { $0.deadlineMilliseconds != nil }) && application.tickHertz == 0 {
+            throw invalid("'deadline_ms' needs the tick, and 'tick_hz' is 0")
+        }
         if let timerTask = try timerTask(root, application: application, board: board, invalid) { application.tasks.append(timerTask) }
         application.zeroLatencyInterrupts = try parseZeroLatency(root["zero_latency_interrupts"], board: board, invalid)
         application.float = board.defaultFloat
@@ -369,6 +373,16 @@ public enum Manifest {
                     + "(the faults a run of this application may show without failing)")
             }
             spec.expectedFault = parsed
+        }
+        if let raw = task["deadline_ms"] {
+            guard let milliseconds = (raw as? NSNumber).flatMap({ exactInteger($0) }), (1...60_000).contains(milliseconds) else {
+                throw problem("'deadline_ms' must be a whole number of milliseconds from 1 to 60000 (how often the task checks in)")
+            }
+            guard board.watchdog != nil else {
+                let boards = BoardCatalog.all.filter { $0.watchdog != nil }.map(\.name).joined(separator: ", ")
+                throw problem("'deadline_ms' needs a watchdog, and \(board.name) has none that Keel drives (\(boards) have)")
+            }
+            spec.deadlineMilliseconds = milliseconds
         }
         return spec
     }

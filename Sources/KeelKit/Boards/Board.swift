@@ -86,6 +86,14 @@ public struct DeviceTimerPort: Sendable, Codable, Equatable {
     public var clockHertz: UInt32
 }
 
+/// A watchdog the kernel feeds while every task with a deadline checks in (`Keel.checkIn`):
+/// Arm's CMSDK APB watchdog, whose first expiry raises NMI and whose second resets.
+public struct WatchdogPort: Sendable, Codable, Equatable {
+    public var base: UInt32
+    /// WDOGCLK under QEMU, in hertz.
+    public var clockHertz: UInt32
+}
+
 /// A core's floating-point unit, and what the toolchain needs to use it.
 public struct FloatingPointUnit: Sendable, Codable, Equatable {
     /// Arm's name for it: "FPv4-SP", "FPv5-D16", ...
@@ -121,6 +129,8 @@ public struct Board: Sendable, Codable, Equatable {
     public var console: ConsolePort
     /// The hardware timer `DeviceTimer` drives.
     public var timer: DeviceTimerPort
+    /// The watchdog, where QEMU models one wired to NMI (the MPS2 boards); nil elsewhere.
+    public var watchdog: WatchdogPort? = nil
     /// The FPU, nil when the core has none. Images use it with the hard-float ABI unless the
     /// manifest says `"float": "soft"`.
     public var fpu: FloatingPointUnit?

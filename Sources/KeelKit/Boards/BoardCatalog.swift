@@ -23,6 +23,8 @@ public enum BoardCatalog {
                                  receivePin: 0, receiveLine: 0, transmitLine: 1),
             // TIMER0 (hw/arm/mps2.c): the APB clock, 25 MHz.
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
+            // The CMSDK APB watchdog (hw/arm/mps2.c): WDOGCLK is the 25 MHz system clock, its interrupt NMI.
+            watchdog: WatchdogPort(base: 0x4000_8000, clockHertz: 25_000_000),
             fpu: nil, interruptLines: 32, priorityBits: 3),
         Board(
             name: "mps2-an386", summary: "ARM MPS2 with AN386 (Cortex-M4F)",
@@ -37,6 +39,8 @@ public enum BoardCatalog {
             console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0,
                                  receivePin: 0, receiveLine: 0, transmitLine: 1),
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
+            // The CMSDK APB watchdog (hw/arm/mps2.c): WDOGCLK is the 25 MHz system clock, its interrupt NMI.
+            watchdog: WatchdogPort(base: 0x4000_8000, clockHertz: 25_000_000),
             fpu: FloatingPointUnit(name: "FPv4-SP", clangFPU: "fpv4-sp-d16", doublePrecision: false,
                                    hardFloatMultilib: "thumb/v7e-m+fp/hard"),
             interruptLines: 32, priorityBits: 3),
@@ -53,6 +57,8 @@ public enum BoardCatalog {
             console: ConsolePort(kind: .cmsdk, base: 0x4000_4000, baudSetting: 217, transmitPin: 0,
                                  receivePin: 0, receiveLine: 0, transmitLine: 1),
             timer: DeviceTimerPort(kind: .cmsdk, base: 0x4000_0000, line: 8, clockHertz: 25_000_000),
+            // The CMSDK APB watchdog (hw/arm/mps2.c): WDOGCLK is the 25 MHz system clock, its interrupt NMI.
+            watchdog: WatchdogPort(base: 0x4000_8000, clockHertz: 25_000_000),
             fpu: FloatingPointUnit(name: "FPv5-D16", clangFPU: "fpv5-d16", doublePrecision: true,
                                    hardFloatMultilib: "thumb/v7e-m+dp/hard"),
             interruptLines: 32, priorityBits: 3),

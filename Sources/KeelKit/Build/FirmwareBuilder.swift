@@ -428,6 +428,7 @@ public struct FirmwareBuilder: Sendable {
         if board.mpu != .none { defines.append("KEEL_MPU") }
         defines.append("KEEL_UART_\(board.console.kind.rawValue.uppercased())")
         if !board.console.transmitInterrupt { defines.append("KEEL_UART_POLLED_TRANSMIT") }
+        if board.watchdog != nil { defines.append("KEEL_WATCHDOG_CMSDK") }
         defines.append("KEEL_TIMER_\(board.timer.kind.rawValue.uppercased())")
         // The FPU is on and s16-s31 are part of a task's context (Port.S, FloatingPoint.swift).
         if Self.float(of: application, on: board, route: route) == .hard { defines.append("KEEL_FPU") }

@@ -39,7 +39,7 @@ public enum LinkerScriptGenerator {
         keel_console_receive_pin = \(hex(board.console.receivePin));
         keel_console_receive_line = \(board.console.receiveLine);
         keel_console_transmit_line = \(board.console.transmitLine);
-        keel_interrupt_lines = \(board.interruptLines);
+        keel_interrupt_lines = \(board.interruptLines);\(board.watchdog.map { "\n        keel_watchdog_base = \(hex($0.base));\n        keel_watchdog_clock = \($0.clockHertz);" } ?? "")
         keel_timer_base = \(hex(board.timer.base));
         keel_timer_line = \(board.timer.line);
         keel_timer_clock = \(board.timer.clockHertz);

@@ -61,6 +61,21 @@ public enum TaskTableGenerator {
         lines.append("    default: FaultPolicyDescriptor()")
         lines.append("    }")
         lines.append("}")
+        // Each task's watchdog deadline in ticks (0: not watched), read by the kernel's
+        // watchdog on every tick of a board that has one (Watchdog.swift).
+        if board.watchdog != nil {
+            lines.append("@_cdecl(\"keel_task_deadline\") func keelTaskDeadline(_ index: Int) -> UInt32 {")
+            lines.append("    switch index {")
+            for (position, index) in ordered.enumerated() {
+                if let milliseconds = application.tasks[index].deadlineMilliseconds {
+                    // Whole ticks, rounded up, at least one.
+                    lines.append("    case \(position): \(max(1, (milliseconds * application.tickHertz + 999) / 1000))")
+                }
+            }
+            lines.append("    default: 0")
+            lines.append("    }")
+            lines.append("}")
+        }
         // The kernel reads a task's entry here when it starts or restarts it (its control
         // block has no word to spare for it).
         lines.append("@_cdecl(\"keel_task_entry\") func keelTaskEntry(_ index: Int) -> TaskEntry {")
@@ -329,6 +344,7 @@ public enum TaskTableGenerator {
         @_extern(c, "keel_msp_top") func keelMainStackTop()
         @_extern(c, "keel_reset") func keelReset()
         @_extern(c, "keel_unexpected_interrupt") func keelUnexpectedInterrupt()
+        @_extern(c, "keel_nmi") func keelNMI()
         @_extern(c, "keel_fault_entry") func keelFaultEntry()
         @_extern(c, "keel_svc_handler") func keelSupervisorCall()
         @_extern(c, "keel_pendsv_handler") func keelPendSV()
@@ -343,7 +359,7 @@ public enum TaskTableGenerator {
         ) = (
             keelMainStackTop,         // 0: initial MSP
             keelReset,                // 1: Reset
-            keelUnexpectedInterrupt,  // 2: NMI
+            keelNMI,                  // 2: NMI (the watchdog's)
             keelFaultEntry,           // 3: HardFault
             keelFaultEntry,           // 4: MemManage
             keelFaultEntry,           // 5: BusFault

@@ -70,6 +70,14 @@ public enum RunReport {
             line = "FAULT \(who): out of memory: the heap could not give \(fault.limit) bytes"
                 + (fault.pc != 0 ? "; stopped at \(where_)" : "")
         }
+        if fault.kind == "watchdog" {
+            // The kernel's own finding on NMI, no stacked frame: `limit` is the missed deadline.
+            line = fault.task == "handler"
+                ? "FAULT: the watchdog ran out with no task past its deadline: the tick itself stopped feeding it "
+                    + "(interrupts masked for good, or a lockup)"
+                : "FAULT \(who): missed its watchdog deadline: no Keel.checkIn() for \(fault.limit) ticks, so the kernel stopped "
+                    + "feeding the watchdog and it ran out"
+        }
         if fault.technique == "prologue-check" {
             // The limit lies the slack above the stack's bottom: SP under it is still in the stack.
             line = "FAULT \(who): \(what); \(where_), sp \(hex(fault.sp)), prologue limit \(hex(fault.limit))"
