@@ -78,6 +78,21 @@ final class ShellTests: XCTestCase {
         }
     }
 
+    /// `readLine` with a timeout: the part of a line that came is kept, and the wait ends at
+    /// the line's deadline (whole ticks: 30 ms at 1 kHz is 30 ticks, and the wake comes on the
+    /// tick after).
+    func testReadLineTimesOutWithThePartThatCame() throws {
+        for board in ["mps2-an385", "microbit"] {
+            let result = try run(board, typing: "wait 30\nab")
+            let log = "\(board):\n\(transcript(result))"
+            XCTAssertEqual(result.exitCode, 0, log)
+            let line = try XCTUnwrap(result.output.first { $0.hasPrefix("wait: timed out after ") }, log)
+            XCTAssertTrue(line.hasSuffix(" of 30 ms with 'ab'"), log)
+            let waited = try XCTUnwrap(Int(line.dropFirst("wait: timed out after ".count).prefix { $0.isNumber }), log)
+            XCTAssertTrue((30...32).contains(waited), log)
+        }
+    }
+
     /// The real command: `keel run` hands its standard input to the board's UART.
     func testKeelRunForwardsItsStandardInput() throws {
         let input = FileManager.default.temporaryDirectory.appendingPathComponent("keel-shell-\(UUID().uuidString).txt")

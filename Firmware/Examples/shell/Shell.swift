@@ -44,7 +44,7 @@ func run(_ line: UnsafeRawBufferPointer) -> UInt32? {
     let argument = UnsafeRawBufferPointer(rebasing: line[min(space + 1, line.count)...])
     if command.isEmpty { return nil }
     if command.elementsEqual("help".utf8) {
-        print("commands: help, echo TEXT, ticks, flood N (a task prints N lines), burst N (a handler prints N lines), attach LINE, exit CODE")
+        print("commands: help, echo TEXT, ticks, flood N (a task prints N lines), burst N (a handler prints N lines), attach LINE, wait MS (a line within MS, then exit), exit CODE")
     } else if command.elementsEqual("echo".utf8) {
         print(String(decoding: argument, as: UTF8.self))
     } else if command.elementsEqual("ticks".utf8) {
@@ -64,6 +64,22 @@ func run(_ line: UnsafeRawBufferPointer) -> UInt32? {
         let line = number(argument) ?? 0
         Keel.attachInterrupt(line) { print("attach: the handler ran") }
         Keel.triggerInterrupt(line)
+    } else if command.elementsEqual("wait".utf8) {
+        // One more line within N ms, or what came of it by then; then the shell ends (the
+        // test types part of a line and nothing more).
+        var more = InlineArray<32, UInt8>(repeating: 0)
+        let start = Keel.milliseconds
+        let milliseconds = UInt32(number(argument) ?? 0)
+        withUnsafeMutableBytes(of: &more) { buffer in
+            do throws(TimedOut) {
+                let count = try ConsoleInput.readLine(into: buffer, timeout: .milliseconds(milliseconds))
+                print("wait: a line of \(count) bytes")
+            } catch {
+                let partial = String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<ConsoleInput.lastPartialCount]), as: UTF8.self)
+                print("wait: timed out after \(Keel.milliseconds &- start) of \(milliseconds) ms with '\(partial)'")
+            }
+        }
+        return 0
     } else if command.elementsEqual("exit".utf8) {
         return UInt32(number(argument) ?? 0)
     } else {

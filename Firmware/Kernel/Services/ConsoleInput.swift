@@ -24,12 +24,26 @@ public enum ConsoleInput {
     /// Reads one line: the bytes up to a line end ("\n" or "\r", not copied), at most
     /// `buffer.count` of them (a longer line comes back in pieces). Returns the count, 0 for
     /// an empty line. Throws `TimedOut` when `timeout` passes before the line is complete
-    /// (what arrived of it stays read). Blocks: yes. From: a task. Stack: switch.
+    /// (one deadline for the whole line; what arrived of it stays in `buffer`, and
+    /// `lastPartialCount` says how much). Blocks: yes. From: a task. Stack: switch.
     public static func readLine(into buffer: UnsafeMutableRawBufferPointer, timeout: Timeout = .forever) throws(TimedOut) -> Int {
         var count = 0
         var byte: UInt8 = 0
+        let end = tickCount &+ timeout.ticks
+        lastPartialCount = 0
         while count < buffer.count {
-            _ = try withUnsafeMutableBytes(of: &byte) { (one) throws(TimedOut) in try stream.read(into: one, timeout: timeout) }
+            // What is left of the line's deadline (forever and no-wait stay as they are).
+            var left = timeout
+            if timeout.ticks != Timeout.forever.ticks && timeout.ticks != 0 {
+                let remaining = Int32(bitPattern: end &- tickCount)
+                left = remaining <= 0 ? .noWait : Timeout(ticks: UInt32(remaining))
+            }
+            do {
+                _ = try withUnsafeMutableBytes(of: &byte) { (one) throws(TimedOut) in try stream.read(into: one, timeout: left) }
+            } catch {
+                lastPartialCount = count
+                throw error
+            }
             resumeIfPaused()
             if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") { break }
             buffer[count] = byte
@@ -37,6 +51,10 @@ public enum ConsoleInput {
         }
         return count
     }
+
+    /// How many bytes of a line the last `readLine` that timed out had read into its buffer.
+    /// Blocks: no. From: a task. Stack: leaf.
+    public nonisolated(unsafe) static var lastPartialCount = 0
 
     /// Bytes waiting to be read. Blocks: no. From: anywhere. Stack: leaf.
     public static var count: Int { consoleInput?.count ?? 0 }
