@@ -51,8 +51,6 @@
 
 /// The line of handlers and of boot code (before the first task runs).
 nonisolated(unsafe) var kernelLine = ConsoleLine()
-/// The console's interrupt holds the UART's lines (`Console.startInterrupts`).
-nonisolated(unsafe) var consoleHoldsLines = false
 nonisolated(unsafe) private var exitBlock: (UInt32, UInt32) = (0, 0)
 
 private let semihostingExitExtended: UInt32 = 0x20
@@ -130,16 +128,17 @@ enum Console {
         let input = console.input
         if let output = console.output { ConsoleRing.start(storage: output, capacity: console.outputBytes) }
         consoleInput = input
-        guard ConsoleRing.isRunning || input != nil else { return }
-        consoleHoldsLines = true
+        guard holdsLines else { return }
         UART.enableInterrupts(receiving: input != nil)
         if input != nil { DeviceInterrupts.attach(UART.receiveLine, priority: Console.interruptPriority, handler) }
-        if ConsoleRing.isRunning && (input == nil || UART.transmitLine != UART.receiveLine) {
-            DeviceInterrupts.attach(UART.transmitLine, priority: Console.interruptPriority, handler)
-        }
+        if transmitOnlyLine >= 0 { DeviceInterrupts.attach(transmitOnlyLine, priority: Console.interruptPriority, handler) }
         // Whatever arrived since reset raised no interrupt: the handler takes it now.
         if input != nil { NVIC.pend(UART.receiveLine) }
     }
+
+    /// The console's interrupt holds the UART's lines: it drains a ring or takes input (both
+    /// only set up by `startInterrupts` when the task table gave it a handler).
+    static var holdsLines: Bool { ConsoleRing.isRunning || consoleInput != nil }
 
     /// The line the console holds only to drain its ring (its handler wakes no task; the
     /// deadlock check leaves it out), or -1.
@@ -149,7 +148,7 @@ enum Console {
 
     /// True when `irq` is one of the UART's lines and the console's interrupt holds it.
     static func holdsLine(_ irq: Int) -> Bool {
-        consoleHoldsLines && (irq == UART.receiveLine || irq == UART.transmitLine)
+        holdsLines && (irq == UART.receiveLine || irq == UART.transmitLine)
     }
 
     /// The console lines' priority: as urgent as an application handler by default (0x80), so

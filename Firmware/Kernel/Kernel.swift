@@ -110,7 +110,7 @@
         task.pointee.context.exceptionReturn = SavedContext.threadReturn  // its first frame is a basic one
         task.pointee.notifications = 0
         #if KEEL_WATCHDOG_CMSDK
-        Watchdog.started(task)
+        Watchdog.checkIn(task)  // a (re)started task has its whole deadline ahead
         #endif
         scheduler.live |= task.pointee.bit
         Scheduler.makeReady(task)  // also ends a wait the task was in when it faulted

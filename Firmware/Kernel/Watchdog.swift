@@ -39,13 +39,8 @@ enum Watchdog {
         WatchdogDevice.start(clockTicks: WatchdogDevice.clockHertz / 1000 &* expiryMilliseconds)
     }
 
-    /// The calling task checks in. Blocks: no. From: a task. Stack: leaf.
+    /// `task` checks in: `Keel.checkIn()`, and every (re)start of the task.
     static func checkIn(_ task: TaskPointer) {
-        watchdog.checkedIn[Int(task.pointee.index)] = tickCount
-    }
-
-    /// A (re)started task counts as checked in.
-    static func started(_ task: TaskPointer) {
         watchdog.checkedIn[Int(task.pointee.index)] = tickCount
     }
 

@@ -175,7 +175,7 @@ public enum TaskTableGenerator {
                 ? "withUnsafeMutablePointer(to: &keelConsoleOutput) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self) }"
                 : "nil") + ", outputBytes: \(console.outputBytes), input: " + (console.inputBytes > 0
                 ? "StreamBuffer(storage: withUnsafeMutablePointer(to: &keelConsoleInput) { UnsafeMutableRawPointer($0) }, capacity: \(console.inputBytes), trigger: 1)"
-                : "nil") + ", interrupt: " + (console.outputBytes > 0 || console.inputBytes > 0 ? "ConsoleBuffers.uartHandler" : "nil") + "),")
+                : "nil") + ", interrupt: " + (console.interruptLines(on: board).isEmpty ? "nil" : "ConsoleBuffers.uartHandler") + "),")
         lines.append("                descriptors: UnsafeBufferPointer(start: UnsafeRawPointer(descriptors).assumingMemoryBound(to: TaskDescriptor.self), count: \(ordered.count)),")
         lines.append("                idle: TaskDescriptor(name: \"idle\", priority: \(Manifest.idlePriority), "
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
