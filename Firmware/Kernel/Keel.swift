@@ -70,6 +70,20 @@ public enum Keel {
         Register(address: withUnsafeMutablePointer(to: &tickCount) { UInt(bitPattern: $0) }).read()
     }
 
+    /// Sleeps the idle task made with the tick stopped (tickless idle, TicklessIdle.swift):
+    /// 0 with keel.json's `"tickless": false` or `tick_hz` 0.
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static var ticklessSleeps: UInt32 {
+        Register(address: withUnsafeMutablePointer(to: &tickless.sleeps) { UInt(bitPattern: $0) }).read()
+    }
+
+    /// Ticks that passed while the idle task slept with the tick stopped, counted when it woke
+    /// rather than one interrupt each. `ticks - ticksSlept` is about the tick interrupts taken.
+    /// Blocks: no. From: anywhere. Stack: leaf.
+    public static var ticksSlept: UInt32 {
+        Register(address: withUnsafeMutablePointer(to: &tickless.ticksSlept) { UInt(bitPattern: $0) }).read()
+    }
+
     /// Bytes of the calling task's stack written so far (its paint must be on).
     /// Blocks: no. From: a task. Stack: leaf (reads the paint word by word).
     public static var highWaterMark: UInt32 { StackPainting.highWaterMark(currentTask.unsafelyUnwrapped) }

@@ -11,15 +11,20 @@
     var fixedRegionCount: Int
     /// The region the first of a task's two switch regions is written to.
     var firstSwitchRegion: UInt32
+    /// The idle task stops the tick while nothing needs it (keel.json's "tickless").
+    var ticklessIdle: Bool
 
-    @_spi(Build) public init(tickHertz: UInt32, clockHertz: UInt32, fixedRegionCount: Int, firstSwitchRegion: UInt32) {
+    @_spi(Build) public init(tickHertz: UInt32, clockHertz: UInt32, fixedRegionCount: Int, firstSwitchRegion: UInt32,
+                             ticklessIdle: Bool) {
         self.tickHertz = tickHertz; self.clockHertz = clockHertz
         self.fixedRegionCount = fixedRegionCount; self.firstSwitchRegion = firstSwitchRegion
+        self.ticklessIdle = ticklessIdle
     }
 }
 
 @_spi(Build) public enum Kernel {
-    nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0, fixedRegionCount: 0, firstSwitchRegion: 0)
+    nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0, fixedRegionCount: 0, firstSwitchRegion: 0,
+                                                                         ticklessIdle: false)
 
     /// Starts the scheduler. `tasks` has room for `descriptors.count + 1` control blocks:
     /// the application's tasks, then the idle task.

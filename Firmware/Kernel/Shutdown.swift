@@ -126,16 +126,18 @@ enum Shutdown {
 @_cdecl("keel_entry_idle")
 func idleTaskEntry() { idleTask() }
 
-/// The idle task: sleeps the core until an interrupt, and ends the run when no task is left
-/// or when the ones left can never run again (a deadlock).
+/// The idle task: sleeps the core until an interrupt (with the tick stopped while nothing
+/// needs it: TicklessIdle.swift), and ends the run when no task is left or when the ones left
+/// can never run again (a deadlock).
 func idleTask() {
+    let stopsTheTick = Kernel.configuration.ticklessIdle && Kernel.configuration.tickHertz > 0
     while true {
         if Scheduler.liveMask == 0 { Shutdown.run(code: 0) }
         if Deadlock.found { Deadlock.report() }
         #if KEEL_MUTEXES
         RefusedCycle.printIfKept()  // without a tick, the idle task reports a refused lock
         #endif
-        Processor.waitForInterrupt()
+        if stopsTheTick { TicklessIdle.sleep() } else { Processor.waitForInterrupt() }
     }
 }
 

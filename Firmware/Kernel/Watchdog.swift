@@ -61,6 +61,24 @@ enum Watchdog {
         WatchdogDevice.feed()
     }
 
+    /// Ticks the idle task may sleep with the tick stopped (TicklessIdle.swift): until half the
+    /// watchdog's expiry (the tick feeds it) or the first tick a watched task would be past
+    /// its deadline, whichever comes first. `UInt32.max` when the watchdog does not run.
+    static var ticksIdleMaySleep: UInt32 {
+        guard watchdog.running, watchdog.stuck == 0 else { return .max }
+        var limit = max(1, Time.ticks(forMilliseconds: expiryMilliseconds / 2))
+        for index in 0..<(scheduler.taskCount &- 1) {
+            let deadline = applicationTaskDeadline(index)
+            guard deadline != 0 else { continue }
+            let task = Scheduler.task(index)
+            if task.pointee.state == .exited || task.pointee.state == .killed { continue }
+            // `tick` finds the task stuck at the first tick past checkedIn + deadline.
+            let due = Int32(bitPattern: watchdog.checkedIn[index] &+ deadline &+ 1 &- tickCount)
+            limit = min(limit, due > 0 ? UInt32(due) : 1)
+        }
+        return limit
+    }
+
     /// NMI: the watchdog ran out. A record naming the task that missed its deadline (none
     /// when the tick itself stopped), then the reset.
     static func expired() -> Never {

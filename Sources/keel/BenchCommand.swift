@@ -17,11 +17,11 @@ struct Bench: ParsableCommand {
 
     /// The parts of the bench, each a table of its own.
     enum Part: String, CaseIterable, ExpressibleByArgument {
-        case `switch`, ipc, segmented, layout, float, masking
+        case `switch`, ipc, segmented, layout, float, masking, idle
         case threadMetric = "thread-metric"
     }
 
-    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float, masking or thread-metric (repeat the option for several; all by default).")
+    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float, masking, idle or thread-metric (repeat the option for several; all by default).")
     var only: [Part] = []
 
     @Option(help: ArgumentHelp("Measure this application instead: every context switch of one run, and its segments.", valueName: "dir"))
@@ -78,6 +78,11 @@ struct Bench: ParsableCommand {
                 let maskingBench = MaskingBench(bench: bench)
                 for board in boards { masking.append(try maskingBench.measure(on: board)) }
             }
+            var idle: [IdleCost] = []
+            if parts.contains(.idle) {
+                let idleBench = IdleBench(bench: bench)
+                for board in boards { idle.append(try idleBench.measure(on: board)) }
+            }
             var threadMetric: [ThreadMetricCost] = []
             if parts.contains(.threadMetric) {
                 let suite = ThreadMetricBench(bench: bench)
@@ -91,12 +96,13 @@ struct Bench: ParsableCommand {
                 struct Report: Encodable {
                     var switches: [SwitchCost]?; var services: [IPCCost]?
                     var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?; var float: [FloatCost]?
-                    var masking: [MaskingCost]?; var threadMetric: [ThreadMetricCost]?
+                    var masking: [MaskingCost]?; var threadMetric: [ThreadMetricCost]?; var idle: [IdleCost]?
                 }
                 let report = Report(switches: parts.contains(.switch) ? all : nil, services: parts.contains(.ipc) ? services : nil,
                                     layoutWaste: parts.contains(.layout) ? waste : nil, segmented: parts.contains(.segmented) ? segmented : nil,
                                     float: parts.contains(.float) ? floats : nil, masking: parts.contains(.masking) ? masking : nil,
-                                    threadMetric: parts.contains(.threadMetric) ? threadMetric : nil)
+                                    threadMetric: parts.contains(.threadMetric) ? threadMetric : nil,
+                                    idle: parts.contains(.idle) ? idle : nil)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 printLine(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
@@ -143,6 +149,7 @@ struct Bench: ParsableCommand {
                 }
                 printLine(RunReport.table(consoleRows, rightAligned: [1, 2, 3, 4]))
             }
+            if parts.contains(.idle) && !idle.isEmpty { Self.printIdle(idle) }
             guard !waste.isEmpty else { return }
             printLine()
             printLine("RAM lost to MPU placement rules, \(LayoutWasteBench.sets) random sets of 3-10 T2 stacks (256-8192 B), planner vs plain power-of-two rounding")
@@ -208,6 +215,21 @@ struct Bench: ParsableCommand {
                          cost.repeatable ? "yes" : "NO", target, reference])
         }
         printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+    }
+
+    static func printIdle(_ costs: [IdleCost]) {
+        printLine()
+        printLine("An idle second (bench-idle: the only task sleeps 1000 ticks at 1 kHz): instructions executed and exceptions taken "
+            + "between the markers, the kernel ticking (\"tickless\": false) against tickless idle, and how late the task woke")
+        var rows = [["board", "instr ticking", "instr tickless", "fewer", "interrupts ticking", "interrupts tickless", "fewer",
+                     "idle sleeps", "late (ticks)", "target"]]
+        for cost in costs {
+            rows.append([cost.board, "\(cost.tickingInstructions)", "\(cost.ticklessInstructions)", String(format: "%.0fx", cost.instructionRatio),
+                         "\(cost.tickingInterrupts)", "\(cost.ticklessInterrupts)", String(format: "%.0fx", cost.interruptRatio),
+                         "\(cost.ticklessSleeps)", "\(cost.tickingLate) / \(cost.ticklessLate)",
+                         String(format: ">= %.0fx: ", IdleBench.goal) + (cost.met ? "met" : "MISSED")])
+        }
+        printLine(RunReport.table(rows, rightAligned: [1, 2, 3, 4, 5, 6, 7]))
     }
 
     static func printThreadMetric(_ costs: [ThreadMetricCost]) {

@@ -44,7 +44,7 @@ final class TestFirmware: @unchecked Sendable {
         BuildTimeCheckTests.firmware + ConsoleTests.firmware + ContainmentTests.firmware + DemoTests.firmware + ExampleCheckTests.firmware
             + FaultMatrixTests.firmware + FaultSourceTests.firmware + FlashTests.firmware + FloatingPointTests.firmware + EventFlagsTests.firmware + LogTests.firmware + MemoryPoolTests.firmware + MutexTests.firmware + OutOfMemoryTests.firmware
             + OverflowTests.firmware + SchedulingTests.firmware + SegmentedStackTests.firmware
-            + ServicesTests.firmware + ShellTests.firmware + SoftwareTimerTests.firmware + StackAnalysisTests.firmware + StreamBufferTests.firmware + TaskControlTests.firmware + TopTests.firmware + WatchdogTests.firmware + ZeroLatencyTests.firmware
+            + ServicesTests.firmware + ShellTests.firmware + SoftwareTimerTests.firmware + StackAnalysisTests.firmware + StreamBufferTests.firmware + TaskControlTests.firmware + TimeTests.firmware + TopTests.firmware + WatchdogTests.firmware + ZeroLatencyTests.firmware
     }
 
     /// Starts the two threads that build and run the whole `catalog` ahead of the classes, once,

@@ -251,8 +251,9 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, console, event_flags, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, timer_task, timers, zero_latency_interrupts)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, console, event_flags, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, tickless, timer_task, timers, zero_latency_interrupts)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
+        XCTAssertEqual(problem(#"{"name": "x", "tickless": 1, "tasks": [{\#(task)}]}"#), "keel.json: 'tickless' must be true or false")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 1000.5}]}"#),

@@ -17,6 +17,9 @@
  *               depth 0 back to 0 is written as " longest_masked=N masked_sections=N"
  *   mask_from=ADDR  masked sections count only from the first time that instruction runs
  *               (a task's entry: the boot code's sections left out)
+ *   entry=ADDR  an exception handler's first instruction; up to MAX_ENTRIES of them. Each time
+ *               one runs inside an open window counts as an exception taken, written as
+ *               " entries=N" (the vector table's handlers: interrupts taken in the window)
  *   out=PATH    file written at exit: "windows=N counted=N total=N each=C1,C2,...\n"
  * Addresses may be given with the Thumb bit set; bit 0 is ignored.
  *
@@ -79,6 +82,10 @@ static bool     watch_masking;
 static uint64_t depth, section_start, longest_section, sections;
 static uint64_t mask_from_addr = UINT64_MAX;
 static bool     masking_live = true; /* false until mask_from's instruction runs */
+#define MAX_ENTRIES 64
+static uint64_t entry_addrs[MAX_ENTRIES];
+static int      entry_count;
+static uint64_t entries;  /* entry instructions run inside open windows */
 #define MAX_EACH 4096
 static uint64_t start_addrs[MAX_STARTS];
 static int      starts;
@@ -106,6 +113,13 @@ static void on_stop(unsigned int vcpu, void *udata)
         windows++;
         open_window = false;
     }
+    count++;
+}
+
+static void on_entry(unsigned int vcpu, void *udata)
+{
+    (void)vcpu; (void)udata;
+    if (open_window) entries++;
     count++;
 }
 
@@ -159,10 +173,14 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
         int masking = watch_masking ? masking_effect(insn) : 0;
         bool is_start = false;
         for (int s = 0; s < starts; s++) is_start |= pc == start_addrs[s];
+        bool is_entry = false;
+        for (int e = 0; e < entry_count; e++) is_entry |= pc == entry_addrs[e];
         if (is_start) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == stop_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        } else if (is_entry && masking == 0) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_entry, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (pc == mask_from_addr && masking == 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mask_from, QEMU_PLUGIN_CB_NO_REGS, NULL);
         } else if (masking > 0) {
@@ -187,6 +205,7 @@ static void write_results(qemu_plugin_id_t id, void *udata)
     for (uint64_t i = 0; i < windows && i < MAX_EACH; i++) {
         fprintf(f, i == 0 ? "%" PRIu64 : ",%" PRIu64, each[i]);
     }
+    if (entry_count > 0) fprintf(f, " entries=%" PRIu64, entries);
     if (watch_masking) fprintf(f, " longest_masked=%" PRIu64 " masked_sections=%" PRIu64, longest_section, sections);
     fprintf(f, "\n");
     fclose(f);
@@ -206,6 +225,12 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             start_addrs[starts++] = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
         } else if (strncmp(a, "stop=", 5) == 0) {
             stop_addr = strtoull(a + 5, NULL, 0) & ~(uint64_t)1;
+        } else if (strncmp(a, "entry=", 6) == 0) {
+            if (entry_count == MAX_ENTRIES) {
+                fprintf(stderr, "instruction_counter: more than %d entry= addresses\n", MAX_ENTRIES);
+                return -1;
+            }
+            entry_addrs[entry_count++] = strtoull(a + 6, NULL, 0) & ~(uint64_t)1;
         } else if (strcmp(a, "masking=1") == 0) {
             watch_masking = true;
         } else if (strncmp(a, "mask_from=", 10) == 0) {

@@ -20,18 +20,29 @@ enum SystemControl {
     static let busFaultAddress = Register(address: 0xE000_ED38)
 
     static let pendSVSet: UInt32 = 1 << 28
+    /// ICSR bit 26: SysTick's exception is pending.
+    static let sysTickPending: UInt32 = 1 << 26
 }
 
 enum SysTick {
+    /// SYST_CSR: ENABLE [0], TICKINT [1], CLKSOURCE [2], COUNTFLAG [16] (cleared by a read).
     static let control = Register(address: 0xE000_E010)
+    /// SYST_RVR: the value loaded when the count passes 0; a period is reload + 1 clocks.
     static let reload = Register(address: 0xE000_E014)
+    /// SYST_CVR: clocks left until the count reaches 0 (the tick); any write clears it.
     static let current = Register(address: 0xE000_E018)
+
+    /// The widest count the 24-bit counter holds.
+    static let maximumReload: UInt32 = 0x00FF_FFFF
+    static let running: UInt32 = 0b111       // ENABLE | TICKINT | CLKSOURCE = processor clock
+    static let stopped: UInt32 = 0b110       // the same, not counting
+    static let countFlag: UInt32 = 1 << 16
 
     /// Starts the tick from the processor clock with its interrupt enabled.
     static func start(clockHertz: UInt32, tickHertz: UInt32) {
         reload.write(clockHertz / tickHertz &- 1)
         current.write(0)
-        control.write(0b111)  // ENABLE | TICKINT | CLKSOURCE = processor clock
+        control.write(running)
     }
 
     static func stop() { control.write(0) }

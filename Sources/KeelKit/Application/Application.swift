@@ -212,6 +212,9 @@ public struct Application: Sendable {
     public var directory: URL
     public var sources: [URL]
     public var tickHertz: Int
+    /// `"tickless"`: while every task waits, the idle task stops the tick until the nearest
+    /// deadline and sleeps (Firmware/Kernel/TicklessIdle.swift). On by default; off to compare.
+    public var ticklessIdle = true
     /// Bytes of the main stack, used by the kernel and every handler.
     public var handlerStackBytes: Int
     /// Bytes of the MPU guard below the handler stack (PMSAv7; PMSAv8 uses MSPLIM instead).

@@ -18,6 +18,8 @@
 // "protection" may also be an object keyed by board name with a "default" entry, for a
 // task that should use PSPLIM where the board has it and something else elsewhere.
 // "tick_hz" is ticks a second, 10 to 20000 (1000 by default), or 0 for no tick at all.
+// "tickless" (true by default): while every task waits, the idle task stops the tick until
+// the nearest deadline and sleeps (Firmware/Kernel/TicklessIdle.swift); false keeps it ticking.
 // "on_fault" is "kill" (the default), "reset", or a restart object as above.
 // "stack" is bytes, or {"segmented": {"initial": 1024, "max": 8192}} for a stack that grows
 // on demand from the application's "segment_pool" (bytes, 8192 by default); "segment" (in
@@ -41,7 +43,7 @@ public enum Manifest {
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect", "float", "zero_latency_interrupts",
                                               "queues", "semaphores", "mutexes", "pools", "event_flags", "timers", "timer_task", "stream_buffers",
-                                              "console"]
+                                              "console", "tickless"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect",
                                         "deadline_ms"]
@@ -144,6 +146,7 @@ public enum Manifest {
                                       handlerStackBytes: handlerStack, tasks: tasks)
         application.handlerGuardBytes = handlerGuard
         application.boards = boards
+        application.ticklessIdle = try boolean(root, "tickless", default: true, invalid)
         if let mode = root["stack_check"] {
             guard let text = mode as? String, let parsed = StackCheckMode(rawValue: text) else {
                 throw invalid("'stack_check' must be one of \(StackCheckMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")

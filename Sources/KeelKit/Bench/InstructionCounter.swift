@@ -144,10 +144,13 @@ public struct InstructionCounterPlugin: Sendable {
     /// `watchMasking`: the plugin also reports the longest masked section (nesting counted),
     /// finding the masking instructions by their encoding (the kernel's masking is inline).
     /// `maskingFrom`: masked sections count only from the first time that instruction runs.
+    /// `entries`: exception handlers' first instructions; each run of one inside a window is
+    /// counted as an exception taken (`InstructionCount.entries`).
     public func qemuArguments(starts: [UInt32], stop: UInt32, output: URL, watchMasking: Bool = false,
-                              maskingFrom: UInt32? = nil) -> [String] {
+                              maskingFrom: UInt32? = nil, entries: [UInt32] = []) -> [String] {
         let options = [Self.escapeOption(library.path)]
             + starts.map { "start=0x" + String($0, radix: 16) }
+            + entries.map { "entry=0x" + String($0, radix: 16) }
             + ["stop=0x" + String(stop, radix: 16)]
             + (watchMasking ? ["masking=1"] : [])
             + (maskingFrom.map { ["mask_from=0x" + String($0, radix: 16)] } ?? [])
@@ -209,6 +212,8 @@ public struct InstructionCounterPlugin: Sendable {
         /// The longest masked section and how many there were (only when masks were given).
         public var longestMasked: UInt64? = nil
         public var maskedSections: UInt64? = nil
+        /// Exception handlers entered inside the windows (only when entries were given).
+        public var entries: UInt64? = nil
 
         public init(windows: Int, counted: UInt64, total: UInt64, each: [UInt64] = []) {
             self.windows = windows
@@ -241,6 +246,7 @@ public struct InstructionCounterPlugin: Sendable {
             var count = InstructionCount(windows: windowCount, counted: counted, total: total, each: each)
             count.longestMasked = values["longest_masked"]
             count.maskedSections = values["masked_sections"]
+            count.entries = values["entries"]
             return count
         }
 

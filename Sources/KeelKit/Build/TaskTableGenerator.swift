@@ -181,7 +181,8 @@ public enum TaskTableGenerator {
             + "stackBottom: \(hex(layout.idleStack.bottom)), stackTop: \(hex(layout.idleStack.top)), protections: [.painting], redZoneBytes: 0, "
             + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions))),")
         lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
-            + "fixedRegionCount: \(layout.fixedRegions.count), firstSwitchRegion: \(layout.firstSwitchRegion)))")
+            + "fixedRegionCount: \(layout.fixedRegions.count), firstSwitchRegion: \(layout.firstSwitchRegion), "
+            + "ticklessIdle: \(application.ticklessIdle)))")
         lines.append("          }")
         lines.append("        }")
         lines.append("    }")
