@@ -72,23 +72,43 @@ enum TicklessIdle {
             // next deadline before the core runs) counts from the deadline, as a ticking
             // kernel's tick would: a wake is never counted late.
             ticks = span &- 1
-            clocksToNextTick = elapsed < tickClocks ? tickClocks &- elapsed : tickClocks
+            clocksToNextTick = max(elapsed < tickClocks ? tickClocks &- elapsed : tickClocks, minimumRestartClocks)
         } else {
             // Woken early: the ticks that passed are the rest of the first, then whole ones.
             let sinceLastTick = elapsed &+ (tickClocks &- clocksLeftInTick)
             ticks = sinceLastTick / tickClocks
-            clocksToNextTick = tickClocks &- sinceLastTick % tickClocks
+            let remainder = tickClocks &- sinceLastTick % tickClocks
+            if remainder < minimumRestartClocks {
+                // The next tick is a few clocks away: it is taken now, and the timer restarted
+                // for the one after.
+                SystemControl.interruptControlState.write(SystemControl.sysTickPending)
+                clocksToNextTick = remainder &+ tickClocks
+            } else {
+                clocksToNextTick = remainder
+            }
         }
-        // The timer goes on from where the current tick ends, then at the ordinary period
-        // (a new reload takes effect at the next wrap). A reload of 0 would stop it.
-        SysTick.reload.write(max(clocksToNextTick, 2) &- 1)
-        SysTick.current.write(0)
-        SysTick.control.write(SysTick.running)
-        SysTick.reload.write(tickClocks &- 1)
+        restart(firstPeriod: clocksToNextTick, period: tickClocks)
 
         tickCount &+= ticks
         tickless.sleeps &+= 1
         tickless.ticksSlept &+= ticks
+    }
+
+    /// The fewest clocks SysTick restarts for: its first period must load before the ordinary
+    /// one is written behind it.
+    static let minimumRestartClocks: UInt32 = 32
+
+    /// Restarts SysTick for `firstPeriod` clocks, then every `period`: a new reload takes
+    /// effect when the count next passes 0, so the first is loaded (at the counter's next
+    /// clock, CVR no longer 0) before the ordinary period is written. Writing both at once, as
+    /// FreeRTOS does, relies on that clock coming within one instruction; QEMU takes it later,
+    /// and the tick then restarts a whole period late at every wake.
+    static func restart(firstPeriod: UInt32, period: UInt32) {
+        SysTick.reload.write(firstPeriod &- 1)
+        SysTick.current.write(0)
+        SysTick.control.write(SysTick.running)
+        while SysTick.current.read() == 0 {}
+        SysTick.reload.write(period &- 1)
     }
 
     /// Ticks from now until the first tick something waits for (`UInt32.max`: none; 0 or 1:

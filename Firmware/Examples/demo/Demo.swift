@@ -90,15 +90,18 @@ func loggerTask() {
     }
     Log.info("logger: \(expected - 1) samples through the pipeline, \(lost) lost, \(dropped.load(ordering: .relaxed)) dropped by the handler")
     Log.info("logger: still running after the overflow")
-    Keel.sleep(milliseconds: 10)  // the monitor's last look (at 44 ms)
+    Keel.sleep(milliseconds: 12)  // the monitor's last look: it looks every 11 ms
     Keel.shutdown(code: 0)  // `filter` would wait for samples forever: the run ends here
 }
 
+/// Looks at the statistics every 11 ms until every sample has been through.
 func monitorTask() {
-    for _ in 0..<4 {
+    var seen: UInt32 = 0
+    while seen < UInt32(sampleCount) {
         Keel.sleep(milliseconds: 11)
         let snapshot = (try? statsLock.withLock { statistics }) ?? Statistics()
         Log.info("monitor: \(snapshot.count) samples, min \(snapshot.minimum), max \(snapshot.maximum)")
+        seen = snapshot.count
     }
 }
 
