@@ -166,7 +166,7 @@ enum LogRecord {
             kernelLineInterrupts = Interrupts.mask()
             line = Console.callerLine
         }
-        if line.pointee.count != 0 { endLine(line) }
+        if line.pointee.count != 0 { Console.append(UInt8(ascii: "\n"), to: &line.pointee, queued: true) }  // a `print` line
         put(marker, line)
     }
 
@@ -223,11 +223,15 @@ enum LogRecord {
         line.pointee.count &+= 1
     }
 
-    /// Writes the line out (a newline, then SYS_WRITE0); out of line, so that the callers'
-    /// frames stay small.
+    /// Ends a record's line and sends it: to the RTT channel when the image logs over RTT
+    /// (RTTLog.swift), else to the console; out of line, so that the callers' frames stay small.
     @inline(never)
     static func endLine(_ line: UnsafeMutablePointer<ConsoleLine>) {
-        Console.append(UInt8(ascii: "\n"), to: &line.pointee, queued: true)
+        if let channel = rttChannel {
+            RTTLog.send(line, to: channel)
+        } else {
+            Console.append(UInt8(ascii: "\n"), to: &line.pointee, queued: true)
+        }
     }
 
     /// `tag`, then `value` in lowercase hex without leading zeros (at least one digit).

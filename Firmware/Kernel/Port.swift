@@ -35,6 +35,7 @@ func portCallOnFreshMainStack(_ function: @convention(c) () -> Void)
 func portStartFirstTask()
 
 @_silgen_name("llvm.arm.dsb") func dataSynchronizationBarrier(_ option: Int32)
+@_silgen_name("llvm.arm.dmb") func dataMemoryBarrier(_ option: Int32)
 @_silgen_name("llvm.arm.isb") func instructionSynchronizationBarrier(_ option: Int32)
 @_silgen_name("llvm.arm.hint") func hint(_ number: Int32)
 

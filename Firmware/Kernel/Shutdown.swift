@@ -7,6 +7,7 @@ enum Shutdown {
     static func run(code: UInt32) -> Never {
         _ = Interrupts.mask()
         SysTick.stop()
+        RTTLog.drain()  // a host reading the log in block mode gets the last record first
         #if KEEL_MUTEXES
         RefusedCycle.printIfKept()  // a refused lock the tick had no time to report
         #endif
@@ -28,13 +29,18 @@ enum Shutdown {
     }
 
     /// What the console lost, when it lost anything: the lines a full ring dropped, the
-    /// received bytes a full input buffer dropped.
+    /// received bytes a full input buffer dropped, the log records a full RTT channel dropped.
     static func reportConsoleLoss() {
-        guard consoleRing.droppedLines != 0 || consoleInputDropped != 0 else { return }
+        let droppedLog = RTTLog.droppedRecords
+        guard consoleRing.droppedLines != 0 || consoleInputDropped != 0 || droppedLog != 0 else { return }
         Console.write("keel:console dropped_lines=")
         Console.write(decimal: consoleRing.droppedLines)
         Console.write(" dropped_input=")
         Console.write(decimal: consoleInputDropped)
+        if droppedLog != 0 {
+            Console.write(" dropped_log=")
+            Console.write(decimal: droppedLog)
+        }
         Console.write("\n")
     }
 

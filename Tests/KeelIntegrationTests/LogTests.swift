@@ -7,7 +7,12 @@ import KeelKit
 import XCTest
 
 final class LogTests: XCTestCase {
-    static let firmware: [TestFirmware.Request] = allBoards.map { .init(app: "log", board: $0) }
+    static let firmware: [TestFirmware.Request] = allBoards.flatMap {
+        [.init(app: "log", board: $0), .init(app: "log", board: $0, variant: "rtt", change: overRTT)]
+    }
+
+    /// The same example with `Log` over an RTT channel ("log": "rtt"), read through QEMU's gdb stub.
+    static func overRTT(_ application: inout Application) { application.log = .rtt(bytes: 2048) }
     override class func setUp() { TestFirmware.shared.warm(firmware) }
 
     /// What the run shows, the chatter task's lines aside (they are checked on their own).
@@ -44,6 +49,26 @@ final class LogTests: XCTestCase {
             let first = try XCTUnwrap(result.output.firstIndex(of: "chatter 1 across a tick true"), log)
             XCTAssertLessThan(first, try XCTUnwrap(result.output.firstIndex(of: "task record 7 done")), log)
             XCTAssertFalse(result.output.contains { $0.contains("\u{1E}") || $0.contains("undecodable") }, log)
+        }
+    }
+
+    /// The same records through RTT (the `Log` lines) as through the UART: the host reads the
+    /// channel through QEMU's gdb stub while the image runs, in block mode, so no task's record
+    /// is lost (a handler's is dropped, counted, when the channel is full: it cannot wait);
+    /// `print` stays on the UART. The two streams arrive side by side, so their lines are compared as sets.
+    func testTheRTTChannelCarriesTheSameRecordsOnEveryBoard() throws {
+        for board in allBoards {
+            let uart = try TestFirmware.shared.run("log", board: board)
+            let rtt = try TestFirmware.shared.run("log", board: board, variant: "rtt", change: Self.overRTT)
+            let log = "\(board):\n\(transcript(rtt))"
+            XCTAssertEqual(rtt.exitCode, 0, log)
+            XCTAssertTrue(rtt.faults.isEmpty, log)
+            XCTAssertNil(rtt.consoleLoss, log)
+            XCTAssertEqual(rtt.output.sorted(), uart.output.sorted(), log)
+            XCTAssertFalse(rtt.output.contains { $0.contains("\u{1E}") || $0.contains("undecodable") }, log)
+            XCTAssertFalse(rtt.qemuErrors.contains("RTT"), "\(rtt.qemuErrors); \(log)")
+            // Records that preempt one another stay whole, each on its line.
+            XCTAssertEqual(rtt.output.filter { $0 == "nested handler 5" }.count, 2, log)
         }
     }
 

@@ -244,6 +244,8 @@ public struct Application: Sendable {
     public var zeroLatencyInterrupts: [ZeroLatencyInterrupt] = []
     /// `"console"`: the transmit ring and the input buffer (ConsoleRing.swift, ConsoleInput.swift).
     public var console = ConsoleBufferSpec()
+    /// `"log"`: where `Log` records go: the UART (the default) or an RTT channel (RTTLog.swift).
+    public var log = LogChannel.uart
     /// `"float"`: how the image computes with floating point on the board it is built for:
     /// `hard` (the FPU, the default on a board with one) or `soft` (libgcc, every board).
     public var float: FloatABI = .soft
@@ -311,6 +313,20 @@ public enum StackCheckMode: String, Sendable, Codable, CaseIterable {
 /// `"console": {"output": 256, "input": 0}`: bytes of the console's transmit ring (a power of
 /// two; 0: every line is sent polled, interrupts masked, as before the ring) and of its input
 /// buffer (0: the image reads no console input and the receiver stays off).
+/// Where `Log` records go (keel.json's `"log"`): the console's UART, or an RTT channel of
+/// `bytes` in RAM that a probe or GDB stub reads (`keel run --log rtt`, Firmware/Kernel/RTTLog.swift).
+public enum LogChannel: Sendable, Equatable, CustomStringConvertible {
+    case uart
+    case rtt(bytes: Int)
+
+    /// 1 KiB: about thirty records of a few fields between two reads of the host.
+    public static let defaultRTTBytes = 1024
+    public static let rttBytesRange = 64...65536
+
+    public var rttBytes: Int? { if case .rtt(let bytes) = self { bytes } else { nil } }
+    public var description: String { rttBytes.map { "rtt (\($0) bytes)" } ?? "uart" }
+}
+
 public struct ConsoleBufferSpec: Sendable, Equatable {
     public var outputBytes = ConsoleBufferSpec.defaultOutputBytes
     public var inputBytes = 0

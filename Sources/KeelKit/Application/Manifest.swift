@@ -18,6 +18,8 @@
 // "protection" may also be an object keyed by board name with a "default" entry, for a
 // task that should use PSPLIM where the board has it and something else elsewhere.
 // "tick_hz" is ticks a second, 10 to 20000 (1000 by default), or 0 for no tick at all.
+// "log" is where `Log` records go: "uart" (the default) or "rtt" (an RTT channel in RAM that a
+// probe or GDB stub reads, 1024 bytes), or {"to": "rtt", "bytes": N}.
 // "tickless" (true by default): while every task waits, the idle task stops the tick until
 // the nearest deadline and sleeps (Firmware/Kernel/TicklessIdle.swift); false keeps it ticking.
 // "on_fault" is "kill" (the default), "reset", or a restart object as above.
@@ -43,7 +45,7 @@ public enum Manifest {
     static let applicationKeys: Set<String> = ["name", "boards", "tick_hz", "handler_stack", "handler_guard", "segment_pool", "segment_allocator", "segment_guard", "tasks",
                                               "stack_check", "analysis", "handler_expect", "float", "zero_latency_interrupts",
                                               "queues", "semaphores", "mutexes", "pools", "event_flags", "timers", "timer_task", "stream_buffers",
-                                              "console", "tickless"]
+                                              "console", "tickless", "log"]
     static let analysisKeys: Set<String> = ["bounds", "recursion_depth", "indirect_calls"]
     static let taskKeys: Set<String> = ["name", "entry", "priority", "stack", "protection", "red_zone", "guard", "on_fault", "expect",
                                         "deadline_ms"]
@@ -161,6 +163,7 @@ public enum Manifest {
         }
         application.objects = try KernelObjects.parse(root, tasks: tasks, invalid)
         application.console = try parseConsole(root["console"], board: board, invalid)
+        application.log = try parseLog(root["log"], invalid)
         if application.tasks.contains(where: { $0.deadlineMilliseconds != nil }) && application.tickHertz == 0 {
             throw invalid("'deadline_ms' needs the tick, and 'tick_hz' is 0")
         }
@@ -191,6 +194,32 @@ public enum Manifest {
             throw invalid("'\(key)' is set but no task has a segmented stack")
         }
         return application
+    }
+
+    /// `"log": "uart" | "rtt" | {"to": "rtt", "bytes": N}` (N a multiple of 8 in range).
+    static func parseLog(_ object: Any?, _ invalid: (String) -> KeelError) throws(KeelError) -> LogChannel {
+        let usage = "'log' must be \"uart\", \"rtt\" or {\"to\": \"rtt\", \"bytes\": N}"
+        guard let object else { return .uart }
+        if let text = object as? String {
+            switch text {
+            case "uart": return .uart
+            case "rtt": return .rtt(bytes: LogChannel.defaultRTTBytes)
+            default: throw invalid(usage)
+            }
+        }
+        guard let entry = object as? [String: Any] else { throw invalid(usage) }
+        if let unknown = entry.keys.filter({ !["to", "bytes"].contains($0) }).sorted().first {
+            throw invalid("'log' has an unknown key '\(KeelError.excerpt(unknown))' (known: bytes, to)")
+        }
+        guard let to = entry["to"] as? String, ["uart", "rtt"].contains(to) else { throw invalid(usage) }
+        if to == "uart" {
+            guard entry["bytes"] == nil else { throw invalid("'log': \"bytes\" is the RTT channel's size; the UART has none") }
+            return .uart
+        }
+        let range = LogChannel.rttBytesRange
+        let bytes = try integer(entry, "bytes", default: LogChannel.defaultRTTBytes, in: range, invalid)
+        guard bytes % 8 == 0 else { throw invalid("'log': \"bytes\" must be a multiple of 8") }
+        return .rtt(bytes: bytes)
     }
 
     /// `"console": {"output": 256, "input": 64}`: the ring 0 or a power of two, the input 0 or a

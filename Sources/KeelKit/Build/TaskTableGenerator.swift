@@ -32,6 +32,13 @@ public enum TaskTableGenerator {
             let input = StreamBufferSpec(name: "console input", capacity: console.inputBytes, trigger: 1)
             lines.append("nonisolated(unsafe) var keelConsoleInput: InlineArray<\(input.bytes / 8), UInt64> = [\(Array(repeating: "0", count: input.bytes / 8).joined(separator: ", "))]")
         }
+        // The RTT channel of an image that logs over RTT: SEGGER's control block under its usual
+        // symbol, so probes find it as they find any RTT target's.
+        if let bytes = application.log.rttBytes {
+            // A literal of zeros (a compile-time constant, as a symbol's storage must be), as large as RTTChannel.
+            lines.append("@_silgen_name(\"_SEGGER_RTT\") nonisolated(unsafe) var keelRTT: InlineArray<\(Self.rttChannelWords), UInt64> = [\(Array(repeating: "0", count: Self.rttChannelWords).joined(separator: ", "))]")
+            lines.append("nonisolated(unsafe) var keelRTTBuffer: InlineArray<\(bytes / 8), UInt64> = [\(Array(repeating: "0", count: bytes / 8).joined(separator: ", "))]")
+        }
         lines.append("")
         // Each entry under a fixed C name (`keel_entry_<task>`), referenced through that name:
         // the task table then holds exactly the symbol `keel stack` starts each task's analysis
@@ -160,6 +167,12 @@ public enum TaskTableGenerator {
             lines.append("    Kernel.enableZeroLatencyInterrupt(\(interrupt.line), priority: \(interrupt.priority))")
         }
         if !application.objects.timers.isEmpty { lines.append("    keelConfigureTimers()") }
+        if let bytes = application.log.rttBytes {
+            lines.append("    withUnsafeMutablePointer(to: &keelRTTBuffer) { buffer in")
+            lines.append("        RTTLog.start(withUnsafeMutablePointer(to: &keelRTT) { UnsafeMutableRawPointer($0) }, bytes: \(Self.rttChannelWords * 8),")
+            lines.append("                     buffer: UnsafeMutableRawPointer(buffer).assumingMemoryBound(to: UInt8.self), size: \(bytes))")
+            lines.append("    }")
+        }
         lines.append("    withUnsafeMutablePointer(to: &keelTaskStorage) { storage in")
         lines.append("        withUnsafePointer(to: keelTaskDescriptors) { descriptors in")
         lines.append("          withUnsafePointer(to: keelFixedRegions) { fixed in")
@@ -206,6 +219,10 @@ public enum TaskTableGenerator {
         return lines.joined(separator: "\n") + "\n\n" + objects(for: application) + "\n"
             + vectorTable(lines: board.interruptLines, direct: application.zeroLatencyInterrupts)
     }
+
+    /// Words of the RTT channel's storage: SEGGER's 48-byte control block and the kernel's
+    /// three words after it (RTTLog.swift's RTTChannel; the kernel checks the size at start).
+    static let rttChannelWords = 8
 
     /// The application's task handles and kernel objects: storage in RAM (zero or the
     /// initial count, so it is in .data or .bss with no code to set it up) and a constant

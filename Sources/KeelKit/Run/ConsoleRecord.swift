@@ -131,14 +131,18 @@ public struct DeadlockRecord: Sendable, Equatable, Codable {
 
 /// What the console lost during the run (`keel:console`, printed at the end only when
 /// something was lost): lines a full transmit ring dropped where the writer could not wait
-/// (a handler, masked code), and received bytes a full input buffer dropped.
+/// (a handler, masked code), received bytes a full input buffer dropped, and log records a
+/// full RTT channel dropped.
 public struct ConsoleLossRecord: Sendable, Equatable, Codable {
     public var droppedLines: Int
     public var droppedInputBytes: Int
+    /// Log records a full RTT channel dropped (RTTLog.swift).
+    public var droppedLogRecords: Int
 
-    public init(droppedLines: Int, droppedInputBytes: Int) {
+    public init(droppedLines: Int, droppedInputBytes: Int, droppedLogRecords: Int = 0) {
         self.droppedLines = droppedLines
         self.droppedInputBytes = droppedInputBytes
+        self.droppedLogRecords = droppedLogRecords
     }
 }
 
@@ -225,7 +229,8 @@ public enum ConsoleRecord: Sendable, Equatable {
             return .stackWords(StackWords(task: task, sp: sp, from: from, words: words))
         case "console":
             return .consoleLoss(ConsoleLossRecord(droppedLines: Int(number("dropped_lines") ?? 0),
-                                                  droppedInputBytes: Int(number("dropped_input") ?? 0)))
+                                                  droppedInputBytes: Int(number("dropped_input") ?? 0),
+                                                  droppedLogRecords: Int(number("dropped_log") ?? 0)))
         case "end":
             return .end(code: Int(number("code") ?? 0))
         default:

@@ -105,8 +105,9 @@ public struct QEMURunner: Sendable {
         return QEMURunner(qemu: qemu)
     }
 
-    /// QEMU's arguments; `gdbSocket` adds a gdb stub on that Unix socket (when no port is asked for).
-    public func arguments(for image: FirmwareImage, options: RunOptions, gdbSocket: String? = nil) -> [String] {
+    /// QEMU's arguments; `gdbSocket` adds a gdb stub on that Unix socket (when no port is asked
+    /// for); `halted`: the core waits there for the RTT reader before its first instruction.
+    public func arguments(for image: FirmwareImage, options: RunOptions, gdbSocket: String? = nil, halted: Bool = false) -> [String] {
         // The console is the board's first UART (`-serial` on stdio); semihosting ends the run.
         var arguments = ["-M", image.board.qemuMachine, "-display", "none", "-monitor", "none",
                          "-chardev", "stdio,id=console,mux=on", "-serial", "chardev:console",
@@ -118,7 +119,7 @@ public struct QEMURunner: Sendable {
         } else if let port = options.gdbListenPort {
             arguments += ["-gdb", "tcp::\(port)"]
         } else if let gdbSocket {
-            arguments += ["-chardev", "socket,path=\(gdbSocket),server=on,wait=off,id=keelgdb", "-gdb", "chardev:keelgdb"]
+            arguments += (halted ? ["-S"] : []) + ["-chardev", "socket,path=\(gdbSocket),server=on,wait=off,id=keelgdb", "-gdb", "chardev:keelgdb"]
         }
         return arguments + options.extraArguments
     }
@@ -130,6 +131,11 @@ public struct QEMURunner: Sendable {
         if let port = options.gdbListenPort, let port = UInt16(exactly: port) {
             return (.tcp(host: "localhost", port: port), nil)
         }
+        return privateSocket()
+    }
+
+    /// A gdb stub's socket in a new private folder (removed by the caller).
+    static func privateSocket() -> (endpoint: GDBEndpoint, folder: URL?)? {
         // A Unix socket path is at most 107 bytes: TMPDIR when it is short, /tmp otherwise.
         var base = NSTemporaryDirectory()
         if base.utf8.count > 60 { base = "/tmp/" }
@@ -185,13 +191,17 @@ public struct QEMURunner: Sendable {
     public func run(_ image: FirmwareImage, options: RunOptions = RunOptions(),
                     symbolizer: Symbolizer? = nil,
                     onRecord: (ConsoleRecord) -> Void = { _ in }) throws(KeelError) -> RunResult {
-        let stub = Self.timeoutStub(options)
+        // An image that logs over RTT is read through the private stub (unless a debugger or
+        // `keel top` is to use the stub: then they read it); the task table at a timeout is not.
+        let rtt = image.application.log.rttBytes != nil && options.gdbPort == nil && options.gdbListenPort == nil
+            ? try RTTReader(elf: image.elf) : nil
+        let stub = rtt != nil ? Self.privateSocket() : Self.timeoutStub(options)
         defer { if let folder = stub?.folder { try? FileManager.default.removeItem(at: folder) } }
         var socketPath: String? = nil
         if case .unixSocket(let path)? = stub?.endpoint { socketPath = path }
         let process = Process()
         process.executableURL = qemu
-        process.arguments = arguments(for: image, options: options, gdbSocket: socketPath)
+        process.arguments = arguments(for: image, options: options, gdbSocket: socketPath, halted: rtt != nil)
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
@@ -203,7 +213,7 @@ public struct QEMURunner: Sendable {
         let watchdog = Watchdog()
         // A run that waits for a person's debugger has no timeout; one that waits for a loader has.
         if options.gdbPort == nil || !options.loadsImage {
-            let endpoint = stub?.endpoint
+            let endpoint = rtt == nil ? stub?.endpoint : nil
             DispatchQueue.global().asyncAfter(deadline: .now() + options.timeoutSeconds) { [process] in
                 guard process.isRunning else { return }
                 watchdog.fire()
@@ -226,11 +236,18 @@ public struct QEMURunner: Sendable {
             decoded.forEach(onRecord)
         }
         let reader = output.fileHandleForReading
+        var rttProblem: KeelError? = nil
         do throws(KeelError) {
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                emit(try decoder.feed(chunk))
+            if let rtt, let endpoint = stub?.endpoint {
+                rttProblem = try Self.readMerged(uart: reader, rtt: RTTSession(reader: rtt, endpoint: endpoint),
+                                                 uartDecoder: &decoder, rttDecoder: ConsoleDecoder(elf: image.elf, symbolizer: symbolizer),
+                                                 emit: emit)
+            } else {
+                while true {
+                    let chunk = reader.availableData
+                    if chunk.isEmpty { break }
+                    emit(try decoder.feed(chunk))
+                }
             }
             emit(try decoder.finish())
         } catch {
@@ -242,7 +259,11 @@ public struct QEMURunner: Sendable {
         process.waitUntilExit()
         errorCollector.wait()
         let exitCode: Int32? = watchdog.fired ? nil : process.terminationStatus
-        var result = RunResult(records: records, exitCode: exitCode, qemuErrors: errorCollector.text)
+        var qemuErrors = errorCollector.text
+        if let rttProblem, exitCode == 0 || exitCode == nil {
+            qemuErrors += (qemuErrors.isEmpty ? "" : "\n") + "RTT log not read: \(rttProblem)"
+        }
+        var result = RunResult(records: records, exitCode: exitCode, qemuErrors: qemuErrors)
         switch watchdog.tasks {
         case .success(let table)?: result.tasksAtTimeout = table
         case .failure(let error)?: result.tasksAtTimeoutProblem = error.description
@@ -250,6 +271,52 @@ public struct QEMURunner: Sendable {
         }
         return result
     }
+}
+
+extension QEMURunner {
+    /// The UART and the RTT channel together, each on a thread of its own, their records handed
+    /// to `emit` on this one as they come (each source decoded on its own: a record line never
+    /// spans the two). Returns when both have ended (QEMU exited); the RTT session's problem,
+    /// when it could not attach.
+    static func readMerged(uart: FileHandle, rtt session: RTTSession, uartDecoder: inout ConsoleDecoder, rttDecoder: ConsoleDecoder,
+                           emit: ([ConsoleRecord]) -> Void) throws(KeelError) -> KeelError? {
+        let events = RunEvents()
+        DispatchQueue.global().async {
+            while true {
+                let chunk = uart.availableData
+                if chunk.isEmpty { break }
+                events.push(.uart(chunk))
+            }
+            events.push(.uartEnded)
+        }
+        DispatchQueue.global().async {
+            let problem = session.run { bytes in events.push(.rtt(Data(bytes))) }
+            events.push(.rttEnded(problem))
+        }
+        var rttDecoder = rttDecoder
+        var uartOpen = true, rttOpen = true
+        var problem: KeelError? = nil
+        while uartOpen || rttOpen {
+            switch events.pop() {
+            case .uart(let chunk): emit(try uartDecoder.feed(chunk))
+            case .rtt(let chunk): emit(try rttDecoder.feed(chunk))
+            case .uartEnded: uartOpen = false
+            case .rttEnded(let error): rttOpen = false; problem = error
+            }
+        }
+        emit(try rttDecoder.finish())
+        return problem
+    }
+}
+
+/// What the UART's and the RTT channel's readers hand the run, in arrival order.
+private final class RunEvents: @unchecked Sendable {
+    enum Event { case uart(Data), rtt(Data), uartEnded, rttEnded(KeelError?) }
+    private let lock = NSLock()
+    private let available = DispatchSemaphore(value: 0)
+    private var queue: [Event] = []
+    func push(_ event: Event) { lock.withLock { queue.append(event) }; available.signal() }
+    func pop() -> Event { available.wait(); return lock.withLock { queue.removeFirst() } }
 }
 
 /// Set once by the timeout (with the task table read then); read after QEMU has exited.

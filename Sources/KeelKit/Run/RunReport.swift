@@ -216,6 +216,10 @@ public enum RunReport {
             parts.append("\(loss.droppedInputBytes) received byte\(loss.droppedInputBytes == 1 ? "" : "s") dropped: the input buffer was full; "
                 + "read sooner or declare a larger \"console\": {\"input\": N}")
         }
+        if loss.droppedLogRecords > 0 {
+            parts.append("\(loss.droppedLogRecords) log record\(loss.droppedLogRecords == 1 ? "" : "s") dropped: the RTT channel was full "
+                + "(no host reading it in block mode, or a handler's record, which cannot wait); a larger \"log\": {\"to\": \"rtt\", \"bytes\": N} holds more")
+        }
         return "console: " + parts.joined(separator: "; ")
     }
 
@@ -400,7 +404,8 @@ public enum RunReport {
         case .spared(let s):
             object = ["event": "spared", "task": s.task, "by": s.cause, "bytes": s.bytes, "message": describe(s)]
         case .consoleLoss(let loss):
-            object = ["event": "console", "dropped_lines": loss.droppedLines, "dropped_input": loss.droppedInputBytes, "message": describe(loss)]
+            object = ["event": "console", "dropped_lines": loss.droppedLines, "dropped_input": loss.droppedInputBytes,
+                      "dropped_log": loss.droppedLogRecords, "message": describe(loss)]
         case .deadlock(let d):
             object = ["event": "deadlock", "tasks": d.tasks, "mutexes": d.mutexes, "dropped": d.dropped, "message": describe(d)]
         case .stackWords(let words):
