@@ -125,13 +125,11 @@ func rttChannelReady() {
         Interrupts.restore(interrupts)
 
         // The copy, with interrupts on: these bytes are this writer's until it commits.
+        // In at most two runs: to the buffer's end, then from its start.
         let buffer = UnsafeMutablePointer<UInt8>(bitPattern: UInt(channel.pointee.up.buffer)).unsafelyUnwrapped
-        var offset = start
-        for index in 0..<Int(count) {
-            buffer[Int(offset)] = line[index]
-            offset &+= 1
-            if offset == size { offset = 0 }
-        }
+        let first = min(count, size &- start)
+        for index in 0..<Int(first) { buffer[Int(start) &+ index] = line[index] }
+        for index in Int(first)..<Int(count) { buffer[index &- Int(first)] = line[index] }
 
         let again = Interrupts.mask()
         channel.pointee.writers &-= 1

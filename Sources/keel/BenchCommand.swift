@@ -17,11 +17,11 @@ struct Bench: ParsableCommand {
 
     /// The parts of the bench, each a table of its own.
     enum Part: String, CaseIterable, ExpressibleByArgument {
-        case `switch`, ipc, segmented, layout, float, masking, idle
+        case `switch`, ipc, segmented, layout, float, masking, idle, log
         case threadMetric = "thread-metric"
     }
 
-    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float, masking, idle or thread-metric (repeat the option for several; all by default).")
+    @Option(help: "Measure only this part: switch, ipc, segmented, layout, float, masking, idle, log or thread-metric (repeat the option for several; all by default).")
     var only: [Part] = []
 
     @Option(help: ArgumentHelp("Measure this application instead: every context switch of one run, and its segments.", valueName: "dir"))
@@ -83,6 +83,11 @@ struct Bench: ParsableCommand {
                 let idleBench = IdleBench(bench: bench)
                 for board in boards { idle.append(try idleBench.measure(on: board)) }
             }
+            var logCosts: [LogChannelCost] = []
+            if parts.contains(.log) {
+                let logBench = LogChannelBench(bench: bench)
+                for board in boards { logCosts.append(try logBench.measure(on: board)) }
+            }
             var threadMetric: [ThreadMetricCost] = []
             if parts.contains(.threadMetric) {
                 let suite = ThreadMetricBench(bench: bench)
@@ -96,13 +101,13 @@ struct Bench: ParsableCommand {
                 struct Report: Encodable {
                     var switches: [SwitchCost]?; var services: [IPCCost]?
                     var layoutWaste: [LayoutWasteSummary]?; var segmented: [SegmentedBenchResult]?; var float: [FloatCost]?
-                    var masking: [MaskingCost]?; var threadMetric: [ThreadMetricCost]?; var idle: [IdleCost]?
+                    var masking: [MaskingCost]?; var threadMetric: [ThreadMetricCost]?; var idle: [IdleCost]?; var log: [LogChannelCost]?
                 }
                 let report = Report(switches: parts.contains(.switch) ? all : nil, services: parts.contains(.ipc) ? services : nil,
                                     layoutWaste: parts.contains(.layout) ? waste : nil, segmented: parts.contains(.segmented) ? segmented : nil,
                                     float: parts.contains(.float) ? floats : nil, masking: parts.contains(.masking) ? masking : nil,
                                     threadMetric: parts.contains(.threadMetric) ? threadMetric : nil,
-                                    idle: parts.contains(.idle) ? idle : nil)
+                                    idle: parts.contains(.idle) ? idle : nil, log: parts.contains(.log) ? logCosts : nil)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 printLine(String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self))
@@ -150,6 +155,7 @@ struct Bench: ParsableCommand {
                 printLine(RunReport.table(consoleRows, rightAligned: [1, 2, 3, 4]))
             }
             if parts.contains(.idle) && !idle.isEmpty { Self.printIdle(idle) }
+            if parts.contains(.log) && !logCosts.isEmpty { Self.printLogChannels(logCosts) }
             guard !waste.isEmpty else { return }
             printLine()
             printLine("RAM lost to MPU placement rules, \(LayoutWasteBench.sets) random sets of 3-10 T2 stacks (256-8192 B), planner vs plain power-of-two rounding")
@@ -215,6 +221,21 @@ struct Bench: ParsableCommand {
                          cost.repeatable ? "yes" : "NO", target, reference])
         }
         printLine(RunReport.table(rows, rightAligned: [2, 3, 4]))
+    }
+
+    static func printLogChannels(_ costs: [LogChannelCost]) {
+        printLine()
+        printLine("What a Log record of two integers costs the core, in instructions (bench-log: 32 records and the UART's sending, "
+            + "less the same loop without them): through the console's ring (its copy and every byte's transmit interrupt), "
+            + "polled (\"console\": {\"output\": 0}), and into an RTT channel (\"log\": \"rtt\"), which the probe reads")
+        var rows = [["board", "UART, ring", "UART, polled", "RTT", "RTT vs ring", "exact"]]
+        for cost in costs {
+            rows.append([cost.board, cost.uartRing.map { String(format: "%.1f", $0) } ?? "- (polled under QEMU)",
+                         String(format: "%.1f", cost.uartPolled), String(format: "%.1f", cost.rtt),
+                         cost.uartRing.map { String(format: "%.2fx", cost.rtt / $0) } ?? String(format: "%.2fx polled", cost.rtt / cost.uartPolled),
+                         cost.exact ? "yes" : "NO"])
+        }
+        printLine(RunReport.table(rows, rightAligned: [1, 2, 3, 4]))
     }
 
     static func printIdle(_ costs: [IdleCost]) {

@@ -23,6 +23,10 @@ struct Run: ParsableCommand {
             help: "Run at once with a gdb stub on this TCP port, for `keel top --gdb :PORT` (or gdb) to attach at any time.")
     var gdbListen: Int?
 
+    @Option(help: ArgumentHelp("Where Log records go in this run: uart, or rtt (an RTT channel in RAM, read through QEMU's gdb stub); keel.json's \"log\" by default.",
+                               valueName: "channel"))
+    var log: LogDestination?
+
     @Flag(help: "Print every console line and record as a JSON object per line.")
     var json = false
 
@@ -30,6 +34,23 @@ struct Run: ParsableCommand {
     var noCheck = false
 
     static let timeoutExitCode: Int32 = 124
+
+    /// `--log`: the channel this run's image logs to, whatever keel.json says.
+    enum LogDestination: String, ExpressibleByArgument, CaseIterable {
+        case uart, rtt
+
+        /// The application as built for this channel (under a name of its own when it differs
+        /// from the manifest's, so the two builds do not replace each other).
+        func applied(to application: Application) -> Application {
+            var changed = application
+            switch (self, application.log) {
+            case (.uart, .uart), (.rtt, .rtt): return application
+            case (.uart, .rtt): changed.log = .uart; changed.name += "-uart"
+            case (.rtt, .uart): changed.log = .rtt(bytes: LogChannel.defaultRTTBytes); changed.name += "-rtt"
+            }
+            return changed
+        }
+    }
 
     func validate() throws {
         if gdb != nil && gdbListen != nil { throw ValidationError("give --gdb (wait for gdb) or --gdb-listen (run at once), not both") }
@@ -41,7 +62,8 @@ struct Run: ParsableCommand {
     func run() throws {
         var exitCode: Int32 = 0
         try reportingErrors { () throws(KeelError) in
-            let (board, application) = try target.resolve()
+            var (board, application) = try target.resolve()
+            if let log { application = log.applied(to: application) }
             let image = try Self.checkedImage(application, for: board, noCheck: noCheck)
             var options = RunOptions(timeoutSeconds: timeout, gdbPort: gdb, gdbListenPort: gdbListen, readsTasksAtTimeout: true)
             // An image that reads its console gets this command's standard input, as a board's
@@ -93,6 +115,7 @@ struct Run: ParsableCommand {
         if let port = options.gdbPort, !json { printLine("waiting for gdb on port \(port): target remote :\(port)") }
         if let port = options.gdbListenPort, !json {
             printLine("gdb stub on port \(port): keel top --gdb :\(port) --app \(image.application.directory.path) --board \(image.board.name), or gdb: target remote :\(port)")
+            if image.application.log.rttBytes != nil { printLine("the log is on RTT: keel top --log --gdb :\(port) --elf \(image.elf.path) reads it") }
         }
         let result = try runner.run(image, options: options, symbolizer: symbolizer) { show($0, json: json, indent: indent) }
         if !json { showTables(result, indent: indent) }

@@ -38,6 +38,9 @@ struct Top: ParsableCommand {
     @Flag(help: "Print each table as one JSON object per line.")
     var json = false
 
+    @Flag(help: "Also show the Log records the image wrote to its RTT channel (\"log\": \"rtt\") since the last read.")
+    var log = false
+
     @Option(help: "Seconds the target may take to answer before it counts as not responding.")
     var timeout: Double = 3
 
@@ -58,8 +61,12 @@ struct Top: ParsableCommand {
 
     func run() throws {
         try reportingErrors { () throws(KeelError) in
-            let image = try Self.image(app: app, elf: elf, board: board)
+            let (image, elfURL) = try Self.image(app: app, elf: elf, board: board)
             let endpoint = gdb.flatMap(GDBEndpoint.tcp(parsing:)) ?? .unixSocket(path: gdbSocket ?? "")
+            // The log's channel, and its decoder kept from one read to the next (a record may
+            // be cut between two reads).
+            let rtt = log ? try RTTReader(elf: elfURL) : nil
+            var decoder = ConsoleDecoder(elf: elfURL, symbolizer: nil)
             let target = try GDBRemote(connectingTo: endpoint, timeout: timeout)
             defer { target.close() }
             let stop = StopRequest()
@@ -70,12 +77,25 @@ struct Top: ParsableCommand {
                 let table = try TaskTable.snapshot(image, through: target)
                 let milliseconds = Date().timeIntervalSince(start) * 1000
                 show(table, milliseconds: milliseconds, endpoint: endpoint, clear: watch && !first)
+                if let rtt { try showLog(try decoder.feed(Data(try rtt.read(target)))) }
                 first = false
                 guard watch else { return }
                 try target.resume()
                 if stop.wait(seconds: seconds ?? 1) { return }
             }
         }
+    }
+
+    /// The log records read from the channel since the last table (the host reads it in the
+    /// channel's own mode: skip, unless `keel run` set block; a full channel drops and counts).
+    func showLog(_ records: [ConsoleRecord]) throws(KeelError) {
+        let lines = records.compactMap { if case .output(let line) = $0 { line } else { nil } }
+        if json {
+            for line in lines { printLine(RunReport.jsonLine(["event": "log", "text": line])) }
+            return
+        }
+        printLine("log (RTT): \(lines.isEmpty ? "nothing new" : "\(lines.count) new line\(lines.count == 1 ? "" : "s")")")
+        for line in lines { printLine("  " + line) }
     }
 
     func show(_ table: TaskTable, milliseconds: Double, endpoint: GDBEndpoint, clear: Bool) {
@@ -92,7 +112,7 @@ struct Top: ParsableCommand {
     }
 
     /// What the image says about its tasks: from --elf, or from the build of --app for --board.
-    static func image(app: String?, elf: String?, board boardName: String) throws(KeelError) -> TaskTableImage {
+    static func image(app: String?, elf: String?, board boardName: String) throws(KeelError) -> (TaskTableImage, URL) {
         var application: Application? = nil
         if let app {
             let board = try BoardCatalog.board(named: boardName)
@@ -101,13 +121,14 @@ struct Top: ParsableCommand {
         let taskCount = application.map { $0.tasks.count + 1 }  // idle is last
         if let elf {
             try FileKind.requireReadable(elf, limit: ELFFile.maximumFileBytes, what: "an ELF image")
-            return try TaskTableImage(contentsOf: URL(fileURLWithPath: elf), taskCount: taskCount, objects: application?.objects)
+            let url = URL(fileURLWithPath: elf)
+            return (try TaskTableImage(contentsOf: url, taskCount: taskCount, objects: application?.objects), url)
         }
         let board = try BoardCatalog.board(named: boardName)
         // The image `keel build` made (reused when nothing changed), without the stack check:
         // the table is read whatever the check says.
         let built = try FirmwareBuilder(toolchain: try Toolchain.locate()).buildChecked(application!, for: board, mode: .off)
-        return try TaskTableImage(contentsOf: built.image.elf, taskCount: taskCount, objects: application?.objects)
+        return (try TaskTableImage(contentsOf: built.image.elf, taskCount: taskCount, objects: application?.objects), built.image.elf)
     }
 }
 

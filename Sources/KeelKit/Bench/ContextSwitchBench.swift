@@ -125,6 +125,11 @@ public struct ContextSwitchBench: Sendable {
     /// Every window one run of `image` measured: each opens at `keel_bench_start` or at one of
     /// `alsoStartingAt` (symbols, e.g. an interrupt handler's entry) and closes at `keel_bench_stop`.
     public func windows(_ image: FirmwareImage, alsoStartingAt symbols: [String] = []) throws(KeelError) -> InstructionCount {
+        try counted(image, alsoStartingAt: symbols).count
+    }
+
+    /// `windows`, with the run they were counted in (its records: what the console lost, say).
+    public func counted(_ image: FirmwareImage, alsoStartingAt symbols: [String] = []) throws(KeelError) -> (count: InstructionCount, run: RunResult) {
         let elf: ELFFile
         do { elf = try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
         guard let start = elf.address(ofSymbol: "keel_bench_start"), let stop = elf.address(ofSymbol: "keel_bench_stop") else {
@@ -143,7 +148,7 @@ public struct ContextSwitchBench: Sendable {
         guard result.exitCode == 0 else {
             throw .runFailed("benchmark \(image.application.name) on \(image.board.name) did not finish cleanly: \(result.qemuErrors)")
         }
-        do { return try InstructionCount.read(from: output) } catch {
+        do { return (try InstructionCount.read(from: output), result) } catch {
             throw .runFailed("instruction counter: \(error)")
         }
     }
