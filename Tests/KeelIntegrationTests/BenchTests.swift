@@ -74,27 +74,25 @@ final class BenchTests: XCTestCase {
         for row in rows { XCTAssertLessThan(row.perUnit, 2000, row.test) }
     }
 
-    /// `keel bench --only switch --board B` prints that board's switch rows and nothing else,
-    /// each exact, each ratio against the same run's unprotected switch. (One run of the
-    /// command: the library's rows are the same function's, `ContextSwitchBench.measure`, and
-    /// measuring them a second time here cost the suite 20 seconds.)
-    func testOnlySwitchPrintsTheBoardsExactRows() throws {
+    /// `keel bench --only idle --board microbit --json` prints only that part, for that board:
+    /// an idle second ticking against tickless, both runs waking on time, tickless taking
+    /// fewer instructions and interrupts. (The switch rows' command took 30 seconds of the
+    /// suite; their counting is `testTwoRunsCountTheSameInstructions`'s, the same function.)
+    func testOnlyIdlePrintsTheBoardsRow() throws {
         guard TestFirmware.shared.runner != nil else { throw XCTSkip("qemu-system-arm is not installed") }
-        let outcome = try runProcess(["bench", "--only", "switch", "--board", "microbit", "--json"])
+        let outcome = try runProcess(["bench", "--only", "idle", "--board", "microbit", "--json"])
         XCTAssertEqual(outcome.status, 0, outcome.errors)
-        let data = Data(outcome.output.utf8)
-        struct Report: Decodable { var switches: [SwitchCost]; var services: [IPCCost]? }
-        let report = try JSONDecoder().decode(Report.self, from: data)
-        let rows = report.switches
-        XCTAssertNil(report.services, "a part left out is absent")
-        XCTAssertFalse(rows.isEmpty)
-        XCTAssertEqual(Set(rows.map(\.board)), ["microbit"])
-        XCTAssertTrue(rows.allSatisfy(\.repeatable))
-        let none = try XCTUnwrap(rows.first { $0.variant == "none" })
-        for row in rows {
-            XCTAssertEqual(row.ratio, row.perSwitch / none.perSwitch, accuracy: 1e-9, row.variant)
-            XCTAssertGreaterThanOrEqual(row.perSwitch, none.perSwitch, "\(row.variant) costs no less than none")
-        }
+        struct Report: Decodable { var idle: [IdleCost]; var switches: [SwitchCost]? }
+        let report = try JSONDecoder().decode(Report.self, from: Data(outcome.output.utf8))
+        XCTAssertNil(report.switches, "a part left out is absent")
+        XCTAssertEqual(report.idle.map(\.board), ["microbit"])
+        let idle = try XCTUnwrap(report.idle.first)
+        XCTAssertEqual(idle.tickingLate, 0)
+        XCTAssertEqual(idle.ticklessLate, 0)
+        XCTAssertGreaterThanOrEqual(idle.tickingInterrupts, 1000, "a tick interrupt every millisecond: \(idle)")
+        XCTAssertLessThan(idle.ticklessInterrupts, idle.tickingInterrupts)
+        XCTAssertLessThan(idle.ticklessInstructions, idle.tickingInstructions)
+        XCTAssertGreaterThan(idle.ticklessSleeps, 0)
     }
 
     /// `keel bench --app`: every switch of the application's run is counted. (One run: that two
