@@ -100,11 +100,10 @@ func rttChannelReady() {
     @inline(never)
     static func send(_ line: UnsafeMutablePointer<ConsoleLine>, to channel: UnsafeMutablePointer<RTTChannel>) {
         line.pointee.bytes[Int(line.pointee.count)] = UInt8(ascii: "\n")  // a record keeps room for its end
-        line.pointee.count &+= 1
-        withUnsafePointer(to: &line.pointee.bytes) { bytes in
-            write(channel, UnsafeRawPointer(bytes).assumingMemoryBound(to: UInt8.self), count: UInt32(line.pointee.count))
-        }
+        let count = UInt32(line.pointee.count) &+ 1
         line.pointee.count = 0
+        // The line's bytes are its first field (ConsoleLine).
+        write(channel, UnsafeRawPointer(line).assumingMemoryBound(to: UInt8.self), count: count)
     }
 
     /// Queues one record line (`count` bytes, its newline included). Waits for room only in
@@ -112,12 +111,7 @@ func rttChannelReady() {
     @inline(__always)
     static func write(_ channel: UnsafeMutablePointer<RTTChannel>, _ line: UnsafePointer<UInt8>, count: UInt32) {
         let interrupts = Interrupts.mask()
-        if freeBytes(channel) < count
-            && (interrupts != 0 || Processor.isInHandlerMode || mode(channel) != blockMode || !waitForRoom(channel, count, interrupts)) {
-            channel.pointee.dropped &+= 1
-            Interrupts.restore(interrupts)
-            return
-        }
+        if freeBytes(channel) < count && !madeRoom(channel, count, interrupts) { return }
         let size = channel.pointee.up.size
         let start = channel.pointee.reserved
         channel.pointee.reserved = wrapped(start &+ count, size)
@@ -125,11 +119,7 @@ func rttChannelReady() {
         Interrupts.restore(interrupts)
 
         // The copy, with interrupts on: these bytes are this writer's until it commits.
-        // In at most two runs: to the buffer's end, then from its start.
-        let buffer = UnsafeMutablePointer<UInt8>(bitPattern: UInt(channel.pointee.up.buffer)).unsafelyUnwrapped
-        let first = min(count, size &- start)
-        for index in 0..<Int(first) { buffer[Int(start) &+ index] = line[index] }
-        for index in Int(first)..<Int(count) { buffer[index &- Int(first)] = line[index] }
+        copy(line, count: count, into: channel, at: start)
 
         let again = Interrupts.mask()
         channel.pointee.writers &-= 1
@@ -138,6 +128,34 @@ func rttChannelReady() {
             channel.pointee.up.writeOffset = channel.pointee.reserved
         }
         Interrupts.restore(again)
+    }
+
+    /// Copies a reserved record into the buffer, wrapping at its end: one loop with few
+    /// registers live (the M0 has eight), so the writer's frame stays a few words.
+    @inline(__always)
+    static func copy(_ line: UnsafePointer<UInt8>, count: UInt32, into channel: UnsafeMutablePointer<RTTChannel>, at start: UInt32) {
+        let buffer = UnsafeMutablePointer<UInt8>(bitPattern: UInt(channel.pointee.up.buffer)).unsafelyUnwrapped
+        let size = channel.pointee.up.size
+        var offset = start, index: UInt32 = 0
+        while index != count {
+            buffer[Int(offset)] = line[Int(index)]
+            offset &+= 1
+            if offset == size { offset = 0 }
+            index &+= 1
+        }
+    }
+
+    /// The channel is full: waits for room where the mode and the caller allow it (true, with
+    /// interrupts masked again); otherwise counts the record dropped and restores interrupts
+    /// (false). Out of line: the writer's own frame stays a few words.
+    @inline(never)
+    static func madeRoom(_ channel: UnsafeMutablePointer<RTTChannel>, _ count: UInt32, _ interrupts: UInt32) -> Bool {
+        if interrupts == 0 && !Processor.isInHandlerMode && mode(channel) == blockMode && waitForRoom(channel, count, interrupts) {
+            return true
+        }
+        channel.pointee.dropped &+= 1
+        Interrupts.restore(interrupts)
+        return false
     }
 
     /// Bytes that may be reserved: the ring less what is reserved and unread, less the one

@@ -15,10 +15,11 @@
 // brought up to date.
 //
 // This is FreeRTOS's default `vPortSuppressTicksAndSleep` and Zephyr's tickless kernel, with
-// SysTick as the timer. SysTick runs on the core clock, which WFI's sleep keeps. A part that
-// stops that clock in deep sleep needs its low-power timer (an RTC) here instead. The
-// 24-bit counter bounds one sleep: 671 ticks at 25 MHz and 1 kHz. After that the idle task
-// just sleeps again.
+// SysTick as the timer. SysTick runs on the core clock, which WFI's sleep keeps (or, asleep,
+// on its reference clock where the board has a slower one: the STM32F4's HCLK / 8). A part
+// that stops its clocks in deep sleep needs its low-power timer (an RTC) here instead. The
+// 24-bit counter bounds one sleep: 671 ticks at 25 MHz and 1 kHz, 798 on the STM32F4's 21
+// MHz reference clock. After that the idle task just sleeps again.
 
 /// The idle task's sleeps with the tick stopped, and the ticks they counted without a tick
 /// interrupt; `keel top` and `Keel.idleStatistics` read them.
@@ -36,8 +37,13 @@ enum TicklessIdle {
     static func sleep() {
         let primask = portMaskAllInterrupts()
         defer { portRestoreAllInterrupts(primask) }  // the interrupt that woke the core runs here
-        let tickClocks = Kernel.configuration.clockHertz / Kernel.configuration.tickHertz
-        let span = min(ticksUntilNeeded(), SysTick.maximumReload / tickClocks)
+        let configuration = Kernel.configuration
+        let tickClocks = configuration.clockHertz / configuration.tickHertz
+        // Asleep, SysTick may count a slower clock (its reference clock, a board fact), so
+        // that one sleep reaches further; `divisor` core clocks make one of its counts.
+        let divisor = configuration.sleepClockDivisor
+        let tickCounts = tickClocks / divisor
+        let span = min(ticksUntilNeeded(), SysTick.maximumReload / tickCounts)
         // A span of 1 needs the next tick anyway: stopping the timer would only cost.
         guard span >= 2 else { return waitForInterrupt() }
 
@@ -48,23 +54,24 @@ enum TicklessIdle {
             SysTick.control.write(SysTick.running)
             return
         }
-        let clocksLeftInTick = SysTick.current.read()
+        let countsLeftInTick = max(SysTick.current.read() / divisor, 1)
         // The interrupt comes at the tick `span` ticks from now: the rest of this tick, then
-        // span - 1 whole ones. A period is reload + 1 clocks.
-        let sleepClocks = clocksLeftInTick &+ (span &- 1) &* tickClocks
-        SysTick.reload.write(sleepClocks &- 1)
+        // span - 1 whole ones. A period is reload + 1 counts.
+        let sleepCounts = countsLeftInTick &+ (span &- 1) &* tickCounts
+        let asleep = divisor == 1 ? SysTick.running : SysTick.runningOnReference
+        SysTick.reload.write(sleepCounts &- 1)
         SysTick.current.write(0)
-        SysTick.control.write(SysTick.running)
+        SysTick.control.write(asleep)
 
         waitForInterrupt()
 
-        SysTick.control.write(SysTick.stopped)
+        SysTick.control.write(asleep & ~SysTick.enable)
         let reachedZero = SysTick.control.read() & SysTick.countFlag != 0
-        // Clocks since the timer restarted; after it reached 0 (and reloaded sleepClocks - 1),
-        // clocks since that tick.
-        let elapsed = sleepClocks &- SysTick.current.read()
+        // Counts since the timer restarted; after it reached 0 (and reloaded sleepCounts - 1),
+        // counts since that tick.
+        let elapsed = sleepCounts &- SysTick.current.read()
         let ticks: UInt32
-        let clocksToNextTick: UInt32
+        let countsToNextTick: UInt32
         if reachedZero {
             // The whole span passed: its last tick is pending, and its handler counts it. The
             // next tick comes a period after it. A core woken more than a tick late (never on a
@@ -72,19 +79,23 @@ enum TicklessIdle {
             // next deadline before the core runs) counts from the deadline, as a ticking
             // kernel's tick would: a wake is never counted late.
             ticks = span &- 1
-            clocksToNextTick = max(elapsed < tickClocks ? tickClocks &- elapsed : tickClocks, minimumRestartClocks)
+            countsToNextTick = elapsed < tickCounts ? tickCounts &- elapsed : tickCounts
         } else {
             // Woken early: the ticks that passed are the rest of the first, then whole ones.
-            let sinceLastTick = elapsed &+ (tickClocks &- clocksLeftInTick)
-            ticks = sinceLastTick / tickClocks
-            let remainder = tickClocks &- sinceLastTick % tickClocks
-            if remainder < minimumRestartClocks {
+            let sinceLastTick = elapsed &+ (tickCounts &- countsLeftInTick)
+            ticks = sinceLastTick / tickCounts
+            countsToNextTick = tickCounts &- sinceLastTick % tickCounts
+        }
+        // Back on the core clock, from where the current tick ends.
+        var clocksToNextTick = countsToNextTick &* divisor
+        if clocksToNextTick < minimumRestartClocks {
+            if reachedZero {
+                clocksToNextTick = minimumRestartClocks  // the tick is pending already: the next a few clocks late
+            } else {
                 // The next tick is a few clocks away: it is taken now, and the timer restarted
                 // for the one after.
                 SystemControl.interruptControlState.write(SystemControl.sysTickPending)
-                clocksToNextTick = remainder &+ tickClocks
-            } else {
-                clocksToNextTick = remainder
+                clocksToNextTick &+= tickClocks
             }
         }
         restart(firstPeriod: clocksToNextTick, period: tickClocks)

@@ -74,7 +74,9 @@ final class LogTests: XCTestCase {
 
     /// `pair` does only the two-integer log line and exits; `bare` is the same without the
     /// line. The log call's own path must stay within 80 bytes (the line's end hands it to the
-    /// console's transmit ring in one frame of 40 to 48 bytes), with no unbounded point.
+    /// console's transmit ring in one frame of 40 to 48 bytes, or to the RTT channel in two
+    /// of 48 together: every image has both paths, the channel being chosen at start), with no
+    /// unbounded point.
     func testTwoIntegerLogLineCostsAFewWordsOfStack() throws {
         var lines: [String] = []
         for board in allBoards {
@@ -88,7 +90,7 @@ final class LogTests: XCTestCase {
             // The deepest point of `pair` is inside the log call (a LogRecord function).
             XCTAssertTrue(pair.path.contains { $0.function.contains("LogRecord") }, "\(board): \(pair.path.map(\.function))")
             XCTAssertLessThanOrEqual(pair.pathBytes, 80, "\(board): \(pair.path.map { "\($0.bytes) \($0.function)" })")
-            XCTAssertLessThanOrEqual(pairWorst, bareWorst + 64, board)
+            XCTAssertLessThanOrEqual(pairWorst, bareWorst + 72, board)
             let printerWorst = try XCTUnwrap(printer.worstBytes)
             XCTAssertGreaterThan(printerWorst, 1000, "\(board): print's String path is expected to be about 1.2 KB")
             _ = try Self.printOnly(board)

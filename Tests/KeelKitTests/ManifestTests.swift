@@ -149,6 +149,17 @@ final class ManifestTests: XCTestCase {
     }
 
     /// "deadline_ms": on a board with a watchdog, with the tick; in ticks, rounded up.
+    func testTicklessAndLogChannelDefaultsAndChoices() throws {
+        let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
+        let plain = try parse(#"{"name": "x", "tasks": [{\#(task)}]}"#)
+        XCTAssertTrue(plain.ticklessIdle)
+        XCTAssertEqual(plain.log, .uart)
+        XCTAssertFalse(try parse(#"{"name": "x", "tickless": false, "tasks": [{\#(task)}]}"#).ticklessIdle)
+        XCTAssertEqual(try parse(#"{"name": "x", "log": "rtt", "tasks": [{\#(task)}]}"#).log, .rtt(bytes: 1024))
+        XCTAssertEqual(try parse(#"{"name": "x", "log": {"to": "rtt", "bytes": 4096}, "tasks": [{\#(task)}]}"#).log, .rtt(bytes: 4096))
+        XCTAssertEqual(try parse(#"{"name": "x", "log": {"to": "uart"}, "tasks": [{\#(task)}]}"#).log, .uart)
+    }
+
     func testWatchdogDeadlines() throws {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(try parse(#"{"name": "x", "tasks": [{\#(task), "deadline_ms": 20}]}"#).tasks[0].deadlineMilliseconds, 20)
@@ -251,9 +262,18 @@ final class ManifestTests: XCTestCase {
     func testMistakesNameTheKey() {
         let task = #""name": "a", "entry": "a", "priority": 1, "stack": 1024"#
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task)}], "colour": 1}"#),
-                       "keel.json: unknown key 'colour' (known: analysis, boards, console, event_flags, float, handler_expect, handler_guard, handler_stack, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, tickless, timer_task, timers, zero_latency_interrupts)")
+                       "keel.json: unknown key 'colour' (known: analysis, boards, console, event_flags, float, handler_expect, handler_guard, handler_stack, log, mutexes, name, pools, queues, segment_allocator, segment_guard, segment_pool, semaphores, stack_check, stream_buffers, tasks, tick_hz, tickless, timer_task, timers, zero_latency_interrupts)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": []}"#), "keel.json: 'tasks' must be a non-empty array of task objects")
         XCTAssertEqual(problem(#"{"name": "x", "tickless": 1, "tasks": [{\#(task)}]}"#), "keel.json: 'tickless' must be true or false")
+        for bad in [#""swd""#, "1", #"{"to": "probe"}"#, #"{"bytes": 512}"#] {
+            XCTAssertEqual(problem(#"{"name": "x", "log": \#(bad), "tasks": [{\#(task)}]}"#),
+                           #"keel.json: 'log' must be "uart", "rtt" or {"to": "rtt", "bytes": N}"#, bad)
+        }
+        XCTAssertEqual(problem(#"{"name": "x", "log": {"to": "rtt", "bytes": 100}, "tasks": [{\#(task)}]}"#), "keel.json: 'log': \"bytes\" must be a multiple of 8")
+        XCTAssertEqual(problem(#"{"name": "x", "log": {"to": "uart", "bytes": 512}, "tasks": [{\#(task)}]}"#),
+                       "keel.json: 'log': \"bytes\" is the RTT channel's size; the UART has none")
+        XCTAssertEqual(problem(#"{"name": "x", "log": {"to": "rtt", "size": 512}, "tasks": [{\#(task)}]}"#),
+                       "keel.json: 'log' has an unknown key 'size' (known: bytes, to)")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "priority": 300}]}"#),
                        "keel.json: task 'a': 'priority' must be a whole number from 1 to 254")
         XCTAssertEqual(problem(#"{"name": "x", "tasks": [{\#(task), "stack": 1000.5}]}"#),

@@ -34,8 +34,10 @@ enum SysTick {
 
     /// The widest count the 24-bit counter holds.
     static let maximumReload: UInt32 = 0x00FF_FFFF
+    static let enable: UInt32 = 0b001
     static let running: UInt32 = 0b111       // ENABLE | TICKINT | CLKSOURCE = processor clock
     static let stopped: UInt32 = 0b110       // the same, not counting
+    static let runningOnReference: UInt32 = 0b011  // ENABLE | TICKINT, CLKSOURCE = the reference clock
     static let countFlag: UInt32 = 1 << 16
 
     /// Starts the tick from the processor clock with its interrupt enabled.

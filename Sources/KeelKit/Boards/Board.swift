@@ -126,6 +126,11 @@ public struct Board: Sendable, Codable, Equatable {
     public var qemuMachine: String
     /// SysTick's processor clock under QEMU.
     public var clockHertz: UInt32
+    /// SysTick's reference clock (CLKSOURCE 0), where the part has one slower than the core's:
+    /// the STM32F4's HCLK / 8. Tickless idle sleeps on it, so that one sleep of SysTick's 24
+    /// bits reaches eight times as far (99 ticks at 168 MHz and 1 kHz, 798 on it). Nil: the
+    /// core clock only.
+    public var sysTickReferenceHertz: UInt32? = nil
     public var console: ConsolePort
     /// The hardware timer `DeviceTimer` drives.
     public var timer: DeviceTimerPort
@@ -147,6 +152,15 @@ public struct Board: Sendable, Codable, Equatable {
 }
 
 extension Board {
+    /// How many core clocks one count of the clock tickless idle sleeps on takes: the
+    /// reference clock's divisor where it divides both the core clock and a tick's clocks
+    /// exactly (so no tick is lost to rounding), else 1 (the core clock).
+    public func sleepClockDivisor(tickHertz: Int) -> Int {
+        guard let reference = sysTickReferenceHertz, reference > 0, tickHertz > 0, clockHertz % reference == 0 else { return 1 }
+        let divisor = Int(clockHertz / reference)
+        return (Int(clockHertz) / tickHertz) % divisor == 0 ? divisor : 1
+    }
+
     /// True when `application` is built with the FPU and the hard-float ABI.
     public func usesHardFloat(_ float: FloatABI) -> Bool { fpu != nil && float == .hard }
 

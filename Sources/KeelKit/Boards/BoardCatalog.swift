@@ -133,6 +133,8 @@ public enum BoardCatalog {
             // QEMU runs SysTick at 168 MHz (the part's full speed after its PLL is set up; Keel
             // leaves the clocks at reset, 16 MHz HSI, on a real part).
             qemuMachine: "netduinoplus2", clockHertz: 168_000_000,
+            // SysTick's external clock is HCLK / 8 on the STM32F4 (RM0090, RCC), as in QEMU's model.
+            sysTickReferenceHertz: 21_000_000,
             // USART1 (the board's console header); BRR 0x8B = 16 MHz HSI / (16 x 8.6875) = 115108
             // baud, the reset clock's nearest to 115200. QEMU ignores the rate.
             console: ConsolePort(kind: .stm32, base: 0x4001_1000, baudSetting: 0x8B, transmitPin: 9,
