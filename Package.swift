@@ -22,11 +22,7 @@ let package = Package(
         // the MPU's permission rules, the containment judgement), so both sides share one
         // definition and the pure parts of the fault path are tested on the host.
         .target(name: "KeelContract", path: "Firmware/Kernel/Contract"),
-        // Optimised even in debug builds: the stack analysis decodes every instruction of an
-        // image, and unoptimised it took 6 of the 9 seconds of a test image's build (the suite
-        // builds about 180), where optimised it takes a fraction of a second.
-        .target(name: "KeelKit", dependencies: ["KeelContract"],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "KeelKit", dependencies: ["KeelContract"]),
         .executableTarget(
             name: "keel",
             dependencies: ["KeelKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -90,6 +90,7 @@ final class BuildIdentityTests: XCTestCase {
         let read = try runProcess(["top", "--gdb", ":\(port)", "--elf", oldELF.path], seconds: 120)
         XCTAssertEqual(read.status, 0, read.errors)
         XCTAssertTrue(read.output.contains("sensor"), read.output)
+        endQEMU(port: port)
         XCTAssertEqual(finished.wait(timeout: .now() + 60), .success)
     }
 

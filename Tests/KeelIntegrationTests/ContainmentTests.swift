@@ -31,7 +31,7 @@ final class ContainmentTests: XCTestCase {
         for board in allBoards {
             let image = try TestFirmware.shared.image("containment", board: board, variant: "lingering", change: Self.lingering)
             let runner = try XCTUnwrap(TestFirmware.shared.runner)
-            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 3, readsTasksAtTimeout: true))
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 2, readsTasksAtTimeout: true))
             let log = "\(board):\n\(transcript(result))"
             XCTAssertTrue(result.timedOut, log)
             let table = try XCTUnwrap(result.tasksAtTimeout, "\(board): \(result.tasksAtTimeoutProblem ?? "no problem given")")

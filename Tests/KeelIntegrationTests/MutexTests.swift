@@ -78,7 +78,7 @@ final class MutexTests: XCTestCase {
         for board in allBoards {
             let image = try TestFirmware.shared.image("partial-deadlock", board: board)
             let runner = try XCTUnwrap(TestFirmware.shared.runner)
-            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 3, readsTasksAtTimeout: true))
+            let result = try runner.run(image, options: RunOptions(timeoutSeconds: 2, readsTasksAtTimeout: true))
             let log = "\(board):\n\(transcript(result))"
             XCTAssertTrue(result.timedOut, log)
             XCTAssertTrue(result.output.contains("ticker: still running"), "one task runs on: \(log)")
