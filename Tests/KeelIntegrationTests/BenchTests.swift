@@ -74,18 +74,18 @@ final class BenchTests: XCTestCase {
         for row in rows { XCTAssertLessThan(row.perUnit, 2000, row.test) }
     }
 
-    /// `keel bench --only idle --board microbit --json` prints only that part, for that board:
+    /// `keel bench --only idle --board mps2-an385 --json` prints only that part, for that board:
     /// an idle second ticking against tickless, both runs waking on time, tickless taking
     /// fewer instructions and interrupts. (The switch rows' command took 30 seconds of the
     /// suite; their counting is `testTwoRunsCountTheSameInstructions`'s, the same function.)
     func testOnlyIdlePrintsTheBoardsRow() throws {
         guard TestFirmware.shared.runner != nil else { throw XCTSkip("qemu-system-arm is not installed") }
-        let outcome = try runProcess(["bench", "--only", "idle", "--board", "microbit", "--json"])
+        let outcome = try runProcess(["bench", "--only", "idle", "--board", "mps2-an385", "--json"])
         XCTAssertEqual(outcome.status, 0, outcome.errors)
         struct Report: Decodable { var idle: [IdleCost]; var switches: [SwitchCost]? }
         let report = try JSONDecoder().decode(Report.self, from: Data(outcome.output.utf8))
         XCTAssertNil(report.switches, "a part left out is absent")
-        XCTAssertEqual(report.idle.map(\.board), ["microbit"])
+        XCTAssertEqual(report.idle.map(\.board), ["mps2-an385"])
         let idle = try XCTUnwrap(report.idle.first)
         XCTAssertEqual(idle.tickingLate, 0)
         XCTAssertEqual(idle.ticklessLate, 0)
