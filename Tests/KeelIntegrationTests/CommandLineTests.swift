@@ -48,16 +48,16 @@ final class CommandLineTests: XCTestCase {
             try runProcess(arguments, executable: prefix.appendingPathComponent("bin/keel"), in: work, environment: environment)
         }
         XCTAssertEqual(try installed("--version").output, "keel \(KeelVersion.string)\n")
-        let created = try installed("new", "sensor-app", "--board", "microbit")
+        let created = try installed("new", "sensor-app", "--board", "mps2-an385")
         XCTAssertEqual(created.status, 0, created.errors)
-        let run = try installed("run", "--board", "microbit", "--app", "sensor-app")
+        let run = try installed("run", "--board", "mps2-an385", "--app", "sensor-app")
         XCTAssertEqual(run.status, 0, run.output + run.errors)
         for round in 1...3 {
             XCTAssertTrue(run.output.contains("hello from sensor-app: round \(round) at "), run.output)
         }
         // Built from the installed kernel, cached outside the source tree and the prefix.
         let kernels = try FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent("cache/keel/kernels").path)
-        XCTAssertTrue(kernels.contains { $0.hasPrefix("microbit-") }, "\(kernels)")
+        XCTAssertTrue(kernels.contains { $0.hasPrefix("mps2-an385-") }, "\(kernels)")
         let again = try installed("new", "sensor-app")
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.errors.contains("exists and is not an empty folder"), again.errors)

@@ -36,7 +36,7 @@ final class ConcurrentBuildTests: XCTestCase {
             finished.signal()
         }
         // Unlocked, the build writes its generated table within a second or two.
-        XCTAssertEqual(finished.wait(timeout: .now() + 6), .timedOut, "the build waits for the folder")
+        XCTAssertEqual(finished.wait(timeout: .now() + 3), .timedOut, "the build waits for the folder")
         XCTAssertFalse(FileManager.default.fileExists(atPath: generated.path), "nothing written while the folder is held")
         held.unlock()
         XCTAssertEqual(finished.wait(timeout: .now() + 600), .success)
