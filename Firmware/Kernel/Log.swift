@@ -39,9 +39,11 @@
 /// integers; anything else (a String, a Double) does not compile, by design. `keel run`
 /// shows the line as `print` would, with "warning: " or "error: " before the other levels.
 public enum Log {
-    /// Writes `message` as one console line. Its literal pieces go out as addresses and its
-    /// arguments as raw words; the host formats them. Blocks: no (the line is written out
-    /// synchronously, like `print`; in a handler, interrupts are masked while it is written).
+    /// Writes `message` as one console line, or into the RTT channel when keel.json says
+    /// `"log": "rtt"` (RTTLog.swift). Its literal pieces go out as addresses and its arguments
+    /// as raw words; the host formats them. Blocks: no (never through the scheduler: a task
+    /// spins with interrupts on while the console's ring, or an RTT channel in block mode, is
+    /// full; in a handler, interrupts are masked while the record is written).
     /// From: both. Stack: 40 bytes for the whole message on every board (`keel stack`: two
     /// call levels; the same line with `print` takes 1112 bytes on the M3/M33, 1248 on the M0).
     @_transparent
