@@ -65,17 +65,13 @@ func rttChannelReady() {
 }
 
 @_spi(Build) public enum RTTLog {
-    static let skipMode: UInt32 = 0
-    static let blockMode: UInt32 = 2
-
     /// Sets up the control block and its buffer (`size` bytes), then sends `Log` there. Called
     /// by the generated start code before the kernel starts.
     @_spi(Build) public static func start(_ storage: UnsafeMutableRawPointer, bytes: Int, buffer: UnsafeMutablePointer<UInt8>, size: UInt32) {
         precondition(MemoryLayout<RTTChannel>.size <= bytes, "RTTChannel: larger than the storage keel build generates")
+        precondition(MemoryLayout<RTTChannel>.offset(of: \RTTChannel.up.readOffset) == Int(RTTLayout.readOffset)
+                     && MemoryLayout<RTTChannel>.offset(of: \RTTChannel.up.flags) == Int(RTTLayout.flags), "RTTChannel: SEGGER's layout (RTTLayout)")
         let channel = storage.bindMemory(to: RTTChannel.self, capacity: 1)
-        let raw = storage
-        precondition(UnsafeMutableRawPointer(&channel.pointee.up.readOffset) == raw + readOffsetField
-                     && UnsafeMutableRawPointer(&channel.pointee.up.flags) == raw + flagsField, "RTTChannel: SEGGER's layout")
         let name: StaticString = "keel log"  // NUL-terminated in flash
         channel.pointee.up = RTTBuffer(name: UInt32(truncatingIfNeeded: UInt(bitPattern: name.utf8Start)),
                                        buffer: UInt32(truncatingIfNeeded: UInt(bitPattern: buffer)), size: size)
@@ -83,7 +79,7 @@ func rttChannelReady() {
         channel.pointee.downBufferCount = 0
         // The ID last, its first byte last of all: a probe scanning RAM finds the block only
         // once the rest is in place.
-        let id: StaticString = "SEGGER RTT"
+        let id = RTTLayout.id
         var index = id.utf8CodeUnitCount
         while index > 0 {
             index &-= 1
@@ -150,7 +146,7 @@ func rttChannelReady() {
     /// (false). Out of line: the writer's own frame stays a few words.
     @inline(never)
     static func madeRoom(_ channel: UnsafeMutablePointer<RTTChannel>, _ count: UInt32, _ interrupts: UInt32) -> Bool {
-        if interrupts == 0 && !Processor.isInHandlerMode && mode(channel) == blockMode && waitForRoom(channel, count, interrupts) {
+        if interrupts == 0 && !Processor.isInHandlerMode && mode(channel) == RTTLayout.blockMode && waitForRoom(channel, count, interrupts) {
             return true
         }
         channel.pointee.dropped &+= 1
@@ -169,21 +165,16 @@ func rttChannelReady() {
         return size &- 1 &- used
     }
 
-    /// Where the host's words are in the control block (SEGGER's layout: the ID, two counts,
-    /// then the up-buffer's name, buffer, size, write offset, read offset, flags).
-    static let readOffsetField = 40
-    static let flagsField = 44
-
     /// The host's read offset (it writes it behind the compiler's back).
     @inline(__always)
     static func readOffset(_ channel: UnsafeMutablePointer<RTTChannel>) -> UInt32 {
-        Register(address: UInt(bitPattern: channel) &+ UInt(readOffsetField)).read()
+        Register(address: UInt(bitPattern: channel) &+ UInt(RTTLayout.readOffset)).read()
     }
 
     /// The mode the host asked for (it may change it at any time).
     @inline(__always)
     static func mode(_ channel: UnsafeMutablePointer<RTTChannel>) -> UInt32 {
-        Register(address: UInt(bitPattern: channel) &+ UInt(flagsField)).read() & 3
+        Register(address: UInt(bitPattern: channel) &+ UInt(RTTLayout.flags)).read() & RTTLayout.modeMask
     }
 
     @inline(__always)
@@ -197,7 +188,7 @@ func rttChannelReady() {
         while freeBytes(channel) < count {
             Interrupts.restore(interrupts)  // the probe reads while the core runs (or halts it)
             _ = Interrupts.mask()
-            if mode(channel) != blockMode { return false }
+            if mode(channel) != RTTLayout.blockMode { return false }
         }
         return true
     }
@@ -205,7 +196,7 @@ func rttChannelReady() {
     /// Before the run ends: in block mode, waits until the host has read every committed
     /// record (at most about 2^26 turns: a host that went away does not hold the end forever).
     static func drain() {
-        guard let channel = rttChannel, mode(channel) == blockMode else { return }
+        guard let channel = rttChannel, mode(channel) == RTTLayout.blockMode else { return }
         var turns: UInt32 = 0
         while readOffset(channel) != channel.pointee.up.writeOffset && turns < 1 << 26 { turns &+= 1 }
     }

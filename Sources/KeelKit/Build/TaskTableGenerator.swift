@@ -4,6 +4,8 @@
 // relies on that order; the idle task is appended by the kernel call. Addresses come from
 // the RAM layout, so the table is constant data in flash.
 
+@_spi(Contract) import KeelContract
+
 public enum TaskTableGenerator {
     /// `splitStack`: the image has split-stack code, so the segment chains (and pool) are set up.
     public static func source(for application: Application, layout: RAMLayout, board: Board, splitStack: Bool = false) -> String {
@@ -220,9 +222,9 @@ public enum TaskTableGenerator {
             + vectorTable(lines: board.interruptLines, direct: application.zeroLatencyInterrupts)
     }
 
-    /// Words of the RTT channel's storage: SEGGER's 48-byte control block and the kernel's
-    /// three words after it (RTTLog.swift's RTTChannel; the kernel checks the size at start).
-    static let rttChannelWords = 8
+    /// Words of the RTT channel's storage (Contract/RTTLayout.swift; the kernel checks its
+    /// `RTTChannel` fits at start).
+    static let rttChannelWords = RTTLayout.storageBytes / 8
 
     /// The application's task handles and kernel objects: storage in RAM (zero or the
     /// initial count, so it is in .data or .bss with no code to set it up) and a constant

@@ -7,6 +7,7 @@
 // same record lines the UART carries, decoded by the same ConsoleDecoder.
 
 import Foundation
+@_spi(Contract) import KeelContract
 
 public struct RTTReader: Sendable {
     /// Where the control block is (`_SEGGER_RTT`).
@@ -14,15 +15,8 @@ public struct RTTReader: Sendable {
     /// The kernel's `keel_rtt_ready`: the channel is set up when the core gets there.
     public let readyAddress: UInt32
 
-    /// SEGGER's control block: the ID (16 bytes), two counts, then the first up-buffer's six
-    /// words (name, buffer, size, write offset, read offset, flags).
-    static let blockBytes = 48
-    static let id = Array("SEGGER RTT".utf8)
-    static let writeOffsetField: UInt32 = 36
-    static let readOffsetField: UInt32 = 40
-    static let flagsField: UInt32 = 44
-    /// The mode in which the target waits for the host when the channel is full.
-    public static let blockMode: UInt32 = 2
+    /// The ID a set-up control block starts with (Contract/RTTLayout.swift).
+    static let id = RTTLayout.id.withUTF8Buffer { Array($0) }
 
     /// The channel of the image at `elf`; an error naming the fix when it logs to the UART.
     public init(elf: URL) throws(KeelError) {
@@ -40,11 +34,11 @@ public struct RTTReader: Sendable {
     struct Channel { var buffer: UInt32; var size: UInt32; var writeOffset: UInt32; var readOffset: UInt32; var flags: UInt32 }
 
     func channel(_ target: GDBRemote) throws(KeelError) -> Channel? {
-        let bytes = try target.read(controlBlock, count: Self.blockBytes)
-        guard Array(bytes.prefix(Self.id.count)) == Self.id, TargetWords.word(bytes, at: 16) >= 1 else { return nil }
-        let channel = Channel(buffer: TargetWords.word(bytes, at: 28), size: TargetWords.word(bytes, at: 32),
-                              writeOffset: TargetWords.word(bytes, at: 36), readOffset: TargetWords.word(bytes, at: 40),
-                              flags: TargetWords.word(bytes, at: 44))
+        let bytes = try target.read(controlBlock, count: RTTLayout.controlBlockBytes)
+        func word(_ offset: UInt32) -> UInt32 { TargetWords.word(bytes, at: Int(offset)) }
+        guard Array(bytes.prefix(Self.id.count)) == Self.id, word(RTTLayout.upBufferCount) >= 1 else { return nil }
+        let channel = Channel(buffer: word(RTTLayout.buffer), size: word(RTTLayout.size), writeOffset: word(RTTLayout.writeOffset),
+                              readOffset: word(RTTLayout.readOffset), flags: word(RTTLayout.flags))
         guard channel.size > 1, channel.writeOffset < channel.size, channel.readOffset < channel.size else {
             throw .debugTarget("the RTT control block at \(hex(controlBlock)) is not consistent (size \(channel.size), "
                 + "write offset \(channel.writeOffset), read offset \(channel.readOffset)): was the image overwritten?")
@@ -62,14 +56,14 @@ public struct RTTReader: Sendable {
             bytes = try target.read(channel.buffer &+ channel.readOffset, count: Int(channel.size - channel.readOffset))
             if channel.writeOffset > 0 { bytes += try target.read(channel.buffer, count: Int(channel.writeOffset)) }
         }
-        try target.write(controlBlock &+ Self.readOffsetField, bytes: TargetWords.bytes(channel.writeOffset))
+        try target.write(controlBlock &+ RTTLayout.readOffset, bytes: TargetWords.bytes(channel.writeOffset))
         return bytes
     }
 
     /// Sets the channel's mode when full (the flags' low bits; target halted, channel set up).
     public func setMode(_ mode: UInt32, on target: GDBRemote) throws(KeelError) {
         guard let channel = try channel(target) else { throw .debugTarget("the RTT channel is not set up yet") }
-        try target.write(controlBlock &+ Self.flagsField, bytes: TargetWords.bytes(channel.flags & ~3 | mode))
+        try target.write(controlBlock &+ RTTLayout.flags, bytes: TargetWords.bytes(channel.flags & ~RTTLayout.modeMask | mode))
     }
 }
 
@@ -110,7 +104,7 @@ final class RTTSession: @unchecked Sendable {
                 return .debugTarget("QEMU's gdb stub refused a breakpoint at keel_rtt_ready")
             }
             _ = try target.request("c", expectingStop: true)
-            try reader.setMode(RTTReader.blockMode, on: target)
+            try reader.setMode(RTTLayout.blockMode, on: target)
             _ = try target.request("z0,\(breakpoint),2")
             try target.resume()
         } catch {
