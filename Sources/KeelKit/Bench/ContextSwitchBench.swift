@@ -129,7 +129,10 @@ public struct ContextSwitchBench: Sendable {
     }
 
     /// `windows`, with the run they were counted in (its records: what the console lost, say).
-    public func counted(_ image: FirmwareImage, alsoStartingAt symbols: [String] = []) throws(KeelError) -> (count: InstructionCount, run: RunResult) {
+    /// `countingExceptions`: the windows also count every exception handler entered (the
+    /// vector table's handlers: `InstructionCount.entries`).
+    public func counted(_ image: FirmwareImage, alsoStartingAt symbols: [String] = [],
+                        countingExceptions: Bool = false) throws(KeelError) -> (count: InstructionCount, run: RunResult) {
         let elf: ELFFile
         do { elf = try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
         guard let start = elf.address(ofSymbol: "keel_bench_start"), let stop = elf.address(ofSymbol: "keel_bench_stop") else {
@@ -143,7 +146,8 @@ public struct ContextSwitchBench: Sendable {
         let output = FileManager.default.temporaryDirectory
             .appendingPathComponent("keel-count-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: output) }
-        let options = RunOptions(timeoutSeconds: 60, extraArguments: plugin.qemuArguments(starts: starts, stop: stop, output: output))
+        let entries = countingExceptions ? try Self.handlerEntries(elf, board: image.board) : []
+        let options = RunOptions(timeoutSeconds: 60, extraArguments: plugin.qemuArguments(starts: starts, stop: stop, output: output, entries: entries))
         let result = try runner.run(image, options: options)
         guard result.exitCode == 0 else {
             throw .runFailed("benchmark \(image.application.name) on \(image.board.name) did not finish cleanly: \(result.qemuErrors)")
@@ -151,5 +155,21 @@ public struct ContextSwitchBench: Sendable {
         do { return (try InstructionCount.read(from: output), result) } catch {
             throw .runFailed("instruction counter: \(error)")
         }
+    }
+
+    /// The first instruction of every exception handler in the image's vector table (from
+    /// NMI on; the reset handler runs once, before any window).
+    static func handlerEntries(_ elf: ELFFile, board: Board) throws(KeelError) -> [UInt32] {
+        let loadable = try LoadableImage(elf: elf, board: board)
+        let words = Int(elf.section(named: ".vectors")?.size ?? 0) / 4
+        guard words > 2, let table = loadable.bytes(at: loadable.vectorTable, count: words * 4) else {
+            throw .elf("no vector table to count exceptions from")
+        }
+        var entries: [UInt32] = []
+        for index in 2..<words {
+            let handler = TargetWords.word(table, at: index * 4) & ~1
+            if handler != 0 && !entries.contains(handler) { entries.append(handler) }
+        }
+        return entries
     }
 }

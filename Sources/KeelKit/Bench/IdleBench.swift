@@ -47,22 +47,7 @@ public struct IdleBench: Sendable {
 
     func run(_ application: Application, on board: Board) throws(KeelError) -> Window {
         let image = try bench.builder.build(application, for: board)
-        let elf: ELFFile
-        do { elf = try ELFFile(contentsOf: image.elf) } catch { throw .elf(error.description) }
-        guard let start = elf.address(ofSymbol: "keel_bench_start"), let stop = elf.address(ofSymbol: "keel_bench_stop") else {
-            throw .runFailed("\(image.elf.path) has no keel_bench_start/keel_bench_stop markers")
-        }
-        let output = FileManager.default.temporaryDirectory
-            .appendingPathComponent("keel-idle-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).txt")
-        defer { try? FileManager.default.removeItem(at: output) }
-        let arguments = bench.plugin.qemuArguments(starts: [start], stop: stop, output: output,
-                                                   entries: try Self.handlerEntries(elf, board: board))
-        let result = try bench.runner.run(image, options: RunOptions(timeoutSeconds: 60, extraArguments: arguments))
-        guard result.exitCode == 0 else {
-            throw .runFailed("\(application.name) on \(board.name) did not finish cleanly: \(result.qemuErrors)")
-        }
-        let count: InstructionCount
-        do { count = try InstructionCount.read(from: output) } catch { throw .runFailed("instruction counter: \(error)") }
+        let (count, result) = try bench.counted(image, countingExceptions: true)
         guard count.windows == 1, let interrupts = count.entries else {
             throw .runFailed("\(application.name) on \(board.name): expected one window with exceptions counted, got \(count)")
         }
@@ -76,21 +61,5 @@ public struct IdleBench: Sendable {
         }
         guard let late = fields["late"], let sleeps = fields["sleeps"] else { throw .runFailed("unreadable: \(line)") }
         return Window(instructions: count.counted, interrupts: interrupts, late: late, sleeps: sleeps)
-    }
-
-    /// The first instruction of every exception handler in the image's vector table (from
-    /// NMI on; the reset handler runs once, before any window).
-    static func handlerEntries(_ elf: ELFFile, board: Board) throws(KeelError) -> [UInt32] {
-        let loadable = try LoadableImage(elf: elf, board: board)
-        let words = Int(elf.section(named: ".vectors")?.size ?? 0) / 4
-        guard words > 2, let table = loadable.bytes(at: loadable.vectorTable, count: words * 4) else {
-            throw .elf("no vector table to count exceptions from")
-        }
-        var entries: [UInt32] = []
-        for index in 2..<words {
-            let handler = TargetWords.word(table, at: index * 4) & ~1
-            if handler != 0 && !entries.contains(handler) { entries.append(handler) }
-        }
-        return entries
     }
 }
