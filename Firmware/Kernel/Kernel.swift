@@ -13,21 +13,21 @@
     var firstSwitchRegion: UInt32
     /// The idle task stops the tick while nothing needs it (keel.json's "tickless").
     var ticklessIdle: Bool
-    /// Core clocks per count of the clock that idle sleeps on: 1, SysTick's core clock; more,
-    /// its reference clock (a board fact: the STM32F4's HCLK / 8).
-    var sleepClockDivisor: UInt32
+    /// Core clocks per count of the clock that idle sleeps on, as a shift: 0, SysTick's core
+    /// clock; more, its reference clock (a board fact: the STM32F4's HCLK / 8, shift 3).
+    var sleepClockShift: UInt32
 
     @_spi(Build) public init(tickHertz: UInt32, clockHertz: UInt32, fixedRegionCount: Int, firstSwitchRegion: UInt32,
-                             ticklessIdle: Bool, sleepClockDivisor: UInt32) {
+                             ticklessIdle: Bool, sleepClockShift: UInt32) {
         self.tickHertz = tickHertz; self.clockHertz = clockHertz
         self.fixedRegionCount = fixedRegionCount; self.firstSwitchRegion = firstSwitchRegion
-        self.ticklessIdle = ticklessIdle; self.sleepClockDivisor = sleepClockDivisor
+        self.ticklessIdle = ticklessIdle; self.sleepClockShift = sleepClockShift
     }
 }
 
 @_spi(Build) public enum Kernel {
     nonisolated(unsafe) static var configuration = KernelConfiguration(tickHertz: 0, clockHertz: 0, fixedRegionCount: 0, firstSwitchRegion: 0,
-                                                                         ticklessIdle: false, sleepClockDivisor: 1)
+                                                                         ticklessIdle: false, sleepClockShift: 0)
 
     /// Starts the scheduler. `tasks` has room for `descriptors.count + 1` control blocks:
     /// the application's tasks, then the idle task.

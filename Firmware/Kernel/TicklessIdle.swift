@@ -40,9 +40,9 @@ enum TicklessIdle {
         let configuration = Kernel.configuration
         let tickClocks = configuration.clockHertz / configuration.tickHertz
         // Asleep, SysTick may count a slower clock (its reference clock, a board fact), so
-        // that one sleep reaches further; `divisor` core clocks make one of its counts.
-        let divisor = configuration.sleepClockDivisor
-        let tickCounts = tickClocks / divisor
+        // that one sleep reaches further; 2^`shift` core clocks make one of its counts.
+        let shift = configuration.sleepClockShift
+        let tickCounts = tickClocks >> shift
         let span = min(ticksUntilNeeded(), SysTick.maximumReload / tickCounts)
         // A span of 1 needs the next tick anyway: stopping the timer would only cost.
         guard span >= 2 else { return waitForInterrupt() }
@@ -54,11 +54,11 @@ enum TicklessIdle {
             SysTick.control.write(SysTick.running)
             return
         }
-        let countsLeftInTick = max(SysTick.current.read() / divisor, 1)
+        let countsLeftInTick = max(SysTick.current.read() >> shift, 1)
         // The interrupt comes at the tick `span` ticks from now: the rest of this tick, then
         // span - 1 whole ones. A period is reload + 1 counts.
         let sleepCounts = countsLeftInTick &+ (span &- 1) &* tickCounts
-        let asleep = divisor == 1 ? SysTick.running : SysTick.runningOnReference
+        let asleep = shift == 0 ? SysTick.running : SysTick.runningOnReference
         SysTick.reload.write(sleepCounts &- 1)
         SysTick.current.write(0)
         SysTick.control.write(asleep)
@@ -87,7 +87,7 @@ enum TicklessIdle {
             countsToNextTick = tickCounts &- sinceLastTick % tickCounts
         }
         // Back on the core clock, from where the current tick ends.
-        var clocksToNextTick = countsToNextTick &* divisor
+        var clocksToNextTick = countsToNextTick << shift
         if clocksToNextTick < minimumRestartClocks {
             if reachedZero {
                 clocksToNextTick = minimumRestartClocks  // the tick is pending already: the next a few clocks late

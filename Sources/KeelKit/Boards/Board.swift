@@ -152,13 +152,15 @@ public struct Board: Sendable, Codable, Equatable {
 }
 
 extension Board {
-    /// How many core clocks one count of the clock tickless idle sleeps on takes: the
-    /// reference clock's divisor where it divides both the core clock and a tick's clocks
-    /// exactly (so no tick is lost to rounding), else 1 (the core clock).
-    public func sleepClockDivisor(tickHertz: Int) -> Int {
-        guard let reference = sysTickReferenceHertz, reference > 0, tickHertz > 0, clockHertz % reference == 0 else { return 1 }
+    /// How many core clocks one count of the clock tickless idle sleeps on takes, as a power
+    /// of two (a shift: the M0 has no divide instruction, and idle converts between the two
+    /// clocks at every sleep): the reference clock's divisor where it is a power of two that
+    /// divides a tick's clocks exactly (so no tick is lost to rounding), else 0 (the core clock).
+    public func sleepClockShift(tickHertz: Int) -> Int {
+        guard let reference = sysTickReferenceHertz, reference > 0, tickHertz > 0, clockHertz % reference == 0 else { return 0 }
         let divisor = Int(clockHertz / reference)
-        return (Int(clockHertz) / tickHertz) % divisor == 0 ? divisor : 1
+        guard divisor > 1, divisor & (divisor - 1) == 0, (Int(clockHertz) / tickHertz) % divisor == 0 else { return 0 }
+        return divisor.trailingZeroBitCount
     }
 
     /// True when `application` is built with the FPU and the hard-float ABI.

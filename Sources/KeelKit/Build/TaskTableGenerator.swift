@@ -197,7 +197,7 @@ public enum TaskTableGenerator {
             + "guardBottom: \(hex(layout.idleStack.bottom)), switchRegions: \(words(layout.idleSwitchRegions))),")
         lines.append("                configuration: KernelConfiguration(tickHertz: \(application.tickHertz), clockHertz: \(board.clockHertz), "
             + "fixedRegionCount: \(layout.fixedRegions.count), firstSwitchRegion: \(layout.firstSwitchRegion), "
-            + "ticklessIdle: \(application.ticklessIdle), sleepClockDivisor: \(board.sleepClockDivisor(tickHertz: application.tickHertz))))")
+            + "ticklessIdle: \(application.ticklessIdle), sleepClockShift: \(board.sleepClockShift(tickHertz: application.tickHertz))))")
         lines.append("          }")
         lines.append("        }")
         lines.append("    }")
