@@ -59,10 +59,11 @@ enum Scheduler {
     @inline(__always)
     static func bit(_ task: TaskPointer) -> UInt32 { task.pointee.bit }
 
+    /// The idle task's bit (it is last in the table).
+    static var idleBit: UInt32 { bit(task(scheduler.taskCount &- 1)) }
+
     /// Tasks that can still run (ready, sleeping or waiting), the idle task excluded.
-    static var liveMask: UInt32 {
-        scheduler.live & ~bit(task(scheduler.taskCount &- 1))
-    }
+    static var liveMask: UInt32 { scheduler.live & ~idleBit }
 
     /// Picks the task to run next.
     @inline(__always)

@@ -126,7 +126,7 @@ enum TicklessIdle {
     /// the next tick is needed). Called with every interrupt masked.
     static func ticksUntilNeeded() -> UInt32 {
         // A task other than idle is ready: the switch to it is pending.
-        if scheduler.ready & ~Scheduler.bit(Scheduler.task(scheduler.taskCount &- 1)) != 0 { return 0 }
+        if scheduler.ready & ~Scheduler.idleBit != 0 { return 0 }
         var nearest = UInt32.max
         var sleeping = scheduler.sleeping
         while sleeping != 0 {

@@ -49,11 +49,7 @@ enum Watchdog {
     static func tick() {
         guard watchdog.running, watchdog.stuck == 0 else { return }
         for index in 0..<(scheduler.taskCount &- 1) {
-            let deadline = applicationTaskDeadline(index)
-            guard deadline != 0 else { continue }
-            let task = Scheduler.task(index)
-            if task.pointee.state == .exited || task.pointee.state == .killed { continue }
-            if tickCount &- watchdog.checkedIn[index] > deadline {
+            if let due = ticksUntilMissed(index), due <= 0 {
                 watchdog.stuck = UInt32(index) &+ 1
                 return  // no more feeds: the watchdog runs out
             }
@@ -68,15 +64,21 @@ enum Watchdog {
         guard watchdog.running, watchdog.stuck == 0 else { return .max }
         var limit = max(1, Time.ticks(forMilliseconds: expiryMilliseconds / 2))
         for index in 0..<(scheduler.taskCount &- 1) {
-            let deadline = applicationTaskDeadline(index)
-            guard deadline != 0 else { continue }
-            let task = Scheduler.task(index)
-            if task.pointee.state == .exited || task.pointee.state == .killed { continue }
-            // `tick` finds the task stuck at the first tick past checkedIn + deadline.
-            let due = Int32(bitPattern: watchdog.checkedIn[index] &+ deadline &+ 1 &- tickCount)
-            limit = min(limit, due > 0 ? UInt32(due) : 1)
+            if let due = ticksUntilMissed(index) { limit = min(limit, due > 0 ? UInt32(due) : 1) }
         }
         return limit
+    }
+
+    /// Ticks from now to the first tick at which task `index` is past its deadline (checked in
+    /// more than `deadline` ticks ago; 0 or less: it is already); nil when it has no deadline
+    /// or has stopped (exited, killed).
+    @inline(__always)
+    static func ticksUntilMissed(_ index: Int) -> Int32? {
+        let deadline = applicationTaskDeadline(index)
+        guard deadline != 0 else { return nil }
+        let state = Scheduler.task(index).pointee.state
+        if state == .exited || state == .killed { return nil }
+        return Int32(bitPattern: watchdog.checkedIn[index] &+ deadline &+ 1 &- tickCount)
     }
 
     /// NMI: the watchdog ran out. A record naming the task that missed its deadline (none
