@@ -56,12 +56,10 @@ enum TicklessIdle {
         }
         let countsLeftInTick = max(SysTick.current.read() >> shift, 1)
         // The interrupt comes at the tick `span` ticks from now: the rest of this tick, then
-        // span - 1 whole ones. A period is reload + 1 counts.
+        // span - 1 whole ones.
         let sleepCounts = countsLeftInTick &+ (span &- 1) &* tickCounts
         let asleep = shift == 0 ? SysTick.running : SysTick.runningOnReference
-        SysTick.reload.write(sleepCounts &- 1)
-        SysTick.current.write(0)
-        SysTick.control.write(asleep)
+        SysTick.start(period: sleepCounts, control: asleep)
 
         waitForInterrupt()
 
@@ -115,9 +113,7 @@ enum TicklessIdle {
     /// FreeRTOS does, relies on that clock coming within one instruction; QEMU takes it later,
     /// and the tick then restarts a whole period late at every wake.
     static func restart(firstPeriod: UInt32, period: UInt32) {
-        SysTick.reload.write(firstPeriod &- 1)
-        SysTick.current.write(0)
-        SysTick.control.write(SysTick.running)
+        SysTick.start(period: firstPeriod)
         while SysTick.current.read() == 0 {}
         SysTick.reload.write(period &- 1)
     }

@@ -42,9 +42,15 @@ enum SysTick {
 
     /// Starts the tick from the processor clock with its interrupt enabled.
     static func start(clockHertz: UInt32, tickHertz: UInt32) {
-        reload.write(clockHertz / tickHertz &- 1)
-        current.write(0)
-        control.write(running)
+        start(period: clockHertz / tickHertz)
+    }
+
+    /// Counts `period` clocks between interrupts, from the next clock: `control` says which
+    /// clock (`running`: the processor's; `runningOnReference`: the reference clock).
+    static func start(period: UInt32, control value: UInt32 = running) {
+        reload.write(period &- 1)
+        current.write(0)  // any write clears it: the counter loads the reload at its next clock
+        control.write(value)
     }
 
     static func stop() { control.write(0) }
