@@ -18,6 +18,8 @@ public struct LogChannelCost: Sendable, Codable, Equatable {
 }
 
 public struct LogChannelBench: Sendable {
+    /// Records a window logs: bench-log's `records`.
+    public static let records = 32
     public var bench: ContextSwitchBench
     public init(bench: ContextSwitchBench) { self.bench = bench }
 
@@ -31,14 +33,14 @@ public struct LogChannelBench: Sendable {
         polled.console.outputBytes = 0
         var rtt = base
         rtt.name += "-rtt"
-        rtt.log = .rtt(bytes: 2048)  // the 32 records fit: no host reads in the bench, and none is dropped
+        rtt.log = .rtt(bytes: 2048)  // every record fits: no host reads in the bench, and none is dropped
         let rttCost = try perRecord(rtt, on: board)
         let again = try perRecord(rtt, on: board)
         return LogChannelCost(board: board.name, uartRing: board.console.transmitInterrupt ? try perRecord(ring, on: board) : nil,
                               uartPolled: try perRecord(polled, on: board), rtt: rttCost, exact: rttCost == again)
     }
 
-    /// Instructions per record: the logging window less the silent one, over 32.
+    /// Instructions per record: the logging window less the silent one, over `records`.
     func perRecord(_ application: Application, on board: Board) throws(KeelError) -> Double {
         let image = try bench.builder.buildChecked(application, for: board, mode: .off).image
         let result = try bench.counted(image)
@@ -48,6 +50,6 @@ public struct LogChannelBench: Sendable {
         if let loss = result.run.consoleLoss {
             throw .runFailed("\(application.name) on \(board.name) lost records: \(RunReport.describe(loss))")
         }
-        return Double(result.count.each[0] - result.count.each[1]) / 32
+        return Double(result.count.each[0] - result.count.each[1]) / Double(Self.records)
     }
 }
